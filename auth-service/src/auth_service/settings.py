@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import SecretStr
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    database_url: str = "postgresql://postgres:postgres@localhost:5432/auth"
+    redis_url: str = "redis://localhost:6379/0"
+    internal_secret: SecretStr = SecretStr("dev-only-internal-secret")
+    # Optional prefix before a token's secret (e.g. "inv_"), so secret scanners can spot leaks.
+    token_prefix: str = ""
+    identity_ttl_seconds: int = 300
+    # Key under which the gateway caches a token's identity; revocation overwrites it.
+    token_cache_prefix: str = "tok:"
+    revocation_tombstone_seconds: int = 900
+    failed_login_limit: int = 5
+    failed_login_window_seconds: int = 60
+    last_used_flush_seconds: float = 15.0
+    demo_user_email: str | None = None
+    demo_user_password: SecretStr | None = None
+    demo_user_name: str = "Demo User"
+
+    secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret",)

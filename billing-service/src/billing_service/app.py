@@ -1,0 +1,44 @@
+"""billing-service: the invoicing domain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+from shared.db import check_pool, pool_context
+from shared.identity import identity_middleware, verifier_context
+from shared.logging import configure_logging
+from shared.web import add_readiness_check, create_base_app
+
+from billing_service.keys import COMPANIES, POOL, SETTINGS
+from billing_service.routes import add_routes
+from billing_service.services.companies import CompanyService
+from billing_service.settings import Settings
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    app[COMPANIES] = CompanyService(app[POOL])
+    yield
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = settings or Settings()
+    configure_logging("billing-service", settings.log_level, settings.log_json)
+    app = create_base_app("billing-service", middlewares=[identity_middleware()])
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(
+        pool_context(
+            POOL,
+            lambda a: a[SETTINGS].database_url,
+            migrations=MIGRATIONS,
+            max_size=settings.db_pool_size,
+        )
+    )
+    app.cleanup_ctx.append(verifier_context(lambda a: a[SETTINGS].auth_jwks_url))
+    app.cleanup_ctx.append(_services)
+    add_readiness_check(app, "postgres", lambda a: check_pool(a[POOL]))
+    add_routes(app)
+    return app

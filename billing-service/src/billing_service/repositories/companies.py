@@ -1,0 +1,95 @@
+"""SQL for companies and their members. Every read is scoped to a member's user id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeAlias
+
+import asyncpg
+
+Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
+
+@dataclass(frozen=True)
+class Company:
+    id: int
+    name: str
+    slug: str
+    timezone: str
+    role: str  # the caller's role in it
+    created_at: datetime
+    updated_at: datetime
+
+
+_SELECT = """
+SELECT c.id, c.name, c.slug, c.timezone, m.role, c.created_at, c.updated_at
+FROM companies c JOIN company_members m ON m.company_id = c.id AND m.user_id = $1
+"""
+FOR_MEMBER_PAGE = _SELECT + " ORDER BY c.id LIMIT $2 OFFSET $3"
+COUNT_FOR_MEMBER = "SELECT count(*) FROM company_members WHERE user_id = $1"
+ONE_FOR_MEMBER = _SELECT + " WHERE c.id = $2"
+ONE_FOR_MEMBER_LOCKED = ONE_FOR_MEMBER + " FOR UPDATE OF c"
+INSERT = """
+INSERT INTO companies (name, slug, created_by) VALUES ($1, $2, $3)
+RETURNING id, name, slug, timezone, 'owner' AS role, created_at, updated_at
+"""
+ADD_MEMBER = "INSERT INTO company_members (company_id, user_id, role) VALUES ($1, $2, $3)"
+SET_CURRENT_IF_NONE = """
+INSERT INTO user_preferences (user_id, current_company_id) VALUES ($1, $2)
+ON CONFLICT (user_id) DO UPDATE SET current_company_id = EXCLUDED.current_company_id
+WHERE user_preferences.current_company_id IS NULL
+"""
+UPDATE = """
+UPDATE companies SET name = $2, slug = $3, updated_at = now() WHERE id = $1
+RETURNING id, name, slug, timezone, $4::text AS role, created_at, updated_at
+"""
+DELETE = "DELETE FROM companies WHERE id = $1"
+SLUG_TAKEN = "SELECT EXISTS (SELECT 1 FROM companies WHERE slug = $1 AND id <> $2)"
+SLUGS_LIKE = "SELECT slug FROM companies WHERE slug = $1 OR slug LIKE $1 || '-%'"
+
+
+def _company(row: asyncpg.Record | None) -> Company | None:
+    return Company(**dict(row)) if row is not None else None
+
+
+async def page_for_member(db: Executor, user_id: int, limit: int, offset: int) -> list[Company]:
+    rows = await db.fetch(FOR_MEMBER_PAGE, user_id, limit, offset)
+    return [Company(**dict(row)) for row in rows]
+
+
+async def count_for_member(db: Executor, user_id: int) -> int:
+    return int(await db.fetchval(COUNT_FOR_MEMBER, user_id))
+
+
+async def one_for_member(
+    db: Executor, user_id: int, company_id: int, *, lock: bool = False
+) -> Company | None:
+    sql = ONE_FOR_MEMBER_LOCKED if lock else ONE_FOR_MEMBER
+    return _company(await db.fetchrow(sql, user_id, company_id))
+
+
+async def insert(conn: asyncpg.Connection, name: str, slug: str, user_id: int) -> Company:
+    company = _company(await conn.fetchrow(INSERT, name, slug, user_id))
+    assert company is not None
+    await conn.execute(ADD_MEMBER, company.id, user_id, "owner")
+    await conn.execute(SET_CURRENT_IF_NONE, user_id, company.id)
+    return company
+
+
+async def update(conn: asyncpg.Connection, company: Company, name: str, slug: str) -> Company:
+    updated = _company(await conn.fetchrow(UPDATE, company.id, name, slug, company.role))
+    assert updated is not None
+    return updated
+
+
+async def delete(conn: asyncpg.Connection, company_id: int) -> None:
+    await conn.execute(DELETE, company_id)
+
+
+async def slug_taken(db: Executor, slug: str, except_id: int = 0) -> bool:
+    return bool(await db.fetchval(SLUG_TAKEN, slug, except_id))
+
+
+async def slugs_like(db: Executor, base: str) -> set[str]:
+    return {row["slug"] for row in await db.fetch(SLUGS_LIKE, base)}

@@ -1,0 +1,7 @@
+from shared.web import run
+
+from gateway.app import create_app
+from gateway.settings import Settings
+
+settings = Settings()
+run(lambda: create_app(settings), host=settings.host, port=settings.port, workers=settings.workers)

@@ -1,0 +1,107 @@
+"""The gateway: the one public entry. Authenticates, rate-limits and proxies."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from shared.logging import configure_logging
+from shared.ratelimit import SLIDING_WINDOW_LUA
+from shared.redis_client import redis_context
+from shared.web import MAX_BODY_BYTES, create_base_app
+
+from gateway.batcher import ScriptBatcher
+from gateway.guard import Guard
+from gateway.handlers import local_handler, not_found, proxy_handler
+from gateway.introspection import Introspector
+from gateway.keys import (
+    BATCHER,
+    GUARD,
+    LIMITS,
+    OPENAPI,
+    PROXY,
+    REDIS,
+    SESSION,
+    SETTINGS,
+    UPSTREAMS,
+)
+from gateway.limits import Limits
+from gateway.openapi import build_openapi
+from gateway.proxy import Proxy
+from gateway.routes import ROUTES, alias_of
+from gateway.settings import Settings
+from gateway.upstreams import Upstreams
+
+
+async def _http(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(
+            limit=settings.upstream_connections, limit_per_host=0, keepalive_timeout=30
+        ),
+        timeout=aiohttp.ClientTimeout(
+            total=None,
+            connect=settings.upstream_connect_timeout,
+            sock_read=settings.upstream_read_timeout,
+        ),
+        auto_decompress=False,  # bodies pass through byte for byte, with their encoding
+        cookie_jar=aiohttp.DummyCookieJar(),  # never carry one client's cookies to another
+        skip_auto_headers=("User-Agent", "Accept-Encoding"),
+    )
+    upstreams = Upstreams(
+        {"auth": settings.auth_url, "billing": settings.billing_url, "pdf": settings.pdf_url},
+        settings.upstream_resolve_interval,
+    )
+    await upstreams.start()
+    batcher = ScriptBatcher(app[REDIS], SLIDING_WINDOW_LUA)
+    introspector = Introspector(
+        session,
+        settings.auth_url,
+        settings.internal_secret.get_secret_value(),
+        margin_seconds=settings.identity_cache_margin_seconds,
+        negative_seconds=settings.negative_cache_seconds,
+    )
+    app[SESSION] = session
+    app[UPSTREAMS] = upstreams
+    app[BATCHER] = batcher
+    app[GUARD] = Guard(
+        batcher,
+        introspector,
+        cache_prefix=settings.token_cache_prefix,
+        fail_closed=settings.rate_limit_fail_closed,
+        retry_after_failure=settings.redis_retry_after_failure_seconds,
+    )
+    app[PROXY] = Proxy(session, upstreams)
+    yield
+    await upstreams.stop()
+    await session.close()
+
+
+def _add_routes(app: web.Application) -> None:
+    # Canonical /api/v1 routes first, then their /api aliases, then the catch-all 404.
+    for aliases in (False, True):
+        for spec in ROUTES:
+            path = alias_of(spec.path) if aliases else spec.path
+            if path is None:
+                continue
+            handler = local_handler(spec) if spec.upstream == "local" else proxy_handler(spec)
+            for method in spec.methods:
+                app.router.add_route(method, path, handler)
+    app.router.add_route("*", "/{tail:.*}", not_found)
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = settings or Settings()
+    configure_logging("gateway", settings.log_level, settings.log_json)
+    # Bodies stream through; client_max_size only bounds chunked uploads the proxy buffers.
+    app = create_base_app("gateway", client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[LIMITS] = Limits(settings)
+    app[OPENAPI] = build_openapi()
+    app.cleanup_ctx.append(
+        redis_context(REDIS, lambda a: a[SETTINGS].redis_url, timeout=0.25, max_connections=32)
+    )
+    app.cleanup_ctx.append(_http)
+    _add_routes(app)
+    return app

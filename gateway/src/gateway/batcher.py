@@ -1,0 +1,98 @@
+"""Coalesces the Redis script calls of concurrent requests into pipelined round trips.
+
+Requests that arrive in the same event-loop turn, or while a pipeline is in flight, go out
+together as one pipeline: under load one round trip serves many requests, and at low load a
+lone request still costs exactly one EVALSHA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+import redis.asyncio as redis
+from redis.exceptions import NoScriptError
+
+Call = tuple[list[str], list[str | int], "asyncio.Future[Any]"]
+
+
+class ScriptBatcher:
+    def __init__(
+        self, client: redis.Redis, script: str, *, max_batch: int = 256, max_inflight: int = 4
+    ) -> None:
+        self._client = client
+        self._script = script
+        self._sha = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+        self._max_batch = max_batch
+        self._max_inflight = max_inflight
+        self._pending: list[Call] = []
+        self._inflight = 0
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.round_trips = 0  # pipelines sent, for metrics and the benchmark
+
+    async def __call__(self, keys: list[str], args: list[str | int]) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((keys, args, future))
+        self._schedule(loop)
+        return await future
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._scheduled and self._inflight < self._max_inflight:
+            self._scheduled = True
+            loop.call_soon(self._dispatch)
+
+    def _dispatch(self) -> None:
+        self._scheduled = False
+        while self._pending and self._inflight < self._max_inflight:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: len(batch)]
+            self._inflight += 1
+            task = asyncio.create_task(self._run(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, batch: list[Call]) -> None:
+        try:
+            results = await self._execute(batch)
+        except Exception as exc:  # every waiter sees the failure and falls back
+            results = [exc] * len(batch)
+        finally:
+            self._inflight -= 1
+            if self._pending:
+                self._schedule(asyncio.get_running_loop())
+        for (_, _, future), result in zip(batch, results, strict=True):
+            if future.done():  # the client went away meanwhile
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    async def _execute(self, batch: list[Call]) -> list[Any]:
+        self.round_trips += 1
+        if len(batch) == 1:
+            keys, args, _ = batch[0]
+            try:
+                return [await self._client.evalsha(self._sha, len(keys), *keys, *args)]
+            except NoScriptError:
+                await self._load()
+                return [await self._client.evalsha(self._sha, len(keys), *keys, *args)]
+        results = await self._pipeline(batch)
+        if any(isinstance(result, NoScriptError) for result in results):
+            await self._load()  # Redis restarted or flushed its scripts
+            results = await self._pipeline(batch)
+        return results
+
+    async def _pipeline(self, batch: list[Call]) -> list[Any]:
+        async with self._client.pipeline(transaction=False) as pipe:
+            for keys, args, _ in batch:
+                pipe.execute_command("EVALSHA", self._sha, len(keys), *keys, *args)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+            return results
+
+    async def _load(self) -> None:
+        self.round_trips += 1
+        await self._client.script_load(self._script)

@@ -1,0 +1,115 @@
+"""Authentication and rate limiting of one request, in one Redis round trip when cached.
+
+The Redis script reads the cached identity for the token and applies the caller's policies
+atomically. A cache miss costs one introspection and a second script call that stores the
+identity and applies the policies. If Redis is unreachable, the guard keeps serving with a
+per-process limiter and introspects every request (so revocation stays immediate), or
+refuses with 503 when configured to fail closed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from prometheus_client import Counter
+from redis.exceptions import RedisError
+from shared.errors import ApiError, ServiceUnavailable
+from shared.logging import get_logger
+from shared.ratelimit import Decision, LocalSlidingWindow, Policy, decision_from_reply, script_args
+from shared.tokens import BearerToken
+
+from gateway.batcher import ScriptBatcher
+from gateway.introspection import Introspector, error_from_blob
+
+log = get_logger("gateway.guard")
+
+REDIS_FALLBACKS = Counter("gateway_redis_fallback_total", "Requests limited without Redis")
+INTROSPECTIONS = Counter("gateway_introspections_total", "Identity cache misses")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: Decision | None
+    identity_jwt: str | None = None
+    error: ApiError | None = None
+
+
+class Guard:
+    def __init__(
+        self,
+        batcher: ScriptBatcher,
+        introspector: Introspector,
+        *,
+        cache_prefix: str,
+        fail_closed: bool,
+        retry_after_failure: float,
+    ) -> None:
+        self._batcher = batcher
+        self._introspector = introspector
+        self._cache_prefix = cache_prefix
+        self._fail_closed = fail_closed
+        self._retry_after_failure = retry_after_failure
+        self._redis_down_until = 0.0
+        self._local = LocalSlidingWindow()
+
+    async def anonymous(self, policies: list[Policy], error: ApiError | None = None) -> Verdict:
+        try:
+            reply = await self._script([""], script_args(uuid.uuid4().hex, [], policies))
+            return Verdict(decision_from_reply(reply), error=error)
+        except RedisError:
+            if self._fail_closed:
+                raise ServiceUnavailable("Rate limiting is unavailable.") from None
+            REDIS_FALLBACKS.inc()
+            return Verdict(self._local.check(policies), error=error)
+
+    async def authenticated(
+        self, raw_token: str, token: BearerToken, policies: list[Policy], anon: list[Policy]
+    ) -> Verdict:
+        key = token.cache_key(self._cache_prefix)
+        member = uuid.uuid4().hex
+        try:
+            reply = await self._script([key], script_args(member, policies, anon))
+            if reply[0] == b"miss":
+                INTROSPECTIONS.inc()
+                found = await self._introspector.introspect(key, raw_token)
+                args = script_args(member, policies, anon, found.blob, found.ttl_ms)
+                reply = await self._script([key], args)
+        except RedisError:
+            return await self._without_redis(key, raw_token, policies, anon)
+        state, blob = reply[0], reply[1].decode()
+        decision = decision_from_reply(reply)
+        if state == b"denied":
+            return Verdict(decision, error=error_from_blob(blob))
+        if state != b"ok":  # pragma: no cover - the script answers ok, denied or miss
+            raise ServiceUnavailable()
+        return Verdict(decision, identity_jwt=blob.partition("\n")[2])
+
+    async def _script(self, keys: list[str], args: list[str | int]) -> list[bytes]:
+        if time.monotonic() < self._redis_down_until:
+            raise RedisError("redis marked down")
+        try:
+            reply: list[bytes] = await self._batcher(keys, args)
+            return reply
+        except RedisError:
+            if time.monotonic() >= self._redis_down_until:
+                log.warning("redis_unavailable", fail_closed=self._fail_closed)
+            # Skip Redis for a moment instead of paying a connect timeout on every request.
+            self._redis_down_until = time.monotonic() + self._retry_after_failure
+            raise
+
+    async def _without_redis(
+        self, key: str, raw_token: str, policies: list[Policy], anon: list[Policy]
+    ) -> Verdict:
+        if self._fail_closed:
+            raise ServiceUnavailable("Rate limiting is unavailable.") from None
+        REDIS_FALLBACKS.inc()
+        found = await self._introspector.introspect(key, raw_token)
+        if found.error is not None:
+            return Verdict(self._local.check(anon), error=found.error)
+        local = [
+            Policy(p.name, p.key.replace("{sub}", found.user_id), p.limit, p.window)
+            for p in policies
+        ]
+        return Verdict(self._local.check(local), identity_jwt=found.identity_jwt)

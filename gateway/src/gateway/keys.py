@@ -1,0 +1,24 @@
+"""Every typed application key of the gateway."""
+
+from __future__ import annotations
+
+import aiohttp
+import redis.asyncio as redis
+from aiohttp import web
+
+from gateway.batcher import ScriptBatcher
+from gateway.guard import Guard
+from gateway.limits import Limits
+from gateway.proxy import Proxy
+from gateway.settings import Settings
+from gateway.upstreams import Upstreams
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", redis.Redis)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+UPSTREAMS = web.AppKey("upstreams", Upstreams)
+BATCHER = web.AppKey("batcher", ScriptBatcher)
+GUARD = web.AppKey("guard", Guard)
+LIMITS = web.AppKey("limits", Limits)
+PROXY = web.AppKey("proxy", Proxy)
+OPENAPI = web.AppKey("openapi", dict)

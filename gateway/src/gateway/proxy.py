@@ -1,0 +1,171 @@
+"""The streaming reverse proxy: pooled keep-alive connections, header hygiene, JSON errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+from shared.errors import PayloadTooLarge, ServiceUnavailable, UpstreamError, UpstreamTimeout
+from shared.logging import get_logger
+from shared.web import MAX_BODY_BYTES, REQUEST_ID, REQUEST_ID_HEADER
+
+from gateway.upstreams import Upstream, Upstreams
+
+log = get_logger("gateway.proxy")
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Set by the gateway itself; whatever a client sends under these names is dropped.
+_REQUEST_HEADERS_REPLACED = frozenset(
+    {
+        "host",
+        "authorization",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-request-id",
+        "x-internal-secret",
+        "content-length",
+    }
+)
+_RESPONSE_HEADERS_REPLACED = frozenset({"content-length", "server", "date"})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Bodies up to this size are read whole and sent in one write; larger ones are streamed.
+SMALL_BODY = 64 * 1024
+
+
+def _connection_listed(headers: CIMultiDictProxy[str]) -> set[str]:
+    value = headers.get("Connection", "")
+    return {token.strip().lower() for token in value.split(",") if token.strip()}
+
+
+def _request_headers(
+    request: web.Request, upstream: Upstream, identity_jwt: str | None
+) -> CIMultiDict[str]:
+    dropped = HOP_BY_HOP | _REQUEST_HEADERS_REPLACED | _connection_listed(request.headers)
+    headers: CIMultiDict[str] = CIMultiDict(
+        (name, value) for name, value in request.headers.items() if name.lower() not in dropped
+    )
+    headers["Host"] = upstream.host_header
+    forwarded_for = request.headers.get("X-Forwarded-For")
+    remote = request.remote or "unknown"
+    headers["X-Forwarded-For"] = f"{forwarded_for}, {remote}" if forwarded_for else remote
+    headers["X-Forwarded-Proto"] = request.scheme
+    headers["X-Forwarded-Host"] = request.host
+    headers[REQUEST_ID_HEADER] = str(request.get(REQUEST_ID, ""))
+    if request.content_length is not None:
+        headers["Content-Length"] = str(request.content_length)
+    if identity_jwt is not None:
+        # The client's token never reaches a backend: it sees only the identity JWT.
+        headers["Authorization"] = f"Bearer {identity_jwt}"
+    return headers
+
+
+def _response_headers(
+    upstream_headers: CIMultiDictProxy[str], extra: dict[str, str]
+) -> CIMultiDict[str]:
+    dropped = HOP_BY_HOP | _RESPONSE_HEADERS_REPLACED | _connection_listed(upstream_headers)
+    headers: CIMultiDict[str] = CIMultiDict(
+        (name, value) for name, value in upstream_headers.items() if name.lower() not in dropped
+    )
+    headers.update(extra)
+    return headers
+
+
+class Proxy:
+    def __init__(self, session: aiohttp.ClientSession, upstreams: Upstreams) -> None:
+        self._session = session
+        self._upstreams = upstreams
+
+    async def forward(
+        self,
+        request: web.Request,
+        upstream_name: str,
+        path_qs: str,
+        *,
+        identity_jwt: str | None,
+        extra_headers: dict[str, str],
+    ) -> web.StreamResponse:
+        upstream = self._upstreams[upstream_name]
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+        if request.body_exists and request.content_length is None:
+            # Chunked upload: read it (bounded by client_max_size) so the backend gets a length.
+            body: bytes | aiohttp.StreamReader | None = await request.read()
+        else:
+            body = request.content if request.body_exists else None
+        headers = _request_headers(request, upstream, identity_jwt)
+        if isinstance(body, bytes):
+            headers["Content-Length"] = str(len(body))
+        addresses = upstream.next_addresses()
+        if not addresses:
+            await upstream.resolve_quietly()
+            addresses = upstream.next_addresses()
+        # Only requests that can be replayed are retried, and only when no connection was made.
+        retryable = request.method in IDEMPOTENT and not request.body_exists
+        attempts = addresses[:2] if retryable else addresses[:1]
+        for attempt, address in enumerate(attempts, start=1):
+            host = f"[{address}]" if ":" in address else address
+            url = f"http://{host}:{upstream.port}{path_qs}"
+            try:
+                upstream_response = await self._session.request(
+                    request.method, url, headers=headers, data=body, allow_redirects=False
+                )
+            except aiohttp.ClientConnectorError:
+                log.warning("upstream_connect_failed", upstream=upstream.name, address=address)
+                if attempt == len(attempts):
+                    raise ServiceUnavailable(
+                        f"The {upstream.name} service is unavailable."
+                    ) from None
+                continue
+            except TimeoutError:
+                raise UpstreamTimeout() from None
+            except aiohttp.ClientError:
+                log.warning("upstream_error", upstream=upstream.name, exc_info=True)
+                raise UpstreamError() from None
+            return await self._relay(request, upstream_response, extra_headers)
+        raise ServiceUnavailable(f"The {upstream.name} service is unavailable.")
+
+    async def _relay(
+        self,
+        request: web.Request,
+        upstream_response: aiohttp.ClientResponse,
+        extra_headers: dict[str, str],
+    ) -> web.StreamResponse:
+        async with upstream_response:
+            headers = _response_headers(upstream_response.headers, extra_headers)
+            length = upstream_response.content_length
+            try:
+                if request.method == "HEAD" or (length is not None and length <= SMALL_BODY):
+                    body = await upstream_response.read()
+                    return web.Response(status=upstream_response.status, headers=headers, body=body)
+                response = web.StreamResponse(status=upstream_response.status, headers=headers)
+                if length is not None:
+                    response.content_length = length
+                await response.prepare(request)
+            except TimeoutError:
+                raise UpstreamTimeout() from None
+            except aiohttp.ClientError:
+                raise UpstreamError() from None
+            try:
+                async for chunk in upstream_response.content.iter_any():
+                    await response.write(chunk)
+            except (aiohttp.ClientError, TimeoutError, asyncio.CancelledError):
+                # Headers are gone already: all we can do is cut the client's connection.
+                log.warning("upstream_stream_aborted", exc_info=True)
+                raise
+            await response.write_eof()
+            return response

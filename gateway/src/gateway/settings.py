@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import SecretStr
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    port: int = 8080
+    redis_url: str = "redis://localhost:6379/0"
+    auth_url: str = "http://localhost:8001"
+    billing_url: str = "http://localhost:8002"
+    pdf_url: str = "http://localhost:8003"
+    internal_secret: SecretStr = SecretStr("dev-only-internal-secret")
+    token_cache_prefix: str = "tok:"
+
+    # Rate limits (API.md's table); windows in seconds.
+    rate_limit_default: int = 60
+    rate_limit_default_window: int = 60
+    rate_limit_unauthenticated: int = 60
+    rate_limit_unauthenticated_window: int = 60
+    rate_limit_send: int = 1
+    rate_limit_send_window: int = 60
+    rate_limit_regenerate: int = 10
+    rate_limit_regenerate_window: int = 60
+    # Redis unreachable: keep serving with a per-process limiter, or refuse with 503.
+    rate_limit_fail_closed: bool = False
+    redis_retry_after_failure_seconds: float = 1.0
+
+    # Identity cache: until the identity JWT's expiry minus this margin.
+    identity_cache_margin_seconds: int = 15
+    negative_cache_seconds: int = 30
+
+    upstream_connect_timeout: float = 3.0
+    upstream_read_timeout: float = 60.0
+    upstream_resolve_interval: float = 5.0
+    upstream_connections: int = 512
+
+    access_log: bool = True
+
+    secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret",)

@@ -1,0 +1,7 @@
+from shared.web import run
+
+from pdf_service.app import create_app
+from pdf_service.settings import Settings
+
+settings = Settings()
+run(lambda: create_app(settings), host=settings.host, port=settings.port, workers=settings.workers)

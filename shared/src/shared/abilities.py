@@ -1,0 +1,42 @@
+"""Token abilities: `<resource>:<action>` with the wildcards `*`, `<resource>:*`, `*:<action>`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+RESOURCES = (
+    "invoices",
+    "quotes",
+    "recipients",
+    "invoicers",
+    "products",
+    "companies",
+    "organisations",
+    "teams",
+    "profile",
+)
+ACTIONS = ("read", "create", "update", "delete")
+EXTRA_ABILITIES = ("invoices:download", "invoices:send", "invoices:pay")
+
+KNOWN_ABILITIES: frozenset[str] = frozenset(
+    {"*"}
+    | {f"{resource}:{action}" for resource in RESOURCES for action in ACTIONS}
+    | {f"{resource}:*" for resource in RESOURCES}
+    | {f"*:{action}" for action in (*ACTIONS, "download", "send", "pay")}
+    | set(EXTRA_ABILITIES)
+)
+
+
+def known_abilities(requested: Iterable[str]) -> list[str]:
+    """The requested abilities this platform knows, in request order, without repeats."""
+    seen: dict[str, None] = {}
+    for ability in requested:
+        if ability in KNOWN_ABILITIES:
+            seen.setdefault(ability, None)
+    return list(seen)
+
+
+def grants(abilities: Iterable[str], required: str) -> bool:
+    resource, _, action = required.partition(":")
+    candidates = {"*", required, f"{resource}:*", f"*:{action}"}
+    return any(ability in candidates for ability in abilities)

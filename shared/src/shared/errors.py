@@ -1,0 +1,107 @@
+"""Error types raised anywhere in a service and rendered by the one error middleware.
+
+Every error renders as API.md's shape: {"message", "error_code", "errors"?}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    status = 500
+    error_code = "INTERNAL_ERROR"
+    default_message = "Server Error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.errors = errors
+        self.headers = headers or {}
+        if error_code:
+            self.error_code = error_code
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"message": self.message, "error_code": self.error_code}
+        if self.errors:
+            payload["errors"] = self.errors
+        return payload
+
+
+class BadRequest(ApiError):
+    status, error_code, default_message = 400, "BAD_REQUEST", "Malformed request."
+
+
+class Unauthorized(ApiError):
+    status, error_code, default_message = 401, "UNAUTHORIZED", "Unauthenticated."
+
+
+class TokenExpired(ApiError):
+    status, error_code, default_message = 401, "TOKEN_EXPIRED", "The token has expired."
+
+
+class Forbidden(ApiError):
+    status, error_code, default_message = 403, "FORBIDDEN", "This action is unauthorized."
+
+
+class CompanyAccessDenied(ApiError):
+    status, error_code = 403, "COMPANY_ACCESS_DENIED"
+    default_message = "You are not a member of this company."
+
+
+class NotFound(ApiError):
+    status, error_code, default_message = 404, "NOT_FOUND", "Not found."
+
+
+class MethodNotAllowed(ApiError):
+    status, error_code, default_message = 405, "METHOD_NOT_ALLOWED", "Method not allowed."
+
+
+class Conflict(ApiError):
+    status, error_code, default_message = 409, "CONFLICT", "Conflict."
+
+
+class PreconditionFailed(ApiError):
+    status, error_code = 412, "PRECONDITION_FAILED"
+    default_message = "The resource has changed since it was read."
+
+
+class PayloadTooLarge(ApiError):
+    status, error_code = 413, "PAYLOAD_TOO_LARGE"
+    default_message = "The request body is larger than 1 MiB."
+
+
+class ValidationFailed(ApiError):
+    status, error_code, default_message = 422, "VALIDATION_ERROR", "The given data was invalid."
+
+    def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
+        first = next((msgs[0] for msgs in errors.values() if msgs), None)
+        super().__init__(message or first, errors=errors)
+
+    @classmethod
+    def field(cls, field: str, message: str) -> ValidationFailed:
+        return cls({field: [message]})
+
+
+class RateLimited(ApiError):
+    status, error_code, default_message = 429, "RATE_LIMITED", "Too Many Attempts."
+
+
+class UpstreamError(ApiError):
+    status, error_code, default_message = 502, "UPSTREAM_ERROR", "Bad gateway."
+
+
+class ServiceUnavailable(ApiError):
+    status, error_code = 503, "SERVICE_UNAVAILABLE"
+    default_message = "The service is temporarily unavailable."
+
+
+class UpstreamTimeout(ApiError):
+    status, error_code, default_message = 504, "UPSTREAM_TIMEOUT", "The upstream timed out."

@@ -1,0 +1,220 @@
+"""Exact sliding-window-log rate limiting in Redis, and the in-process fallback.
+
+One Lua script does everything the gateway's hot path needs in a single round trip:
+it reads the cached identity for a token (optionally storing a fresh one first) and applies
+every rate-limit policy of the request atomically. A rejected request is not recorded.
+
+Policy keys may contain `{sub}`, replaced inside the script by the cached identity's user id,
+so the gateway need not know who the caller is before the script runs. (Keys built inside a
+script are fine on a single Redis; a Redis Cluster deployment would need hash tags.)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+SLIDING_WINDOW_LUA = r"""
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local member = ARGV[1]
+
+local function apply(base, count, sub)
+  local checked = {}
+  local admitted = true
+  for i = 0, count - 1 do
+    local at = base + i * 4
+    local key = ARGV[at + 1]
+    if sub then key = string.gsub(key, '{sub}', sub) end
+    local limit = tonumber(ARGV[at + 2])
+    local window = tonumber(ARGV[at + 3])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    local used = redis.call('ZCARD', key)
+    local reset = now + window
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if oldest[2] then reset = tonumber(oldest[2]) + window end
+    if used >= limit then admitted = false end
+    checked[#checked + 1] = {ARGV[at], key, limit, window, used, reset}
+  end
+  -- Report the tightest policy: the one that refused with the latest reset, else the one
+  -- with the fewest requests left.
+  local best, best_left, best_reset = nil, nil, nil
+  for _, c in ipairs(checked) do
+    local left = c[3] - c[5]
+    if admitted then
+      left = left - 1
+      if c[5] == 0 then c[6] = now + c[4] end
+      redis.call('ZADD', c[2], now, member)
+      redis.call('PEXPIRE', c[2], c[4])
+      if best == nil or left < best_left or (left == best_left and c[3] < best[3]) then
+        best, best_left, best_reset = c, left, c[6]
+      end
+    elseif c[5] >= c[3] then
+      if best == nil or c[6] > best_reset then best, best_left, best_reset = c, 0, c[6] end
+    end
+  end
+  if best == nil then return {admitted and 1 or 0, '', 0, 0, 0, 0, now} end
+  return {admitted and 1 or 0, best[1], best[3], best[4], best_left, best_reset, now}
+end
+
+local identity_key = KEYS[1]
+local auth_count = tonumber(ARGV[4])
+local anon_base = 5 + auth_count * 4
+local anon_count = tonumber(ARGV[anon_base])
+if identity_key == nil or identity_key == '' then
+  local r = apply(anon_base + 1, anon_count, nil)
+  table.insert(r, 1, 'anon')
+  table.insert(r, 2, '')
+  return r
+end
+if ARGV[2] ~= '' then
+  -- NX: a revocation tombstone written meanwhile wins over a fresh introspection.
+  redis.call('SET', identity_key, ARGV[2], 'PX', ARGV[3], 'NX')
+end
+local blob = redis.call('GET', identity_key)
+if not blob then return {'miss', ''} end
+if string.sub(blob, 1, 1) == '!' then
+  local r = apply(anon_base + 1, anon_count, nil)
+  table.insert(r, 1, 'denied')
+  table.insert(r, 2, blob)
+  return r
+end
+local nl = string.find(blob, '\n', 1, true)
+local r = apply(5, auth_count, string.sub(blob, 1, nl - 1))
+table.insert(r, 1, 'ok')
+table.insert(r, 2, blob)
+return r
+"""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One limit: `limit` requests per `window` seconds for the key."""
+
+    name: str
+    key: str
+    limit: int
+    window: int
+
+    def args(self) -> list[str | int]:
+        return [self.name, self.key, self.limit, self.window * 1000]
+
+
+@dataclass(frozen=True)
+class Decision:
+    admitted: bool
+    policy: str
+    limit: int
+    window: int  # seconds
+    remaining: int
+    reset_ms: int  # epoch ms when the next slot frees
+    now_ms: int
+
+    @property
+    def reset_epoch(self) -> int:
+        return math.ceil(self.reset_ms / 1000)
+
+    @property
+    def seconds_to_reset(self) -> int:
+        return max(0, math.ceil((self.reset_ms - self.now_ms) / 1000))
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, self.seconds_to_reset)
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_epoch),
+            "RateLimit-Policy": f'"{self.policy}";q={self.limit};w={self.window}',
+            "RateLimit": f'"{self.policy}";r={self.remaining};t={self.seconds_to_reset}',
+        }
+        if not self.admitted:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
+
+def script_args(
+    member: str,
+    authenticated: list[Policy],
+    anonymous: list[Policy],
+    store_blob: str = "",
+    store_ttl_ms: int = 0,
+) -> list[str | int]:
+    args: list[str | int] = [member, store_blob, store_ttl_ms, len(authenticated)]
+    for policy in authenticated:
+        args.extend(policy.args())
+    args.append(len(anonymous))
+    for policy in anonymous:
+        args.extend(policy.args())
+    return args
+
+
+def decision_from_reply(reply: Sequence[object]) -> Decision | None:
+    """Decode the script's decision part (`reply[2:]`); None when no policy applied."""
+    admitted, name, limit, window_ms, remaining, reset_ms, now_ms = reply[2:9]
+    if not name:
+        return None
+    return Decision(
+        admitted=bool(_int(admitted)),
+        policy=_text(name),
+        limit=_int(limit),
+        window=_int(window_ms) // 1000,
+        remaining=_int(remaining),
+        reset_ms=_int(reset_ms),
+        now_ms=_int(now_ms),
+    )
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _int(value: object) -> int:
+    return int(_text(value))
+
+
+class LocalSlidingWindow:
+    """The same exact sliding-window log, in process memory: the fallback when Redis is down.
+
+    Each replica then limits on its own, so the effective limit is per replica; that is the
+    documented price of staying available.
+    """
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._logs: dict[str, deque[float]] = {}
+        self._max_keys = max_keys
+
+    def check(self, policies: list[Policy], now_ms: float | None = None) -> Decision | None:
+        now = now_ms if now_ms is not None else time.time() * 1000
+        if len(self._logs) > self._max_keys:
+            self._logs.clear()  # bounded memory beats exactness while degraded
+        checked = []
+        for policy in policies:
+            log = self._logs.setdefault(policy.key, deque())
+            window_ms = policy.window * 1000
+            while log and log[0] <= now - window_ms:
+                log.popleft()
+            checked.append((policy, log))
+        admitted = all(len(log) < policy.limit for policy, log in checked)
+        best: Decision | None = None
+        for policy, log in checked:
+            window_ms = policy.window * 1000
+            reset = (log[0] + window_ms) if log else now + window_ms
+            if admitted:
+                log.append(now)
+                remaining = policy.limit - len(log)
+                candidate = Decision(
+                    True, policy.name, policy.limit, policy.window, remaining, int(reset), int(now)
+                )
+                if best is None or remaining < best.remaining:
+                    best = candidate
+            elif len(log) >= policy.limit and (best is None or reset > best.reset_ms):
+                best = Decision(
+                    False, policy.name, policy.limit, policy.window, 0, int(reset), int(now)
+                )
+        return best

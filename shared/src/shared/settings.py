@@ -1,0 +1,50 @@
+"""Settings base: every service reads its configuration from the environment only."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
+_PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "insecure", "example", "dev-only")
+
+
+def is_placeholder_secret(value: str) -> bool:
+    """A secret that is empty, short, or carries an obvious placeholder marker."""
+    lowered = value.lower()
+    return len(value) < 16 or any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has. Subclasses list their secrets in `secret_fields`."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    environment: Literal["development", "test", "staging", "production"] = "development"
+    host: str = "0.0.0.0"  # noqa: S104 - services listen inside their container network
+    port: int = 8000
+    workers: int = 1  # processes sharing the port; one per core for CPU-bound services
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _reject_placeholder_secrets(self) -> ServiceSettings:
+        if self.environment in DEVELOPMENT_ENVIRONMENTS:
+            return self
+        for name in self.secret_fields:
+            value = getattr(self, name)
+            raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value or "")
+            if is_placeholder_secret(raw):
+                raise ValueError(
+                    f"{name.upper()} must be set to a real secret (16+ characters, no "
+                    f"placeholder) when ENVIRONMENT={self.environment}"
+                )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment in DEVELOPMENT_ENVIRONMENTS

@@ -1,0 +1,100 @@
+"""Request parsing: JSON bodies and query strings into pydantic models, Laravel-style errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from shared.errors import BadRequest, PayloadTooLarge, ValidationFailed
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_PHRASES = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "decimal_type": "must be a number",
+    "decimal_parsing": "must be a number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "date_type": "must be a valid date (YYYY-MM-DD)",
+    "date_parsing": "must be a valid date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "must be a valid date (YYYY-MM-DD)",
+    "datetime_type": "must be a valid ISO 8601 date-time",
+    "datetime_parsing": "must be a valid ISO 8601 date-time",
+    "datetime_from_date_parsing": "must be a valid ISO 8601 date-time",
+    "list_type": "must be an array",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "extra_forbidden": "is not allowed",
+}
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def _phrase(error: Any) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind in _PHRASES:
+        return str(_PHRASES[kind])
+    if kind == "string_too_long":
+        return f"must not be greater than {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return f"must be at least {ctx.get('min_length')} characters"
+    if kind in {"greater_than_equal", "greater_than"}:
+        return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
+    if kind in {"less_than_equal", "less_than"}:
+        return f"must not be greater than {ctx.get('le', ctx.get('lt'))}"
+    message = str(error["msg"])
+    message = message.removeprefix("Value error, ")
+    return message[0].lower() + message[1:] if message else "is invalid"
+
+
+def errors_from_pydantic(exc: ValidationError) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors():
+        field = _field_name(error["loc"])
+        label = field.replace("_", " ")
+        errors.setdefault(field, []).append(f"The {label} field {_phrase(error)}.")
+    return errors
+
+
+def validate(model: type[ModelT], data: Any) -> ModelT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(errors_from_pydantic(exc)) from None
+
+
+async def read_json(request: web.Request) -> Any:
+    """The body as JSON; an empty body is an empty object (actions with no body)."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge() from None
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The request body is not valid JSON.") from None
+
+
+async def parse_body(request: web.Request, model: type[ModelT]) -> ModelT:
+    data = await read_json(request)
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return validate(model, data)
+
+
+def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:
+    return validate(model, dict(request.query))

@@ -1,0 +1,244 @@
+"""App factory pieces every service uses: middlewares, JSON responses, ops endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import multiprocessing.connection
+import signal
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from shared.errors import (
+    ApiError,
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+)
+from shared.logging import get_logger
+
+MAX_BODY_BYTES = 1024 * 1024
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID = "request_id"  # request key holding the id the response will carry
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ReadinessCheck = Callable[[web.Application], Awaitable[None]]
+
+READINESS_CHECKS = web.AppKey("readiness_checks", list[tuple[str, ReadinessCheck]])
+SERVICE_NAME = web.AppKey("service_name", str)
+
+REQUESTS = Counter(
+    "http_requests_total", "HTTP requests served", ["service", "method", "route", "status"]
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+log = get_logger("shared.web")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload, default=_default, separators=(",", ":"))
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(payload, status=status, headers=headers, dumps=dumps)
+
+
+def error_response(error: ApiError) -> web.Response:
+    return json_response(error.body(), status=error.status, headers=error.headers)
+
+
+_HTTP_EXCEPTION_ERRORS: dict[int, type[ApiError]] = {
+    400: BadRequest,
+    404: NotFound,
+    405: MethodNotAllowed,
+    413: PayloadTooLarge,
+}
+
+
+def _error_for_http_exception(exc: web.HTTPException) -> ApiError:
+    error_type = _HTTP_EXCEPTION_ERRORS.get(exc.status)
+    if error_type is not None:
+        return error_type()
+    error = ApiError(exc.reason)
+    error.status = exc.status
+    error.error_code = exc.reason.upper().replace(" ", "_")
+    return error
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place where exceptions become API.md's JSON error shape."""
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return error_response(error)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(_error_for_http_exception(exc))
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled_error", method=request.method, path=request.path)
+        return error_response(ApiError())
+
+
+@web.middleware
+async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Request id (kept from the caller or made here), a log line and metrics per request."""
+    request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    finally:
+        elapsed = time.perf_counter() - started
+        route = _route_label(request)
+        service = request.app[SERVICE_NAME]
+        REQUESTS.labels(service, request.method, route, str(status)).inc()
+        LATENCY.labels(service, route).observe(elapsed)
+        if route not in _QUIET_ROUTES:
+            log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+        structlog.contextvars.unbind_contextvars("request_id")
+
+
+_QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _route_label(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    failures: dict[str, str] = {}
+    for name, check in request.app[READINESS_CHECKS]:
+        try:
+            await asyncio.wait_for(check(request.app), timeout=2)
+        except Exception as exc:  # a failing dependency is reported, not raised
+            failures[name] = type(exc).__name__
+    if failures:
+        return json_response({"status": "unavailable", "failing": failures}, status=503)
+    return json_response({"status": "ok"})
+
+
+async def metrics(_: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_base_app(
+    service: str,
+    *,
+    middlewares: list[Any] | None = None,
+    client_max_size: int = MAX_BODY_BYTES,
+) -> web.Application:
+    """An application with the shared middlewares and the ops endpoints."""
+    app = web.Application(
+        client_max_size=client_max_size,
+        middlewares=[request_context_middleware, error_middleware, *(middlewares or [])],
+    )
+    app[SERVICE_NAME] = service
+    app[READINESS_CHECKS] = []
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+def add_readiness_check(app: web.Application, name: str, check: ReadinessCheck) -> None:
+    app[READINESS_CHECKS].append((name, check))
+
+
+def run(
+    app_factory: Callable[[], web.Application], *, host: str, port: int, workers: int = 1
+) -> None:
+    """Serve the app; with workers > 1, that many processes share the port (SO_REUSEPORT),
+    one per core, each with its own event loop, pools and connections."""
+    if workers <= 1:
+        _serve(app_factory, host, port)
+        return
+    processes = [
+        multiprocessing.Process(target=_serve, args=(app_factory, host, port), daemon=True)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def stop(signum: int, _: object) -> None:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    # Any worker ending ends the service, so the orchestrator restarts it whole.
+    multiprocessing.connection.wait([process.sentinel for process in processes])
+    stop(signal.SIGTERM, None)
+    for process in processes:
+        process.join(timeout=10)
+    raise SystemExit(max((process.exitcode or 0) for process in processes))
+
+
+def _serve(app_factory: Callable[[], web.Application], host: str, port: int) -> None:
+    """Serve on uvloop when available (a faster event loop with the same semantics)."""
+    try:
+        import uvloop
+
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    except ImportError:  # pragma: no cover - uvloop is absent on Windows only
+        loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    web.run_app(
+        app_factory(),
+        host=host,
+        port=port,
+        access_log=None,
+        reuse_port=True,
+        backlog=1024,
+        loop=loop,
+        print=None,
+    )
