@@ -112,7 +112,7 @@ class IdentityVerifier:
             raise Unauthorized() from None
 
 
-IDENTITY = "identity"  # request key under which the verified Identity is stored
+IDENTITY = web.RequestKey("identity", Identity)  # the verified caller of a request
 VERIFIER = web.AppKey("identity_verifier", IdentityVerifier)
 
 
@@ -144,7 +144,7 @@ def identity_middleware(is_public: PublicRule = lambda _: False) -> Any:
 
 def identity_of(request: web.Request) -> Identity:
     identity = request.get(IDENTITY)
-    if not isinstance(identity, Identity):
+    if identity is None:
         raise Unauthorized()
     return identity
 

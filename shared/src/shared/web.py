@@ -29,7 +29,7 @@ from shared.logging import get_logger
 
 MAX_BODY_BYTES = 1024 * 1024
 REQUEST_ID_HEADER = "X-Request-ID"
-REQUEST_ID = "request_id"  # request key holding the id the response will carry
+REQUEST_ID = web.RequestKey("request_id", str)  # the id the response will carry
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ReadinessCheck = Callable[[web.Application], Awaitable[None]]

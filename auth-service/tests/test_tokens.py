@@ -1,0 +1,332 @@
+"""Token issuance, login, introspection and revocation against the real auth-service."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import bcrypt
+import jwt
+import pytest
+import redis.asyncio as redis
+
+from shared.identity import AUDIENCE, ISSUER
+from shared.tokens import cache_key_for, hash_secret
+
+SECRET = {"X-Internal-Secret": "test-internal-secret-0123456789"}
+
+
+@pytest.fixture
+async def http():
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def post(http, url, body, headers=None):
+    async with http.post(url, json=body, headers=headers) as response:
+        return response.status, await response.json(), response.headers
+
+
+async def test_token_without_abilities_gets_full_access(auth, http):
+    user = await auth.user()
+    status, body, _ = await post(
+        http,
+        f"{auth.url}/api/v1/tokens",
+        {"email": user.email, "password": user.password, "device_name": "erp"},
+    )
+    assert status == 201
+    assert body["abilities"] == ["*"]
+    token_id, _, secret = body["token"].partition("|")
+    assert token_id.isdigit() and len(secret) == 40
+    assert body["expires_at"] is None
+
+
+async def test_unknown_abilities_are_dropped_and_none_left_is_422(auth, http):
+    user = await auth.user()
+    creds = {"email": user.email, "password": user.password, "device_name": "erp"}
+    status, body, _ = await post(
+        http,
+        f"{auth.url}/api/v1/tokens",
+        creds | {"abilities": ["invoices:read", "nonsense", "invoices:download", "x:y"]},
+    )
+    assert status == 201
+    assert body["abilities"] == ["invoices:read", "invoices:download"]
+    status, body, _ = await post(
+        http, f"{auth.url}/api/v1/tokens", creds | {"abilities": ["nonsense"]}
+    )
+    assert status == 422
+    assert body["error_code"] == "VALIDATION_ERROR"
+    assert "abilities" in body["errors"]
+
+
+async def test_wrong_credentials_are_422_on_email(auth, http):
+    user = await auth.user()
+    status, body, _ = await post(
+        http,
+        f"{auth.url}/api/v1/tokens",
+        {"email": user.email, "password": "wrong", "device_name": "erp"},
+    )
+    assert status == 422
+    assert body["message"] == "The provided credentials are incorrect."
+    assert body["errors"] == {"email": ["The provided credentials are incorrect."]}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"password": "x", "device_name": "d"}, "email"),
+        ({"email": "a@b.co", "device_name": "d"}, "password"),
+        ({"email": "a@b.co", "password": "x"}, "device_name"),
+        ({"email": "a@b.co", "password": "x", "device_name": "d" * 256}, "device_name"),
+        ({"email": "a@b.co", "password": "x", "device_name": 5}, "device_name"),
+        ({"email": "a@b.co", "password": "x", "device_name": "d", "abilities": "*"}, "abilities"),
+        ({"email": "a@b.co", "password": "x", "device_name": "d", "expires_at": "soon"}, "expires_at"),
+        (
+            {"email": "a@b.co", "password": "x", "device_name": "d", "expires_at": "2001-01-01T00:00:00Z"},
+            "expires_at",
+        ),
+        ({"email": "a@b.co", "password": "x", "device_name": "d", "expires_in_days": 0}, "expires_in_days"),
+    ],
+)
+async def test_bad_token_requests_name_the_field(auth, http, body, field):
+    status, answer, _ = await post(http, f"{auth.url}/api/v1/tokens", body)
+    assert status == 422, answer
+    assert field in answer["errors"]
+    assert answer["message"] == answer["errors"][field][0]
+
+
+async def test_malformed_json_is_400(auth, http):
+    async with http.post(f"{auth.url}/api/v1/tokens", data=b"{not json") as response:
+        assert response.status == 400
+        assert (await response.json())["error_code"] == "BAD_REQUEST"
+
+
+async def test_expires_in_days_sets_expiry(auth, http):
+    user = await auth.user()
+    status, body, _ = await post(
+        http,
+        f"{auth.url}/api/v1/tokens",
+        {"email": user.email, "password": user.password, "device_name": "d", "expires_in_days": 30},
+    )
+    assert status == 201
+    expires = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
+    assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
+
+
+async def test_login_returns_token_and_user(auth, http):
+    user = await auth.user()
+    status, body, _ = await post(
+        http,
+        f"{auth.url}/api/v1/login",
+        {"email": user.email.upper(), "password": user.password, "device_name": "cli"},
+    )
+    assert status == 200
+    assert body["user"] == {"id": user.id, "name": "Test User", "email": user.email}
+    assert body["token"].startswith(f"{int(body['token'].split('|')[0])}|")
+
+
+async def test_laravel_bcrypt_hash_verifies_and_is_rehashed(auth, http):
+    from auth_service.keys import POOL
+
+    user = await auth.user()
+    laravel_hash = bcrypt.hashpw(b"from-laravel", bcrypt.gensalt(rounds=4)).decode()
+    laravel_hash = "$2y$" + laravel_hash[4:]
+    pool = auth.app[POOL]
+    await pool.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user.id, laravel_hash)
+    status, _, _ = await post(
+        http,
+        f"{auth.url}/api/v1/login",
+        {"email": user.email, "password": "from-laravel", "device_name": "d"},
+    )
+    assert status == 200
+    stored = await pool.fetchval("SELECT password_hash FROM users WHERE id = $1", user.id)
+    assert stored.startswith("$argon2id$")
+    status, _, _ = await post(
+        http,
+        f"{auth.url}/api/v1/login",
+        {"email": user.email, "password": "from-laravel", "device_name": "d"},
+    )
+    assert status == 200
+
+
+async def test_failed_logins_are_throttled_per_email_and_ip(auth, http):
+    user = await auth.user()
+    bad = {"email": user.email, "password": "nope", "device_name": "d"}
+    statuses = [(await post(http, f"{auth.url}/api/v1/login", bad))[0] for _ in range(5)]
+    assert statuses == [422] * 5
+    status, body, headers = await post(http, f"{auth.url}/api/v1/login", bad)
+    assert status == 429
+    assert body["error_code"] == "RATE_LIMITED"
+    assert int(headers["Retry-After"]) >= 1
+    # Even the right password waits: the window is for this e-mail from this address.
+    good = bad | {"password": user.password}
+    assert (await post(http, f"{auth.url}/api/v1/login", good))[0] == 429
+    # Another client address is not affected.
+    other_ip = {"X-Forwarded-For": "203.0.113.9"}
+    assert (await post(http, f"{auth.url}/api/v1/login", good, other_ip))[0] == 200
+
+
+async def test_successful_login_clears_failures(auth, http):
+    user = await auth.user()
+    bad = {"email": user.email, "password": "nope", "device_name": "d"}
+    good = bad | {"password": user.password}
+    for _ in range(4):
+        assert (await post(http, f"{auth.url}/api/v1/login", bad))[0] == 422
+    assert (await post(http, f"{auth.url}/api/v1/login", good))[0] == 200
+    for _ in range(4):
+        assert (await post(http, f"{auth.url}/api/v1/login", bad))[0] == 422
+
+
+async def test_introspection_gives_a_verifiable_identity_jwt(auth, http):
+    user = await auth.user(["invoices:read"])
+    status, body, _ = await post(
+        http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET
+    )
+    assert status == 200
+    async with http.get(f"{auth.url}/internal/jwks") as response:
+        jwks = await response.json()
+    key = jwt.PyJWKSet.from_dict(jwks).keys[0]
+    claims = jwt.decode(
+        body["identity_jwt"], key.key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER
+    )
+    assert claims["sub"] == str(user.id)
+    assert claims["abilities"] == ["invoices:read"]
+    assert claims["kind"] == "member"
+    assert claims["tid"] == user.token_id
+    assert claims["exp"] - datetime.now(UTC).timestamp() <= 300
+
+
+async def test_introspection_refuses_bad_tokens(auth, http):
+    user = await auth.user()
+    token_id = user.token.split("|")[0]
+    url = f"{auth.url}/internal/introspect"
+    for token in (f"{token_id}|{'x' * 40}", "999999|whatever", "not-a-token", "1|"):
+        status, body, _ = await post(http, url, {"token": token}, SECRET)
+        assert (status, body["error_code"]) == (401, "UNAUTHORIZED"), token
+    # Without the internal secret nobody may introspect.
+    status, _, _ = await post(http, url, {"token": user.token})
+    assert status == 401
+
+
+async def test_expired_token_introspects_as_token_expired(auth, http):
+    from auth_service.keys import POOL
+
+    user = await auth.user(expires_at=datetime.now(UTC) + timedelta(hours=1))
+    await auth.app[POOL].execute(
+        "UPDATE personal_access_tokens SET expires_at = now() - interval '1 second' WHERE id = $1",
+        user.token_id,
+    )
+    status, body, _ = await post(
+        http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET
+    )
+    assert (status, body["error_code"]) == (401, "TOKEN_EXPIRED")
+
+
+async def test_identity_jwt_never_outlives_the_token(auth, http):
+    user = await auth.user(expires_at=datetime.now(UTC) + timedelta(seconds=90))
+    _, body, _ = await post(http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET)
+    assert body["exp"] <= int(datetime.now(UTC).timestamp()) + 90
+
+
+async def test_revocation_tombstones_the_gateway_cache(auth, auth_settings, http):
+    user = await auth.user()
+    bearer = {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    status, body, _ = await post(http, f"{auth.url}/api/v1/logout", {}, bearer)
+    assert (status, body) == (200, {"message": "Logged out successfully"})
+    client = redis.Redis.from_url(auth_settings.redis_url)
+    secret = user.token.split("|", 1)[1]
+    key = cache_key_for("tok:", user.token_id, hash_secret(secret))
+    assert await client.get(key) == b"!UNAUTHORIZED"
+    assert 0 < await client.ttl(key) <= auth_settings.revocation_tombstone_seconds
+    await client.aclose()
+    status, _, _ = await post(http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET)
+    assert status == 401
+
+
+async def test_tokens_list_and_revoke_only_own(auth, http):
+    owner, stranger = await auth.user(), await auth.user()
+    bearer = {"Authorization": f"Bearer {await auth.identity_jwt(owner.token)}"}
+    async with http.get(f"{auth.url}/api/v1/tokens", headers=bearer) as response:
+        tokens = (await response.json())["data"]
+    assert [t["id"] for t in tokens] == [owner.token_id]
+    assert "token" not in tokens[0] and tokens[0]["is_current"] is True
+    url = f"{auth.url}/api/v1/tokens/{stranger.token_id}"
+    async with http.delete(url, headers=bearer) as response:
+        assert response.status == 404
+    async with http.delete(f"{auth.url}/api/v1/tokens/abc", headers=bearer) as response:
+        assert response.status == 404
+
+
+async def test_last_used_at_is_written_in_batches(auth, http):
+    from auth_service.keys import POOL, TOKENS
+
+    user = await auth.user()
+    await auth.identity_jwt(user.token)
+    pool = auth.app[POOL]
+    query = "SELECT last_used_at FROM personal_access_tokens WHERE id = $1"
+    assert await pool.fetchval(query, user.token_id) is None
+    await auth.app[TOKENS].flush_usage()
+    assert await pool.fetchval(query, user.token_id) is not None
+
+
+async def test_profile_needs_its_abilities(auth, http):
+    reader = await auth.bearer(["profile:read"])
+    async with http.get(f"{auth.url}/api/v1/profile", headers=reader) as response:
+        body = await response.json()
+        assert response.status == 200
+        assert body["data"]["first_name"] == "Test"
+    async with http.put(
+        f"{auth.url}/api/v1/profile", json={"city": "Cape Town"}, headers=reader
+    ) as response:
+        assert response.status == 403
+        assert (await response.json())["error_code"] == "FORBIDDEN"
+    other = await auth.bearer(["invoices:read"])
+    async with http.get(f"{auth.url}/api/v1/profile", headers=other) as response:
+        assert response.status == 403
+
+
+async def test_profile_update_validates_and_accepts_seed_spellings(auth, http):
+    bearer = await auth.bearer(["profile:*"])
+    url = f"{auth.url}/api/v1/profile"
+    async with http.put(url, json={"firstname": "Jane", "phonenumber": "+2721"}, headers=bearer) as r:
+        data = (await r.json())["data"]
+        assert r.status == 200
+        assert (data["first_name"], data["phone"], data["name"]) == ("Jane", "+2721", "Jane User")
+    async with http.put(url, json={"email": "not-an-email"}, headers=bearer) as r:
+        assert r.status == 422
+        assert "email" in (await r.json())["errors"]
+    async with http.put(url, json={"postcode": "x" * 40}, headers=bearer) as r:
+        assert r.status == 422
+
+
+async def test_protected_routes_need_an_identity_jwt(auth, http):
+    for headers in ({}, {"Authorization": "Bearer garbage"}, {"Authorization": "Basic abc"}):
+        async with http.get(f"{auth.url}/api/v1/me", headers=headers) as response:
+            assert response.status == 401
+            assert await response.json() == {
+                "message": "Unauthenticated.",
+                "error_code": "UNAUTHORIZED",
+            }
+
+
+async def test_concurrent_introspections_of_one_token_agree(auth, http):
+    user = await auth.user()
+    results = await asyncio.gather(
+        *(post(http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET) for _ in range(20))
+    )
+    assert {status for status, _, _ in results} == {200}
+
+
+def test_cli_creates_a_user_who_can_log_in(auth_settings):
+    env = {"DATABASE_URL": auth_settings.database_url, "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "auth_service", "create-user", "--email", "cli@example.com",
+               "--password", "cli-password-1", "--name", "Cli User"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "cli@example.com" in done.stdout
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1
+    assert "already exists" in again.stderr

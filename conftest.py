@@ -1,0 +1,140 @@
+"""Fixtures every service's tests share: real PostgreSQL and Redis from testcontainers, and
+the real auth-service running in-process (the source of tokens, identity JWTs and JWKS)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from testcontainers.postgres import PostgresContainer
+    from testcontainers.redis import RedisContainer
+
+SERVICE_DATABASES = ("auth", "billing", "pdf")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL 15 server with one database per service; yields a URL template."""
+    with PostgresContainer("postgres:15", driver=None) as container:
+        url = container.get_connection_url()
+        yield url.rsplit("/", 1)[0] + "/{database}"
+
+
+@pytest.fixture(scope="session")
+async def database_urls(postgres_server: str) -> dict[str, str]:
+    admin = await asyncpg.connect(postgres_server.format(database="test"))
+    try:
+        for name in SERVICE_DATABASES:
+            await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    return {name: postgres_server.format(database=name) for name in SERVICE_DATABASES}
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    with RedisContainer("redis:7") as container:
+        host = container.get_container_host_ip()
+        port = container.get_exposed_port(6379)
+        yield f"redis://{host}:{port}/0"
+
+
+INTERNAL_SECRET = "test-internal-secret-0123456789"
+
+
+@pytest.fixture(scope="session")
+def auth_settings(database_urls: dict[str, str], redis_url: str) -> object:
+    from auth_service.settings import Settings
+
+    return Settings(
+        environment="test",
+        database_url=database_urls["auth"],
+        redis_url=redis_url,
+        internal_secret=INTERNAL_SECRET,
+        log_json=False,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture(scope="session")
+async def auth_server(auth_settings: object) -> AsyncIterator[TestServer]:
+    """The real auth-service, served on a loopback port for the whole session."""
+    from auth_service.app import create_app
+
+    server = TestServer(create_app(auth_settings))  # type: ignore[arg-type]
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+@dataclass
+class IssuedUser:
+    id: int
+    email: str
+    password: str
+    token: str  # plain-text personal access token
+    token_id: int
+
+
+@dataclass
+class Auth:
+    """Makes users and tokens through auth-service's own services (no shortcuts in SQL)."""
+
+    app: web.Application
+    url: str
+
+    async def user(
+        self,
+        abilities: list[str] | None = None,
+        *,
+        kind: str = "member",
+        expires_at: datetime | None = None,
+        password: str = "correct horse battery",
+    ) -> IssuedUser:
+        from auth_service.keys import ACCOUNTS, TOKENS
+
+        email = f"user-{uuid.uuid4().hex[:12]}@example.com"
+        user = await self.app[ACCOUNTS].create_user(
+            email=email, password=password, name="Test User", kind=kind
+        )
+        issued = await self.app[TOKENS].issue(
+            user_id=user.id, name="tests", abilities=abilities or ["*"], expires_at=expires_at
+        )
+        return IssuedUser(user.id, email, password, issued.plain_text, issued.record.id)
+
+    async def identity_jwt(self, token: str) -> str:
+        from auth_service.keys import TOKENS
+
+        return (await self.app[TOKENS].introspect(token)).identity_jwt
+
+    async def bearer(
+        self, abilities: list[str] | None = None, kind: str = "member"
+    ) -> dict[str, str]:
+        """Authorization header with an identity JWT, as the gateway sends it to backends."""
+        user = await self.user(abilities, kind=kind)
+        return {"Authorization": f"Bearer {await self.identity_jwt(user.token)}"}
+
+
+@pytest.fixture(scope="session")
+def auth(auth_server: TestServer) -> Auth:
+    return Auth(auth_server.app, str(auth_server.make_url("")).rstrip("/"))
+
+
+@pytest.fixture(scope="session")
+def jwks_url(auth: Auth) -> str:
+    return f"{auth.url}/internal/jwks"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
