@@ -15,6 +15,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+# Import the real packages before pytest imports `gateway/tests/conftest.py` and
+# `shared/tests/...`: in importlib mode it would otherwise register placeholder modules named
+# `gateway` and `shared` (after the folders) that hide the installed packages.
+import gateway  # noqa: F401
+import shared  # noqa: F401
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from testcontainers.postgres import PostgresContainer

@@ -1,7 +1,6 @@
 import pytest
-from pydantic import ValidationError
-
 from auth_service.settings import Settings
+from pydantic import ValidationError
 
 
 def test_placeholder_secrets_are_refused_outside_development():

@@ -12,7 +12,6 @@ import bcrypt
 import jwt
 import pytest
 import redis.asyncio as redis
-
 from shared.identity import AUDIENCE, ISSUER
 from shared.tokens import cache_key_for, hash_secret
 
@@ -83,12 +82,23 @@ async def test_wrong_credentials_are_422_on_email(auth, http):
         ({"email": "a@b.co", "password": "x", "device_name": "d" * 256}, "device_name"),
         ({"email": "a@b.co", "password": "x", "device_name": 5}, "device_name"),
         ({"email": "a@b.co", "password": "x", "device_name": "d", "abilities": "*"}, "abilities"),
-        ({"email": "a@b.co", "password": "x", "device_name": "d", "expires_at": "soon"}, "expires_at"),
         (
-            {"email": "a@b.co", "password": "x", "device_name": "d", "expires_at": "2001-01-01T00:00:00Z"},
+            {"email": "a@b.co", "password": "x", "device_name": "d", "expires_at": "soon"},
             "expires_at",
         ),
-        ({"email": "a@b.co", "password": "x", "device_name": "d", "expires_in_days": 0}, "expires_in_days"),
+        (
+            {
+                "email": "a@b.co",
+                "password": "x",
+                "device_name": "d",
+                "expires_at": "2001-01-01T00:00:00Z",
+            },
+            "expires_at",
+        ),
+        (
+            {"email": "a@b.co", "password": "x", "device_name": "d", "expires_in_days": 0},
+            "expires_in_days",
+        ),
     ],
 )
 async def test_bad_token_requests_name_the_field(auth, http, body, field):
@@ -242,7 +252,9 @@ async def test_revocation_tombstones_the_gateway_cache(auth, auth_settings, http
     assert await client.get(key) == b"!UNAUTHORIZED"
     assert 0 < await client.ttl(key) <= auth_settings.revocation_tombstone_seconds
     await client.aclose()
-    status, _, _ = await post(http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET)
+    status, _, _ = await post(
+        http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET
+    )
     assert status == 401
 
 
@@ -291,7 +303,9 @@ async def test_profile_needs_its_abilities(auth, http):
 async def test_profile_update_validates_and_accepts_seed_spellings(auth, http):
     bearer = await auth.bearer(["profile:*"])
     url = f"{auth.url}/api/v1/profile"
-    async with http.put(url, json={"firstname": "Jane", "phonenumber": "+2721"}, headers=bearer) as r:
+    async with http.put(
+        url, json={"firstname": "Jane", "phonenumber": "+2721"}, headers=bearer
+    ) as r:
         data = (await r.json())["data"]
         assert r.status == 200
         assert (data["first_name"], data["phone"], data["name"]) == ("Jane", "+2721", "Jane User")
@@ -315,15 +329,28 @@ async def test_protected_routes_need_an_identity_jwt(auth, http):
 async def test_concurrent_introspections_of_one_token_agree(auth, http):
     user = await auth.user()
     results = await asyncio.gather(
-        *(post(http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET) for _ in range(20))
+        *(
+            post(http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET)
+            for _ in range(20)
+        )
     )
     assert {status for status, _, _ in results} == {200}
 
 
 def test_cli_creates_a_user_who_can_log_in(auth_settings):
     env = {"DATABASE_URL": auth_settings.database_url, "PATH": "/usr/bin:/bin"}
-    command = [sys.executable, "-m", "auth_service", "create-user", "--email", "cli@example.com",
-               "--password", "cli-password-1", "--name", "Cli User"]
+    command = [
+        sys.executable,
+        "-m",
+        "auth_service",
+        "create-user",
+        "--email",
+        "cli@example.com",
+        "--password",
+        "cli-password-1",
+        "--name",
+        "Cli User",
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "cli@example.com" in done.stdout

@@ -65,6 +65,7 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
     app[SESSION] = session
     app[UPSTREAMS] = upstreams
     app[BATCHER] = batcher
+    app[INTROSPECTOR] = introspector
     app[GUARD] = Guard(
         batcher,
         introspector,

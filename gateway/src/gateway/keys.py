@@ -8,6 +8,7 @@ from aiohttp import web
 
 from gateway.batcher import ScriptBatcher
 from gateway.guard import Guard
+from gateway.introspection import Introspector
 from gateway.limits import Limits
 from gateway.proxy import Proxy
 from gateway.settings import Settings
@@ -19,6 +20,7 @@ SESSION = web.AppKey("session", aiohttp.ClientSession)
 UPSTREAMS = web.AppKey("upstreams", Upstreams)
 BATCHER = web.AppKey("batcher", ScriptBatcher)
 GUARD = web.AppKey("guard", Guard)
+INTROSPECTOR = web.AppKey("introspector", Introspector)
 LIMITS = web.AppKey("limits", Limits)
 PROXY = web.AppKey("proxy", Proxy)
 OPENAPI = web.AppKey("openapi", dict)

@@ -1,0 +1,309 @@
+"""The gateway: authentication, exact rate limits, proxying, failure modes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import jwt
+import pytest
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+RATE_HEADERS = (
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "RateLimit",
+    "RateLimit-Policy",
+)
+
+
+async def test_backend_gets_identity_jwt_never_the_client_token(gateway, auth):
+    client = await gateway()
+    user = await auth.user(["companies:read"])
+    response = await client.get(
+        "/api/v1/companies?page=2",
+        headers=bearer(user.token)
+        | {
+            "X-Request-ID": "req-123",
+            "Connection": "X-Secret-Hop",
+            "X-Secret-Hop": "must-not-pass",
+            "Proxy-Authorization": "Basic abc",
+            "X-Internal-Secret": "forged",
+            "X-Forwarded-For": "198.51.100.7",
+        },
+    )
+    assert response.status == 200
+    seen = await response.json()
+    assert seen["path_qs"] == "/api/v1/companies?page=2"
+    headers = {name.lower(): value for name, value in seen["headers"].items()}
+    identity = headers["authorization"].removeprefix("Bearer ")
+    assert user.token.split("|")[1] not in str(seen)
+    claims = jwt.decode(identity, options={"verify_signature": False})
+    assert claims["sub"] == str(user.id) and claims["abilities"] == ["companies:read"]
+    assert headers["x-request-id"] == "req-123"
+    assert response.headers["X-Request-ID"] == "req-123"
+    assert headers["x-forwarded-for"] == "198.51.100.7, 127.0.0.1"
+    assert headers["x-forwarded-proto"] == "http"
+    for hop in ("x-secret-hop", "proxy-authorization", "x-internal-secret"):
+        assert hop not in headers
+    # Hop-by-hop headers of the upstream's answer stay on the upstream's side too.
+    assert "Keep-Alive" not in response.headers
+    assert response.headers["X-Upstream"] == "echo"
+    for name in RATE_HEADERS:
+        assert name in response.headers
+
+
+async def test_api_alias_reaches_the_v1_route(gateway, auth):
+    client = await gateway()
+    user = await auth.user()
+    response = await client.post(
+        "/api/invoices/42/approve?x=1", headers=bearer(user.token), json={}
+    )
+    assert (await response.json())["path_qs"] == "/api/v1/invoices/42/approve?x=1"
+
+
+async def test_request_body_is_streamed_through(gateway, auth):
+    client = await gateway()
+    user = await auth.user()
+    payload = '{"name": "' + "é" * 5000 + '"}'
+    response = await client.put(
+        "/api/v1/companies/1",
+        data=payload.encode(),
+        headers=bearer(user.token) | {"Content-Type": "application/json"},
+    )
+    seen = await response.json()
+    assert seen["method"] == "PUT" and seen["body"] == payload
+
+
+async def test_large_response_streams_intact(gateway, auth):
+    client = await gateway()
+    user = await auth.user()
+    response = await client.get("/api/v1/big", headers=bearer(user.token))
+    body = await response.read()
+    assert len(body) == 300 * 1024
+    assert body[1024 * 7] == 7
+    assert response.headers["X-RateLimit-Limit"] == "60"
+
+
+async def test_internal_routes_are_never_proxied(gateway):
+    client = await gateway()
+    for path in ("/internal/jwks", "/internal/introspect", "/internal/../internal/jwks"):
+        response = await client.get(path)
+        assert response.status == 404, path
+        assert (await response.json())["error_code"] == "NOT_FOUND"
+        assert "X-RateLimit-Remaining" in response.headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic x"},
+        {"Authorization": "Bearer 1|nope"},
+        {"Authorization": "Bearer 12x|abc"},
+    ],
+)
+async def test_missing_or_bad_token_is_401_with_limit_headers(gateway, headers):
+    client = await gateway()
+    response = await client.get("/api/v1/companies", headers=headers)
+    assert response.status == 401
+    assert await response.json() == {"message": "Unauthenticated.", "error_code": "UNAUTHORIZED"}
+    assert response.headers["RateLimit-Policy"] == '"unauthenticated";q=60;w=60'
+
+
+async def test_expired_token_is_token_expired(gateway, auth):
+    from datetime import UTC, datetime, timedelta
+
+    from auth_service.keys import POOL
+
+    client = await gateway()
+    user = await auth.user(expires_at=datetime.now(UTC) + timedelta(days=1))
+    await auth.app[POOL].execute(
+        "UPDATE personal_access_tokens SET expires_at = now() - interval '1 minute' WHERE id = $1",
+        user.token_id,
+    )
+    response = await client.get("/api/v1/companies", headers=bearer(user.token))
+    assert response.status == 401
+    assert (await response.json())["error_code"] == "TOKEN_EXPIRED"
+
+
+async def test_exactly_the_limit_is_admitted_then_429(gateway, auth):
+    client = await gateway(rate_limit_default=5)
+    user = await auth.user()
+    responses = [await client.get("/api/v1/x", headers=bearer(user.token)) for _ in range(8)]
+    assert [r.status for r in responses] == [200] * 5 + [429] * 3
+    assert [r.headers["X-RateLimit-Remaining"] for r in responses[:5]] == ["4", "3", "2", "1", "0"]
+    refused = responses[5]
+    assert await refused.json() == {"message": "Too Many Attempts.", "error_code": "RATE_LIMITED"}
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["RateLimit"].startswith('"default";r=0;t=')
+    assert refused.headers["RateLimit-Policy"] == '"default";q=5;w=60'
+
+
+async def test_concurrent_requests_never_exceed_the_limit(gateway, auth):
+    client = await gateway(rate_limit_default=50)
+    user = await auth.user()
+    responses = await asyncio.gather(
+        *(client.get("/api/v1/x", headers=bearer(user.token)) for _ in range(200))
+    )
+    statuses = [r.status for r in responses]
+    assert statuses.count(200) == 50
+    assert statuses.count(429) == 150
+
+
+async def test_limits_are_per_user(gateway, auth):
+    client = await gateway(rate_limit_default=2)
+    first, second = await auth.user(), await auth.user()
+    for _ in range(2):
+        assert (await client.get("/api/v1/x", headers=bearer(first.token))).status == 200
+    assert (await client.get("/api/v1/x", headers=bearer(first.token))).status == 429
+    assert (await client.get("/api/v1/x", headers=bearer(second.token))).status == 200
+
+
+async def test_unauthenticated_routes_are_limited_per_ip(gateway):
+    client = await gateway(rate_limit_unauthenticated=3)
+    body = {"email": "nobody@example.com", "password": "x", "device_name": "d"}
+    statuses = [(await client.post("/api/v1/tokens", json=body)).status for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+
+
+async def test_send_is_limited_per_invoice(gateway, auth):
+    client = await gateway()
+    user = await auth.user()
+    first = await client.post("/api/v1/invoices/7/send", headers=bearer(user.token), json={})
+    assert first.status == 200
+    assert first.headers["RateLimit-Policy"] == '"send";q=1;w=60'
+    again = await client.post("/api/invoices/7/send-email", headers=bearer(user.token), json={})
+    assert again.status == 429 and int(again.headers["Retry-After"]) >= 1
+    other = await client.post("/api/v1/invoices/8/send", headers=bearer(user.token), json={})
+    assert other.status == 200
+
+
+async def test_regenerate_pdf_is_limited_per_user(gateway, auth):
+    client = await gateway(rate_limit_regenerate=2)
+    user = await auth.user()
+    statuses = [
+        (
+            await client.post(f"/api/v1/invoices/{n}/regenerate-pdf", headers=bearer(user.token))
+        ).status
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+async def test_revoked_token_is_refused_on_the_very_next_request(gateway, auth):
+    client = await gateway()
+    user = await auth.user()
+    assert (await client.get("/api/v1/x", headers=bearer(user.token))).status == 200  # cached now
+    revoke = await client.delete(f"/api/v1/tokens/{user.token_id}", headers=bearer(user.token))
+    assert revoke.status == 204
+    after = await client.get("/api/v1/x", headers=bearer(user.token))
+    assert after.status == 401
+
+
+async def test_one_redis_round_trip_per_cached_request(gateway, auth, redis_client):
+    client = await gateway()
+    user = await auth.user()
+    await client.get("/api/v1/x", headers=bearer(user.token))  # warm the identity cache
+    before = await redis_client.info("commandstats")
+    for _ in range(20):
+        assert (await client.get("/api/v1/x", headers=bearer(user.token))).status == 200
+    after = await redis_client.info("commandstats")
+    calls = {name: after[name]["calls"] - before.get(name, {"calls": 0})["calls"] for name in after}
+    calls.pop("cmdstat_info", None)
+    assert calls.get("cmdstat_evalsha") == 20
+    # Commands run inside the script are counted too; nothing else came from the client.
+    assert set(calls) - {
+        "cmdstat_evalsha",
+        "cmdstat_zremrangebyscore",
+        "cmdstat_zcard",
+        "cmdstat_zrange",
+        "cmdstat_zadd",
+        "cmdstat_pexpire",
+        "cmdstat_get",
+        "cmdstat_time",
+    } == {name for name, count in calls.items() if count == 0}
+
+
+async def test_cache_miss_introspects_once_for_concurrent_requests(gateway, auth):
+    client = await gateway()
+    user = await auth.user()
+    from gateway.keys import INTROSPECTOR
+
+    introspector = client.app[INTROSPECTOR]
+    before = introspector.calls
+    responses = await asyncio.gather(
+        *(client.get("/api/v1/x", headers=bearer(user.token)) for _ in range(10))
+    )
+    assert {r.status for r in responses} == {200}
+    assert introspector.calls - before == 1
+    await client.get("/api/v1/x", headers=bearer(user.token))
+    assert introspector.calls - before == 1  # served from the Redis identity cache
+
+
+async def test_redis_down_still_serves_with_local_limits(gateway, auth):
+    client = await gateway(redis_url="redis://127.0.0.1:1/0", rate_limit_default=3)
+    user = await auth.user()
+    statuses = [
+        (await client.get("/api/v1/x", headers=bearer(user.token))).status for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    assert (await client.get("/api/v1/x")).status == 401
+    bad = await client.get("/api/v1/x", headers=bearer("1|" + "x" * 40))
+    assert bad.status == 401
+
+
+async def test_redis_down_fail_closed_is_503(gateway, auth):
+    client = await gateway(redis_url="redis://127.0.0.1:1/0", rate_limit_fail_closed=True)
+    user = await auth.user()
+    response = await client.get("/api/v1/x", headers=bearer(user.token))
+    assert response.status == 503
+    assert (await response.json())["error_code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_upstream_down_is_503_json(gateway, auth):
+    client = await gateway(billing_url="http://127.0.0.1:1")
+    user = await auth.user()
+    response = await client.get("/api/v1/x", headers=bearer(user.token))
+    assert response.status == 503
+    assert (await response.json())["error_code"] == "SERVICE_UNAVAILABLE"
+    assert "X-RateLimit-Remaining" in response.headers
+
+
+async def test_upstream_timeout_is_504_json(gateway, auth):
+    client = await gateway(upstream_read_timeout=0.3)
+    user = await auth.user()
+    response = await client.get("/api/v1/slow", headers=bearer(user.token))
+    assert response.status == 504
+    assert (await response.json())["error_code"] == "UPSTREAM_TIMEOUT"
+
+
+async def test_auth_service_down_is_503_not_500(gateway, auth):
+    client = await gateway(auth_url="http://127.0.0.1:1")
+    user = await auth.user()
+    response = await client.get("/api/v1/x", headers=bearer(user.token))
+    assert response.status == 503
+
+
+async def test_body_over_one_mebibyte_is_413(gateway, auth):
+    client = await gateway()
+    user = await auth.user()
+    response = await client.post(
+        "/api/v1/companies", data=b"x" * (1024 * 1024 + 1), headers=bearer(user.token)
+    )
+    assert response.status == 413
+    assert (await response.json())["error_code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_openapi_and_docs_are_served(gateway):
+    client = await gateway()
+    spec = await (await client.get("/api/v1/openapi.json")).json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/tokens", "/me", "/profile", "/companies"} <= set(spec["paths"])
+    docs = await client.get("/docs")
+    assert docs.status == 200 and "/api/v1/companies" in await docs.text()
