@@ -18,6 +18,7 @@ from gateway.introspection import Introspector
 from gateway.keys import (
     BATCHER,
     GUARD,
+    INTROSPECTOR,
     LIMITS,
     OPENAPI,
     PROXY,
