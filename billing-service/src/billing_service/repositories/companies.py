@@ -46,6 +46,7 @@ RETURNING id, name, slug, timezone, $4::text AS role, created_at, updated_at
 """
 DELETE = "DELETE FROM companies WHERE id = $1"
 SLUG_TAKEN = "SELECT EXISTS (SELECT 1 FROM companies WHERE slug = $1 AND id <> $2)"
+LOCK_SLUG = "SELECT pg_advisory_xact_lock(hashtext('company-slug:' || $1))"
 SLUGS_LIKE = "SELECT slug FROM companies WHERE slug = $1 OR slug LIKE $1 || '-%'"
 
 
@@ -93,3 +94,7 @@ async def slug_taken(db: Executor, slug: str, except_id: int = 0) -> bool:
 
 async def slugs_like(db: Executor, base: str) -> set[str]:
     return {row["slug"] for row in await db.fetch(SLUGS_LIKE, base)}
+
+
+async def lock_slug(conn: asyncpg.Connection, slug: str) -> None:
+    await conn.execute(LOCK_SLUG, slug)

@@ -55,24 +55,25 @@ class CompanyService:
 
     async def create(self, identity: Identity, name: str, slug: str | None) -> Company:
         _require_member_kind(identity)
-        for _ in range(5):
-            async with self._pool.acquire() as conn:
-                chosen = await self._slug_for_new(conn, name, slug)
-                try:
-                    async with conn.transaction():
-                        return await repo.insert(conn, name, chosen, identity.user_id)
-                except asyncpg.UniqueViolationError:
-                    if slug is not None:
-                        raise _slug_taken() from None
-                    # Another request took the generated slug meanwhile: pick again.
+        base = slug or slugify(name)
+        for _ in range(3):
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    # Creations wanting the same slug queue here instead of colliding.
+                    await repo.lock_slug(conn, base)
+                    chosen = await self._slug_for_new(conn, base, explicit=slug is not None)
+                    return await repo.insert(conn, name, chosen, identity.user_id)
+            except asyncpg.UniqueViolationError:
+                if slug is not None:
+                    raise _slug_taken() from None
+                # A generated slug met an explicit one chosen meanwhile: pick again.
         raise _slug_taken()
 
-    async def _slug_for_new(self, conn: asyncpg.Connection, name: str, slug: str | None) -> str:
-        if slug is not None:
-            if await repo.slug_taken(conn, slug):
+    async def _slug_for_new(self, conn: asyncpg.Connection, base: str, *, explicit: bool) -> str:
+        if explicit:
+            if await repo.slug_taken(conn, base):
                 raise _slug_taken()
-            return slug
-        base = slugify(name)
+            return base
         return _first_free(base, await repo.slugs_like(conn, base))
 
     async def update(
