@@ -1,0 +1,123 @@
+"""The whole platform from docker-compose.yml, exercised only through the gateway's port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from testcontainers.compose import DockerCompose
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = "invoicing-stacktest"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    compose: DockerCompose
+    base_url: str
+
+    def compose_command(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["docker", "compose", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+
+    def create_user(self, kind: str = "member") -> tuple[str, str]:
+        email = f"stack-{uuid.uuid4().hex[:10]}@example.com"
+        password = "stack-password-1"
+        self.compose_command(
+            "exec",
+            "-T",
+            "auth-service",
+            "python",
+            "-m",
+            "auth_service",
+            "create-user",
+            "--email",
+            email,
+            "--password",
+            password,
+            "--name",
+            "Stack User",
+            "--kind",
+            kind,
+        )
+        return email, password
+
+    def sql(self, database: str, statement: str) -> str:
+        done = self.compose_command(
+            "exec", "-T", "postgres", "psql", "-U", "postgres", "-d", database, "-tAc", statement
+        )
+        return done.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    port = _free_port()
+    os.environ.update(
+        {
+            "COMPOSE_PROJECT_NAME": PROJECT,
+            "GATEWAY_PORT": str(port),
+            # Every stack test creates its tokens from 127.0.0.1; the per-IP policy itself is
+            # tested with a small limit in gateway/tests.
+            "RATE_LIMIT_UNAUTHENTICATED": "100000",
+        }
+    )
+    compose = DockerCompose(ROOT, build=True, wait=True, quiet_build=True)
+    compose.start()
+    try:
+        yield Stack(compose, f"http://127.0.0.1:{port}")
+    finally:
+        if os.environ.get("KEEP_STACK") != "1":
+            compose.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(headers={"Accept": "application/json"}) as session:
+        yield session
+
+
+@dataclass
+class Client:
+    """A user of the platform holding a token, as an API consumer would."""
+
+    email: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def new_client(stack: Stack, http: aiohttp.ClientSession):
+    async def make(abilities: list[str] | None = None, kind: str = "member") -> Client:
+        email, password = stack.create_user(kind)
+        body: dict[str, object] = {"email": email, "password": password, "device_name": "tests"}
+        if abilities is not None:
+            body["abilities"] = abilities
+        async with http.post(f"{stack.base_url}/api/v1/tokens", json=body) as response:
+            assert response.status == 201, await response.text()
+            token = (await response.json())["token"]
+        return Client(email, password, token)
+
+    return make
