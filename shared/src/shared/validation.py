@@ -49,7 +49,8 @@ def _phrase(error: Any) -> str:
     if kind == "string_too_long":
         return f"must not be greater than {ctx.get('max_length')} characters"
     if kind == "string_too_short":
-        return f"must be at least {ctx.get('min_length')} characters"
+        minimum = ctx.get("min_length")
+        return "is required" if minimum == 1 else f"must be at least {minimum} characters"
     if kind in {"greater_than_equal", "greater_than"}:
         return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
     if kind in {"less_than_equal", "less_than"}:
