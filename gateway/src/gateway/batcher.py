@@ -12,7 +12,14 @@ import hashlib
 from typing import Any
 
 import redis.asyncio as redis
+from prometheus_client import Counter
 from redis.exceptions import NoScriptError
+
+REDIS_ROUND_TRIPS = Counter(
+    "gateway_redis_round_trips_total",
+    "Round trips to Redis made by the guard (pipelines count once)",
+)
+REDIS_SCRIPT_CALLS = Counter("gateway_redis_script_calls_total", "Guard script evaluations")
 
 Call = tuple[list[str], list[str | int], "asyncio.Future[Any]"]
 
@@ -73,6 +80,8 @@ class ScriptBatcher:
 
     async def _execute(self, batch: list[Call]) -> list[Any]:
         self.round_trips += 1
+        REDIS_ROUND_TRIPS.inc()
+        REDIS_SCRIPT_CALLS.inc(len(batch))
         if len(batch) == 1:
             keys, args, _ = batch[0]
             try:
@@ -95,4 +104,5 @@ class ScriptBatcher:
 
     async def _load(self) -> None:
         self.round_trips += 1
+        REDIS_ROUND_TRIPS.inc()
         await self._client.script_load(self._script)

@@ -143,10 +143,10 @@ def identity_middleware(is_public: PublicRule = lambda _: False) -> Any:
 
 
 def identity_of(request: web.Request) -> Identity:
-    identity = request.get(IDENTITY)
-    if identity is None:
-        raise Unauthorized()
-    return identity
+    try:
+        return request[IDENTITY]
+    except KeyError:
+        raise Unauthorized() from None
 
 
 def require_ability(request: web.Request, ability: str) -> Identity:
