@@ -28,10 +28,11 @@ def _free_port() -> int:
 class Stack:
     compose: DockerCompose
     base_url: str
+    env_file: Path
 
     def compose_command(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["docker", "compose", *args],
+            ["docker", "compose", "--env-file", str(self.env_file), *args],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -69,21 +70,22 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     port = _free_port()
-    os.environ.update(
-        {
-            "COMPOSE_PROJECT_NAME": PROJECT,
-            "GATEWAY_PORT": str(port),
-            # Every stack test creates its tokens from 127.0.0.1; the per-IP policy itself is
-            # tested with a small limit in gateway/tests.
-            "RATE_LIMIT_UNAUTHENTICATED": "100000",
-        }
+    # Compose settings go through an env file, never this process's environment, which the
+    # service tests' settings read.
+    env_file = tmp_path_factory.mktemp("stack") / "stack.env"
+    env_file.write_text(
+        f"COMPOSE_PROJECT_NAME={PROJECT}\n"
+        f"GATEWAY_PORT={port}\n"
+        # Every stack test creates its tokens from 127.0.0.1; the per-IP policy itself is
+        # tested with a small limit in gateway/tests.
+        "RATE_LIMIT_UNAUTHENTICATED=100000\n"
     )
-    compose = DockerCompose(ROOT, build=True, wait=True, quiet_build=True)
+    compose = DockerCompose(ROOT, build=True, wait=True, quiet_build=True, env_file=str(env_file))
     compose.start()
     try:
-        yield Stack(compose, f"http://127.0.0.1:{port}")
+        yield Stack(compose, f"http://127.0.0.1:{port}", env_file)
     finally:
         if os.environ.get("KEEP_STACK") != "1":
             compose.stop()

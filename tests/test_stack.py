@@ -255,3 +255,35 @@ async def test_identity_cache_and_windows_live_in_redis(stack, http, new_client)
         "exec", "-T", "redis", "redis-cli", "--scan", "--pattern", "rl:user:*"
     )
     assert done.stdout.split()
+
+
+async def test_scaled_billing_replicas_all_serve(stack, http, new_client):
+    """`--scale billing-service=3`: the gateway re-resolves the name and balances over all."""
+    client = await new_client()
+    stack.compose_command(
+        "up", "-d", "--no-recreate", "--wait", "--scale", "billing-service=3", timeout=300
+    )
+    probe = (
+        "import urllib.request, re\n"
+        "text = urllib.request.urlopen('http://127.0.0.1:8000/metrics', timeout=5).read().decode()\n"
+        "print(sum(float(v) for v in re.findall("
+        "r'http_requests_total\\{[^}]*route=\"/api/v1/companies\"[^}]*\\} (\\S+)', text)))\n"
+    )
+    deadline = time.monotonic() + 60
+    served: list[float] = []
+    while time.monotonic() < deadline:
+        for _ in range(12):
+            status, _, _ = await call(http, stack, "GET", "/api/v1/companies", client)
+            assert status in (200, 429)
+        served = [
+            float(
+                stack.compose_command(
+                    "exec", "-T", "--index", str(index), "billing-service", "python", "-c", probe
+                ).stdout
+            )
+            for index in (1, 2, 3)
+        ]
+        if all(count > 0 for count in served):
+            break
+        await asyncio.sleep(1)  # give the gateway's resolver its next turn; polled, not timed
+    assert all(count > 0 for count in served), served

@@ -1,6 +1,7 @@
 import pytest
-from auth_service.settings import Settings
 from pydantic import ValidationError
+
+from auth_service.settings import Settings
 
 
 def test_placeholder_secrets_are_refused_outside_development():

@@ -12,6 +12,7 @@ import bcrypt
 import jwt
 import pytest
 import redis.asyncio as redis
+
 from shared.identity import AUDIENCE, ISSUER
 from shared.tokens import cache_key_for, hash_secret
 

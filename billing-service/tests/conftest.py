@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+
 from billing_service.app import create_app
 from billing_service.settings import Settings
 

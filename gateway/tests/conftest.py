@@ -11,6 +11,7 @@ import pytest
 import redis.asyncio as redis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+
 from gateway.app import create_app
 from gateway.settings import Settings
 

@@ -307,3 +307,43 @@ async def test_openapi_and_docs_are_served(gateway):
     assert {"/tokens", "/me", "/profile", "/companies"} <= set(spec["paths"])
     docs = await client.get("/docs")
     assert docs.status == 200 and "/api/v1/companies" in await docs.text()
+
+
+async def test_idempotent_requests_retry_another_address_others_do_not(gateway, auth):
+    from gateway.keys import UPSTREAMS
+
+    client = await gateway()
+    user = await auth.user()
+    billing = client.app[UPSTREAMS]["billing"]
+    # 127.0.0.2 has nothing listening on the upstream's port: connections are refused there.
+    billing.addresses = ["127.0.0.2", "127.0.0.1"]
+    first = await client.get("/api/v1/x", headers=bearer(user.token))  # tries .2, then .1
+    second = await client.get("/api/v1/x", headers=bearer(user.token))  # starts at .1
+    assert (first.status, second.status) == (200, 200)
+    post = await client.post("/api/v1/x", json={"a": 1}, headers=bearer(user.token))  # at .2
+    assert post.status == 503
+    assert (await post.json())["error_code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_round_robin_over_every_address():
+    from yarl import URL
+
+    from gateway.upstreams import Upstream
+
+    upstream = Upstream("billing", URL("http://billing-service:8000"), ["10.0.0.1", "10.0.0.2"])
+    firsts = [upstream.next_addresses()[0] for _ in range(4)]
+    assert firsts == ["10.0.0.1", "10.0.0.2", "10.0.0.1", "10.0.0.2"]
+    assert upstream.next_addresses() == ["10.0.0.1", "10.0.0.2"]
+
+
+async def test_tokens_never_reach_the_logs(gateway, auth, capsys):
+    client = await gateway(log_level="INFO")
+    user = await auth.user()
+    await client.get("/api/v1/x", headers=bearer(user.token))
+    await client.post(
+        "/api/v1/tokens", json={"email": user.email, "password": user.password, "device_name": "d"}
+    )
+    output = capsys.readouterr().out
+    assert '"event":"request"' in output
+    secret = user.token.split("|")[1]
+    assert secret not in output and user.password not in output

@@ -8,6 +8,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from pydantic import BaseModel, Field
+
 from shared.abilities import grants, known_abilities
 from shared.db import apply_migrations, create_pool
 from shared.errors import ValidationFailed

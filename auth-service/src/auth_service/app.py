@@ -9,11 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from shared.db import check_pool, pool_context
-from shared.identity import VERIFIER, IdentityVerifier, identity_middleware
-from shared.logging import configure_logging, get_logger
-from shared.redis_client import redis_context
-from shared.web import add_readiness_check, create_base_app
 
 from auth_service.keys import ACCOUNTS, PASSWORDS, POOL, REDIS, SETTINGS, SIGNING_KEYS, TOKENS
 from auth_service.routes import add_routes, is_public
@@ -23,6 +18,11 @@ from auth_service.services.signing import SigningKeys
 from auth_service.services.throttle import LoginThrottle
 from auth_service.services.tokens import TokenService
 from auth_service.settings import Settings
+from shared.db import check_pool, pool_context
+from shared.identity import VERIFIER, IdentityVerifier, identity_middleware
+from shared.logging import configure_logging, get_logger
+from shared.redis_client import redis_context
+from shared.web import add_readiness_check, create_base_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

@@ -6,13 +6,12 @@ import argparse
 import asyncio
 import sys
 
-from shared.db import apply_migrations, create_pool
-from shared.web import run
-
 from auth_service.app import MIGRATIONS, create_app
 from auth_service.repositories import users as user_repo
 from auth_service.services.passwords import PasswordHasher
 from auth_service.settings import Settings
+from shared.db import apply_migrations, create_pool
+from shared.web import run
 
 
 async def create_user(settings: Settings, email: str, password: str, name: str, kind: str) -> int:

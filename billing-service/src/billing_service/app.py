@@ -6,15 +6,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from shared.db import check_pool, pool_context
-from shared.identity import identity_middleware, verifier_context
-from shared.logging import configure_logging
-from shared.web import add_readiness_check, create_base_app
 
 from billing_service.keys import COMPANIES, POOL, SETTINGS
 from billing_service.routes import add_routes
 from billing_service.services.companies import CompanyService
 from billing_service.settings import Settings
+from shared.db import check_pool, pool_context
+from shared.identity import identity_middleware, verifier_context
+from shared.logging import configure_logging
+from shared.web import add_readiness_check, create_base_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

@@ -6,10 +6,6 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from shared.logging import configure_logging
-from shared.ratelimit import SLIDING_WINDOW_LUA
-from shared.redis_client import redis_context
-from shared.web import MAX_BODY_BYTES, create_base_app
 
 from gateway.batcher import ScriptBatcher
 from gateway.guard import Guard
@@ -33,6 +29,10 @@ from gateway.proxy import Proxy
 from gateway.routes import ROUTES, alias_of
 from gateway.settings import Settings
 from gateway.upstreams import Upstreams
+from shared.logging import configure_logging
+from shared.ratelimit import SLIDING_WINDOW_LUA
+from shared.redis_client import redis_context
+from shared.web import MAX_BODY_BYTES, create_base_app
 
 
 async def _http(app: web.Application) -> AsyncIterator[None]:

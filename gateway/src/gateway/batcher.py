@@ -13,6 +13,7 @@ from typing import Any
 
 import redis.asyncio as redis
 from prometheus_client import Counter
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
 REDIS_ROUND_TRIPS = Counter(
@@ -79,6 +80,13 @@ class ScriptBatcher:
                 future.set_result(result)
 
     async def _execute(self, batch: list[Call]) -> list[Any]:
+        try:
+            return await self._execute_once(batch)
+        except RedisConnectionError:
+            # A pooled connection went stale (Redis restarted): the pool reconnects, try once more.
+            return await self._execute_once(batch)
+
+    async def _execute_once(self, batch: list[Call]) -> list[Any]:
         self.round_trips += 1
         REDIS_ROUND_TRIPS.inc()
         REDIS_SCRIPT_CALLS.inc(len(batch))

@@ -10,18 +10,18 @@ refuses with 503 when configured to fail closed.
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 
 from prometheus_client import Counter
 from redis.exceptions import RedisError
-from shared.errors import ApiError, ServiceUnavailable
-from shared.logging import get_logger
-from shared.ratelimit import Decision, LocalSlidingWindow, Policy, decision_from_reply, script_args
-from shared.tokens import BearerToken
 
 from gateway.batcher import ScriptBatcher
 from gateway.introspection import Introspector, error_from_blob
+from shared.errors import ApiError, ServiceUnavailable
+from shared.ids import unique_id
+from shared.logging import get_logger
+from shared.ratelimit import Decision, LocalSlidingWindow, Policy, decision_from_reply, script_args
+from shared.tokens import BearerToken
 
 log = get_logger("gateway.guard")
 
@@ -56,7 +56,7 @@ class Guard:
 
     async def anonymous(self, policies: list[Policy], error: ApiError | None = None) -> Verdict:
         try:
-            reply = await self._script([""], script_args(uuid.uuid4().hex, [], policies))
+            reply = await self._script([""], script_args(unique_id(), [], policies))
             return Verdict(decision_from_reply(reply), error=error)
         except RedisError:
             if self._fail_closed:
@@ -68,7 +68,7 @@ class Guard:
         self, raw_token: str, token: BearerToken, policies: list[Policy], anon: list[Policy]
     ) -> Verdict:
         key = token.cache_key(self._cache_prefix)
-        member = uuid.uuid4().hex
+        member = unique_id()
         try:
             reply = await self._script([key], script_args(member, policies, anon))
             if reply[0] == b"miss":

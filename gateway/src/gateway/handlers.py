@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from shared.errors import ApiError, NotFound, RateLimited, Unauthorized
-from shared.tokens import parse_token
-from shared.web import json_response
 
 from gateway import docs
 from gateway.guard import Verdict
 from gateway.keys import GUARD, LIMITS, OPENAPI, PROXY
 from gateway.routes import RouteSpec, upstream_path
+from shared.errors import ApiError, NotFound, RateLimited, Unauthorized
+from shared.tokens import parse_token
+from shared.web import json_response
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

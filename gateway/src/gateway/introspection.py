@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 import aiohttp
+
 from shared.errors import ApiError, ServiceUnavailable, TokenExpired, Unauthorized
 from shared.logging import get_logger
 

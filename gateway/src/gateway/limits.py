@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.ratelimit import Policy
-
 from gateway.routes import RouteSpec
 from gateway.settings import Settings
+from shared.ratelimit import Policy
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ import asyncio
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from gateway.upstreams import Upstream, Upstreams
 from shared.errors import PayloadTooLarge, ServiceUnavailable, UpstreamError, UpstreamTimeout
 from shared.logging import get_logger
 from shared.web import MAX_BODY_BYTES, REQUEST_ID, REQUEST_ID_HEADER
-
-from gateway.upstreams import Upstream, Upstreams
 
 log = get_logger("gateway.proxy")
 

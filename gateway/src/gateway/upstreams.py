@@ -13,8 +13,9 @@ import itertools
 import socket
 from dataclasses import dataclass, field
 
-from shared.logging import get_logger
 from yarl import URL
+
+from shared.logging import get_logger
 
 log = get_logger("gateway.upstreams")
 

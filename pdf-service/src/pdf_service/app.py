@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
+
+from pdf_service.keys import POOL, SETTINGS
+from pdf_service.settings import Settings
 from shared.db import check_pool, pool_context
 from shared.identity import identity_middleware, verifier_context
 from shared.logging import configure_logging
 from shared.web import add_readiness_check, create_base_app
-
-from pdf_service.keys import POOL, SETTINGS
-from pdf_service.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pydantic import SecretStr
+
 from shared.settings import ServiceSettings
 
 

@@ -25,7 +25,8 @@ from shared.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from shared.logging import get_logger
+from shared.ids import unique_id
+from shared.logging import access_log, get_logger
 
 MAX_BODY_BYTES = 1024 * 1024
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -115,7 +116,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id (kept from the caller or made here), a log line and metrics per request."""
-    request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
+    request_id = request.headers.get(REQUEST_ID_HEADER) or unique_id()
     request[REQUEST_ID] = request_id
     structlog.contextvars.bind_contextvars(request_id=request_id)
     started = time.perf_counter()
@@ -132,13 +133,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         REQUESTS.labels(service, request.method, route, str(status)).inc()
         LATENCY.labels(service, route).observe(elapsed)
         if route not in _QUIET_ROUTES:
-            log.info(
-                "request",
-                method=request.method,
-                path=request.path,
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-            )
+            access_log(service, request_id, request.method, request.path, status, elapsed)
         structlog.contextvars.unbind_contextvars("request_id")
 
 

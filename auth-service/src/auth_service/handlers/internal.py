@@ -5,12 +5,12 @@ from __future__ import annotations
 import hmac
 
 from aiohttp import web
-from shared.errors import Unauthorized
-from shared.validation import parse_body
-from shared.web import json_response
 
 from auth_service.handlers.schemas import IntrospectRequest
 from auth_service.keys import SETTINGS, SIGNING_KEYS, TOKENS
+from shared.errors import Unauthorized
+from shared.validation import parse_body
+from shared.web import json_response
 
 INTERNAL_SECRET_HEADER = "X-Internal-Secret"
 

@@ -6,16 +6,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from shared.abilities import known_abilities
-from shared.errors import NotFound, Unauthorized, ValidationFailed
-from shared.identity import Identity, identity_of, require_ability
-from shared.validation import parse_body
-from shared.web import json_response
 
 from auth_service.handlers.schemas import Credentials, ProfileUpdate, TokenRequest
 from auth_service.keys import ACCOUNTS, TOKENS
 from auth_service.repositories.tokens import AccessToken
 from auth_service.repositories.users import User
+from shared.abilities import known_abilities
+from shared.errors import NotFound, Unauthorized, ValidationFailed
+from shared.identity import Identity, identity_of, require_ability
+from shared.validation import parse_body
+from shared.web import json_response
 
 
 def client_ip(request: web.Request) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-from shared.errors import ValidationFailed
 
 from auth_service.repositories import users as user_repo
 from auth_service.repositories.users import User
 from auth_service.services.passwords import PasswordHasher
 from auth_service.services.throttle import LoginThrottle
+from shared.errors import ValidationFailed
 
 BAD_CREDENTIALS = "The provided credentials are incorrect."
 

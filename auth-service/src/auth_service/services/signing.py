@@ -13,9 +13,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
-from shared.identity import ALGORITHM, AUDIENCE, ISSUER
 
 from auth_service.repositories import signing_keys as repo
+from shared.identity import ALGORITHM, AUDIENCE, ISSUER
 
 _KEY_CREATION_LOCK = 0x6B657973
 

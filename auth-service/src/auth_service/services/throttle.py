@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 import redis.asyncio as redis
+
 from shared.errors import RateLimited
 from shared.logging import get_logger
 from shared.ratelimit import SLIDING_WINDOW_LUA, Policy, decision_from_reply, script_args

@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 
 import asyncpg
 import redis.asyncio as redis
-from shared.errors import ServiceUnavailable, TokenExpired, Unauthorized
-from shared.logging import get_logger
-from shared.tokens import cache_key_for, hash_secret, parse_token
 
 from auth_service.repositories import tokens as token_repo
 from auth_service.repositories.tokens import AccessToken
 from auth_service.services.signing import SigningKeys
 from auth_service.settings import Settings
+from shared.errors import ServiceUnavailable, TokenExpired, Unauthorized
+from shared.logging import get_logger
+from shared.tokens import cache_key_for, hash_secret, parse_token
 
 _ALPHABET = string.ascii_letters + string.digits
 SECRET_LENGTH = 40

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+
 from shared.errors import NotFound
 
 _MAX_ID = 2**63 - 1

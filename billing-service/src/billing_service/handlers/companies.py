@@ -6,14 +6,14 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from shared.identity import require_ability
-from shared.pagination import PageParams, paginated
-from shared.validation import parse_body, parse_query
-from shared.web import json_response
 
 from billing_service.handlers.common import path_id
 from billing_service.keys import COMPANIES
 from billing_service.repositories.companies import Company
+from shared.identity import require_ability
+from shared.pagination import PageParams, paginated
+from shared.validation import parse_body, parse_query
+from shared.web import json_response
 
 SLUG = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

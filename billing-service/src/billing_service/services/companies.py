@@ -6,12 +6,12 @@ import re
 import unicodedata
 
 import asyncpg
-from shared.errors import Forbidden, NotFound, ValidationFailed
-from shared.identity import Identity
-from shared.pagination import Page, PageParams
 
 from billing_service.repositories import companies as repo
 from billing_service.repositories.companies import Company
+from shared.errors import Forbidden, NotFound, ValidationFailed
+from shared.identity import Identity
+from shared.pagination import Page, PageParams
 
 MANAGER_ROLES = frozenset({"owner", "admin"})
 
