@@ -195,13 +195,13 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
             calls_before = evalsha_calls(client)
             trips_before = gateway_metric(PORTS["gateway"], "gateway_redis_round_trips_total")
         results[name] = wrk(url)
+        if name == "full gateway":
+            served = results[name]["requests"]
+            calls = evalsha_calls(client) - calls_before
+            trips = gateway_metric(PORTS["gateway"], "gateway_redis_round_trips_total")
+            results[name]["redis_script_calls_per_request"] = calls / served
+            results[name]["redis_round_trips_per_request"] = (trips - trips_before) / served
     gateway = results["full gateway"]
-    gateway["redis_script_calls_per_request"] = (evalsha_calls(client) - calls_before) / gateway[
-        "requests"
-    ]
-    gateway["redis_round_trips_per_request"] = (
-        gateway_metric(PORTS["gateway"], "gateway_redis_round_trips_total") - trips_before
-    ) / gateway["requests"]
     half = gateway["rps"] / 2
     paced = {
         "upstream direct": wrk(targets["upstream direct"], rate=half),
