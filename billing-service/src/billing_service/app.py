@@ -7,9 +7,25 @@ from pathlib import Path
 
 from aiohttp import web
 
-from billing_service.keys import COMPANIES, POOL, SETTINGS
+from billing_service.keys import (
+    COMPANIES,
+    INVOICERS,
+    ORGANISATIONS,
+    PAYMENT_DETAILS,
+    POOL,
+    PRODUCTS,
+    RECIPIENTS,
+    SETTINGS,
+)
 from billing_service.routes import add_routes
 from billing_service.services.companies import CompanyService
+from billing_service.services.resources import (
+    InvoicerService,
+    OrganisationService,
+    PaymentDetailService,
+    ProductService,
+    RecipientService,
+)
 from billing_service.settings import Settings
 from shared.db import check_pool, pool_context
 from shared.identity import identity_middleware, verifier_context
@@ -20,7 +36,13 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
-    app[COMPANIES] = CompanyService(app[POOL])
+    pool = app[POOL]
+    app[COMPANIES] = CompanyService(pool)
+    app[ORGANISATIONS] = OrganisationService(pool)
+    app[INVOICERS] = InvoicerService(pool)
+    app[PAYMENT_DETAILS] = PaymentDetailService(pool)
+    app[RECIPIENTS] = RecipientService(pool, app[ORGANISATIONS])
+    app[PRODUCTS] = ProductService(pool)
     yield
 
 

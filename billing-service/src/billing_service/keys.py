@@ -6,8 +6,20 @@ import asyncpg
 from aiohttp import web
 
 from billing_service.services.companies import CompanyService
+from billing_service.services.resources import (
+    InvoicerService,
+    OrganisationService,
+    PaymentDetailService,
+    ProductService,
+    RecipientService,
+)
 from billing_service.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 COMPANIES = web.AppKey("companies", CompanyService)
+ORGANISATIONS = web.AppKey("organisations", OrganisationService)
+INVOICERS = web.AppKey("invoicers", InvoicerService)
+PAYMENT_DETAILS = web.AppKey("payment_details", PaymentDetailService)
+RECIPIENTS = web.AppKey("recipients", RecipientService)
+PRODUCTS = web.AppKey("products", ProductService)

@@ -1,16 +1,99 @@
-"""The route table of billing-service."""
+"""The route table of billing-service (every path under /api/v1; the gateway adds /api)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
-from billing_service.handlers import companies
+from billing_service.handlers import companies, resources
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _crud(
+    app: web.Application,
+    path: str,
+    *,
+    list_: Handler,
+    create: Handler,
+    get: Handler,
+    update: Handler,
+    delete: Handler,
+    id_path: str = "{id}",
+) -> None:
+    app.router.add_get(path, list_)
+    app.router.add_post(path, create)
+    app.router.add_get(f"{path}/{id_path}", get)
+    app.router.add_put(f"{path}/{id_path}", update)
+    app.router.add_patch(f"{path}/{id_path}", update)
+    app.router.add_delete(f"{path}/{id_path}", delete)
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/companies", companies.list_companies)
-    app.router.add_post("/api/v1/companies", companies.create_company)
-    app.router.add_get("/api/v1/companies/{id}", companies.get_company)
-    app.router.add_put("/api/v1/companies/{id}", companies.update_company)
-    app.router.add_patch("/api/v1/companies/{id}", companies.update_company)
-    app.router.add_delete("/api/v1/companies/{id}", companies.delete_company)
+    v1 = "/api/v1"
+    _crud(
+        app,
+        f"{v1}/companies",
+        list_=companies.list_companies,
+        create=companies.create_company,
+        get=companies.get_company,
+        update=companies.update_company,
+        delete=companies.delete_company,
+    )
+    _crud(
+        app,
+        f"{v1}/organisations",
+        list_=resources.list_organisations,
+        create=resources.create_organisation,
+        get=resources.get_organisation,
+        update=resources.update_organisation,
+        delete=resources.delete_organisation,
+    )
+    _crud(
+        app,
+        f"{v1}/invoicers",
+        list_=resources.list_invoicers,
+        create=resources.create_invoicer,
+        get=resources.get_invoicer,
+        update=resources.update_invoicer,
+        delete=resources.delete_invoicer,
+    )
+    _crud(
+        app,
+        f"{v1}/invoicers/{{id}}/payment-details",
+        list_=resources.list_payment_details,
+        create=resources.create_payment_detail,
+        get=resources.get_payment_detail,
+        update=resources.update_payment_detail,
+        delete=resources.delete_payment_detail,
+        id_path="{detail_id}",
+    )
+    _crud(
+        app,
+        f"{v1}/recipients",
+        list_=resources.list_recipients,
+        create=resources.create_recipient,
+        get=resources.get_recipient,
+        update=resources.update_recipient,
+        delete=resources.delete_recipient,
+    )
+    _crud(
+        app,
+        f"{v1}/customers",
+        list_=resources.list_customers,
+        create=resources.create_customer,
+        get=resources.get_customer,
+        update=resources.update_customer,
+        delete=resources.delete_recipient,
+    )
+    _crud(
+        app,
+        f"{v1}/products",
+        list_=resources.list_products,
+        create=resources.create_product,
+        get=resources.get_product,
+        update=resources.update_product,
+        delete=resources.delete_product,
+    )
+    app.router.add_post(f"{v1}/products/{{id}}/adjust-stock", resources.adjust_stock)

@@ -1,12 +1,21 @@
-"""Helpers every billing handler uses."""
+"""Helpers every billing handler uses: path ids, the caller's scope, list parameters."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from billing_service.keys import POOL
+from billing_service.repositories import scope as scope_repo
+from billing_service.scope import Scope
 from shared.errors import NotFound
+from shared.identity import require_ability
+from shared.pagination import Page, PageParams, paginated
+from shared.web import json_response
 
 _MAX_ID = 2**63 - 1
+_SCOPE = web.RequestKey("scope", Scope)
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
@@ -15,3 +24,47 @@ def path_id(request: web.Request, name: str = "id") -> int:
     if not raw.isdigit() or int(raw) > _MAX_ID:
         raise NotFound()
     return int(raw)
+
+
+async def scope_for(request: web.Request, ability: str) -> Scope:
+    """Check the token's ability, then load (once per request) what the caller may see."""
+    identity = require_ability(request, ability)
+    if _SCOPE in request:
+        return request[_SCOPE]
+    pool = request.app[POOL]
+    if identity.kind == "client":
+        scope = Scope(identity, {}, await scope_repo.client_link(pool, identity.user_id))
+    else:
+        scope = Scope(identity, await scope_repo.memberships(pool, identity.user_id))
+    request[_SCOPE] = scope
+    return scope
+
+
+async def member_scope(request: web.Request, ability: str) -> Scope:
+    """As scope_for, and refuse client-portal users (every write, most resources)."""
+    scope = await scope_for(request, ability)
+    scope.require_member()
+    return scope
+
+
+def data(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return json_response({"data": payload}, status=status, headers=headers)
+
+
+def page_response(request: web.Request, page: Page) -> web.Response:
+    return json_response(paginated(request, page))
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+__all__ = [
+    "PageParams",
+    "data",
+    "member_scope",
+    "no_content",
+    "page_response",
+    "path_id",
+    "scope_for",
+]

@@ -1,0 +1,157 @@
+"""Table definitions of the plain resources, and their few queries beyond generic CRUD."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from billing_service.repositories.crud import Db, Row, Table
+
+ORGANISATIONS = Table(
+    "organisations", ("name", "slug", "is_default"), ("name", "slug", "is_default")
+)
+
+_INVOICER_FIELDS = (
+    "company_entity",
+    "description",
+    "company_tax_number",
+    "company_registration_number",
+    "company_address",
+    "currency",
+    "tax_rate",
+    "is_default",
+)
+INVOICERS = Table("invoicers", _INVOICER_FIELDS, _INVOICER_FIELDS)
+
+_PAYMENT_DETAIL_FIELDS = (
+    "label",
+    "bank_name",
+    "account_name",
+    "account_number",
+    "iban",
+    "swift",
+    "is_default",
+)
+PAYMENT_DETAILS = Table(
+    "payment_details",
+    ("invoicer_id", *_PAYMENT_DETAIL_FIELDS),
+    ("invoicer_id", *_PAYMENT_DETAIL_FIELDS),
+)
+
+_RECIPIENT_FIELDS = (
+    "organisation_id",
+    "company_entity",
+    "contact_name",
+    "email",
+    "phone",
+    "description",
+    "company_tax_number",
+    "company_registration_number",
+    "company_address",
+    "currency",
+    "tax_rate",
+    "default_hour_rate",
+    "is_default",
+)
+RECIPIENTS = Table("recipients", _RECIPIENT_FIELDS, _RECIPIENT_FIELDS)
+
+_PRODUCT_FIELDS = (
+    "type",
+    "name",
+    "description",
+    "sku",
+    "price",
+    "unit",
+    "tax_rate",
+    "active",
+    "stock_quantity",
+)
+# stock_quantity changes only through adjust-stock, which keeps the movement log.
+PRODUCTS = Table(
+    "products", _PRODUCT_FIELDS, tuple(f for f in _PRODUCT_FIELDS if f != "stock_quantity")
+)
+
+# What a customer has been invoiced: issued invoices, not drafts or cancelled ones.
+TOTAL_INVOICED = """
+SELECT invoice_recipient_id AS id, coalesce(sum(total), 0) AS total_invoiced
+FROM invoices
+WHERE invoice_recipient_id = ANY($1) AND type = 'invoice' AND deleted_at IS NULL
+  AND status NOT IN ('draft', 'scheduled', 'cancelled')
+GROUP BY invoice_recipient_id
+"""
+PAYMENT_DETAILS_OF = f"""
+SELECT {PAYMENT_DETAILS.select_list} FROM payment_details WHERE invoicer_id = $1 ORDER BY id
+"""
+DEFAULT_ORGANISATION = """
+SELECT id FROM organisations WHERE company_id = $1 ORDER BY is_default DESC, id LIMIT 1
+"""
+ADJUST_STOCK = """
+UPDATE products SET stock_quantity = stock_quantity + $2, updated_at = now()
+WHERE id = $1 RETURNING stock_quantity
+"""
+INSERT_MOVEMENT = """
+INSERT INTO stock_movements (product_id, adjustment, quantity_after, reason, user_id)
+VALUES ($1, $2, $3, $4, $5)
+"""
+RECENT_MOVEMENTS = """
+SELECT id, adjustment, quantity_after, reason, user_id, created_at
+FROM stock_movements WHERE product_id = $1 ORDER BY id DESC LIMIT 20
+"""
+
+
+async def total_invoiced(db: Db, recipient_ids: list[int]) -> dict[int, object]:
+    rows = await db.fetch(TOTAL_INVOICED, recipient_ids)
+    return {row["id"]: row["total_invoiced"] for row in rows}
+
+
+async def payment_details_of(db: Db, invoicer_id: int) -> list[Row]:
+    return [dict(row) for row in await db.fetch(PAYMENT_DETAILS_OF, invoicer_id)]
+
+
+async def default_organisation(db: Db, company_id: int) -> int | None:
+    value = await db.fetchval(DEFAULT_ORGANISATION, company_id)
+    return int(value) if value is not None else None
+
+
+async def adjust_stock(
+    conn: asyncpg.Connection, product_id: int, adjustment: object, reason: str | None, user_id: int
+) -> object:
+    """Apply one movement; the CHECK constraint refuses stock below zero."""
+    quantity = await conn.fetchval(ADJUST_STOCK, product_id, adjustment)
+    await conn.execute(INSERT_MOVEMENT, product_id, adjustment, quantity, reason, user_id)
+    return quantity
+
+
+async def recent_movements(db: Db, product_id: int) -> list[Row]:
+    return [dict(row) for row in await db.fetch(RECENT_MOVEMENTS, product_id)]
+
+
+INITIAL_STOCK = "UPDATE products SET stock_quantity = $2 WHERE id = $1 RETURNING stock_quantity"
+
+
+async def initial_stock(
+    conn: asyncpg.Connection, product_id: int, quantity: object, user_id: int
+) -> object:
+    value = await conn.fetchval(INITIAL_STOCK, product_id, quantity)
+    await conn.execute(INSERT_MOVEMENT, product_id, quantity, value, "Initial stock", user_id)
+    return value
+
+
+RECENT_INVOICES = """
+SELECT id, label, type, status, currency, total, amount_paid, scheduled_date, due_date
+FROM invoices WHERE invoice_recipient_id = $1 AND deleted_at IS NULL
+ORDER BY id DESC LIMIT 10
+"""
+RECENT_PAYMENTS = """
+SELECT p.id, p.invoice_id, i.label, i.currency, p.amount, p.paid_date, p.reference,
+       p.payment_method
+FROM payments p JOIN invoices i ON i.id = p.invoice_id
+WHERE i.invoice_recipient_id = $1 ORDER BY p.id DESC LIMIT 10
+"""
+
+
+async def recent_invoices(db: Db, recipient_id: int) -> list[Row]:
+    return [dict(row) for row in await db.fetch(RECENT_INVOICES, recipient_id)]
+
+
+async def recent_payments(db: Db, recipient_id: int) -> list[Row]:
+    return [dict(row) for row in await db.fetch(RECENT_PAYMENTS, recipient_id)]

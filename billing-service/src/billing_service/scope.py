@@ -1,0 +1,50 @@
+"""The caller's tenant scope, loaded once per request.
+
+Members see the companies they belong to; client-portal users see one recipient's non-draft
+invoices and quotes and can change nothing. A record outside the scope is 404 (ids leak
+nothing); naming a company the caller is not in is 403 COMPANY_ACCESS_DENIED.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from billing_service.repositories.scope import ClientLink
+from shared.errors import CompanyAccessDenied, Forbidden
+from shared.identity import Identity
+
+MANAGERS = frozenset({"owner", "admin"})
+
+
+@dataclass(frozen=True)
+class Scope:
+    identity: Identity
+    roles: dict[int, str]  # company id -> the caller's role
+    client: ClientLink | None = None
+
+    @property
+    def user_id(self) -> int:
+        return self.identity.user_id
+
+    @property
+    def company_ids(self) -> list[int]:
+        return list(self.roles)
+
+    @property
+    def is_client(self) -> bool:
+        return self.identity.kind == "client"
+
+    def require_member(self) -> None:
+        """Client-portal users may read their invoices and quotes, nothing else."""
+        if self.is_client:
+            raise Forbidden("Client-portal users cannot do this.")
+
+    def company(self, company_id: int) -> int:
+        """A company the request names: the caller must be a member of it."""
+        if company_id not in self.roles:
+            raise CompanyAccessDenied()
+        return company_id
+
+    def require_manager(self, company_id: int) -> None:
+        if self.roles.get(company_id) not in MANAGERS:
+            raise Forbidden("Only the company's owners and admins can do this.")

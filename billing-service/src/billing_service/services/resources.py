@@ -1,0 +1,303 @@
+"""Organisations, invoicers and their payment details, recipients, products."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from billing_service.money import format_money
+from billing_service.repositories import crud
+from billing_service.repositories import resources as repo
+from billing_service.repositories.crud import Row, Table
+from billing_service.repositories.sql import Conditions
+from billing_service.scope import Scope
+from billing_service.services.base import (
+    company_conditions,
+    delete_unreferenced,
+    get_scoped,
+    resolve_company,
+    scoped_page,
+)
+from billing_service.services.companies import slugify
+from shared.errors import NotFound, ValidationFailed
+from shared.pagination import Page, PageParams
+
+
+class ResourceService:
+    """CRUD over one company-owned table, scoped to the caller's companies."""
+
+    table: Table
+    what = "record"
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def list(self, scope: Scope, params: PageParams, where: Conditions) -> Page:
+        return await scoped_page(self.pool, self.table, where, params)
+
+    async def get(self, scope: Scope, row_id: int) -> Row:
+        return await get_scoped(self.pool, self.table, scope, row_id)
+
+    async def create(self, scope: Scope, company_id: int | None, values: dict[str, Any]) -> Row:
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                company = await resolve_company(conn, scope, company_id)
+                values = await self.prepare(conn, scope, company, values, None)
+                row = await crud.insert(conn, self.table, company, values)
+                await self.after_write(conn, row)
+                return row
+        except asyncpg.UniqueViolationError:  # a concurrent create took the same slug
+            raise ValidationFailed.field("slug", "The slug has already been taken.") from None
+
+    async def update(self, scope: Scope, row_id: int, values: dict[str, Any]) -> Row:
+        async with self.pool.acquire() as conn, conn.transaction():
+            current = await get_scoped(conn, self.table, scope, row_id, lock=True)
+            values = await self.prepare(conn, scope, current["company_id"], values, current)
+            row = await crud.update(conn, self.table, row_id, values)
+            await self.after_write(conn, row)
+            return row
+
+    async def delete(self, scope: Scope, row_id: int) -> None:
+        await delete_unreferenced(self.pool, self.table, scope, row_id, self.what)
+
+    async def prepare(
+        self,
+        conn: asyncpg.Connection,
+        scope: Scope,
+        company_id: int,
+        values: dict[str, Any],
+        current: Row | None,
+    ) -> dict[str, Any]:
+        return values
+
+    async def after_write(self, conn: asyncpg.Connection, row: Row) -> None:
+        if row.get("is_default"):
+            await crud.clear_default(conn, self.table, "company_id", row["company_id"], row["id"])
+
+
+class OrganisationService(ResourceService):
+    table = repo.ORGANISATIONS
+    what = "organisation"
+
+    async def prepare(
+        self,
+        conn: asyncpg.Connection,
+        scope: Scope,
+        company_id: int,
+        values: dict[str, Any],
+        current: Row | None,
+    ) -> dict[str, Any]:
+        if "slug" in values or current is None:
+            name = values.get("name") or (current or {}).get("name") or "organisation"
+            base = values.get("slug") or slugify(name)
+            taken = {
+                r["slug"]
+                for r in await conn.fetch(
+                    "SELECT slug FROM organisations WHERE company_id = $1 AND id <> $2",
+                    company_id,
+                    current["id"] if current else 0,
+                )
+            }
+            if values.get("slug") and values["slug"] in taken:
+                raise ValidationFailed.field("slug", "The slug has already been taken.")
+            slug, suffix = base, 2
+            while slug in taken:
+                slug, suffix = f"{base}-{suffix}", suffix + 1
+            values = values | {"slug": slug}
+        return values
+
+    async def default_for(self, conn: asyncpg.Connection, company_id: int) -> int:
+        """The company's default organisation, created on first need (InvoiceFlow customers)."""
+        found = await repo.default_organisation(conn, company_id)
+        if found is not None:
+            return found
+        row = await crud.insert(
+            conn, self.table, company_id, {"name": "Default", "slug": "default", "is_default": True}
+        )
+        return int(row["id"])
+
+
+class InvoicerService(ResourceService):
+    table = repo.INVOICERS
+    what = "invoicer"
+
+    async def payment_details(self, invoicer_id: int) -> list[Row]:
+        return await repo.payment_details_of(self.pool, invoicer_id)
+
+
+class PaymentDetailService(ResourceService):
+    table = repo.PAYMENT_DETAILS
+    what = "payment detail"
+
+    async def create_for(self, scope: Scope, invoicer: Row, values: dict[str, Any]) -> Row:
+        return await self.create(
+            scope, invoicer["company_id"], values | {"invoicer_id": invoicer["id"]}
+        )
+
+    async def after_write(self, conn: asyncpg.Connection, row: Row) -> None:
+        if row.get("is_default"):
+            await crud.clear_default(conn, self.table, "invoicer_id", row["invoicer_id"], row["id"])
+
+    async def get_of(self, scope: Scope, invoicer_id: int, detail_id: int) -> Row:
+        row = await self.get(scope, detail_id)
+        if row["invoicer_id"] != invoicer_id:
+            raise NotFound()
+        return row
+
+
+class RecipientService(ResourceService):
+    table = repo.RECIPIENTS
+    what = "recipient"
+
+    def __init__(self, pool: asyncpg.Pool, organisations: OrganisationService) -> None:
+        super().__init__(pool)
+        self._organisations = organisations
+
+    async def create_in_organisation(
+        self, scope: Scope, organisation_id: int | None, values: dict[str, Any]
+    ) -> Row:
+        """Recipients belong to an organisation; without one (InvoiceFlow's customers), to the
+        current company's default organisation."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if organisation_id is None:
+                company = await resolve_company(conn, scope, None)
+                organisation_id = await self._organisations.default_for(conn, company)
+            else:
+                company = await self._organisation_company(conn, scope, organisation_id)
+            row = await crud.insert(
+                conn, self.table, company, values | {"organisation_id": organisation_id}
+            )
+            await self.after_write(conn, row)
+            return row
+
+    async def prepare(
+        self,
+        conn: asyncpg.Connection,
+        scope: Scope,
+        company_id: int,
+        values: dict[str, Any],
+        current: Row | None,
+    ) -> dict[str, Any]:
+        if "organisation_id" in values:
+            moved_to = await self._organisation_company(conn, scope, values["organisation_id"])
+            if moved_to != company_id:
+                raise ValidationFailed.field(
+                    "organisation_id", "The organisation must belong to the same company."
+                )
+        return values
+
+    async def _organisation_company(
+        self, conn: asyncpg.Connection, scope: Scope, organisation_id: int
+    ) -> int:
+        row = await crud.one(conn, repo.ORGANISATIONS, organisation_id, scope.company_ids)
+        if row is None:
+            raise ValidationFailed.field(
+                "organisation_id", "The selected organisation id is invalid."
+            )
+        return int(row["company_id"])
+
+    async def after_write(self, conn: asyncpg.Connection, row: Row) -> None:
+        if row.get("is_default"):
+            await crud.clear_default(
+                conn, self.table, "organisation_id", row["organisation_id"], row["id"]
+            )
+
+    async def recent_activity(self, recipient_id: int) -> dict[str, Any]:
+        invoices = await repo.recent_invoices(self.pool, recipient_id)
+        payments = await repo.recent_payments(self.pool, recipient_id)
+        return {
+            "recent_invoices": [
+                {
+                    "id": row["id"],
+                    "invoice_number": row["label"],
+                    "type": row["type"],
+                    "status": row["status"],
+                    "currency": row["currency"],
+                    "total": format_money(row["total"], row["currency"]),
+                    "balance_due": format_money(row["total"] - row["amount_paid"], row["currency"]),
+                    "issue_date": row["scheduled_date"],
+                    "due_date": row["due_date"],
+                }
+                for row in invoices
+            ],
+            "recent_payments": [
+                {
+                    "id": row["id"],
+                    "invoice_id": row["invoice_id"],
+                    "invoice_number": row["label"],
+                    "amount": format_money(row["amount"], row["currency"]),
+                    "paid_date": row["paid_date"],
+                    "reference": row["reference"],
+                    "payment_method": row["payment_method"],
+                }
+                for row in payments
+            ],
+        }
+
+    async def with_totals(self, rows: list[Row]) -> list[Row]:
+        totals = await repo.total_invoiced(self.pool, [row["id"] for row in rows])
+        return [row | {"total_invoiced": totals.get(row["id"], Decimal(0))} for row in rows]
+
+
+class ProductService(ResourceService):
+    table = repo.PRODUCTS
+    what = "product"
+
+    async def create(self, scope: Scope, company_id: int | None, values: dict[str, Any]) -> Row:
+        stock = values.pop("stock_quantity", None)
+        if values.get("type", "service") == "service" and stock is not None:
+            raise ValidationFailed.field("stock_quantity", "Services have no stock.")
+        async with self.pool.acquire() as conn, conn.transaction():
+            company = await resolve_company(conn, scope, company_id)
+            row = await crud.insert(conn, self.table, company, values)
+            if row["type"] == "product":
+                quantity = await repo.initial_stock(conn, row["id"], stock or 0, scope.user_id)
+                row = row | {"stock_quantity": quantity}
+            return row
+
+    async def prepare(
+        self,
+        conn: asyncpg.Connection,
+        scope: Scope,
+        company_id: int,
+        values: dict[str, Any],
+        current: Row | None,
+    ) -> dict[str, Any]:
+        if current is not None and values.get("type", current["type"]) != current["type"]:
+            raise ValidationFailed.field("type", "The type of a product cannot be changed.")
+        return values
+
+    async def adjust_stock(
+        self, scope: Scope, product_id: int, adjustment: Decimal, reason: str | None
+    ) -> Row:
+        async with self.pool.acquire() as conn, conn.transaction():
+            product = await get_scoped(conn, self.table, scope, product_id, lock=True)
+            if product["type"] != "product" or product["stock_quantity"] is None:
+                raise ValidationFailed.field("adjustment", "Services have no stock to adjust.")
+            if product["stock_quantity"] + adjustment < 0:
+                raise ValidationFailed.field(
+                    "adjustment",
+                    "The stock cannot go below zero "
+                    f"(in stock: {product['stock_quantity'].normalize()}).",
+                )
+            quantity = await repo.adjust_stock(conn, product_id, adjustment, reason, scope.user_id)
+            return product | {"stock_quantity": quantity}
+
+    async def movements(self, product_id: int) -> list[Row]:
+        return await repo.recent_movements(self.pool, product_id)
+
+
+def product_filters(
+    scope: Scope, company_id: int | None, search: str | None, type_: str | None, active: bool | None
+) -> Conditions:
+    where = company_conditions(scope, company_id)
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.add("(name ILIKE {0} OR sku ILIKE {0})", pattern)
+    if type_:
+        where.add("type = {}", type_)
+    if active is not None:
+        where.add("active = {}", active)
+    return where
