@@ -10,6 +10,7 @@ from aiohttp import web
 from billing_service.keys import (
     COMPANIES,
     INVOICERS,
+    INVOICES,
     ORGANISATIONS,
     PAYMENT_DETAILS,
     POOL,
@@ -19,6 +20,7 @@ from billing_service.keys import (
 )
 from billing_service.routes import add_routes
 from billing_service.services.companies import CompanyService
+from billing_service.services.invoices import InvoiceService
 from billing_service.services.resources import (
     InvoicerService,
     OrganisationService,
@@ -43,6 +45,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[PAYMENT_DETAILS] = PaymentDetailService(pool)
     app[RECIPIENTS] = RecipientService(pool, app[ORGANISATIONS])
     app[PRODUCTS] = ProductService(pool)
+    app[INVOICES] = InvoiceService(pool)
     yield
 
 

@@ -6,6 +6,7 @@ import asyncpg
 from aiohttp import web
 
 from billing_service.services.companies import CompanyService
+from billing_service.services.invoices import InvoiceService
 from billing_service.services.resources import (
     InvoicerService,
     OrganisationService,
@@ -23,3 +24,4 @@ INVOICERS = web.AppKey("invoicers", InvoicerService)
 PAYMENT_DETAILS = web.AppKey("payment_details", PaymentDetailService)
 RECIPIENTS = web.AppKey("recipients", RecipientService)
 PRODUCTS = web.AppKey("products", ProductService)
+INVOICES = web.AppKey("invoices", InvoiceService)

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from billing_service.handlers import companies, resources
+from billing_service.handlers import companies, invoices, resources
+from billing_service.handlers.invoices import ESTIMATES_FAMILY, INVOICES_FAMILY, QUOTES_FAMILY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -97,3 +98,36 @@ def add_routes(app: web.Application) -> None:
         delete=resources.delete_product,
     )
     app.router.add_post(f"{v1}/products/{{id}}/adjust-stock", resources.adjust_stock)
+
+    for path, family in (
+        (f"{v1}/invoices", INVOICES_FAMILY),
+        (f"{v1}/quotes", QUOTES_FAMILY),
+        (f"{v1}/estimates", ESTIMATES_FAMILY),
+    ):
+        _crud(
+            app,
+            path,
+            list_=invoices.list_invoices(family),
+            create=invoices.create_invoice(family),
+            get=invoices.get_invoice(family),
+            update=invoices.update_invoice(family),
+            delete=invoices.delete_invoice(family),
+        )
+    actions = {
+        "approve": invoices.approve,
+        "send": invoices.send,
+        "send-email": invoices.send_email,
+        "send-payment-link": invoices.send_payment_link,
+        "pay": invoices.pay,
+        "cancel": invoices.cancel,
+        "decline": invoices.decline,
+        "convert": invoices.convert,
+        "set-schedule-date": invoices.set_schedule_date,
+        "set-due-date": invoices.set_due_date,
+        "set-period": invoices.set_period,
+        "members": invoices.set_members,
+    }
+    for action, handler in actions.items():
+        app.router.add_post(f"{v1}/invoices/{{id}}/{action}", handler)
+    app.router.add_get(f"{v1}/invoices/{{id}}/members", invoices.list_members)
+    app.router.add_post(f"{v1}/estimates/{{id}}/convert-to-invoice", invoices.convert_estimate)

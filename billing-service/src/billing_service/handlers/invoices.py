@@ -1,0 +1,445 @@
+"""/invoices (every type), /quotes (INNOVATECH) and /estimates (InvoiceFlow): one set of
+handlers, parameterised by the route family's ability and the type it shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from aiohttp import web
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
+
+from billing_service.handlers.common import member_scope, path_id, scope_for
+from billing_service.handlers.fields import Currency, Id, IsoDate, LongText, Percent, Quantity, Text
+from billing_service.invoice_views import invoice_view
+from billing_service.keys import INVOICES
+from billing_service.lifecycle import SEND_TEMPLATES
+from billing_service.repositories.invoices import Invoice
+from billing_service.services.invoices import Draft, ListQuery, etag
+from shared.errors import ValidationFailed
+from shared.pagination import Page, PageParams, paginated, public_base_url
+from shared.validation import parse_body, parse_query
+from shared.web import json_response
+
+Kind = Literal["invoice", "quote", "recurring", "template"]
+Interval = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
+ItemPrice = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"))]
+STATUSES = (
+    "draft",
+    "scheduled",
+    "due",
+    "approved",
+    "sent",
+    "paid",
+    "cancelled",
+    "declined",
+    "converted",
+)
+
+
+@dataclass(frozen=True)
+class Family:
+    ability: str  # "invoices" or "quotes"
+    kind: str | None  # the one type this family shows, or None for all
+    estimate: bool = False  # InvoiceFlow's names: declined is "rejected"
+
+
+INVOICES_FAMILY = Family("invoices", None)
+QUOTES_FAMILY = Family("quotes", "quote")
+ESTIMATES_FAMILY = Family("quotes", "quote", estimate=True)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class ItemIn(Body):
+    label: Text = Field(min_length=1, validation_alias=AliasChoices("label", "description"))
+    unit: Literal["hour", "service", "product", "pcs"] = "service"
+    quantity: Quantity
+    price: ItemPrice = Field(validation_alias=AliasChoices("price", "unit_price"))
+    tax_percentage: Percent | None = None
+    discount_percentage: bool = False
+    discount: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))] | None = None
+    price_includes_tax: bool = False
+    price_includes_discount: bool = False
+    include: bool = True
+    product_id: Id | None = None
+
+
+class MemberIn(Body):
+    member_id: Id
+    view_invoice: bool = True
+    receive_invoice: bool = False
+    action_invoice: bool = False
+
+
+class InvoiceWrite(Body):
+    label: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    type: Kind | None = None
+    status: str | None = None
+    company_id: Id | None = None
+    invoicer_id: Id | None = None
+    invoice_recipient_id: Id | None = Field(
+        default=None, validation_alias=AliasChoices("invoice_recipient_id", "customer_id")
+    )
+    invoicer_payment_detail_id: Id | None = None
+    currency: Currency | None = None
+    scheduled_date: IsoDate | None = Field(
+        default=None, validation_alias=AliasChoices("scheduled_date", "issue_date")
+    )
+    due_date: IsoDate | None = None
+    valid_until: IsoDate | None = None
+    subject: Text | None = None
+    period: Text | None = None
+    recurring: Interval | None = None
+    next_run_date: IsoDate | None = None
+    invoice_parent_id: Id | None = None
+    description: LongText | None = None
+    notes: LongText | None = None
+    items: Annotated[list[ItemIn], Field(max_length=200)] | None = None
+    members: Annotated[list[MemberIn], Field(max_length=100)] | None = None
+
+    def draft(self, kind: str | None) -> Draft:
+        fields = self.model_dump(
+            exclude_unset=True, exclude={"items", "members", "status", "company_id"}
+        )
+        if kind is not None:
+            fields["type"] = kind
+        return Draft(
+            fields=fields,
+            items=[item.model_dump() for item in self.items] if self.items is not None else None,
+            members=(
+                [member.model_dump() for member in self.members]
+                if self.members is not None
+                else None
+            ),
+            company_id=self.company_id,
+            status=self.status,
+        )
+
+
+class ListFilters(PageParams):
+    status: str | None = None
+    type: Kind | None = None
+    search: Annotated[str, Field(max_length=100)] | None = None
+    company_id: Id | None = None
+    invoice_recipient_id: Id | None = Field(
+        default=None, validation_alias=AliasChoices("invoice_recipient_id", "customer_id")
+    )
+    date_from: IsoDate | None = Field(
+        default=None, validation_alias=AliasChoices("from", "date_from")
+    )
+    date_to: IsoDate | None = Field(default=None, validation_alias=AliasChoices("to", "date_to"))
+    sort: Annotated[
+        str,
+        Field(
+            pattern=r"^-?(id|created_at|scheduled_date|issue_date|due_date|total|label|invoice_number)$"
+        ),
+    ] = "-id"
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ApproveBody(Body):
+    approved_at: AwareDatetime | None = None
+
+
+class SendBody(Body):
+    template: Literal[SEND_TEMPLATES] = "invoice-issued"  # type: ignore[valid-type]
+    custom_message: LongText | None = None
+
+
+class PayBody(Body):
+    amount: Annotated[Decimal, Field(ge=Decimal("0.01"), le=Decimal("1e13"))]
+    paid_date: IsoDate | None = None
+    reference: Text | None = None
+    payment_method: Annotated[str, Field(max_length=64)] | None = None
+
+
+class ConvertBody(Body):
+    type: Kind
+    scheduled_date: IsoDate | None = None
+    due_date: IsoDate | None = None
+    recurring: Interval | None = None
+    period: Text | None = None
+
+
+class ScheduleBody(Body):
+    scheduled_date: IsoDate
+    due_now: bool = False
+
+
+class DueDateBody(Body):
+    due_date: IsoDate
+
+
+class PeriodBody(Body):
+    period: Text = Field(min_length=1)
+
+
+class MembersBody(Body):
+    members: Annotated[list[MemberIn], Field(max_length=100)]
+
+
+def _status_filter(family: Family, status: str | None) -> str | None:
+    if status is None:
+        return None
+    if family.estimate and status == "rejected":
+        return "declined"
+    if status != "overdue" and status not in STATUSES:
+        raise ValidationFailed.field("status", "The selected status is invalid.")
+    return status
+
+
+def _view(request: web.Request, invoice: Invoice, family: Family, **extra: Any) -> dict[str, Any]:
+    return invoice_view(invoice, public_base_url(request), estimate=family.estimate, **extra)
+
+
+def _answer(
+    request: web.Request,
+    invoice: Invoice,
+    family: Family,
+    *,
+    status: int = 200,
+    message: str | None = None,
+    **extra: Any,
+) -> web.Response:
+    payload: dict[str, Any] = {"data": _view(request, invoice, family, **extra)}
+    if message:
+        payload["message"] = message
+    return json_response(payload, status=status, headers={"ETag": etag(invoice)})
+
+
+async def _detailed(
+    request: web.Request,
+    scope: Any,
+    invoice: Invoice,
+    family: Family,
+    *,
+    status: int = 200,
+    message: str | None = None,
+) -> web.Response:
+    detail = await request.app[INVOICES].detail(scope, invoice.id, kind=family.kind)
+    return _answer(request, detail.invoice, family, status=status, message=message, detail=detail)
+
+
+def list_invoices(family: Family) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        scope = await scope_for(request, f"{family.ability}:read")
+        filters = parse_query(request, ListFilters)
+        query = ListQuery(
+            params=PageParams(page=filters.page, per_page=filters.per_page),
+            status=_status_filter(family, filters.status),
+            type=family.kind or filters.type,
+            search=filters.search,
+            company_id=filters.company_id,
+            recipient_id=filters.invoice_recipient_id,
+            date_from=filters.date_from,
+            date_to=filters.date_to,
+            sort=filters.sort,
+            cursor=filters.cursor,
+        )
+        result = await request.app[INVOICES].list_page(scope, query)
+        items = [_view(request, row.invoice, family, listed=row) for row in result.items]
+        payload = paginated(request, Page(items, result.total, result.params))
+        payload["meta"] |= {"next_cursor": result.next_cursor, "total_capped": result.total_capped}
+        return json_response(payload)
+
+    return handle
+
+
+def get_invoice(family: Family) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        scope = await scope_for(request, f"{family.ability}:read")
+        detail = await request.app[INVOICES].detail(scope, path_id(request), kind=family.kind)
+        return _answer(request, detail.invoice, family, detail=detail)
+
+    return handle
+
+
+def create_invoice(family: Family) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        scope = await member_scope(request, f"{family.ability}:create")
+        body = await parse_body(request, InvoiceWrite)
+        invoice = await request.app[INVOICES].create(scope, body.draft(family.kind))
+        noun = "Estimate" if family.estimate else invoice.type.capitalize()
+        return await _detailed(
+            request, scope, invoice, family, status=201, message=f"{noun} created"
+        )
+
+    return handle
+
+
+def update_invoice(family: Family) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        scope = await member_scope(request, f"{family.ability}:update")
+        invoice_id = path_id(request)
+        await request.app[INVOICES].find(
+            request.app[INVOICES].pool, scope, invoice_id, kind=family.kind
+        )
+        body = await parse_body(request, InvoiceWrite)
+        if body.status is not None:
+            raise ValidationFailed.field("status", "Change the status with the action routes.")
+        invoice = await request.app[INVOICES].update(
+            scope, invoice_id, body.draft(None), request.headers.get("If-Match")
+        )
+        return await _detailed(request, scope, invoice, family)
+
+    return handle
+
+
+def delete_invoice(family: Family) -> Any:
+    async def handle(request: web.Request) -> web.Response:
+        scope = await member_scope(request, f"{family.ability}:delete")
+        invoice_id = path_id(request)
+        await request.app[INVOICES].find(
+            request.app[INVOICES].pool, scope, invoice_id, kind=family.kind
+        )
+        await request.app[INVOICES].delete(scope, invoice_id, request.headers.get("If-Match"))
+        return web.Response(status=204)
+
+    return handle
+
+
+# --- actions (on /invoices/{id}/...) ----------------------------------------------------
+
+
+async def approve(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:update")
+    invoice_id = path_id(request)
+    body = await parse_body(request, ApproveBody)
+    invoice = await request.app[INVOICES].approve(
+        scope, invoice_id, body.approved_at, request.headers.get("If-Match")
+    )
+    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+
+
+async def send(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:send")
+    invoice_id = path_id(request)
+    body = await parse_body(request, SendBody)
+    await request.app[INVOICES].send(
+        scope, invoice_id, body.template, body.custom_message, request.headers.get("If-Match")
+    )
+    return json_response({"message": "Invoice email queued successfully."})
+
+
+async def send_email(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:send")
+    invoice_id = path_id(request)
+    body = await parse_body(request, SendBody)
+    _, email = await request.app[INVOICES].send(
+        scope, invoice_id, "invoice-issued", body.custom_message, request.headers.get("If-Match")
+    )
+    return json_response({"success": True, "message": f"Invoice sent to {email}"})
+
+
+async def send_payment_link(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:send")
+    await request.app[INVOICES].payment_link(scope, path_id(request))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def pay(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:pay")
+    invoice_id = path_id(request)
+    body = await parse_body(request, PayBody)
+    invoice = await request.app[INVOICES].pay(
+        scope,
+        invoice_id,
+        body.amount,
+        body.paid_date,
+        body.reference,
+        body.payment_method,
+        request.headers.get("If-Match"),
+    )
+    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+
+
+async def cancel(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:update")
+    invoice = await request.app[INVOICES].cancel(
+        scope, path_id(request), request.headers.get("If-Match")
+    )
+    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+
+
+async def decline(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:update")
+    invoice = await request.app[INVOICES].decline(
+        scope, path_id(request), request.headers.get("If-Match")
+    )
+    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+
+
+async def convert(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:create")
+    invoice_id = path_id(request)
+    body = await parse_body(request, ConvertBody)
+    created = await request.app[INVOICES].convert(
+        scope, invoice_id, body.type, body.model_dump(exclude_unset=True, exclude={"type"})
+    )
+    return await _detailed(request, scope, created, INVOICES_FAMILY, status=201)
+
+
+async def convert_estimate(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "quotes:update")
+    scope.identity.require("invoices:create")
+    created = await request.app[INVOICES].convert(
+        scope, path_id(request), "invoice", {}, kind="quote"
+    )
+    return json_response(
+        {
+            "success": True,
+            "data": {"invoice_id": created.id, "invoice_number": created.label},
+            "message": "Estimate converted to invoice",
+        },
+        status=201,
+    )
+
+
+async def set_schedule_date(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:update")
+    invoice_id = path_id(request)
+    body = await parse_body(request, ScheduleBody)
+    invoice = await request.app[INVOICES].set_schedule_date(
+        scope, invoice_id, body.scheduled_date, body.due_now, request.headers.get("If-Match")
+    )
+    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+
+
+async def set_due_date(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:update")
+    invoice_id = path_id(request)
+    body = await parse_body(request, DueDateBody)
+    invoice = await request.app[INVOICES].set_due_date(
+        scope, invoice_id, body.due_date, request.headers.get("If-Match")
+    )
+    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+
+
+async def set_period(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:update")
+    invoice_id = path_id(request)
+    body = await parse_body(request, PeriodBody)
+    invoice = await request.app[INVOICES].set_period(
+        scope, invoice_id, body.period, request.headers.get("If-Match")
+    )
+    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+
+
+async def list_members(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:read")
+    detail = await request.app[INVOICES].detail(scope, path_id(request))
+    return json_response({"data": detail.members})
+
+
+async def set_members(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:update")
+    invoice_id = path_id(request)
+    body = await parse_body(request, MembersBody)
+    members = await request.app[INVOICES].set_members(
+        scope, invoice_id, [member.model_dump() for member in body.members]
+    )
+    return json_response({"data": members})

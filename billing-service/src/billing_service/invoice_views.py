@@ -1,0 +1,154 @@
+"""Invoices as API answers: money per currency, the seeds' field names alongside API.md's."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from billing_service import lifecycle
+from billing_service.money import format_money
+from billing_service.repositories.crud import Row
+from billing_service.repositories.invoices import Invoice, ListedInvoice
+from billing_service.services.invoices import InvoiceDetail
+from billing_service.views import decimal_str, invoicer_view, payment_detail_view, recipient_view
+
+ESTIMATE_STATUS = {"declined": "rejected"}
+
+
+def _quantity(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def item_view(item: Row, currency: str) -> dict[str, Any]:
+    return {
+        "id": item["id"],
+        "label": item["label"],
+        "description": item["label"],
+        "unit": item["unit"],
+        "quantity": _quantity(item["quantity"]),
+        "price": decimal_str(item["price"]),
+        "unit_price": decimal_str(item["price"]),
+        "tax_percentage": decimal_str(item["tax_percentage"]),
+        "discount_percentage": item["discount_percentage"],
+        "discount": decimal_str(item["discount"]),
+        "price_includes_tax": item["price_includes_tax"],
+        "price_includes_discount": item["price_includes_discount"],
+        "include": item["include"],
+        "product_id": item["product_id"],
+        "net": format_money(item["net"], currency),
+        "tax": format_money(item["tax_amount"], currency),
+        "total": format_money(item["total"], currency),
+    }
+
+
+def invoice_view(
+    invoice: Invoice,
+    base_url: str,
+    *,
+    listed: ListedInvoice | None = None,
+    detail: InvoiceDetail | None = None,
+    estimate: bool = False,
+) -> dict[str, Any]:
+    currency = invoice.currency.strip()
+
+    def money(value: Decimal) -> str:
+        return format_money(value, currency)
+
+    status = ESTIMATE_STATUS.get(invoice.status, invoice.status) if estimate else invoice.status
+    view: dict[str, Any] = {
+        "id": invoice.id,
+        "company_id": invoice.company_id,
+        "type": invoice.type,
+        "status": status,
+        "label": invoice.label,
+        "invoice_number": invoice.label,
+        "invoicer_id": invoice.invoicer_id,
+        "invoice_recipient_id": invoice.invoice_recipient_id,
+        "customer_id": invoice.invoice_recipient_id,
+        "invoicer_payment_detail_id": invoice.invoicer_payment_detail_id,
+        "currency": currency,
+        "scheduled_date": invoice.scheduled_date,
+        "issue_date": invoice.scheduled_date,
+        "due_date": invoice.due_date,
+        "valid_until": invoice.valid_until,
+        "subject": invoice.subject,
+        "period": invoice.period,
+        "recurring": invoice.recurring,
+        "next_run_date": invoice.next_run_date,
+        "invoice_parent_id": invoice.invoice_parent_id,
+        "description": invoice.description,
+        "notes": invoice.notes,
+        "subtotal": money(invoice.subtotal),
+        "tax": money(invoice.tax),
+        "total": money(invoice.total),
+        "amount_paid": money(invoice.amount_paid),
+        "balance_due": money(invoice.balance_due),
+        "public_url": f"{base_url}/i/{invoice.public_id}",
+        "approved_at": invoice.approved_at,
+        "sent_at": invoice.sent_at,
+        "paid_at": invoice.paid_at,
+        "cancelled_at": invoice.cancelled_at,
+        "created_at": invoice.created_at,
+        "updated_at": invoice.updated_at,
+        "available_actions": lifecycle.available_actions(
+            invoice.type, invoice.status, invoice.amount_paid, invoice.balance_due
+        ),
+        "version": invoice.version,
+    }
+    recipient: dict[str, Any] | None = None
+    payment_method = None
+    if listed is not None:
+        if invoice.invoice_recipient_id is not None:
+            recipient = {
+                "id": invoice.invoice_recipient_id,
+                "name": listed.recipient_name,
+                "email": listed.recipient_email,
+            }
+        payment_method = listed.last_payment_method
+    if detail is not None:
+        view["items"] = [item_view(item, currency) for item in detail.items]
+        view["payments"] = [
+            {
+                "id": payment["id"],
+                "amount": money(payment["amount"]),
+                "paid_date": payment["paid_date"],
+                "reference": payment["reference"],
+                "payment_method": payment["payment_method"],
+                "created_at": payment["created_at"],
+            }
+            for payment in detail.payments
+        ]
+        view["history"] = detail.history
+        view["members"] = detail.members
+        view["invoicer"] = invoicer_view(detail.invoicer) if detail.invoicer else None
+        view["recipient"] = recipient_view(detail.recipient) if detail.recipient else None
+        view["payment_detail"] = (
+            payment_detail_view(detail.payment_detail) if detail.payment_detail else None
+        )
+        if detail.recipient is not None:
+            recipient = {
+                "id": detail.recipient["id"],
+                "name": detail.recipient["company_entity"],
+                "email": detail.recipient["email"],
+            }
+        if detail.payments:
+            payment_method = detail.payments[-1]["payment_method"]
+    view["customer"] = recipient
+    # INNOVATECH's client portal names, so its clients keep working.
+    view |= {
+        "invoicenum": invoice.label,
+        "date": invoice.scheduled_date,
+        "duedate": invoice.due_date,
+        "datepaid": invoice.paid_at.date() if invoice.paid_at else None,
+        "paymentmethod": payment_method,
+    }
+    if invoice.type == "quote":
+        view |= {
+            "stage": status,
+            "datecreated": invoice.scheduled_date,
+            "validuntil": invoice.valid_until,
+            "tax1": money(invoice.tax),
+            "tax2": money(Decimal(0)),
+            "customernotes": invoice.notes,
+        }
+    return view

@@ -1,0 +1,125 @@
+"""The invoice state machine (API.md), as data: which action is allowed from where.
+
+Statuses: draft, scheduled, due, approved, sent, paid, cancelled, declined, converted.
+draft -> approved -> sent -> paid; draft -> scheduled -> due (on the date); sent/due -> paid;
+any unpaid -> cancelled; quote sent -> approved | declined; approved quote -> converted.
+Clients get `available_actions` so they need not re-implement any of this.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from shared.errors import Conflict
+
+EDITABLE = frozenset({"draft", "scheduled"})
+FINAL = frozenset({"paid", "cancelled", "declined", "converted"})
+
+# action -> type -> statuses it may start from
+_ALLOWED: dict[str, dict[str, frozenset[str]]] = {
+    "approve": {
+        "invoice": frozenset({"draft", "scheduled"}),
+        "quote": frozenset({"draft", "scheduled", "sent"}),
+    },
+    "send": {
+        "invoice": frozenset({"draft", "scheduled", "due", "approved", "sent", "paid"}),
+        "quote": frozenset({"draft", "approved", "sent", "declined", "converted"}),
+    },
+    "pay": {"invoice": frozenset({"approved", "sent", "due"})},
+    "cancel": {
+        kind: frozenset({"draft", "scheduled", "due", "approved", "sent"})
+        for kind in ("invoice", "quote", "recurring", "template")
+    },
+    "decline": {"quote": frozenset({"draft", "sent", "approved"})},
+    "convert": {
+        "invoice": frozenset({"draft", "scheduled", "due", "approved", "sent", "paid"}),
+        "quote": frozenset({"draft", "scheduled", "approved", "sent"}),
+        "recurring": frozenset({"draft", "scheduled", "approved", "sent", "due"}),
+        "template": frozenset({"draft", "scheduled", "approved", "sent", "due"}),
+    },
+    "create_next": {"recurring": frozenset({"draft", "scheduled", "approved", "sent", "due"})},
+    "set_schedule_date": {kind: EDITABLE for kind in ("invoice", "quote", "recurring", "template")},
+    "set_due_date": {
+        kind: frozenset({"draft", "scheduled", "due", "approved", "sent"})
+        for kind in ("invoice", "quote", "recurring", "template")
+    },
+    "set_period": {
+        kind: frozenset({"draft", "scheduled", "due", "approved", "sent", "paid"})
+        for kind in ("invoice", "quote", "recurring", "template")
+    },
+    "update": {kind: EDITABLE for kind in ("invoice", "quote", "recurring", "template")},
+}
+# Listed for clients in this order.
+_ACTIONS = ("update", "approve", "send", "pay", "cancel", "decline", "convert", "create_next")
+
+
+def allowed(
+    action: str,
+    kind: str,
+    status: str,
+    *,
+    amount_paid: Decimal = Decimal(0),
+    balance_due: Decimal = Decimal(1),
+) -> bool:
+    if status not in _ALLOWED.get(action, {}).get(kind, frozenset()):
+        return False
+    if action == "pay":
+        return balance_due > 0
+    if action == "cancel":
+        return amount_paid == 0  # money received: refund first, then cancel
+    return True
+
+
+def require(
+    action: str,
+    kind: str,
+    status: str,
+    *,
+    amount_paid: Decimal = Decimal(0),
+    balance_due: Decimal = Decimal(1),
+) -> None:
+    if not allowed(action, kind, status, amount_paid=amount_paid, balance_due=balance_due):
+        label = action.replace("_", "-")
+        raise Conflict(f"Cannot {label} a {kind} that is {status}.")
+
+
+def available_actions(
+    kind: str, status: str, amount_paid: Decimal, balance_due: Decimal
+) -> list[str]:
+    actions = [
+        action
+        for action in _ACTIONS
+        if allowed(action, kind, status, amount_paid=amount_paid, balance_due=balance_due)
+    ]
+    if status != "paid" and amount_paid == 0:
+        actions.append("delete")
+    return actions
+
+
+def can_delete(status: str, amount_paid: Decimal) -> bool:
+    return status != "paid" and amount_paid == 0
+
+
+SEND_TEMPLATES = (
+    "quote",
+    "invoice-issued",
+    "invoice-reminder",
+    "invoice-due",
+    "invoice-due-reminder",
+    "estimate-actioned",
+    "invoice-paid",
+)
+
+
+def status_after_send(kind: str, status: str, template: str) -> str:
+    """`invoice-issued` moves an approved or draft invoice to sent; `quote` does the same for
+    a quote. Other templates leave the status alone."""
+    if (
+        kind == "invoice"
+        and template == "invoice-issued"
+        and status in {"draft", "approved", "scheduled", "due"}
+    ):
+        return "sent" if status in {"draft", "approved"} else status
+    if kind == "quote" and template == "quote" and status in {"draft", "approved"}:
+        return "sent" if status == "draft" else status
+    return status

@@ -1,0 +1,359 @@
+"""SQL for invoices (every type), their items, payments, history, members and e-mails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from billing_service.repositories.crud import Db, Row
+from billing_service.repositories.sql import Conditions
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: int
+    company_id: int
+    public_id: str
+    type: str
+    status: str
+    label: str
+    invoicer_id: int | None
+    invoice_recipient_id: int | None
+    invoicer_payment_detail_id: int | None
+    currency: str
+    scheduled_date: date
+    due_date: date | None
+    valid_until: date | None
+    subject: str | None
+    period: str | None
+    recurring: str | None
+    next_run_date: date | None
+    invoice_parent_id: int | None
+    description: str | None
+    notes: str | None
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    amount_paid: Decimal
+    version: int
+    created_by: int
+    approved_at: datetime | None
+    sent_at: datetime | None
+    paid_at: datetime | None
+    cancelled_at: datetime | None
+    deleted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def balance_due(self) -> Decimal:
+        return self.total - self.amount_paid
+
+
+@dataclass(frozen=True)
+class ListedInvoice:
+    invoice: Invoice
+    recipient_name: str | None
+    recipient_email: str | None
+    last_payment_method: str | None
+
+
+COLUMNS = tuple(field.name for field in fields(Invoice))
+_SELECT = ", ".join(f"i.{name}" for name in COLUMNS)
+# Columns a create or an update may set (never id, company, totals, status or bookkeeping).
+EDITABLE = (
+    "label",
+    "invoicer_id",
+    "invoice_recipient_id",
+    "invoicer_payment_detail_id",
+    "currency",
+    "scheduled_date",
+    "due_date",
+    "valid_until",
+    "subject",
+    "period",
+    "recurring",
+    "next_run_date",
+    "invoice_parent_id",
+    "description",
+    "notes",
+)
+ITEM_COLUMNS = (
+    "position",
+    "label",
+    "unit",
+    "quantity",
+    "price",
+    "tax_percentage",
+    "discount_percentage",
+    "discount",
+    "price_includes_tax",
+    "price_includes_discount",
+    "include",
+    "product_id",
+    "net",
+    "tax_amount",
+    "total",
+)
+
+NEXT_NUMBER = """
+INSERT INTO number_sequences (company_id, prefix, last_value) VALUES ($1, $2, 1)
+ON CONFLICT (company_id, prefix) DO UPDATE SET last_value = number_sequences.last_value + 1
+RETURNING last_value
+"""
+INSERT_ITEM = (
+    f"INSERT INTO invoice_items (invoice_id, {', '.join(ITEM_COLUMNS)}) VALUES "
+    f"($1, {', '.join(f'${i}' for i in range(2, len(ITEM_COLUMNS) + 2))})"
+)
+ITEMS = f"SELECT id, {', '.join(ITEM_COLUMNS)} FROM invoice_items WHERE invoice_id = $1 ORDER BY position"
+DELETE_ITEMS = "DELETE FROM invoice_items WHERE invoice_id = $1"
+PAYMENTS = """
+SELECT id, amount, paid_date, reference, payment_method, user_id, created_at
+FROM payments WHERE invoice_id = $1 ORDER BY id
+"""
+INSERT_PAYMENT = """
+INSERT INTO payments (invoice_id, company_id, amount, paid_date, reference, payment_method, user_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id, amount, paid_date, reference, payment_method, user_id, created_at
+"""
+HISTORY = """
+SELECT id, user_id, event, from_status, to_status, created_at
+FROM invoice_history WHERE invoice_id = $1 ORDER BY id
+"""
+INSERT_HISTORY = """
+INSERT INTO invoice_history (invoice_id, user_id, event, from_status, to_status)
+VALUES ($1, $2, $3, $4, $5)
+"""
+MEMBERS = """
+SELECT member_id, view_invoice, receive_invoice, action_invoice
+FROM invoice_members WHERE invoice_id = $1 ORDER BY member_id
+"""
+DELETE_MEMBERS = "DELETE FROM invoice_members WHERE invoice_id = $1"
+INSERT_MEMBER = """
+INSERT INTO invoice_members (invoice_id, member_id, view_invoice, receive_invoice, action_invoice)
+VALUES ($1, $2, $3, $4, $5)
+"""
+INSERT_EMAIL = """
+INSERT INTO email_outbox (company_id, invoice_id, template, to_email, custom_message, user_id)
+VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+"""
+COMPANY_MEMBER_IDS = "SELECT user_id FROM company_members WHERE company_id = $1"
+
+
+def _invoice(record: asyncpg.Record | None) -> Invoice | None:
+    if record is None:
+        return None
+    return Invoice(**{name: record[name] for name in COLUMNS})
+
+
+async def next_number(conn: asyncpg.Connection, company_id: int, prefix: str) -> int:
+    """The next number of the prefix in the company; the row stays locked until commit."""
+    return int(await conn.fetchval(NEXT_NUMBER, company_id, prefix))
+
+
+async def insert(conn: asyncpg.Connection, values: dict[str, Any]) -> Invoice:
+    names = list(values)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    sql = (
+        f"INSERT INTO invoices AS i ({', '.join(names)}) VALUES ({placeholders}) "
+        f"RETURNING {_SELECT}"
+    )
+    invoice = _invoice(await conn.fetchrow(sql, *values.values()))
+    assert invoice is not None
+    return invoice
+
+
+async def update(conn: asyncpg.Connection, invoice_id: int, values: dict[str, Any]) -> Invoice:
+    """Set the given columns, bump the version (the ETag) and updated_at."""
+    names = list(values)
+    assignments = "".join(f"{name} = ${i}, " for i, name in enumerate(names, start=2))
+    sql = (
+        f"UPDATE invoices AS i SET {assignments}version = i.version + 1, updated_at = now() "
+        f"WHERE i.id = $1 RETURNING {_SELECT}"
+    )
+    invoice = _invoice(await conn.fetchrow(sql, invoice_id, *values.values()))
+    assert invoice is not None
+    return invoice
+
+
+def scope_conditions(
+    company_ids: list[int], client_recipient_id: int | None, *, client: bool
+) -> Conditions:
+    """Members: their companies' invoices. Clients: their recipient's non-draft invoices and
+    quotes."""
+    where = Conditions().add("i.deleted_at IS NULL")
+    if client:
+        where.add("i.invoice_recipient_id = {}", client_recipient_id or 0)
+        where.add("i.status <> 'draft'").add("i.type IN ('invoice', 'quote')")
+    else:
+        where.add("i.company_id = ANY({})", company_ids)
+    return where
+
+
+async def one(db: Db, invoice_id: int, where: Conditions, *, lock: bool = False) -> Invoice | None:
+    conditions = Conditions(list(where.parts), list(where.params)).add("i.id = {}", invoice_id)
+    sql = f"SELECT {_SELECT} FROM invoices i WHERE {conditions.sql}" + (
+        " FOR UPDATE" if lock else ""
+    )
+    return _invoice(await db.fetchrow(sql, *conditions.params))
+
+
+async def page(
+    db: Db, where: Conditions, *, order: str, limit: int, offset: int
+) -> list[ListedInvoice]:
+    limit_at, offset_at = where.param(limit), where.param(offset)
+    sql = (
+        f"SELECT {_SELECT}, r.company_entity AS recipient_name, r.email AS recipient_email, "
+        "(SELECT p.payment_method FROM payments p WHERE p.invoice_id = i.id "
+        " ORDER BY p.id DESC LIMIT 1) AS last_payment_method "
+        "FROM invoices i LEFT JOIN recipients r ON r.id = i.invoice_recipient_id "
+        f"WHERE {where.sql} ORDER BY {order} LIMIT {limit_at} OFFSET {offset_at}"
+    )
+    return [
+        ListedInvoice(
+            _invoice(row),  # type: ignore[arg-type]
+            row["recipient_name"],
+            row["recipient_email"],
+            row["last_payment_method"],
+        )
+        for row in await db.fetch(sql, *where.params)
+    ]
+
+
+async def count(db: Db, where: Conditions, cap: int, *, needs_recipient: bool) -> int:
+    cap_at = where.param(cap)
+    join = "LEFT JOIN recipients r ON r.id = i.invoice_recipient_id " if needs_recipient else ""
+    sql = (
+        f"SELECT count(*) FROM (SELECT 1 FROM invoices i {join}WHERE {where.sql} LIMIT {cap_at}) t"
+    )
+    return int(await db.fetchval(sql, *where.params))
+
+
+async def insert_items(
+    conn: asyncpg.Connection, invoice_id: int, items: list[dict[str, Any]]
+) -> None:
+    await conn.executemany(
+        INSERT_ITEM, [(invoice_id, *(item[name] for name in ITEM_COLUMNS)) for item in items]
+    )
+
+
+async def replace_items(
+    conn: asyncpg.Connection, invoice_id: int, items: list[dict[str, Any]]
+) -> None:
+    await conn.execute(DELETE_ITEMS, invoice_id)
+    await insert_items(conn, invoice_id, items)
+
+
+async def items(db: Db, invoice_id: int) -> list[Row]:
+    return [dict(row) for row in await db.fetch(ITEMS, invoice_id)]
+
+
+async def payments(db: Db, invoice_id: int) -> list[Row]:
+    return [dict(row) for row in await db.fetch(PAYMENTS, invoice_id)]
+
+
+async def insert_payment(
+    conn: asyncpg.Connection,
+    invoice: Invoice,
+    amount: Decimal,
+    paid_date: date,
+    reference: str | None,
+    method: str | None,
+    user_id: int,
+) -> Row:
+    row = await conn.fetchrow(
+        INSERT_PAYMENT,
+        invoice.id,
+        invoice.company_id,
+        amount,
+        paid_date,
+        reference,
+        method,
+        user_id,
+    )
+    return dict(row)
+
+
+async def history(db: Db, invoice_id: int) -> list[Row]:
+    return [dict(row) for row in await db.fetch(HISTORY, invoice_id)]
+
+
+async def add_history(
+    conn: asyncpg.Connection,
+    invoice_id: int,
+    user_id: int | None,
+    event: str,
+    from_status: str | None,
+    to_status: str | None,
+) -> None:
+    await conn.execute(INSERT_HISTORY, invoice_id, user_id, event, from_status, to_status)
+
+
+async def members(db: Db, invoice_id: int) -> list[Row]:
+    return [dict(row) for row in await db.fetch(MEMBERS, invoice_id)]
+
+
+async def replace_members(
+    conn: asyncpg.Connection, invoice_id: int, rows: list[dict[str, Any]]
+) -> None:
+    await conn.execute(DELETE_MEMBERS, invoice_id)
+    await conn.executemany(
+        INSERT_MEMBER,
+        [
+            (
+                invoice_id,
+                row["member_id"],
+                row["view_invoice"],
+                row["receive_invoice"],
+                row["action_invoice"],
+            )
+            for row in rows
+        ],
+    )
+
+
+async def company_member_ids(db: Db, company_id: int) -> set[int]:
+    return {row["user_id"] for row in await db.fetch(COMPANY_MEMBER_IDS, company_id)}
+
+
+async def queue_email(
+    conn: asyncpg.Connection,
+    invoice: Invoice,
+    template: str,
+    to_email: str,
+    custom_message: str | None,
+    user_id: int,
+) -> int:
+    return int(
+        await conn.fetchval(
+            INSERT_EMAIL,
+            invoice.company_id,
+            invoice.id,
+            template,
+            to_email,
+            custom_message,
+            user_id,
+        )
+    )
+
+
+async def owned_by_company(db: Db, table: str, row_id: int, company_id: int) -> Row | None:
+    """A referenced row (invoicer, recipient, payment detail, product) if it is the company's.
+    `table` comes from the service's fixed list, never from input."""
+    row = await db.fetchrow(
+        f"SELECT * FROM {table} WHERE id = $1 AND company_id = $2", row_id, company_id
+    )
+    return dict(row) if row is not None else None
+
+
+async def company_of(db: Db, table: str, row_id: int, company_ids: list[int]) -> int | None:
+    value = await db.fetchval(
+        f"SELECT company_id FROM {table} WHERE id = $1 AND company_id = ANY($2)",
+        row_id,
+        company_ids,
+    )
+    return int(value) if value is not None else None

@@ -1,0 +1,743 @@
+"""Invoices of every type: creation, edits, the lifecycle, payments, e-mails, conversion."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from babel.numbers import get_currency_precision
+
+from billing_service import lifecycle
+from billing_service.money import (
+    LineAmounts,
+    LineInput,
+    line_amounts,
+    quantum,
+    round_money,
+    totals,
+)
+from billing_service.repositories import invoices as repo
+from billing_service.repositories.crud import Row
+from billing_service.repositories.invoices import Invoice, ListedInvoice
+from billing_service.repositories.sql import Conditions
+from billing_service.scope import Scope
+from billing_service.services.base import COUNT_CAP, resolve_company
+from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
+from shared.pagination import PageParams
+
+PREFIXES = {"invoice": "INV", "quote": "QUO", "recurring": "REC", "template": "TPL"}
+MAX_TOTAL = Decimal("1e13")  # far inside numeric(18, 4), so sums never overflow
+Clock = Callable[[], date]
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class InvoiceDetail:
+    invoice: Invoice
+    items: list[Row]
+    payments: list[Row]
+    history: list[Row]
+    members: list[Row]
+    invoicer: Row | None
+    recipient: Row | None
+    payment_detail: Row | None
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    params: PageParams
+    status: str | None = None
+    type: str | None = None
+    search: str | None = None
+    company_id: int | None = None
+    recipient_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "-id"
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    items: list[ListedInvoice]
+    total: int
+    params: PageParams
+    next_cursor: str | None
+    total_capped: bool
+
+
+@dataclass
+class Draft:
+    """A create or an update, as validated by the handler (API names already resolved)."""
+
+    fields: dict[str, Any]
+    items: list[dict[str, Any]] | None = None
+    members: list[dict[str, Any]] | None = None
+    company_id: int | None = None
+    status: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# Sorts clients may ask for: API name -> (column, its SQL type for keyset cursors).
+SORTS: dict[str, tuple[str, str | None]] = {
+    "id": ("id", "bigint"),
+    "created_at": ("created_at", "timestamptz"),
+    "scheduled_date": ("scheduled_date", "date"),
+    "issue_date": ("scheduled_date", "date"),
+    "total": ("total", "numeric"),
+    "label": ("label", "text"),
+    "invoice_number": ("label", "text"),
+    "due_date": ("due_date", None),  # nullable: no cursor
+}
+
+
+def etag(invoice: Invoice) -> str:
+    return f'"{invoice.id}.{invoice.version}"'
+
+
+def check_if_match(invoice: Invoice, if_match: str | None) -> None:
+    if if_match is None or if_match.strip() == "*":
+        return
+    wanted = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if etag(invoice) not in wanted:
+        raise PreconditionFailed()
+
+
+class InvoiceService:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock = today_utc) -> None:
+        self.pool = pool
+        self.clock = clock
+
+    # --- reading ----------------------------------------------------------------------
+
+    @staticmethod
+    def _scope_where(scope: Scope) -> Conditions:
+        recipient = scope.client.recipient_id if scope.client else None
+        return repo.scope_conditions(scope.company_ids, recipient, client=scope.is_client)
+
+    async def find(
+        self, db: Any, scope: Scope, invoice_id: int, *, kind: str | None = None, lock: bool = False
+    ) -> Invoice:
+        invoice = await repo.one(db, invoice_id, self._scope_where(scope), lock=lock)
+        if invoice is None or (kind is not None and invoice.type != kind):
+            raise NotFound("Invoice not found.")
+        return invoice
+
+    async def detail(
+        self, scope: Scope, invoice_id: int, *, kind: str | None = None
+    ) -> InvoiceDetail:
+        invoice = await self.find(self.pool, scope, invoice_id, kind=kind)
+        return await self._detail(self.pool, invoice, internal=not scope.is_client)
+
+    async def _detail(self, db: Any, invoice: Invoice, *, internal: bool = True) -> InvoiceDetail:
+        async def related(table: str, row_id: int | None) -> Row | None:
+            if row_id is None:
+                return None
+            return await repo.owned_by_company(db, table, row_id, invoice.company_id)
+
+        return InvoiceDetail(
+            invoice,
+            await repo.items(db, invoice.id),
+            await repo.payments(db, invoice.id),
+            await repo.history(db, invoice.id) if internal else [],
+            await repo.members(db, invoice.id) if internal else [],
+            await related("invoicers", invoice.invoicer_id),
+            await related("recipients", invoice.invoice_recipient_id),
+            await related("payment_details", invoice.invoicer_payment_detail_id),
+        )
+
+    async def list_page(self, scope: Scope, query: ListQuery) -> InvoicePage:
+        where = self._scope_where(scope)
+        needs_recipient = self._filters(where, scope, query)
+        column, sql_type = SORTS.get(query.sort.lstrip("-"), SORTS["id"])
+        descending = query.sort.startswith("-")
+        direction = "DESC" if descending else "ASC"
+        order = f"i.{column} {direction}, i.id {direction}"
+        count_where = Conditions(list(where.parts), list(where.params))
+        offset = query.params.offset
+        if query.cursor is not None:
+            if sql_type is None:
+                raise BadRequest(
+                    "A cursor needs a sort by id, created_at, issue_date, total or label."
+                )
+            value, last_id = _decode_cursor(query.cursor)
+            comparison = "<" if descending else ">"
+            where.add(
+                f"(i.{column}, i.id) {comparison} ({{}}::{sql_type}, {{}}::bigint)", value, last_id
+            )
+            offset = 0
+        rows = await repo.page(
+            self.pool, where, order=order, limit=query.params.per_page, offset=offset
+        )
+        total = await repo.count(self.pool, count_where, COUNT_CAP, needs_recipient=needs_recipient)
+        next_cursor = None
+        if sql_type is not None and len(rows) == query.params.per_page:
+            last = rows[-1].invoice
+            next_cursor = _encode_cursor(getattr(last, column), last.id)
+        return InvoicePage(rows, total, query.params, next_cursor, total >= COUNT_CAP)
+
+    def _filters(self, where: Conditions, scope: Scope, query: ListQuery) -> bool:
+        if query.company_id is not None:
+            where.add("i.company_id = {}", scope.company(query.company_id))
+        if query.type is not None:
+            where.add("i.type = {}", query.type)
+        if query.status == "overdue":
+            where.add("i.status IN ('sent', 'due')").add("i.due_date < {}", self.clock())
+            where.add("i.total > i.amount_paid")
+        elif query.status is not None:
+            where.add("i.status = {}", query.status)
+        if query.recipient_id is not None:
+            where.add("i.invoice_recipient_id = {}", query.recipient_id)
+        if query.date_from is not None:
+            where.add("i.scheduled_date >= {}", query.date_from)
+        if query.date_to is not None:
+            where.add("i.scheduled_date <= {}", query.date_to)
+        if query.search:
+            escaped = query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.add("(i.label ILIKE {0} OR r.company_entity ILIKE {0})", f"%{escaped}%")
+            return True
+        return False
+
+    # --- creating and editing -------------------------------------------------------------
+
+    async def create(self, scope: Scope, draft: Draft) -> Invoice:
+        kind = draft.fields.get("type", "invoice")
+        status = draft.status or "draft"
+        if status not in {"draft", "scheduled"}:
+            raise ValidationFailed.field("status", "A new invoice starts as draft or scheduled.")
+        async with self.pool.acquire() as conn, conn.transaction():
+            company = await self._company_for(conn, scope, draft)
+            refs = await self._references(conn, company, draft.fields)
+            values = self._defaults(draft.fields, refs, kind)
+            self._check_dates(values)
+            items = await self._priced_items(conn, company, draft.items or [], values, refs)
+            if draft.members is not None:
+                await self._check_members(conn, company, draft.members)
+            if "label" not in values or not values["label"]:
+                number = await repo.next_number(conn, company, PREFIXES[kind])
+                values["label"] = f"{PREFIXES[kind]}-{number:04d}"
+            invoice = await repo.insert(
+                conn,
+                values
+                | self._totals(items, values["currency"])
+                | {
+                    "company_id": company,
+                    "public_id": secrets.token_urlsafe(16),
+                    "type": kind,
+                    "status": status,
+                    "created_by": scope.user_id,
+                }
+                | draft.extra,
+            )
+            await repo.insert_items(conn, invoice.id, items)
+            if draft.members is not None:
+                await repo.replace_members(conn, invoice.id, draft.members)
+            await repo.add_history(conn, invoice.id, scope.user_id, "created", None, status)
+            return invoice
+
+    async def update(
+        self, scope: Scope, invoice_id: int, draft: Draft, if_match: str | None
+    ) -> Invoice:
+        async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("update", invoice.type, invoice.status)
+            if "type" in draft.fields and draft.fields["type"] != invoice.type:
+                raise ValidationFailed.field("type", "Use /convert to change the type.")
+            fields = {key: value for key, value in draft.fields.items() if key != "type"}
+            refs = await self._references(conn, invoice.company_id, fields, current=invoice)
+            values = {name: getattr(invoice, name) for name in repo.EDITABLE} | fields
+            values["currency"] = values["currency"].strip()
+            self._check_dates(values)
+            if draft.items is not None:
+                items = await self._priced_items(
+                    conn, invoice.company_id, draft.items, values, refs
+                )
+                await repo.replace_items(conn, invoice.id, items)
+                fields |= self._totals(items, values["currency"])
+            elif "currency" in fields and fields["currency"] != invoice.currency.strip():
+                raise ValidationFailed.field(
+                    "currency", "Send the items again to change the currency."
+                )
+            if draft.members is not None:
+                await self._check_members(conn, invoice.company_id, draft.members)
+                await repo.replace_members(conn, invoice.id, draft.members)
+            updated = await repo.update(conn, invoice.id, fields)
+            await repo.add_history(
+                conn, invoice.id, scope.user_id, "updated", invoice.status, invoice.status
+            )
+            return updated
+
+        return await self._locked(scope, invoice_id, if_match, change)
+
+    async def delete(self, scope: Scope, invoice_id: int, if_match: str | None) -> None:
+        async def remove(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            if not lifecycle.can_delete(invoice.status, invoice.amount_paid):
+                raise Conflict("Paid invoices and invoices with payments cannot be deleted.")
+            updated = await repo.update(conn, invoice.id, {"deleted_at": datetime.now(UTC)})
+            await repo.add_history(
+                conn, invoice.id, scope.user_id, "deleted", invoice.status, invoice.status
+            )
+            return updated
+
+        await self._locked(scope, invoice_id, if_match, remove)
+
+    async def set_members(
+        self, scope: Scope, invoice_id: int, members: list[dict[str, Any]]
+    ) -> list[Row]:
+        async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            await self._check_members(conn, invoice.company_id, members)
+            await repo.replace_members(conn, invoice.id, members)
+            return await repo.update(conn, invoice.id, {})
+
+        invoice = await self._locked(scope, invoice_id, None, change)
+        return await repo.members(self.pool, invoice.id)
+
+    # --- the lifecycle --------------------------------------------------------------------
+
+    async def approve(
+        self, scope: Scope, invoice_id: int, approved_at: datetime | None, if_match: str | None
+    ) -> Invoice:
+        async def approve(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("approve", invoice.type, invoice.status)
+            when = approved_at or datetime.now(UTC)
+            return await self._move(conn, scope, invoice, "approved", {"approved_at": when})
+
+        return await self._locked(scope, invoice_id, if_match, approve)
+
+    async def cancel(self, scope: Scope, invoice_id: int, if_match: str | None) -> Invoice:
+        async def cancel(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require(
+                "cancel", invoice.type, invoice.status, amount_paid=invoice.amount_paid
+            )
+            return await self._move(
+                conn, scope, invoice, "cancelled", {"cancelled_at": datetime.now(UTC)}
+            )
+
+        return await self._locked(scope, invoice_id, if_match, cancel)
+
+    async def decline(
+        self, scope: Scope, invoice_id: int, if_match: str | None, *, kind: str | None = None
+    ) -> Invoice:
+        async def decline(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("decline", invoice.type, invoice.status)
+            return await self._move(conn, scope, invoice, "declined", {})
+
+        return await self._locked(scope, invoice_id, if_match, decline, kind=kind)
+
+    async def pay(
+        self,
+        scope: Scope,
+        invoice_id: int,
+        amount: Decimal,
+        paid_date: date | None,
+        reference: str | None,
+        method: str | None,
+        if_match: str | None,
+    ) -> Invoice:
+        """The row lock serialises concurrent payments: none is lost, none counted twice, and
+        together they never exceed the balance."""
+
+        async def pay(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("pay", invoice.type, invoice.status, balance_due=invoice.balance_due)
+            currency = invoice.currency.strip()
+            if amount != round_money(amount, currency):
+                raise ValidationFailed.field(
+                    "amount",
+                    f"The amount field must have at most {get_currency_precision(currency)} decimal places.",
+                )
+            if amount > invoice.balance_due:
+                raise ValidationFailed.field(
+                    "amount",
+                    f"The amount must not be greater than the balance due ({invoice.balance_due.quantize(quantum(currency))}).",
+                )
+            await repo.insert_payment(
+                conn, invoice, amount, paid_date or self.clock(), reference, method, scope.user_id
+            )
+            paid = invoice.amount_paid + amount
+            values: dict[str, Any] = {"amount_paid": paid}
+            if paid == invoice.total:
+                return await self._move(
+                    conn, scope, invoice, "paid", values | {"paid_at": datetime.now(UTC)}
+                )
+            await repo.add_history(
+                conn, invoice.id, scope.user_id, "payment", invoice.status, invoice.status
+            )
+            return await repo.update(conn, invoice.id, values)
+
+        return await self._locked(scope, invoice_id, if_match, pay)
+
+    async def send(
+        self,
+        scope: Scope,
+        invoice_id: int,
+        template: str,
+        custom_message: str | None,
+        if_match: str | None,
+        *,
+        kind: str | None = None,
+    ) -> tuple[Invoice, str]:
+        """Queue the e-mail in the outbox (the mailer delivers it) and move the status."""
+
+        async def send(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("send", invoice.type, invoice.status)
+            recipient = await self._recipient(conn, invoice)
+            email = (recipient or {}).get("email")
+            if not email:
+                raise ValidationFailed.field(
+                    "recipient", "The invoice's recipient has no e-mail address."
+                )
+            await repo.queue_email(conn, invoice, template, email, custom_message, scope.user_id)
+            await repo.add_history(
+                conn,
+                invoice.id,
+                scope.user_id,
+                f"email_queued:{template}",
+                invoice.status,
+                invoice.status,
+            )
+            target = lifecycle.status_after_send(invoice.type, invoice.status, template)
+            if target != invoice.status:
+                return await self._move(
+                    conn, scope, invoice, target, {"sent_at": datetime.now(UTC)}
+                )
+            return invoice
+
+        invoice = await self._locked(scope, invoice_id, if_match, send, kind=kind)
+        recipient = await self._recipient(self.pool, invoice)
+        return invoice, str((recipient or {}).get("email"))
+
+    async def set_schedule_date(
+        self, scope: Scope, invoice_id: int, scheduled: date, due_now: bool, if_match: str | None
+    ) -> Invoice:
+        async def reschedule(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("set_schedule_date", invoice.type, invoice.status)
+            if invoice.due_date is not None and invoice.due_date < scheduled:
+                raise ValidationFailed.field(
+                    "scheduled_date", "The scheduled date must not be after the due date."
+                )
+            target = "due" if due_now else "scheduled"
+            return await self._move(conn, scope, invoice, target, {"scheduled_date": scheduled})
+
+        return await self._locked(scope, invoice_id, if_match, reschedule)
+
+    async def set_due_date(
+        self, scope: Scope, invoice_id: int, due: date, if_match: str | None
+    ) -> Invoice:
+        async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("set_due_date", invoice.type, invoice.status)
+            if due < invoice.scheduled_date:
+                raise ValidationFailed.field(
+                    "due_date", "The due date must be on or after the scheduled date."
+                )
+            await repo.add_history(
+                conn, invoice.id, scope.user_id, "due_date_set", invoice.status, invoice.status
+            )
+            return await repo.update(conn, invoice.id, {"due_date": due})
+
+        return await self._locked(scope, invoice_id, if_match, change)
+
+    async def set_period(
+        self, scope: Scope, invoice_id: int, period: str, if_match: str | None
+    ) -> Invoice:
+        async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("set_period", invoice.type, invoice.status)
+            await repo.add_history(
+                conn, invoice.id, scope.user_id, "period_set", invoice.status, invoice.status
+            )
+            return await repo.update(conn, invoice.id, {"period": period})
+
+        return await self._locked(scope, invoice_id, if_match, change)
+
+    async def convert(
+        self,
+        scope: Scope,
+        invoice_id: int,
+        target: str,
+        options: dict[str, Any],
+        *,
+        kind: str | None = None,
+    ) -> Invoice:
+        """A new record of another type with the items copied; the source is untouched, except
+        that a quote turned into an invoice becomes `converted`."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            source = await self.find(conn, scope, invoice_id, kind=kind, lock=True)
+            lifecycle.require("convert", source.type, source.status)
+            if target == "recurring" and not (options.get("recurring") or source.recurring):
+                raise ValidationFailed.field(
+                    "recurring", "The recurring field is required when converting to recurring."
+                )
+            scheduled = options.get("scheduled_date") or self.clock()
+            due = options.get("due_date")
+            if due is None and source.due_date is not None and source.due_date >= scheduled:
+                due = source.due_date
+            values = {name: getattr(source, name) for name in repo.EDITABLE} | {
+                "currency": source.currency.strip(),
+                "scheduled_date": scheduled,
+                "due_date": due,
+                "period": options.get("period", source.period),
+                "recurring": options.get("recurring")
+                or (source.recurring if target == "recurring" else None),
+                "next_run_date": scheduled if target == "recurring" else None,
+                "invoice_parent_id": None,
+            }
+            self._check_dates(values)
+            if target == "invoice" and source.type != "invoice":
+                number = await repo.next_number(conn, source.company_id, PREFIXES["invoice"])
+                values["label"] = f"INV-{number:04d}"
+            items = [
+                {name: item[name] for name in repo.ITEM_COLUMNS}
+                for item in await repo.items(conn, source.id)
+            ]
+            created = await repo.insert(
+                conn,
+                values
+                | {
+                    "subtotal": source.subtotal,
+                    "tax": source.tax,
+                    "total": source.total,
+                    "company_id": source.company_id,
+                    "public_id": secrets.token_urlsafe(16),
+                    "type": target,
+                    "status": "draft",
+                    "created_by": scope.user_id,
+                },
+            )
+            await repo.insert_items(conn, created.id, items)
+            await repo.add_history(
+                conn, created.id, scope.user_id, f"converted_from:{source.id}", None, "draft"
+            )
+            if source.type == "quote" and target == "invoice":
+                await self._move(conn, scope, source, "converted", {})
+            return created
+
+    async def payment_link(self, scope: Scope, invoice_id: int) -> None:
+        await self.find(self.pool, scope, invoice_id)
+        raise Conflict(
+            "No payment provider is configured for this installation.",
+            error_code="PAYMENT_PROVIDER_NOT_CONFIGURED",
+        )
+
+    # --- helpers ----------------------------------------------------------------------
+
+    async def _locked(
+        self,
+        scope: Scope,
+        invoice_id: int,
+        if_match: str | None,
+        change: Callable[[asyncpg.Connection, Invoice], Awaitable[Invoice]],
+        *,
+        kind: str | None = None,
+    ) -> Invoice:
+        async with self.pool.acquire() as conn, conn.transaction():
+            invoice = await self.find(conn, scope, invoice_id, kind=kind, lock=True)
+            check_if_match(invoice, if_match)
+            return await change(conn, invoice)
+
+    async def _move(
+        self,
+        conn: asyncpg.Connection,
+        scope: Scope,
+        invoice: Invoice,
+        status: str,
+        values: dict[str, Any],
+    ) -> Invoice:
+        await repo.add_history(conn, invoice.id, scope.user_id, status, invoice.status, status)
+        return await repo.update(conn, invoice.id, values | {"status": status})
+
+    async def _recipient(self, db: Any, invoice: Invoice) -> Row | None:
+        if invoice.invoice_recipient_id is None:
+            return None
+        return await repo.owned_by_company(
+            db, "recipients", invoice.invoice_recipient_id, invoice.company_id
+        )
+
+    async def _company_for(self, conn: asyncpg.Connection, scope: Scope, draft: Draft) -> int:
+        if draft.company_id is not None:
+            return scope.company(draft.company_id)
+        for name, table in (("invoicer_id", "invoicers"), ("invoice_recipient_id", "recipients")):
+            row_id = draft.fields.get(name)
+            if row_id is not None:
+                company = await repo.company_of(conn, table, row_id, scope.company_ids)
+                if company is None:
+                    raise _invalid(name)
+                return company
+        return await resolve_company(conn, scope, None)
+
+    async def _references(
+        self,
+        conn: asyncpg.Connection,
+        company: int,
+        fields: dict[str, Any],
+        current: Invoice | None = None,
+    ) -> dict[str, Row | None]:
+        """Every referenced record must belong to the invoice's company (422 otherwise)."""
+        refs: dict[str, Row | None] = {}
+        for name, table in (
+            ("invoicer_id", "invoicers"),
+            ("invoice_recipient_id", "recipients"),
+            ("invoicer_payment_detail_id", "payment_details"),
+            ("invoice_parent_id", "invoices"),
+        ):
+            row_id = fields.get(name, getattr(current, name) if current else None)
+            row = None
+            if row_id is not None:
+                row = await repo.owned_by_company(conn, table, row_id, company)
+                if row is None:
+                    raise _invalid(name)
+            refs[name] = row
+        detail, invoicer = refs["invoicer_payment_detail_id"], refs["invoicer_id"]
+        if detail is not None and invoicer is not None and detail["invoicer_id"] != invoicer["id"]:
+            raise ValidationFailed.field(
+                "invoicer_payment_detail_id", "The payment details belong to another invoicer."
+            )
+        return refs
+
+    def _defaults(
+        self, fields: dict[str, Any], refs: dict[str, Row | None], kind: str
+    ) -> dict[str, Any]:
+        values = dict(fields)
+        values.pop("type", None)
+        if not values.get("currency"):
+            for ref in (refs["invoicer_id"], refs["invoice_recipient_id"]):
+                if ref is not None and (ref.get("currency") or "").strip():
+                    values["currency"] = ref["currency"].strip()
+                    break
+            else:
+                raise ValidationFailed.field("currency", "The currency field is required.")
+        values.setdefault("scheduled_date", self.clock())
+        if kind == "recurring":
+            if not values.get("recurring"):
+                raise ValidationFailed.field(
+                    "recurring", "The recurring field is required when type is recurring."
+                )
+            values.setdefault("next_run_date", values["scheduled_date"])
+        return values
+
+    @staticmethod
+    def _check_dates(values: dict[str, Any]) -> None:
+        scheduled = values.get("scheduled_date")
+        for name in ("due_date", "valid_until"):
+            value = values.get(name)
+            if value is not None and scheduled is not None and value < scheduled:
+                raise ValidationFailed.field(
+                    name, f"The {name.replace('_', ' ')} must be on or after the scheduled date."
+                )
+
+    async def _priced_items(
+        self,
+        conn: asyncpg.Connection,
+        company: int,
+        items: list[dict[str, Any]],
+        values: dict[str, Any],
+        refs: dict[str, Row | None],
+    ) -> list[dict[str, Any]]:
+        currency = values["currency"]
+        invoicer = refs.get("invoicer_id")
+        default_tax = (invoicer or {}).get("tax_rate") or Decimal(0)
+        priced = []
+        for position, item in enumerate(items):
+            if (
+                item.get("product_id") is not None
+                and await repo.owned_by_company(conn, "products", item["product_id"], company)
+                is None
+            ):
+                raise _invalid(f"items.{position}.product_id")
+            tax = item.get("tax_percentage")
+            line = LineInput(
+                quantity=item["quantity"],
+                price=item["price"],
+                tax_percentage=default_tax if tax is None else tax,
+                discount=item.get("discount") or Decimal(0),
+                discount_percentage=item.get("discount_percentage", False),
+                price_includes_tax=item.get("price_includes_tax", False),
+                price_includes_discount=item.get("price_includes_discount", False),
+                include=item.get("include", True),
+            )
+            if line.discount_percentage and line.discount > 100:
+                raise ValidationFailed.field(
+                    f"items.{position}.discount", "A percentage discount must not exceed 100."
+                )
+            amounts = line_amounts(line, currency)
+            if amounts.net < 0:
+                raise ValidationFailed.field(
+                    f"items.{position}.discount", "The discount must not exceed the line amount."
+                )
+            priced.append(
+                {
+                    "position": position,
+                    "label": item["label"],
+                    "unit": item.get("unit", "service"),
+                    "quantity": line.quantity,
+                    "price": line.price,
+                    "tax_percentage": line.tax_percentage,
+                    "discount_percentage": line.discount_percentage,
+                    "discount": line.discount,
+                    "price_includes_tax": line.price_includes_tax,
+                    "price_includes_discount": line.price_includes_discount,
+                    "include": line.include,
+                    "product_id": item.get("product_id"),
+                    "net": amounts.net,
+                    "tax_amount": amounts.tax,
+                    "total": amounts.total,
+                }
+            )
+        return priced
+
+    @staticmethod
+    def _totals(items: list[dict[str, Any]], currency: str) -> dict[str, Decimal]:
+        sums = totals(
+            [
+                (
+                    LineInput(Decimal(1), Decimal(0), Decimal(0), include=item["include"]),
+                    _amounts(item),
+                )
+                for item in items
+            ]
+        )
+        if sums.total > MAX_TOTAL:
+            raise ValidationFailed.field("items", "The invoice total is too large.")
+        return {"subtotal": sums.subtotal, "tax": sums.tax, "total": sums.total}
+
+    @staticmethod
+    async def _check_members(
+        conn: asyncpg.Connection, company: int, members: list[dict[str, Any]]
+    ) -> None:
+        known = await repo.company_member_ids(conn, company)
+        for position, member in enumerate(members):
+            if member["member_id"] not in known:
+                raise ValidationFailed.field(
+                    f"members.{position}.member_id", "The member is not in the invoice's company."
+                )
+
+
+def _amounts(item: dict[str, Any]) -> LineAmounts:
+    return LineAmounts(item["net"], item["tax_amount"])
+
+
+def _invalid(field_name: str) -> ValidationFailed:
+    label = field_name.replace("_", " ")
+    return ValidationFailed.field(field_name, f"The selected {label} is invalid.")
+
+
+def _encode_cursor(value: Any, last_id: int) -> str:
+    raw = json.dumps([value.isoformat() if hasattr(value, "isoformat") else str(value), last_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return str(value), int(last_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise BadRequest("The cursor is not valid.") from None
