@@ -12,11 +12,15 @@ from billing_service.settings import Settings
 
 
 @pytest.fixture
-async def billing(aiohttp_client: Any, database_urls: dict[str, str], jwks_url: str) -> TestClient:
+async def billing(
+    aiohttp_client: Any, database_urls: dict[str, str], jwks_url: str, auth: Any
+) -> TestClient:
     settings = Settings(
         environment="test",
         database_url=database_urls["billing"],
         auth_jwks_url=jwks_url,
+        auth_url=auth.url,
+        internal_secret="test-internal-secret-0123456789",
         log_json=False,
         log_level="WARNING",
     )

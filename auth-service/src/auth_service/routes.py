@@ -27,3 +27,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_patch("/api/v1/profile", public.update_profile)
     app.router.add_post("/internal/introspect", internal.introspect)
     app.router.add_get("/internal/jwks", internal.jwks)
+    app.router.add_post("/internal/users", internal.create_user)
+    app.router.add_get("/internal/users", internal.find_users)

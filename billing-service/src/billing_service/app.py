@@ -7,21 +7,28 @@ from pathlib import Path
 
 from aiohttp import web
 
+from billing_service.auth_client import auth_client_context
+from billing_service.idempotency import idempotency_middleware
 from billing_service.keys import (
+    AUTH,
     COMPANIES,
+    CONTACTS,
     INVOICERS,
     INVOICES,
+    MEMBERS,
     ORGANISATIONS,
     PAYMENT_DETAILS,
     POOL,
     PRODUCTS,
     RECIPIENTS,
     SETTINGS,
+    TEAMS,
 )
 from billing_service.routes import add_routes
-from billing_service.services.companies import CompanyService
+from billing_service.services.companies import CompanyService, MemberService, TeamService
 from billing_service.services.invoices import InvoiceService
 from billing_service.services.resources import (
+    ContactService,
     InvoicerService,
     OrganisationService,
     PaymentDetailService,
@@ -46,13 +53,18 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[RECIPIENTS] = RecipientService(pool, app[ORGANISATIONS])
     app[PRODUCTS] = ProductService(pool)
     app[INVOICES] = InvoiceService(pool)
+    app[MEMBERS] = MemberService(pool, app[COMPANIES], app[AUTH])
+    app[TEAMS] = TeamService(pool)
+    app[CONTACTS] = ContactService(pool, app[RECIPIENTS], app[AUTH])
     yield
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings()
     configure_logging("billing-service", settings.log_level, settings.log_json)
-    app = create_base_app("billing-service", middlewares=[identity_middleware()])
+    app = create_base_app(
+        "billing-service", middlewares=[identity_middleware(), idempotency_middleware]
+    )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(
         pool_context(
@@ -63,6 +75,13 @@ def create_app(settings: Settings | None = None) -> web.Application:
         )
     )
     app.cleanup_ctx.append(verifier_context(lambda a: a[SETTINGS].auth_jwks_url))
+    app.cleanup_ctx.append(
+        auth_client_context(
+            AUTH,
+            lambda a: a[SETTINGS].auth_url,
+            lambda a: a[SETTINGS].internal_secret.get_secret_value(),
+        )
+    )
     app.cleanup_ctx.append(_services)
     add_readiness_check(app, "postgres", lambda a: check_pool(a[POOL]))
     add_routes(app)

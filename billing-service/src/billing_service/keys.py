@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
-from billing_service.services.companies import CompanyService
+from billing_service.auth_client import AuthClient
+from billing_service.services.companies import CompanyService, MemberService, TeamService
 from billing_service.services.invoices import InvoiceService
 from billing_service.services.resources import (
+    ContactService,
     InvoicerService,
     OrganisationService,
     PaymentDetailService,
@@ -25,3 +27,7 @@ PAYMENT_DETAILS = web.AppKey("payment_details", PaymentDetailService)
 RECIPIENTS = web.AppKey("recipients", RecipientService)
 PRODUCTS = web.AppKey("products", ProductService)
 INVOICES = web.AppKey("invoices", InvoiceService)
+AUTH = web.AppKey("auth", AuthClient)
+MEMBERS = web.AppKey("members", MemberService)
+TEAMS = web.AppKey("teams", TeamService)
+CONTACTS = web.AppKey("contacts", ContactService)

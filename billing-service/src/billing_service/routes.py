@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from billing_service.handlers import companies, invoices, resources
+from billing_service.handlers import companies, invoices, resources, teams
 from billing_service.handlers.invoices import ESTIMATES_FAMILY, INVOICES_FAMILY, QUOTES_FAMILY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -131,3 +131,13 @@ def add_routes(app: web.Application) -> None:
         app.router.add_post(f"{v1}/invoices/{{id}}/{action}", handler)
     app.router.add_get(f"{v1}/invoices/{{id}}/members", invoices.list_members)
     app.router.add_post(f"{v1}/estimates/{{id}}/convert-to-invoice", invoices.convert_estimate)
+    app.router.add_get(f"{v1}/companies/{{id}}/members", teams.list_members)
+    app.router.add_post(f"{v1}/companies/{{id}}/members", teams.add_member)
+    app.router.add_put(f"{v1}/companies/{{id}}/members/{{user_id}}", teams.change_role)
+    app.router.add_patch(f"{v1}/companies/{{id}}/members/{{user_id}}", teams.change_role)
+    app.router.add_delete(f"{v1}/companies/{{id}}/members/{{user_id}}", teams.remove_member)
+    app.router.add_get(f"{v1}/teams", teams.list_teams)
+    app.router.add_get(f"{v1}/teams/current", teams.current_team)
+    app.router.add_post(f"{v1}/teams/switch", teams.switch_team)
+    app.router.add_get(f"{v1}/recipients/{{id}}/contacts", teams.list_contacts)
+    app.router.add_post(f"{v1}/recipients/{{id}}/contacts", teams.invite_contact)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 
 from aiohttp import web
 
-from auth_service.handlers.schemas import IntrospectRequest
-from auth_service.keys import SETTINGS, SIGNING_KEYS, TOKENS
-from shared.errors import Unauthorized
+from auth_service.handlers.schemas import InternalUserCreate, IntrospectRequest
+from auth_service.keys import ACCOUNTS, SETTINGS, SIGNING_KEYS, TOKENS
+from auth_service.repositories.users import User
+from shared.errors import BadRequest, NotFound, Unauthorized
 from shared.validation import parse_body
 from shared.web import json_response
 
@@ -41,3 +43,38 @@ async def introspect(request: web.Request) -> web.Response:
 
 async def jwks(request: web.Request) -> web.Response:
     return json_response(request.app[SIGNING_KEYS].jwks())
+
+
+def _user_view(user: User) -> dict[str, object]:
+    return {"id": user.id, "email": user.email, "name": user.name, "kind": user.kind}
+
+
+async def create_user(request: web.Request) -> web.Response:
+    """Billing invites client-portal users through this. Without a password one is generated
+    and returned once, for the inviting member to pass on."""
+    require_internal_secret(request)
+    body = await parse_body(request, InternalUserCreate)
+    password = body.password or secrets.token_urlsafe(12)
+    user = await request.app[ACCOUNTS].create_user(
+        email=body.email, password=password, name=body.name, kind=body.kind
+    )
+    answer = _user_view(user)
+    if body.password is None:
+        answer["password"] = password
+    return json_response({"data": answer}, status=201)
+
+
+async def find_users(request: web.Request) -> web.Response:
+    """`?email=` (one) or `?ids=1,2,3` (several): who they are, never secrets."""
+    require_internal_secret(request)
+    accounts = request.app[ACCOUNTS]
+    if "email" in request.query:
+        user = await accounts.by_email(request.query["email"])
+        if user is None:
+            raise NotFound("No user with this e-mail.")
+        return json_response({"data": [_user_view(user)]})
+    raw_ids = [part for part in request.query.get("ids", "").split(",") if part]
+    if not raw_ids or len(raw_ids) > 500 or not all(part.isdigit() for part in raw_ids):
+        raise BadRequest("Give ?email= or ?ids= with up to 500 numeric ids.")
+    users = await accounts.by_ids([int(part) for part in raw_ids])
+    return json_response({"data": [_user_view(user) for user in users]})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
@@ -58,3 +58,12 @@ class ProfileUpdate(BaseModel):
 
 class IntrospectRequest(BaseModel):
     token: str = Field(min_length=1, max_length=512)
+
+
+class InternalUserCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    email: str = Field(min_length=3, max_length=255, pattern=EMAIL_PATTERN)
+    name: str = Field(min_length=1, max_length=255)
+    password: str | None = Field(default=None, min_length=8, max_length=1024)
+    kind: Literal["member", "client"] = "member"

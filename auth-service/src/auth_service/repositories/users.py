@@ -49,6 +49,7 @@ _COLUMNS = ", ".join(field.name for field in fields(User))
 
 BY_EMAIL = f"SELECT {_COLUMNS} FROM users WHERE lower(email) = lower($1)"
 BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"
+BY_IDS = f"SELECT {_COLUMNS} FROM users WHERE id = ANY($1::bigint[]) ORDER BY id"
 INSERT = f"""
 INSERT INTO users (kind, name, first_name, last_name, email, password_hash)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -68,6 +69,10 @@ async def by_email(conn: asyncpg.Connection | asyncpg.Pool, email: str) -> User 
 
 async def by_id(conn: asyncpg.Connection | asyncpg.Pool, user_id: int) -> User | None:
     return _user(await conn.fetchrow(BY_ID, user_id))
+
+
+async def by_ids(conn: asyncpg.Connection | asyncpg.Pool, user_ids: list[int]) -> list[User]:
+    return [User(**dict(row)) for row in await conn.fetch(BY_IDS, user_ids)]
 
 
 async def insert(

@@ -61,6 +61,12 @@ class AccountService:
             return existing, False
         return await self.create_user(email=email, password=password, name=name), True
 
+    async def by_email(self, email: str) -> User | None:
+        return await user_repo.by_email(self._pool, email)
+
+    async def by_ids(self, user_ids: list[int]) -> list[User]:
+        return await user_repo.by_ids(self._pool, user_ids)
+
     async def get(self, user_id: int) -> User | None:
         return await user_repo.by_id(self._pool, user_id)
 

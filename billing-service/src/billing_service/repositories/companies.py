@@ -98,3 +98,64 @@ async def slugs_like(db: Executor, base: str) -> set[str]:
 
 async def lock_slug(conn: asyncpg.Connection, slug: str) -> None:
     await conn.execute(LOCK_SLUG, slug)
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    role: str
+    created_at: datetime
+
+
+MEMBERS = "SELECT user_id, role, created_at FROM company_members WHERE company_id = $1 ORDER BY created_at, user_id"
+MEMBER = (
+    "SELECT user_id, role, created_at FROM company_members WHERE company_id = $1 AND user_id = $2"
+)
+INSERT_MEMBER = """
+INSERT INTO company_members (company_id, user_id, role) VALUES ($1, $2, $3)
+ON CONFLICT DO NOTHING RETURNING user_id, role, created_at
+"""
+SET_ROLE = """
+UPDATE company_members SET role = $3 WHERE company_id = $1 AND user_id = $2
+RETURNING user_id, role, created_at
+"""
+REMOVE_MEMBER = "DELETE FROM company_members WHERE company_id = $1 AND user_id = $2"
+COUNT_OWNERS = "SELECT count(*) FROM company_members WHERE company_id = $1 AND role = 'owner'"
+HAS_INVOICES = "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)"
+ALL_FOR_MEMBER = _SELECT + " ORDER BY c.id"
+
+
+async def members(db: Executor, company_id: int) -> list[Member]:
+    return [Member(**dict(row)) for row in await db.fetch(MEMBERS, company_id)]
+
+
+async def member(db: Executor, company_id: int, user_id: int) -> Member | None:
+    row = await db.fetchrow(MEMBER, company_id, user_id)
+    return Member(**dict(row)) if row else None
+
+
+async def add_member(db: Executor, company_id: int, user_id: int, role: str) -> Member | None:
+    """The new membership, or None when the user is a member already."""
+    row = await db.fetchrow(INSERT_MEMBER, company_id, user_id, role)
+    return Member(**dict(row)) if row else None
+
+
+async def set_role(db: Executor, company_id: int, user_id: int, role: str) -> Member:
+    row = await db.fetchrow(SET_ROLE, company_id, user_id, role)
+    return Member(**dict(row))
+
+
+async def remove_member(db: Executor, company_id: int, user_id: int) -> None:
+    await db.execute(REMOVE_MEMBER, company_id, user_id)
+
+
+async def count_owners(db: Executor, company_id: int) -> int:
+    return int(await db.fetchval(COUNT_OWNERS, company_id))
+
+
+async def has_invoices(db: Executor, company_id: int) -> bool:
+    return bool(await db.fetchval(HAS_INVOICES, company_id))
+
+
+async def all_for_member(db: Executor, user_id: int) -> list[Company]:
+    return [Company(**dict(row)) for row in await db.fetch(ALL_FOR_MEMBER, user_id)]

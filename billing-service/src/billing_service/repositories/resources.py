@@ -155,3 +155,24 @@ async def recent_invoices(db: Db, recipient_id: int) -> list[Row]:
 
 async def recent_payments(db: Db, recipient_id: int) -> list[Row]:
     return [dict(row) for row in await db.fetch(RECENT_PAYMENTS, recipient_id)]
+
+
+CONTACTS = """
+SELECT user_id, recipient_id, email, name, created_at
+FROM recipient_contacts WHERE recipient_id = $1 ORDER BY created_at
+"""
+INSERT_CONTACT = """
+INSERT INTO recipient_contacts (user_id, recipient_id, company_id, email, name)
+VALUES ($1, $2, $3, $4, $5) RETURNING user_id, recipient_id, email, name, created_at
+"""
+
+
+async def contacts(db: Db, recipient_id: int) -> list[Row]:
+    return [dict(row) for row in await db.fetch(CONTACTS, recipient_id)]
+
+
+async def insert_contact(
+    db: Db, user_id: int, recipient_id: int, company_id: int, email: str, name: str
+) -> Row:
+    row = await db.fetchrow(INSERT_CONTACT, user_id, recipient_id, company_id, email, name)
+    return dict(row)

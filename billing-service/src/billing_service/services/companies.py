@@ -7,9 +7,11 @@ import unicodedata
 
 import asyncpg
 
+from billing_service.auth_client import AuthClient, User
 from billing_service.repositories import companies as repo
+from billing_service.repositories import scope as scope_repo
 from billing_service.repositories.companies import Company
-from shared.errors import Forbidden, NotFound, ValidationFailed
+from shared.errors import CompanyAccessDenied, Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.pagination import Page, PageParams
 
@@ -102,8 +104,110 @@ class CompanyService:
                 raise NotFound("Company not found.")
             if company.role != "owner":
                 raise Forbidden("Only the company's owner can delete it.")
+            if await repo.has_invoices(conn, company.id):
+                raise Conflict("A company with invoices cannot be deleted.")
             await repo.delete(conn, company.id)
 
 
 def _slug_taken() -> ValidationFailed:
     return ValidationFailed.field("slug", "The slug has already been taken.")
+
+
+class MemberService:
+    """Members of a company, added by e-mail; roles owner, admin, member."""
+
+    def __init__(self, pool: asyncpg.Pool, companies: CompanyService, users: AuthClient) -> None:
+        self._pool = pool
+        self._companies = companies
+        self._users = users
+
+    async def list(
+        self, identity: Identity, company_id: int
+    ) -> list[tuple[repo.Member, User | None]]:
+        company = await self._companies.get(identity, company_id)
+        found = await repo.members(self._pool, company.id)
+        users = await self._users.find_by_ids([member.user_id for member in found])
+        return [(member, users.get(member.user_id)) for member in found]
+
+    async def add(
+        self, identity: Identity, company_id: int, email: str, role: str
+    ) -> tuple[repo.Member, User]:
+        _require_member_kind(identity)
+        company = await self._companies.get(identity, company_id)
+        _require_manager(company, role)
+        user = await self._users.find_by_email(email)
+        if user is None or user.kind != "member":
+            raise ValidationFailed.field("email", "No team member account uses this e-mail.")
+        added = await repo.add_member(self._pool, company.id, user.id, role)
+        if added is None:
+            raise ValidationFailed.field("email", "This user is a member already.")
+        return added, user
+
+    async def change_role(
+        self, identity: Identity, company_id: int, user_id: int, role: str
+    ) -> repo.Member:
+        _require_member_kind(identity)
+        async with self._pool.acquire() as conn, conn.transaction():
+            company = await repo.one_for_member(conn, identity.user_id, company_id, lock=True)
+            if company is None:
+                raise NotFound("Company not found.")
+            _require_manager(company, role)
+            target = await repo.member(conn, company.id, user_id)
+            if target is None:
+                raise NotFound("Member not found.")
+            if target.role == "owner" and company.role != "owner":
+                raise Forbidden("Only an owner can change another owner's role.")
+            if (
+                target.role == "owner"
+                and role != "owner"
+                and await repo.count_owners(conn, company.id) == 1
+            ):
+                raise Conflict("A company keeps at least one owner.")
+            return await repo.set_role(conn, company.id, user_id, role)
+
+    async def remove(self, identity: Identity, company_id: int, user_id: int) -> None:
+        _require_member_kind(identity)
+        async with self._pool.acquire() as conn, conn.transaction():
+            company = await repo.one_for_member(conn, identity.user_id, company_id, lock=True)
+            if company is None:
+                raise NotFound("Company not found.")
+            leaving_self = user_id == identity.user_id
+            if not leaving_self and company.role not in MANAGER_ROLES:
+                raise Forbidden("Only the company's owners and admins can remove members.")
+            target = await repo.member(conn, company.id, user_id)
+            if target is None:
+                raise NotFound("Member not found.")
+            if target.role == "owner" and await repo.count_owners(conn, company.id) == 1:
+                raise Conflict("A company keeps at least one owner.")
+            if target.role == "owner" and not leaving_self and company.role != "owner":
+                raise Forbidden("Only an owner can remove another owner.")
+            await repo.remove_member(conn, company.id, user_id)
+
+
+class TeamService:
+    """InvoiceFlow's teams: the caller's companies, one of them current."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def teams(self, identity: Identity) -> tuple[list[Company], int | None]:
+        companies = await repo.all_for_member(self._pool, identity.user_id)
+        current = await scope_repo.current_company(self._pool, identity.user_id)
+        ids = [company.id for company in companies]
+        if current not in ids:
+            current = ids[0] if ids else None
+        return companies, current
+
+    async def switch(self, identity: Identity, team_id: int) -> Company:
+        company = await repo.one_for_member(self._pool, identity.user_id, team_id)
+        if company is None:
+            raise CompanyAccessDenied()
+        await scope_repo.set_current_company(self._pool, identity.user_id, company.id)
+        return company
+
+
+def _require_manager(company: Company, role: str) -> None:
+    if company.role not in MANAGER_ROLES:
+        raise Forbidden("Only the company's owners and admins can manage members.")
+    if role == "owner" and company.role != "owner":
+        raise Forbidden("Only an owner can make someone an owner.")

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from billing_service.auth_client import AuthClient
 from billing_service.money import format_money
 from billing_service.repositories import crud
 from billing_service.repositories import resources as repo
@@ -301,3 +302,27 @@ def product_filters(
     if active is not None:
         where.add("active = {}", active)
     return where
+
+
+class ContactService:
+    """Client-portal users of a recipient: accounts of kind `client` in auth-service that see
+    only this recipient's non-draft invoices and quotes."""
+
+    def __init__(self, pool: asyncpg.Pool, recipients: RecipientService, users: AuthClient) -> None:
+        self._pool = pool
+        self._recipients = recipients
+        self._users = users
+
+    async def list(self, scope: Scope, recipient_id: int) -> list[Row]:
+        recipient = await self._recipients.get(scope, recipient_id)
+        return await repo.contacts(self._pool, recipient["id"])
+
+    async def invite(
+        self, scope: Scope, recipient_id: int, email: str, name: str, password: str | None
+    ) -> tuple[Row, str | None]:
+        recipient = await self._recipients.get(scope, recipient_id)
+        user = await self._users.create_client(email, name, password)
+        contact = await repo.insert_contact(
+            self._pool, user.id, recipient["id"], recipient["company_id"], user.email, user.name
+        )
+        return contact, user.password
