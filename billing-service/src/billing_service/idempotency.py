@@ -41,12 +41,11 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
     except BaseException:
         await repo.release(pool, user_id, key)
         raise
-    if response.status >= 500 or not isinstance(response, web.Response) or response.body is None:
-        await repo.release(pool, user_id, key)
+    stored_body = response.body if isinstance(response, web.Response) else None
+    if response.status >= 500 or not isinstance(stored_body, bytes | bytearray):
+        await repo.release(pool, user_id, key)  # not replayable: let a retry run for real
         return response
-    await repo.store(
-        pool, user_id, key, response.status, bytes(response.body), response.content_type
-    )
+    await repo.store(pool, user_id, key, response.status, bytes(stored_body), response.content_type)
     return response
 
 
