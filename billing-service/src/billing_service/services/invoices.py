@@ -171,7 +171,7 @@ class InvoiceService:
                 raise BadRequest(
                     "A cursor needs a sort by id, created_at, issue_date, total or label."
                 )
-            value, last_id = _decode_cursor(query.cursor)
+            value, last_id = _decode_cursor(query.cursor, sql_type)
             comparison = "<" if descending else ">"
             where.add(
                 f"(i.{column}, i.id) {comparison} ({{}}::{sql_type}, {{}}::bigint)", value, last_id
@@ -489,6 +489,12 @@ class InvoiceService:
                 or (source.recurring if target == "recurring" else None),
                 "next_run_date": scheduled if target == "recurring" else None,
                 "invoice_parent_id": None,
+                # A quote's validity means nothing on an invoice, nor once it has passed.
+                "valid_until": (
+                    source.valid_until
+                    if target == "quote" and source.valid_until and source.valid_until >= scheduled
+                    else None
+                ),
             }
             self._check_dates(values)
             if target == "invoice" and source.type != "invoice":
@@ -734,10 +740,20 @@ def _encode_cursor(value: Any, last_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[str, int]:
+_CURSOR_TYPES: dict[str, Callable[[str], Any]] = {
+    "bigint": int,
+    "date": date.fromisoformat,
+    "timestamptz": datetime.fromisoformat,
+    "numeric": Decimal,
+    "text": str,
+}
+
+
+def _decode_cursor(cursor: str, sql_type: str) -> tuple[Any, int]:
+    """The (sort value, id) a cursor carries, typed for the sort column; 400 if tampered."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return str(value), int(last_id)
-    except (ValueError, TypeError, binascii.Error):
+        return _CURSOR_TYPES[sql_type](str(value)), int(last_id)
+    except (ValueError, TypeError, ArithmeticError, binascii.Error):
         raise BadRequest("The cursor is not valid.") from None
