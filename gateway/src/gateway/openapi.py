@@ -7,6 +7,127 @@ from typing import Any
 # (method, path, tag, summary, ability or None for public/any token, request schema, status)
 Operation = tuple[str, str, str, str, str | None, str | None, int]
 
+
+def _crud(path: str, tag: str, resource: str, schema: str, noun: str) -> tuple[Operation, ...]:
+    one = f"{path}/{{id}}"
+    return (
+        ("get", path, tag, f"List {noun}s (paginated)", f"{resource}:read", None, 200),
+        ("post", path, tag, f"Create a {noun}", f"{resource}:create", schema, 201),
+        ("get", one, tag, f"Read a {noun}", f"{resource}:read", None, 200),
+        ("put", one, tag, f"Update a {noun}", f"{resource}:update", schema, 200),
+        ("patch", one, tag, f"Update a {noun} (partial)", f"{resource}:update", schema, 200),
+        ("delete", one, tag, f"Delete a {noun}", f"{resource}:delete", None, 204),
+    )
+
+
+def _actions() -> tuple[Operation, ...]:
+    base = "/invoices/{id}"
+    return (
+        (
+            "post",
+            f"{base}/approve",
+            "Invoices",
+            "Approve (renders the PDF)",
+            "invoices:update",
+            "Approve",
+            200,
+        ),
+        (
+            "post",
+            f"{base}/send",
+            "Invoices",
+            "Queue an e-mail from a template",
+            "invoices:send",
+            "Send",
+            200,
+        ),
+        (
+            "post",
+            f"{base}/send-email",
+            "Invoices",
+            "Send with invoice-issued (InvoiceFlow)",
+            "invoices:send",
+            None,
+            200,
+        ),
+        (
+            "post",
+            f"{base}/send-payment-link",
+            "Invoices",
+            "Payment link (409 without a provider)",
+            "invoices:send",
+            None,
+            409,
+        ),
+        (
+            "post",
+            f"{base}/pay",
+            "Invoices",
+            "Record a (partial) payment",
+            "invoices:pay",
+            "Pay",
+            200,
+        ),
+        ("post", f"{base}/cancel", "Invoices", "Cancel", "invoices:update", None, 200),
+        ("post", f"{base}/decline", "Invoices", "Decline a quote", "invoices:update", None, 200),
+        (
+            "post",
+            f"{base}/convert",
+            "Invoices",
+            "Copy into another type",
+            "invoices:create",
+            "Convert",
+            201,
+        ),
+        (
+            "post",
+            f"{base}/set-schedule-date",
+            "Invoices",
+            "Set the issue date (due_now: due at once)",
+            "invoices:update",
+            "Schedule",
+            200,
+        ),
+        (
+            "post",
+            f"{base}/set-due-date",
+            "Invoices",
+            "Set the due date",
+            "invoices:update",
+            "DueDate",
+            200,
+        ),
+        (
+            "post",
+            f"{base}/set-period",
+            "Invoices",
+            "Set the billing period",
+            "invoices:update",
+            "Period",
+            200,
+        ),
+        ("get", f"{base}/members", "Invoices", "Member access rules", "invoices:read", None, 200),
+        (
+            "post",
+            f"{base}/members",
+            "Invoices",
+            "Replace member access rules",
+            "invoices:update",
+            "Members",
+            200,
+        ),
+        (
+            "post",
+            "/estimates/{id}/convert-to-invoice",
+            "Estimates",
+            "Convert an estimate to an invoice",
+            "quotes:update",
+            None,
+            201,
+        ),
+    )
+
+
 OPERATIONS: tuple[Operation, ...] = (
     (
         "post",
@@ -48,37 +169,92 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     ("get", "/profile", "Profile", "Read the profile", "profile:read", None, 200),
     ("put", "/profile", "Profile", "Update the profile", "profile:update", "Profile", 200),
-    ("get", "/companies", "Companies", "List the caller's companies", "companies:read", None, 200),
-    (
-        "post",
-        "/companies",
-        "Companies",
-        "Create a company (the caller becomes owner)",
-        "companies:create",
-        "Company",
-        201,
-    ),
-    ("get", "/companies/{id}", "Companies", "Read a company", "companies:read", None, 200),
-    ("put", "/companies/{id}", "Companies", "Update a company", "companies:update", "Company", 200),
     (
         "patch",
-        "/companies/{id}",
+        "/profile",
+        "Profile",
+        "Update the profile (partial)",
+        "profile:update",
+        "Profile",
+        200,
+    ),
+    *_crud("/companies", "Companies", "companies", "Company", "company"),
+    ("get", "/companies/{id}/members", "Companies", "List members", "companies:read", None, 200),
+    (
+        "post",
+        "/companies/{id}/members",
         "Companies",
-        "Update a company",
+        "Add a member by e-mail",
         "companies:update",
-        "Company",
+        "MemberAdd",
+        201,
+    ),
+    (
+        "put",
+        "/companies/{id}/members/{user_id}",
+        "Companies",
+        "Change a member's role",
+        "companies:update",
+        "Role",
         200,
     ),
     (
         "delete",
-        "/companies/{id}",
+        "/companies/{id}/members/{user_id}",
         "Companies",
-        "Delete a company (owner only)",
-        "companies:delete",
+        "Remove a member",
+        "companies:update",
         None,
         204,
     ),
+    ("get", "/teams", "Teams", "The caller's teams (companies)", "teams:read", None, 200),
+    ("get", "/teams/current", "Teams", "The current team", "teams:read", None, 200),
+    ("post", "/teams/switch", "Teams", "Switch the current team", "teams:update", "Switch", 200),
+    *_crud("/organisations", "Organisations", "organisations", "Organisation", "organisation"),
+    *_crud("/invoicers", "Invoicers", "invoicers", "Invoicer", "invoicer"),
+    *_crud(
+        "/invoicers/{invoicer_id}/payment-details",
+        "Invoicers",
+        "invoicers",
+        "PaymentDetail",
+        "payment detail",
+    ),
+    *_crud("/recipients", "Recipients", "recipients", "Recipient", "recipient"),
+    (
+        "get",
+        "/recipients/{id}/contacts",
+        "Recipients",
+        "Client-portal users",
+        "recipients:read",
+        None,
+        200,
+    ),
+    (
+        "post",
+        "/recipients/{id}/contacts",
+        "Recipients",
+        "Invite a client-portal user",
+        "recipients:update",
+        "Contact",
+        201,
+    ),
+    *_crud("/customers", "Customers", "recipients", "Customer", "customer"),
+    *_crud("/products", "Products", "products", "Product", "product"),
+    (
+        "post",
+        "/products/{id}/adjust-stock",
+        "Products",
+        "Adjust stock (never below zero)",
+        "products:update",
+        "StockAdjustment",
+        200,
+    ),
+    *_crud("/invoices", "Invoices", "invoices", "Invoice", "invoice"),
+    *_actions(),
+    *_crud("/quotes", "Quotes", "quotes", "Invoice", "quote"),
+    *_crud("/estimates", "Estimates", "quotes", "Invoice", "estimate"),
 )
+
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -142,6 +318,132 @@ _SCHEMAS: dict[str, Any] = {
     },
 }
 
+
+def _object(*names: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": {name: {} for name in names}}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+_DOMAIN_SCHEMAS: dict[str, Any] = {
+    "MemberAdd": _object("email", "role", required=("email",)),
+    "Role": _object("role", required=("role",)),
+    "Switch": _object("team_id", required=("team_id",)),
+    "Organisation": _object("name", "slug", "company_id", required=("name",)),
+    "Invoicer": _object(
+        "company_id",
+        "company_entity",
+        "description",
+        "company_tax_number",
+        "company_registration_number",
+        "company_address",
+        "currency",
+        "tax_rate",
+        "default",
+        required=("company_entity",),
+    ),
+    "PaymentDetail": _object(
+        "label", "bank_name", "account_name", "account_number", "iban", "swift", "default"
+    ),
+    "Recipient": _object(
+        "organisation_id",
+        "company_entity",
+        "contact_name",
+        "email",
+        "phone",
+        "description",
+        "company_tax_number",
+        "company_registration_number",
+        "company_address",
+        "currency",
+        "tax_rate",
+        "default_hour_rate",
+        "default",
+        required=("organisation_id", "company_entity"),
+    ),
+    "Customer": _object(
+        "company_name",
+        "contact_name",
+        "email",
+        "phone",
+        "organisation_id",
+        required=("company_name",),
+    ),
+    "Contact": _object("email", "name", "password", required=("email", "name")),
+    "Product": _object(
+        "type",
+        "name",
+        "description",
+        "sku",
+        "price",
+        "unit",
+        "tax_rate",
+        "active",
+        "stock_quantity",
+        required=("name",),
+    ),
+    "StockAdjustment": _object("adjustment", "reason", required=("adjustment",)),
+    "Item": _object(
+        "label",
+        "description",
+        "unit",
+        "quantity",
+        "price",
+        "unit_price",
+        "tax_percentage",
+        "discount_percentage",
+        "discount",
+        "price_includes_tax",
+        "price_includes_discount",
+        "include",
+        "product_id",
+        required=("label", "quantity", "price"),
+    ),
+    "Invoice": {
+        "type": "object",
+        "description": "customer_id and issue_date are accepted for invoice_recipient_id and scheduled_date.",
+        "properties": {
+            **{
+                name: {}
+                for name in (
+                    "label",
+                    "type",
+                    "status",
+                    "company_id",
+                    "invoicer_id",
+                    "invoice_recipient_id",
+                    "invoicer_payment_detail_id",
+                    "currency",
+                    "scheduled_date",
+                    "due_date",
+                    "valid_until",
+                    "subject",
+                    "period",
+                    "recurring",
+                    "next_run_date",
+                    "invoice_parent_id",
+                    "description",
+                    "notes",
+                    "members",
+                )
+            },
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+        },
+    },
+    "Approve": _object("approved_at"),
+    "Send": _object("template", "custom_message"),
+    "Pay": _object("amount", "paid_date", "reference", "payment_method", required=("amount",)),
+    "Convert": _object(
+        "type", "scheduled_date", "due_date", "recurring", "period", required=("type",)
+    ),
+    "Schedule": _object("scheduled_date", "due_now", required=("scheduled_date",)),
+    "DueDate": _object("due_date", required=("due_date",)),
+    "Period": _object("period", required=("period",)),
+    "Members": _object("members", required=("members",)),
+}
+
+
 _ERRORS = {
     "401": "UNAUTHORIZED or TOKEN_EXPIRED",
     "403": "FORBIDDEN: the token lacks the ability",
@@ -195,6 +497,6 @@ def build_openapi() -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "`<id>|<secret>`"}
             },
-            "schemas": _SCHEMAS,
+            "schemas": _SCHEMAS | _DOMAIN_SCHEMAS,
         },
     }
