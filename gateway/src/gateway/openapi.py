@@ -199,6 +199,15 @@ OPERATIONS: tuple[Operation, ...] = (
         200,
     ),
     (
+        "patch",
+        "/companies/{id}/members/{user_id}",
+        "Companies",
+        "Change a member's role",
+        "companies:update",
+        "Role",
+        200,
+    ),
+    (
         "delete",
         "/companies/{id}/members/{user_id}",
         "Companies",
