@@ -1,0 +1,475 @@
+"""The seed documents' own examples, replayed through the gateway as their clients send them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.stack
+
+
+async def send(http, stack, method, path, token=None, body=None):
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    async with http.request(
+        method,
+        stack.base_url + path,
+        headers=headers,
+        data=json.dumps(body) if body is not None else None,
+    ) as response:
+        text = await response.text()
+        return response.status, (json.loads(text) if text else None)
+
+
+async def login(http, stack, email, password):
+    status, body = await send(
+        http,
+        stack,
+        "POST",
+        "/api/login",
+        None,
+        {"email": email, "password": password, "device_name": "my-app"},
+    )
+    assert status == 200, body
+    return body["token"]
+
+
+async def test_invoicemee_quickstart_and_lifecycle(stack, http):
+    email, password = stack.create_user()
+    token = await login(http, stack, email, password)
+    _, company = await send(http, stack, "POST", "/api/companies", token, {"name": "Acme Ltd"})
+    company_id = company["data"]["id"]
+    status, invoicer = await send(
+        http,
+        stack,
+        "POST",
+        "/api/invoicers",
+        token,
+        {
+            "company_id": company_id,
+            "company_entity": "Acme Ltd",
+            "currency": "USD",
+            "tax_rate": 20,
+            "default": True,
+        },
+    )
+    assert status == 201 and invoicer["data"]["default"] is True
+    invoicer_id = invoicer["data"]["id"]
+    _, detail = await send(
+        http,
+        stack,
+        "POST",
+        f"/api/invoicers/{invoicer_id}/payment-details",
+        token,
+        {"label": "Main account", "iban": "GB33BUKB20201555555555"},
+    )
+    _, organisation = await send(
+        http,
+        stack,
+        "POST",
+        "/api/organisations",
+        token,
+        {"name": "Clients", "company_id": company_id},
+    )
+    status, recipient = await send(
+        http,
+        stack,
+        "POST",
+        "/api/recipients",
+        token,
+        {
+            "company_entity": "Client Corp",
+            "organisation_id": organisation["data"]["id"],
+            "currency": "EUR",
+            "default_hour_rate": 120,
+            "tax_rate": 0,
+            "email": "ap@clientcorp.example",
+        },
+    )
+    assert status == 201 and recipient["data"]["default_hour_rate"] == "120.00"
+    status, created = await send(
+        http,
+        stack,
+        "POST",
+        "/api/invoices",
+        token,
+        {
+            "label": "INV-2025-001",
+            "invoicer_id": invoicer_id,
+            "invoice_recipient_id": recipient["data"]["id"],
+            "invoicer_payment_detail_id": detail["data"]["id"],
+            "currency": "USD",
+            "type": "invoice",
+            "scheduled_date": "2025-06-01",
+            "due_date": "2025-06-30",
+            "items": [
+                {
+                    "label": "Web Development",
+                    "unit": "hour",
+                    "quantity": 40,
+                    "price": 150.00,
+                    "tax_percentage": 20,
+                    "discount_percentage": False,
+                    "price_includes_tax": False,
+                    "price_includes_discount": False,
+                    "include": True,
+                }
+            ],
+        },
+    )
+    assert status == 201
+    invoice = created["data"]
+    assert (invoice["label"], invoice["status"], invoice["type"], invoice["currency"]) == (
+        "INV-2025-001",
+        "draft",
+        "invoice",
+        "USD",
+    )
+    assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == (
+        "6000.00",
+        "1200.00",
+        "7200.00",
+    )
+    invoice_id = invoice["id"]
+    status, approved = await send(
+        http,
+        stack,
+        "POST",
+        f"/api/invoices/{invoice_id}/approve",
+        token,
+        {"approved_at": "2025-06-02T09:00:00Z"},
+    )
+    assert (approved["data"]["status"], approved["data"]["approved_at"]) == (
+        "approved",
+        "2025-06-02T09:00:00Z",
+    )
+    status, partial = await send(
+        http,
+        stack,
+        "POST",
+        f"/api/invoices/{invoice_id}/pay",
+        token,
+        {"amount": 2000.00, "reference": "TXN-1", "payment_method": "bank_transfer"},
+    )
+    assert status == 200 and partial["data"]["balance_due"] == "5200.00"
+    status, sent = await send(
+        http,
+        stack,
+        "POST",
+        f"/api/invoices/{invoice_id}/send",
+        token,
+        {
+            "template": "invoice-issued",
+            "custom_message": "Please review at your earliest convenience.",
+        },
+    )
+    assert (status, sent) == (200, {"message": "Invoice email queued successfully."})
+    status, paid = await send(
+        http,
+        stack,
+        "POST",
+        f"/api/invoices/{invoice_id}/pay",
+        token,
+        {"amount": 5200.00, "reference": "TXN-987654", "payment_method": "bank_transfer"},
+    )
+    assert paid["data"]["status"] == "paid"
+    assert paid["data"]["payments"][-1]["reference"] == "TXN-987654"
+    status, recurring = await send(
+        http,
+        stack,
+        "POST",
+        f"/api/invoices/{invoice_id}/convert",
+        token,
+        {"type": "recurring", "recurring": "monthly", "scheduled_date": "2025-07-01"},
+    )
+    assert status == 201
+    assert (
+        recurring["data"]["type"],
+        recurring["data"]["label"],
+        recurring["data"]["recurring"],
+    ) == ("recurring", "INV-2025-001", "monthly")
+    status, listed = await send(http, stack, "GET", "/api/invoices?status=paid&type=invoice", token)
+    assert [i["id"] for i in listed["data"]] == [invoice_id]
+    assert listed["meta"]["total"] == 1 and listed["meta"]["current_page"] == 1
+
+
+async def test_invoiceflow_reference(stack, http):
+    email, password = stack.create_user()
+    token = await login(http, stack, email, password)
+    _, first = await send(http, stack, "POST", "/api/v1/companies", token, {"name": "My Company"})
+    _, second = await send(
+        http, stack, "POST", "/api/v1/companies", token, {"name": "Another Team"}
+    )
+    status, teams = await send(http, stack, "GET", "/api/v1/teams", token)
+    assert [(t["name"], t["is_current"], t["is_owner"]) for t in teams["data"]] == [
+        ("My Company", True, True),
+        ("Another Team", False, True),
+    ]
+    status, switched = await send(
+        http, stack, "POST", "/api/v1/teams/switch", token, {"team_id": second["data"]["id"]}
+    )
+    assert switched["message"] == "Switched to Another Team"
+    status, current = await send(http, stack, "GET", "/api/v1/teams/current", token)
+    assert current["data"]["name"] == "Another Team"
+    status, customer = await send(
+        http,
+        stack,
+        "POST",
+        "/api/v1/customers",
+        token,
+        {
+            "company_name": "Acme Corp",
+            "contact_name": "John Doe",
+            "email": "john@acme.com",
+            "phone": "+1 555-0100",
+        },
+    )
+    assert status == 201 and customer["message"] == "Customer created"
+    assert customer["data"]["company_name"] == "Acme Corp"
+    status, product = await send(
+        http,
+        stack,
+        "POST",
+        "/api/v1/products",
+        token,
+        {"type": "service", "name": "Web Development", "price": 150.00, "unit": "hour"},
+    )
+    assert status == 201 and (product["data"]["price"], product["data"]["unit"]) == (
+        "150.00",
+        "hour",
+    )
+    _, widget = await send(
+        http,
+        stack,
+        "POST",
+        "/api/v1/products",
+        token,
+        {"type": "product", "name": "Widget", "price": 5, "stock_quantity": 10},
+    )
+    status, adjusted = await send(
+        http,
+        stack,
+        "POST",
+        f"/api/v1/products/{widget['data']['id']}/adjust-stock",
+        token,
+        {"adjustment": -5, "reason": "Sold to customer"},
+    )
+    assert status == 200 and adjusted["data"]["stock_quantity"] == "5"
+    status, invoice = await send(
+        http,
+        stack,
+        "POST",
+        "/api/v1/invoices",
+        token,
+        {
+            "customer_id": customer["data"]["id"],
+            "issue_date": "2025-01-15",
+            "due_date": "2025-02-15",
+            "currency": "USD",
+            "items": [{"description": "Web Development", "quantity": 40, "unit_price": 150}],
+            "notes": "Thank you!",
+        },
+    )
+    assert status == 201 and invoice["message"] == "Invoice created"
+    data = invoice["data"]
+    assert (
+        data["invoice_number"],
+        data["status"],
+        data["customer_id"],
+        data["subtotal"],
+        data["total"],
+    ) == ("INV-0001", "draft", customer["data"]["id"], "6000.00", "6000.00")
+    assert (data["issue_date"], data["due_date"]) == ("2025-01-15", "2025-02-15")
+    status, emailed = await send(
+        http, stack, "POST", f"/api/v1/invoices/{data['id']}/send-email", token
+    )
+    assert (status, emailed["message"]) == (200, "Invoice sent to john@acme.com")
+    status, sent = await send(http, stack, "GET", "/api/v1/invoices?status=sent", token)
+    assert sent["data"][0]["customer"] == {
+        "id": customer["data"]["id"],
+        "name": "Acme Corp",
+        "email": "john@acme.com",
+    }
+    status, again = await send(
+        http, stack, "POST", f"/api/v1/invoices/{data['id']}/send-email", token
+    )
+    assert status == 429  # one send per invoice per minute
+    status, link = await send(
+        http, stack, "POST", f"/api/v1/invoices/{data['id']}/send-payment-link", token
+    )
+    assert (status, link["error_code"]) == (409, "PAYMENT_PROVIDER_NOT_CONFIGURED")
+    status, customers = await send(http, stack, "GET", "/api/v1/customers", token)
+    assert customers["data"][0]["total_invoiced"] == "6000.00"
+    status, estimate = await send(
+        http,
+        stack,
+        "POST",
+        "/api/v1/estimates",
+        token,
+        {
+            "customer_id": customer["data"]["id"],
+            "currency": "USD",
+            "items": [{"description": "Audit", "quantity": 1, "unit_price": 900}],
+        },
+    )
+    assert status == 201
+    status, converted = await send(
+        http, stack, "POST", f"/api/v1/estimates/{estimate['data']['id']}/convert-to-invoice", token
+    )
+    assert status == 201
+    assert (
+        converted["data"]["invoice_number"] == "INV-0002"
+        and converted["message"] == "Estimate converted to invoice"
+    )
+    status, estimates = await send(http, stack, "GET", "/api/v1/estimates?status=converted", token)
+    assert [e["id"] for e in estimates["data"]] == [estimate["data"]["id"]]
+
+
+async def test_innovatech_client_portal_reads(stack, http):
+    email, password = stack.create_user()
+    member = await login(http, stack, email, password)
+    await send(http, stack, "POST", "/api/v1/companies", member, {"name": "INNOVATECH GROUP"})
+    _, customer = await send(
+        http,
+        stack,
+        "POST",
+        "/api/v1/customers",
+        member,
+        {
+            "company_name": "Mokoena Trading (Pty) Ltd",
+            "email": "accounts@mokoena.example",
+            "currency": "ZAR",
+        },
+    )
+    customer_id = customer["data"]["id"]
+    client_email = f"jane-{customer_id}@mokoena.example"
+    status, contact = await send(
+        http,
+        stack,
+        "POST",
+        f"/api/v1/recipients/{customer_id}/contacts",
+        member,
+        {"email": client_email, "name": "Jane Mokoena", "password": "portal-password-1"},
+    )
+    assert status == 201
+    invoice_ids = []
+    for _ in range(2):
+        _, created = await send(
+            http,
+            stack,
+            "POST",
+            "/api/v1/invoices",
+            member,
+            {
+                "customer_id": customer_id,
+                "issue_date": "2026-03-01",
+                "due_date": "2026-03-15",
+                "items": [
+                    {
+                        "description": "Consulting",
+                        "quantity": 1,
+                        "unit_price": 1500,
+                        "tax_percentage": 15,
+                    }
+                ],
+            },
+        )
+        invoice_ids.append(created["data"]["id"])
+    await send(http, stack, "POST", f"/api/v1/invoices/{invoice_ids[1]}/approve", member, {})
+    _, quote = await send(
+        http,
+        stack,
+        "POST",
+        "/api/v1/quotes",
+        member,
+        {
+            "customer_id": customer_id,
+            "subject": "Website Redesign Proposal",
+            "valid_until": "2027-03-15",
+            "items": [
+                {
+                    "description": "Redesign",
+                    "quantity": 1,
+                    "unit_price": 25000,
+                    "tax_percentage": 15,
+                }
+            ],
+        },
+    )
+    await send(
+        http,
+        stack,
+        "POST",
+        f"/api/v1/invoices/{quote['data']['id']}/send",
+        member,
+        {"template": "quote"},
+    )
+    # The INNOVATECH token example, verbatim.
+    status, issued = await send(
+        http,
+        stack,
+        "POST",
+        "/api/v1/tokens",
+        None,
+        {
+            "email": client_email,
+            "password": "portal-password-1",
+            "device_name": "erp-integration",
+            "abilities": ["invoices:read", "invoices:download"],
+        },
+    )
+    assert status == 201 and issued["abilities"] == ["invoices:read", "invoices:download"]
+    client = issued["token"]
+    status, listed = await send(http, stack, "GET", "/api/v1/invoices", client)
+    assert status == 200
+    assert [i["id"] for i in listed["data"] if i["type"] == "invoice"] == [
+        invoice_ids[1]
+    ]  # no drafts
+    first = next(i for i in listed["data"] if i["id"] == invoice_ids[1])
+    assert (first["subtotal"], first["tax"], first["total"]) == ("1500.00", "225.00", "1725.00")
+    assert (first["invoicenum"], first["date"], first["duedate"]) == (
+        "INV-0002",
+        "2026-03-01",
+        "2026-03-15",
+    )
+    assert listed["meta"]["per_page"] == 15 and "last_page" in listed["meta"]
+    assert "next" in listed["links"] and "first" in listed["links"]
+    status, one = await send(http, stack, "GET", f"/api/v1/invoices/{invoice_ids[1]}", client)
+    assert status == 200 and one["data"]["total"] == "1725.00"
+    assert (await send(http, stack, "GET", f"/api/v1/invoices/{invoice_ids[0]}", client))[0] == 404
+    assert (await send(http, stack, "GET", "/api/v1/quotes", client))[0] == 403  # no quotes:read
+    status, with_quotes = await send(
+        http,
+        stack,
+        "POST",
+        "/api/v1/tokens",
+        None,
+        {
+            "email": client_email,
+            "password": "portal-password-1",
+            "device_name": "quotes",
+            "abilities": ["quotes:read", "profile:read"],
+        },
+    )
+    quotes_token = with_quotes["token"]
+    status, quotes = await send(http, stack, "GET", "/api/v1/quotes", quotes_token)
+    assert status == 200
+    q = quotes["data"][0]
+    assert (q["subject"], q["stage"], q["validuntil"], q["total"], q["tax2"]) == (
+        "Website Redesign Proposal",
+        "sent",
+        "2027-03-15",
+        "28750.00",
+        "0.00",
+    )
+    status, profile = await send(http, stack, "GET", "/api/v1/profile", quotes_token)
+    assert status == 200 and profile["data"]["email"] == client_email
+    for method, path in (
+        ("POST", "/api/v1/invoices"),
+        ("GET", "/api/v1/customers"),
+        ("POST", f"/api/v1/invoices/{invoice_ids[1]}/pay"),
+    ):
+        status, _ = await send(http, stack, method, path, client, {"amount": 1})
+        assert status in (403, 404), (method, path)
