@@ -488,3 +488,27 @@ async def test_invoice_members(api, make_setup, auth):
     assert status == 200 and body["data"][0]["action_invoice"] is True
     status, listed = await api("GET", f"/api/v1/invoices/{invoice_id}/members", setup.headers)
     assert [m["member_id"] for m in listed["data"]] == [me]
+
+
+async def test_list_totals_stay_exact_through_every_change(api, make_setup):
+    setup = await make_setup()
+    h = setup.headers
+    ids = []
+    for _ in range(4):
+        _, created = await api("POST", "/api/v1/invoices", h, body_for(setup))
+        ids.append(created["data"]["id"])
+    await api("POST", "/api/v1/quotes", h, body_for(setup))
+    await api("POST", f"/api/v1/invoices/{ids[0]}/approve", h, {})
+    await api("POST", f"/api/v1/invoices/{ids[1]}/cancel", h)
+    await api("DELETE", f"/api/v1/invoices/{ids[2]}", h)
+    await api("POST", f"/api/v1/invoices/{ids[3]}/convert", h, {"type": "template"})
+
+    async def total_and_rows(query: str) -> tuple[int, int]:
+        _, page = await api("GET", f"/api/v1/invoices?per_page=100{query}", h)
+        return page["meta"]["total"], len(page["data"])
+
+    for query in ("", "&type=invoice", "&type=quote", "&status=draft", "&status=approved",
+                  "&status=cancelled", "&type=template&status=draft",
+                  f"&company_id={setup.company_id}", "&search=INV", "&from=2025-01-01"):
+        total, rows = await total_and_rows(query)
+        assert total == rows, query

@@ -357,3 +357,14 @@ async def company_of(db: Db, table: str, row_id: int, company_ids: list[int]) ->
         company_ids,
     )
     return int(value) if value is not None else None
+
+
+COUNTED = """
+SELECT coalesce(sum(count), 0) FROM invoice_counts
+WHERE company_id = ANY($1) AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR status = $3)
+"""
+
+
+async def counted(db: Db, company_ids: list[int], kind: str | None, status: str | None) -> int:
+    """The exact number of live invoices, from the trigger-kept counts (no row is counted)."""
+    return int(await db.fetchval(COUNTED, company_ids, kind, status))

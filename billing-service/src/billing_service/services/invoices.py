@@ -180,12 +180,31 @@ class InvoiceService:
         rows = await repo.page(
             self.pool, where, order=order, limit=query.params.per_page, offset=offset
         )
-        total = await repo.count(self.pool, count_where, COUNT_CAP, needs_recipient=needs_recipient)
+        total, capped = await self._total(scope, query, count_where, needs_recipient)
         next_cursor = None
         if sql_type is not None and len(rows) == query.params.per_page:
             last = rows[-1].invoice
             next_cursor = _encode_cursor(getattr(last, column), last.id)
-        return InvoicePage(rows, total, query.params, next_cursor, total >= COUNT_CAP)
+        return InvoicePage(rows, total, query.params, next_cursor, capped)
+
+    async def _total(
+        self, scope: Scope, query: ListQuery, where: Conditions, needs_recipient: bool
+    ) -> tuple[int, bool]:
+        """Exact from the kept counts when only company, type and status filter the list;
+        otherwise counted up to COUNT_CAP (meta.total_capped says when the cap was hit)."""
+        simple = (
+            not scope.is_client
+            and query.status != "overdue"
+            and not query.search
+            and query.recipient_id is None
+            and query.date_from is None
+            and query.date_to is None
+        )
+        if simple:
+            companies = [query.company_id] if query.company_id is not None else scope.company_ids
+            return await repo.counted(self.pool, companies, query.type, query.status), False
+        total = await repo.count(self.pool, where, COUNT_CAP, needs_recipient=needs_recipient)
+        return total, total >= COUNT_CAP
 
     def _filters(self, where: Conditions, scope: Scope, query: ListQuery) -> bool:
         if query.company_id is not None:

@@ -1,0 +1,2 @@
+local token = os.getenv("BENCH_TOKEN")
+wrk.headers["Authorization"] = "Bearer " .. token
