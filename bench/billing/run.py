@@ -34,11 +34,16 @@ PG_PORT, JWKS_PORT, BILLING_PORT = 9432, 9190, 9191
 DURATION = os.environ.get("DURATION", "10s")
 
 
-def wrk(url: str, token: str, *, connections: int = 8, script: Path | None = None) -> dict[str, float]:
+def wrk(
+    url: str, token: str, *, connections: int = 8, script: Path | None = None
+) -> dict[str, float]:
     lua = script or HERE / "get.lua"
     done = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--latency", "-s", str(lua), url],
-        capture_output=True, text=True, env=os.environ | {"BENCH_TOKEN": token}, timeout=120,
+        capture_output=True,
+        text=True,
+        env=os.environ | {"BENCH_TOKEN": token},
+        timeout=120,
         check=True,
     )
     out = done.stdout
@@ -50,7 +55,8 @@ def wrk(url: str, token: str, *, connections: int = 8, script: Path | None = Non
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": latency("50"), "p99_ms": latency("99"),
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
     }
@@ -67,15 +73,28 @@ def serve_jwks(key: Ed25519PrivateKey) -> None:
     def run() -> None:
         app = web.Application()
         app.router.add_get("/internal/jwks", jwks)
-        web.run_app(app, host="127.0.0.1", port=JWKS_PORT, print=None, handle_signals=False,
-                    loop=asyncio.new_event_loop())
+        web.run_app(
+            app,
+            host="127.0.0.1",
+            port=JWKS_PORT,
+            print=None,
+            handle_signals=False,
+            loop=asyncio.new_event_loop(),
+        )
 
     threading.Thread(target=run, daemon=True).start()
 
 
 def identity_jwt(key: Ed25519PrivateKey) -> str:
-    claims = {"iss": "auth-service", "aud": "internal", "sub": "1", "tid": 1, "abilities": ["*"],
-              "kind": "member", "exp": int(time.time()) + 3600}
+    claims = {
+        "iss": "auth-service",
+        "aud": "internal",
+        "sub": "1",
+        "tid": 1,
+        "abilities": ["*"],
+        "kind": "member",
+        "exp": int(time.time()) + 3600,
+    }
     return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "bench"})
 
 
@@ -98,10 +117,29 @@ async def main() -> None:
     from shared.db import apply_migrations
 
     subprocess.run(["docker", "rm", "-f", "bench-pg"], capture_output=True)
-    subprocess.run(["docker", "run", "-d", "--rm", "--name", "bench-pg", "-p", f"127.0.0.1:{PG_PORT}:5432",
-                    "-e", "POSTGRES_PASSWORD=bench", "-e", "POSTGRES_DB=billing", "postgres:15",
-                    "-c", "shared_buffers=512MB", "-c", "synchronous_commit=on"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--rm",
+            "--name",
+            "bench-pg",
+            "-p",
+            f"127.0.0.1:{PG_PORT}:5432",
+            "-e",
+            "POSTGRES_PASSWORD=bench",
+            "-e",
+            "POSTGRES_DB=billing",
+            "postgres:15",
+            "-c",
+            "shared_buffers=512MB",
+            "-c",
+            "synchronous_commit=on",
+        ],
+        check=True,
+        capture_output=True,
+    )
     dsn = f"postgresql://postgres:bench@127.0.0.1:{PG_PORT}/billing"
     key = Ed25519PrivateKey.generate()
     serve_jwks(key)
@@ -119,22 +157,33 @@ async def main() -> None:
         await conn.execute((HERE / "seed.sql").read_text())
         seeded = time.time() - started
         env = os.environ | {
-            "DATABASE_URL": dsn, "AUTH_JWKS_URL": f"http://127.0.0.1:{JWKS_PORT}/internal/jwks",
-            "PORT": str(BILLING_PORT), "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING",
+            "DATABASE_URL": dsn,
+            "AUTH_JWKS_URL": f"http://127.0.0.1:{JWKS_PORT}/internal/jwks",
+            "PORT": str(BILLING_PORT),
+            "HOST": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
         }
-        billing = subprocess.Popen([sys.executable, "-m", "billing_service"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        billing = subprocess.Popen(
+            [sys.executable, "-m", "billing_service"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{BILLING_PORT}"
         wait_http(f"{base}/healthz")
         token = identity_jwt(key)
         depth = 5000 * 15 - 15  # the rows page 5,000 skips
         row = await conn.fetchrow(
             "SELECT id FROM invoices WHERE company_id = 1 AND deleted_at IS NULL "
-            "ORDER BY id DESC OFFSET $1 LIMIT 1", depth - 1)
+            "ORDER BY id DESC OFFSET $1 LIMIT 1",
+            depth - 1,
+        )
         cursor = _encode_cursor(row["id"], row["id"])
         plan = await conn.fetch(
             "EXPLAIN ANALYZE SELECT i.id FROM invoices i WHERE i.deleted_at IS NULL "
-            "AND i.company_id = ANY($1) ORDER BY i.id DESC, i.id DESC LIMIT 15", [1])
+            "AND i.company_id = ANY($1) ORDER BY i.id DESC, i.id DESC LIMIT 15",
+            [1],
+        )
         urls = {
             "first page": f"{base}/api/v1/invoices?per_page=15",
             "page 5,000 by offset": f"{base}/api/v1/invoices?per_page=15&page=5000",
@@ -151,10 +200,17 @@ async def main() -> None:
             "INSERT INTO invoices (company_id, public_id, type, status, label, currency, "
             "scheduled_date, subtotal, tax, total, created_by) VALUES "
             "(1, 'bench-pay', 'invoice', 'approved', 'PAY-1', 'USD', current_date, "
-            "9999999999, 0, 9999999999, 1) RETURNING id")
-        pay = wrk(f"{base}/api/v1/invoices/{invoice_id}/pay", token, connections=16,
-                  script=HERE / "pay.lua")
-        recorded = await conn.fetchval("SELECT count(*) FROM payments WHERE invoice_id = $1", invoice_id)
+            "9999999999, 0, 9999999999, 1) RETURNING id"
+        )
+        pay = wrk(
+            f"{base}/api/v1/invoices/{invoice_id}/pay",
+            token,
+            connections=16,
+            script=HERE / "pay.lua",
+        )
+        recorded = await conn.fetchval(
+            "SELECT count(*) FROM payments WHERE invoice_id = $1", invoice_id
+        )
         paid = await conn.fetchval("SELECT amount_paid FROM invoices WHERE id = $1", invoice_id)
         report = {
             "seed_seconds": round(seeded, 1),
@@ -174,21 +230,28 @@ async def main() -> None:
 
 
 def render(report: dict) -> str:
-    lines = ["| GET /api/v1/invoices?per_page=15 (company with 100k of 1M) | clients | req/s | p50 ms | p99 ms |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [
+        "| GET /api/v1/invoices?per_page=15 (company with 100k of 1M) | clients | req/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for key, clients in (("lists", 1), ("lists_8_connections", 8)):
         for name, r in report[key].items():
-            lines.append(f"| {name} | {clients} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
+            lines.append(
+                f"| {name} | {clients} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |"
+            )
     first = report["lists"]["first page"]["p50_ms"]
     cursor = report["lists"]["page 5,000 depth by cursor"]["p50_ms"]
     offset = report["lists"]["page 5,000 by offset"]["p50_ms"]
     pay = report["payments"]
-    lines += ["", f"- cursor at depth 75,000 / first page (p50): {cursor / first:.2f}x (target <= 1.5x); "
-              f"offset at the same depth: {offset / first:.2f}x",
-              f"- payments on one invoice, 16 concurrent clients: {pay['rps']:.0f} payments/s "
-              f"(p50 {pay['p50_ms']:.2f} ms, p99 {pay['p99_ms']:.2f} ms); {pay['payments_recorded']} recorded, "
-              f"amount_paid {pay['amount_paid']} (= recorded x 0.01), non-2xx {pay['non_2xx']}",
-              f"- seeding 1M invoices took {report['seed_seconds']} s"]
+    lines += [
+        "",
+        f"- cursor at depth 75,000 / first page (p50): {cursor / first:.2f}x (target <= 1.5x); "
+        f"offset at the same depth: {offset / first:.2f}x",
+        f"- payments on one invoice, 16 concurrent clients: {pay['rps']:.0f} payments/s "
+        f"(p50 {pay['p50_ms']:.2f} ms, p99 {pay['p99_ms']:.2f} ms); {pay['payments_recorded']} recorded, "
+        f"amount_paid {pay['amount_paid']} (= recorded x 0.01), non-2xx {pay['non_2xx']}",
+        f"- seeding 1M invoices took {report['seed_seconds']} s",
+    ]
     return "\n".join(lines)
 
 

@@ -507,8 +507,17 @@ async def test_list_totals_stay_exact_through_every_change(api, make_setup):
         _, page = await api("GET", f"/api/v1/invoices?per_page=100{query}", h)
         return page["meta"]["total"], len(page["data"])
 
-    for query in ("", "&type=invoice", "&type=quote", "&status=draft", "&status=approved",
-                  "&status=cancelled", "&type=template&status=draft",
-                  f"&company_id={setup.company_id}", "&search=INV", "&from=2025-01-01"):
+    for query in (
+        "",
+        "&type=invoice",
+        "&type=quote",
+        "&status=draft",
+        "&status=approved",
+        "&status=cancelled",
+        "&type=template&status=draft",
+        f"&company_id={setup.company_id}",
+        "&search=INV",
+        "&from=2025-01-01",
+    ):
         total, rows = await total_and_rows(query)
         assert total == rows, query

@@ -223,3 +223,44 @@ async def test_every_route_checks_its_ability(api, auth, method, path, ability):
     status, body = await api(method, path, lacking, {})
     assert (status, body["error_code"]) == (403, "FORBIDDEN")
     assert ability in body["message"]
+
+
+@pytest.mark.parametrize(
+    "resource", ["organisations", "invoicers", "recipients", "customers", "products"]
+)
+async def test_another_tenants_records_are_404(api, make_setup, resource):
+    setup, other = await make_setup(), await make_setup()
+    ids = {
+        "organisations": setup.organisation_id,
+        "invoicers": setup.invoicer_id,
+        "recipients": setup.recipient_id,
+        "customers": setup.recipient_id,
+    }
+    if resource == "products":
+        _, product = await api("POST", "/api/v1/products", setup.headers, {"name": "Mine"})
+        ids["products"] = product["data"]["id"]
+    path = f"/api/v1/{resource}/{ids[resource]}"
+    for method in ("GET", "PUT", "PATCH", "DELETE"):
+        status, body = await api(method, path, other.headers, {"name": "x"})
+        assert (status, body["error_code"]) == (404, "NOT_FOUND"), method
+    _, listed = await api("GET", f"/api/v1/{resource}", other.headers)
+    assert ids[resource] not in [row["id"] for row in listed["data"]]
+    status, _ = await api("GET", f"/api/v1/{resource}", setup.headers)
+    assert status == 200
+
+
+async def test_more_decimal_places_than_kept_is_422(api, make_setup):
+    setup = await make_setup()
+    status, body = await api(
+        "POST",
+        "/api/v1/invoices",
+        setup.headers,
+        {
+            "invoice_recipient_id": setup.recipient_id,
+            "items": [{"label": "x", "quantity": "1.23456", "price": 1}],
+        },
+    )
+    assert status == 422
+    assert body["errors"]["items.0.quantity"] == [
+        "The items.0.quantity field must have at most 4 decimal places."
+    ]

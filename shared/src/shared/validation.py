@@ -51,6 +51,8 @@ def _phrase(error: Any) -> str:
     if kind == "string_too_short":
         minimum = ctx.get("min_length")
         return "is required" if minimum == 1 else f"must be at least {minimum} characters"
+    if kind == "decimal_max_places":
+        return f"must have at most {ctx.get('decimal_places')} decimal places"
     if kind in {"greater_than_equal", "greater_than"}:
         return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
     if kind in {"less_than_equal", "less_than"}:

@@ -40,6 +40,12 @@ Currency = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_cur
 Text = Annotated[str, Field(max_length=255)]
 LongText = Annotated[str, Field(max_length=10_000)]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999")), AfterValidator(_finite)]
-Percent = Annotated[Decimal, Field(ge=0, le=100), AfterValidator(_finite)]
-Quantity = Annotated[Decimal, Field(ge=Decimal("0.01"), le=9999), AfterValidator(_finite)]
+# Four decimal places at most: what the numeric columns keep, so the stored value is the one
+# the line math used.
+Money = Annotated[
+    Decimal, Field(ge=0, le=Decimal("999999999999"), decimal_places=4), AfterValidator(_finite)
+]
+Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=4), AfterValidator(_finite)]
+Quantity = Annotated[
+    Decimal, Field(ge=Decimal("0.01"), le=9999, decimal_places=4), AfterValidator(_finite)
+]

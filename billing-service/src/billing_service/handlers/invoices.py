@@ -24,7 +24,7 @@ from shared.web import json_response
 
 Kind = Literal["invoice", "quote", "recurring", "template"]
 Interval = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
-ItemPrice = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"))]
+ItemPrice = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), decimal_places=4)]
 STATUSES = (
     "draft",
     "scheduled",
@@ -61,7 +61,7 @@ class ItemIn(Body):
     price: ItemPrice = Field(validation_alias=AliasChoices("price", "unit_price"))
     tax_percentage: Percent | None = None
     discount_percentage: bool = False
-    discount: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))] | None = None
+    discount: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), decimal_places=4)] | None = None
     price_includes_tax: bool = False
     price_includes_discount: bool = False
     include: bool = True
