@@ -473,3 +473,63 @@ async def test_innovatech_client_portal_reads(stack, http):
     ):
         status, _ = await send(http, stack, method, path, client, {"amount": 1})
         assert status in (403, 404), (method, path)
+
+
+async def test_invoicemee_recurring_template_and_create_next(stack, http):
+    email, password = stack.create_user()
+    token = await login(http, stack, email, password)
+    await send(http, stack, "POST", "/api/companies", token, {"name": "Retainers Ltd"})
+    _, customer = await send(
+        http,
+        stack,
+        "POST",
+        "/api/v1/customers",
+        token,
+        {"company_name": "Monthly Client", "email": "ap@monthly.example", "currency": "EUR"},
+    )
+    _, invoice = await send(
+        http,
+        stack,
+        "POST",
+        "/api/invoices",
+        token,
+        {
+            "customer_id": customer["data"]["id"],
+            "items": [{"label": "Retainer", "quantity": 1, "price": 500, "tax_percentage": 19}],
+        },
+    )
+    # InvoiceMee's convert example, without a date: the template starts today.
+    status, template = await send(
+        http,
+        stack,
+        "POST",
+        f"/api/invoices/{invoice['data']['id']}/convert",
+        token,
+        {"type": "recurring", "recurring": "monthly"},
+    )
+    assert status == 201 and template["data"]["type"] == "recurring"
+    template_id = template["data"]["id"]
+    status, first = await send(
+        http, stack, "POST", f"/api/invoices/{template_id}/create-next", token
+    )
+    assert status == 201
+    status, second = await send(
+        http, stack, "POST", f"/api/invoices/{template_id}/create-next", token
+    )
+    assert status == 201
+    one, two = first["data"], second["data"]
+    assert (one["type"], one["status"], one["invoice_parent_id"]) == (
+        "invoice",
+        "draft",
+        template_id,
+    )
+    assert two["invoice_parent_id"] == template_id and one["total"] == two["total"] == "595.00"
+    first_end = one["period"].split(" - ")[1]
+    second_start = two["period"].split(" - ")[0]
+    from datetime import date, timedelta
+
+    assert date.fromisoformat(second_start) == date.fromisoformat(first_end) + timedelta(days=1)
+    assert two["scheduled_date"] == second_start
+    status, current = await send(http, stack, "GET", f"/api/invoices/{template_id}", token)
+    assert current["data"]["run_count"] == 2
+    assert current["data"]["next_run_date"] > two["scheduled_date"]

@@ -21,6 +21,7 @@ async def billing(
         auth_jwks_url=jwks_url,
         auth_url=auth.url,
         internal_secret="test-internal-secret-0123456789",
+        scheduler_enabled=False,  # scheduler tests drive it themselves with a fixed clock
         log_json=False,
         log_level="WARNING",
     )

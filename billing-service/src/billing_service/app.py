@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from billing_service.auth_client import auth_client_context
 from billing_service.idempotency import idempotency_middleware
 from billing_service.keys import (
     AUTH,
+    CLOCK,
     COMPANIES,
     CONTACTS,
     INVOICERS,
@@ -21,12 +23,15 @@ from billing_service.keys import (
     POOL,
     PRODUCTS,
     RECIPIENTS,
+    RECURRING,
+    SCHEDULER,
     SETTINGS,
     TEAMS,
 )
 from billing_service.routes import add_routes
 from billing_service.services.companies import CompanyService, MemberService, TeamService
-from billing_service.services.invoices import InvoiceService
+from billing_service.services.invoices import Clock, InvoiceService, utc_now
+from billing_service.services.recurring import RecurringService, Scheduler, stop
 from billing_service.services.resources import (
     ContactService,
     InvoicerService,
@@ -52,20 +57,32 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[PAYMENT_DETAILS] = PaymentDetailService(pool)
     app[RECIPIENTS] = RecipientService(pool, app[ORGANISATIONS])
     app[PRODUCTS] = ProductService(pool)
-    app[INVOICES] = InvoiceService(pool)
+    app[INVOICES] = InvoiceService(pool, app[CLOCK])
+    app[RECURRING] = RecurringService(pool, app[INVOICES])
+    app[SCHEDULER] = Scheduler(pool, app[RECURRING], app[CLOCK])
     app[MEMBERS] = MemberService(pool, app[COMPANIES], app[AUTH])
     app[TEAMS] = TeamService(pool)
     app[CONTACTS] = ContactService(pool, app[RECIPIENTS], app[AUTH])
+    settings = app[SETTINGS]
+    scheduler = None
+    if settings.scheduler_enabled:
+        scheduler = asyncio.create_task(
+            app[SCHEDULER].run_forever(settings.scheduler_interval_seconds)
+        )
     yield
+    if scheduler is not None:
+        await stop(scheduler)
 
 
-def create_app(settings: Settings | None = None) -> web.Application:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> web.Application:
+    """`clock` is the source of the current instant (tests move time with it)."""
     settings = settings or Settings()
     configure_logging("billing-service", settings.log_level, settings.log_json)
     app = create_base_app(
         "billing-service", middlewares=[identity_middleware(), idempotency_middleware]
     )
     app[SETTINGS] = settings
+    app[CLOCK] = clock or utc_now
     app.cleanup_ctx.append(
         pool_context(
             POOL,

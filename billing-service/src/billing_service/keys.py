@@ -7,7 +7,8 @@ from aiohttp import web
 
 from billing_service.auth_client import AuthClient
 from billing_service.services.companies import CompanyService, MemberService, TeamService
-from billing_service.services.invoices import InvoiceService
+from billing_service.services.invoices import Clock, InvoiceService
+from billing_service.services.recurring import RecurringService, Scheduler
 from billing_service.services.resources import (
     ContactService,
     InvoicerService,
@@ -31,3 +32,6 @@ AUTH = web.AppKey("auth", AuthClient)
 MEMBERS = web.AppKey("members", MemberService)
 TEAMS = web.AppKey("teams", TeamService)
 CONTACTS = web.AppKey("contacts", ContactService)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+RECURRING = web.AppKey("recurring", RecurringService)
+SCHEDULER = web.AppKey("scheduler", Scheduler)

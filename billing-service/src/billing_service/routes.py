@@ -126,6 +126,7 @@ def add_routes(app: web.Application) -> None:
         "set-due-date": invoices.set_due_date,
         "set-period": invoices.set_period,
         "members": invoices.set_members,
+        "create-next": invoices.create_next,
     }
     for action, handler in actions.items():
         app.router.add_post(f"{v1}/invoices/{{id}}/{action}", handler)

@@ -25,6 +25,15 @@ def _actions() -> tuple[Operation, ...]:
     return (
         (
             "post",
+            f"{base}/create-next",
+            "Invoices",
+            "Generate a recurring template's next period now",
+            "invoices:create",
+            None,
+            201,
+        ),
+        (
+            "post",
             f"{base}/approve",
             "Invoices",
             "Approve (renders the PDF)",

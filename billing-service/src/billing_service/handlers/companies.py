@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from billing_service.handlers.common import path_id
 from billing_service.keys import COMPANIES
+from billing_service.recurrence import is_timezone
 from billing_service.repositories.companies import Company
 from shared.identity import require_ability
 from shared.pagination import PageParams, paginated
@@ -18,16 +19,27 @@ from shared.web import json_response
 SLUG = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+def _timezone(value: str) -> str:
+    if not is_timezone(value):
+        raise ValueError("must be an IANA timezone such as Europe/Berlin")
+    return value
+
+
+Timezone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
+
+
 class CompanyCreate(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=255)
     slug: str | None = SLUG
+    timezone: Timezone = "UTC"
 
 
 class CompanyUpdate(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     name: str | None = Field(default=None, min_length=1, max_length=255)
     slug: str | None = SLUG
+    timezone: Timezone | None = None
 
 
 def company_view(company: Company) -> dict[str, Any]:
@@ -59,7 +71,7 @@ async def get_company(request: web.Request) -> web.Response:
 async def create_company(request: web.Request) -> web.Response:
     identity = require_ability(request, "companies:create")
     body = await parse_body(request, CompanyCreate)
-    company = await request.app[COMPANIES].create(identity, body.name, body.slug)
+    company = await request.app[COMPANIES].create(identity, body.name, body.slug, body.timezone)
     return json_response({"data": company_view(company)}, status=201)
 
 
@@ -67,7 +79,9 @@ async def update_company(request: web.Request) -> web.Response:
     identity = require_ability(request, "companies:update")
     company_id = path_id(request)
     body = await parse_body(request, CompanyUpdate)
-    company = await request.app[COMPANIES].update(identity, company_id, body.name, body.slug)
+    company = await request.app[COMPANIES].update(
+        identity, company_id, body.name, body.slug, body.timezone
+    )
     return json_response({"data": company_view(company)})
 
 

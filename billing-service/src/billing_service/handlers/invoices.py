@@ -13,7 +13,7 @@ from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 from billing_service.handlers.common import member_scope, path_id, scope_for
 from billing_service.handlers.fields import Currency, Id, IsoDate, LongText, Percent, Quantity, Text
 from billing_service.invoice_views import invoice_view
-from billing_service.keys import INVOICES
+from billing_service.keys import INVOICES, RECURRING
 from billing_service.lifecycle import SEND_TEMPLATES
 from billing_service.repositories.invoices import Invoice
 from billing_service.services.invoices import Draft, ListQuery, etag
@@ -96,6 +96,9 @@ class InvoiceWrite(Body):
     recurring: Interval | None = None
     next_run_date: IsoDate | None = None
     invoice_parent_id: Id | None = None
+    auto_send: bool | None = None
+    end_date: IsoDate | None = None
+    max_runs: Annotated[int, Field(ge=1, le=100_000)] | None = None
     description: LongText | None = None
     notes: LongText | None = None
     items: Annotated[list[ItemIn], Field(max_length=200)] | None = None
@@ -443,3 +446,10 @@ async def set_members(request: web.Request) -> web.Response:
         scope, invoice_id, [member.model_dump() for member in body.members]
     )
     return json_response({"data": members})
+
+
+async def create_next(request: web.Request) -> web.Response:
+    """Generate a recurring template's next period now and advance its next_run_date."""
+    scope = await member_scope(request, "invoices:create")
+    child = await request.app[RECURRING].create_next(scope, path_id(request))
+    return await _detailed(request, scope, child, INVOICES_FAMILY, status=201)

@@ -31,7 +31,7 @@ COUNT_FOR_MEMBER = "SELECT count(*) FROM company_members WHERE user_id = $1"
 ONE_FOR_MEMBER = _SELECT + " WHERE c.id = $2"
 ONE_FOR_MEMBER_LOCKED = ONE_FOR_MEMBER + " FOR UPDATE OF c"
 INSERT = """
-INSERT INTO companies (name, slug, created_by) VALUES ($1, $2, $3)
+INSERT INTO companies (name, slug, created_by, timezone) VALUES ($1, $2, $3, $4)
 RETURNING id, name, slug, timezone, 'owner' AS role, created_at, updated_at
 """
 ADD_MEMBER = "INSERT INTO company_members (company_id, user_id, role) VALUES ($1, $2, $3)"
@@ -41,7 +41,7 @@ ON CONFLICT (user_id) DO UPDATE SET current_company_id = EXCLUDED.current_compan
 WHERE user_preferences.current_company_id IS NULL
 """
 UPDATE = """
-UPDATE companies SET name = $2, slug = $3, updated_at = now() WHERE id = $1
+UPDATE companies SET name = $2, slug = $3, timezone = $5, updated_at = now() WHERE id = $1
 RETURNING id, name, slug, timezone, $4::text AS role, created_at, updated_at
 """
 DELETE = "DELETE FROM companies WHERE id = $1"
@@ -70,16 +70,20 @@ async def one_for_member(
     return _company(await db.fetchrow(sql, user_id, company_id))
 
 
-async def insert(conn: asyncpg.Connection, name: str, slug: str, user_id: int) -> Company:
-    company = _company(await conn.fetchrow(INSERT, name, slug, user_id))
+async def insert(
+    conn: asyncpg.Connection, name: str, slug: str, user_id: int, timezone: str = "UTC"
+) -> Company:
+    company = _company(await conn.fetchrow(INSERT, name, slug, user_id, timezone))
     assert company is not None
     await conn.execute(ADD_MEMBER, company.id, user_id, "owner")
     await conn.execute(SET_CURRENT_IF_NONE, user_id, company.id)
     return company
 
 
-async def update(conn: asyncpg.Connection, company: Company, name: str, slug: str) -> Company:
-    updated = _company(await conn.fetchrow(UPDATE, company.id, name, slug, company.role))
+async def update(
+    conn: asyncpg.Connection, company: Company, name: str, slug: str, timezone: str
+) -> Company:
+    updated = _company(await conn.fetchrow(UPDATE, company.id, name, slug, company.role, timezone))
     assert updated is not None
     return updated
 

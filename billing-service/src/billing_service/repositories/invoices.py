@@ -39,6 +39,12 @@ class Invoice:
     tax: Decimal
     total: Decimal
     amount_paid: Decimal
+    auto_send: bool
+    end_date: date | None
+    max_runs: int | None
+    run_count: int
+    anchor_date: date | None
+    period_start: date | None
     version: int
     created_by: int
     approved_at: datetime | None
@@ -368,3 +374,19 @@ WHERE company_id = ANY($1) AND ($2::text IS NULL OR type = $2) AND ($3::text IS 
 async def counted(db: Db, company_ids: list[int], kind: str | None, status: str | None) -> int:
     """The exact number of live invoices, from the trigger-kept counts (no row is counted)."""
     return int(await db.fetchval(COUNTED, company_ids, kind, status))
+
+
+COMPANY_TIMEZONE = "SELECT timezone FROM companies WHERE id = $1"
+
+
+async def company_timezone(db: Db, company_id: int) -> str:
+    return str(await db.fetchval(COMPANY_TIMEZONE, company_id) or "UTC")
+
+
+async def by_id(db: Db, invoice_id: int) -> Invoice:
+    """Any invoice by id, for the scheduler (which acts for no user and checks no scope)."""
+    invoice = _invoice(
+        await db.fetchrow(f"SELECT {_SELECT} FROM invoices i WHERE i.id = $1", invoice_id)
+    )
+    assert invoice is not None
+    return invoice

@@ -55,7 +55,9 @@ class CompanyService:
             raise NotFound("Company not found.")
         return company
 
-    async def create(self, identity: Identity, name: str, slug: str | None) -> Company:
+    async def create(
+        self, identity: Identity, name: str, slug: str | None, timezone: str = "UTC"
+    ) -> Company:
         _require_member_kind(identity)
         base = slug or slugify(name)
         for _ in range(3):
@@ -64,7 +66,7 @@ class CompanyService:
                     # Creations wanting the same slug queue here instead of colliding.
                     await repo.lock_slug(conn, base)
                     chosen = await self._slug_for_new(conn, base, explicit=slug is not None)
-                    return await repo.insert(conn, name, chosen, identity.user_id)
+                    return await repo.insert(conn, name, chosen, identity.user_id, timezone)
             except asyncpg.UniqueViolationError:
                 if slug is not None:
                     raise _slug_taken() from None
@@ -79,7 +81,12 @@ class CompanyService:
         return _first_free(base, await repo.slugs_like(conn, base))
 
     async def update(
-        self, identity: Identity, company_id: int, name: str | None, slug: str | None
+        self,
+        identity: Identity,
+        company_id: int,
+        name: str | None,
+        slug: str | None,
+        timezone: str | None = None,
     ) -> Company:
         _require_member_kind(identity)
         async with self._pool.acquire() as conn, conn.transaction():
@@ -92,7 +99,9 @@ class CompanyService:
             if new_slug != company.slug and await repo.slug_taken(conn, new_slug, company.id):
                 raise _slug_taken()
             try:
-                return await repo.update(conn, company, name or company.name, new_slug)
+                return await repo.update(
+                    conn, company, name or company.name, new_slug, timezone or company.timezone
+                )
             except asyncpg.UniqueViolationError:
                 raise _slug_taken() from None
 

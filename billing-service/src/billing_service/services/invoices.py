@@ -24,6 +24,7 @@ from billing_service.money import (
     round_money,
     totals,
 )
+from billing_service.recurrence import company_today
 from billing_service.repositories import invoices as repo
 from billing_service.repositories.crud import Row
 from billing_service.repositories.invoices import Invoice, ListedInvoice
@@ -35,11 +36,11 @@ from shared.pagination import PageParams
 
 PREFIXES = {"invoice": "INV", "quote": "QUO", "recurring": "REC", "template": "TPL"}
 MAX_TOTAL = Decimal("1e13")  # far inside numeric(18, 4), so sums never overflow
-Clock = Callable[[], date]
+Clock = Callable[[], datetime]  # the current instant, timezone-aware; injected so tests move time
 
 
-def today_utc() -> date:
-    return datetime.now(UTC).date()
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,13 @@ def check_if_match(invoice: Invoice, if_match: str | None) -> None:
 
 
 class InvoiceService:
-    def __init__(self, pool: asyncpg.Pool, clock: Clock = today_utc) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock = utc_now) -> None:
         self.pool = pool
         self.clock = clock
+
+    async def today(self, db: Any, company_id: int) -> date:
+        """Today in the company's timezone: the default issue and payment date."""
+        return company_today(self.clock(), await repo.company_timezone(db, company_id))
 
     # --- reading ----------------------------------------------------------------------
 
@@ -212,7 +217,13 @@ class InvoiceService:
         if query.type is not None:
             where.add("i.type = {}", query.type)
         if query.status == "overdue":
-            where.add("i.status IN ('sent', 'due')").add("i.due_date < {}", self.clock())
+            where.add("i.status IN ('sent', 'due')")
+            # Overdue is judged by each company's own date.
+            where.add(
+                "i.due_date < (SELECT ({}::timestamptz AT TIME ZONE c.timezone)::date "
+                "FROM companies c WHERE c.id = i.company_id)",
+                self.clock(),
+            )
             where.add("i.total > i.amount_paid")
         elif query.status is not None:
             where.add("i.status = {}", query.status)
@@ -238,7 +249,7 @@ class InvoiceService:
         async with self.pool.acquire() as conn, conn.transaction():
             company = await self._company_for(conn, scope, draft)
             refs = await self._references(conn, company, draft.fields)
-            values = self._defaults(draft.fields, refs, kind)
+            values = self._defaults(draft.fields, refs, kind, await self.today(conn, company))
             self._check_dates(values)
             items = await self._priced_items(conn, company, draft.items or [], values, refs)
             if draft.members is not None:
@@ -380,7 +391,13 @@ class InvoiceService:
                     f"The amount must not be greater than the balance due ({invoice.balance_due.quantize(quantum(currency))}).",
                 )
             await repo.insert_payment(
-                conn, invoice, amount, paid_date or self.clock(), reference, method, scope.user_id
+                conn,
+                invoice,
+                amount,
+                paid_date or await self.today(conn, invoice.company_id),
+                reference,
+                method,
+                scope.user_id,
             )
             paid = invoice.amount_paid + amount
             values: dict[str, Any] = {"amount_paid": paid}
@@ -495,7 +512,7 @@ class InvoiceService:
                 raise ValidationFailed.field(
                     "recurring", "The recurring field is required when converting to recurring."
                 )
-            scheduled = options.get("scheduled_date") or self.clock()
+            scheduled = options.get("scheduled_date") or await self.today(conn, source.company_id)
             due = options.get("due_date")
             if due is None and source.due_date is not None and source.due_date >= scheduled:
                 due = source.due_date
@@ -507,6 +524,7 @@ class InvoiceService:
                 "recurring": options.get("recurring")
                 or (source.recurring if target == "recurring" else None),
                 "next_run_date": scheduled if target == "recurring" else None,
+                "anchor_date": scheduled if target == "recurring" else None,
                 "invoice_parent_id": None,
                 # A quote's validity means nothing on an invoice, nor once it has passed.
                 "valid_until": (
@@ -628,7 +646,7 @@ class InvoiceService:
         return refs
 
     def _defaults(
-        self, fields: dict[str, Any], refs: dict[str, Row | None], kind: str
+        self, fields: dict[str, Any], refs: dict[str, Row | None], kind: str, today: date
     ) -> dict[str, Any]:
         values = dict(fields)
         values.pop("type", None)
@@ -639,13 +657,14 @@ class InvoiceService:
                     break
             else:
                 raise ValidationFailed.field("currency", "The currency field is required.")
-        values.setdefault("scheduled_date", self.clock())
+        values.setdefault("scheduled_date", today)
         if kind == "recurring":
             if not values.get("recurring"):
                 raise ValidationFailed.field(
                     "recurring", "The recurring field is required when type is recurring."
                 )
             values.setdefault("next_run_date", values["scheduled_date"])
+            values["anchor_date"] = values["next_run_date"]
         return values
 
     @staticmethod

@@ -1,0 +1,263 @@
+"""Recurring templates and the scheduler against real PostgreSQL, with time injected."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+import asyncpg
+
+from billing_service.keys import POOL
+from billing_service.services.invoices import InvoiceService
+from billing_service.services.recurring import RecurringService, Scheduler
+
+
+def template_body(setup, **overrides):
+    return {
+        "type": "recurring",
+        "recurring": "monthly",
+        "invoice_recipient_id": setup.recipient_id,
+        "invoicer_id": setup.invoicer_id,
+        "scheduled_date": "2025-01-31",
+        "due_date": "2025-02-14",
+        "items": [{"label": "Retainer", "quantity": 1, "price": 1000, "tax_percentage": 20}],
+    } | overrides
+
+
+def at(day: str, hour: int = 12) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+
+
+def scheduler_for(pool: asyncpg.Pool, now: datetime) -> Scheduler:
+    clock = lambda: now  # noqa: E731 - a frozen instant
+    return Scheduler(pool, RecurringService(pool, InvoiceService(pool, clock)), clock)
+
+
+async def only_these_templates_run(pool, keep: list[int]) -> None:
+    """The test database is shared: templates of earlier tests would catch up years of periods
+    when a test moves time far ahead. Cancel them."""
+    await pool.execute(
+        "UPDATE invoices SET status = 'cancelled' WHERE type = 'recurring' AND status <> 'cancelled' "
+        "AND NOT (id = ANY($1::bigint[]))",
+        keep,
+    )
+
+
+async def children(pool, template_id):
+    return await pool.fetch(
+        "SELECT id, label, period, period_start, scheduled_date, due_date, status, total "
+        "FROM invoices WHERE invoice_parent_id = $1 ORDER BY period_start",
+        template_id,
+    )
+
+
+async def test_create_next_bills_consecutive_periods(api, make_setup, billing):
+    setup = await make_setup()
+    status, created = await api("POST", "/api/v1/invoices", setup.headers, template_body(setup))
+    assert status == 201 and created["data"]["next_run_date"] == "2025-01-31"
+    template_id = created["data"]["id"]
+    first = await api("POST", f"/api/v1/invoices/{template_id}/create-next", setup.headers)
+    second = await api("POST", f"/api/v1/invoices/{template_id}/create-next", setup.headers)
+    assert (first[0], second[0]) == (201, 201)
+    one, two = first[1]["data"], second[1]["data"]
+    assert (one["type"], one["status"], one["invoice_parent_id"]) == (
+        "invoice",
+        "draft",
+        template_id,
+    )
+    assert (one["period"], one["scheduled_date"], one["due_date"]) == (
+        "2025-01-31 - 2025-02-27",
+        "2025-01-31",
+        "2025-02-14",
+    )
+    assert (two["period"], two["scheduled_date"], two["due_date"]) == (
+        "2025-02-28 - 2025-03-30",
+        "2025-02-28",
+        "2025-03-14",
+    )  # 14 days' terms kept
+    assert one["total"] == two["total"] == "1200.00" and len(two["items"]) == 1
+    status, template = await api("GET", f"/api/v1/invoices/{template_id}", setup.headers)
+    assert (template["data"]["next_run_date"], template["data"]["run_count"]) == ("2025-03-31", 2)
+
+
+async def test_concurrent_create_next_yields_one_child_per_period(api, make_setup, billing):
+    setup = await make_setup()
+    _, created = await api("POST", "/api/v1/invoices", setup.headers, template_body(setup))
+    template_id = created["data"]["id"]
+    results = await asyncio.gather(
+        *(
+            api("POST", f"/api/v1/invoices/{template_id}/create-next", setup.headers)
+            for _ in range(8)
+        )
+    )
+    assert [status for status, _ in results] == [201] * 8
+    rows = await children(billing.app[POOL], template_id)
+    starts = [row["period_start"] for row in rows]
+    assert starts == [
+        date(2025, 1, 31),
+        date(2025, 2, 28),
+        date(2025, 3, 31),
+        date(2025, 4, 30),
+        date(2025, 5, 31),
+        date(2025, 6, 30),
+        date(2025, 7, 31),
+        date(2025, 8, 31),
+    ]
+
+
+async def test_run_limits_and_cancelled_templates_stop(api, make_setup):
+    setup = await make_setup()
+    _, limited = await api(
+        "POST", "/api/v1/invoices", setup.headers, template_body(setup, max_runs=2)
+    )
+    path = f"/api/v1/invoices/{limited['data']['id']}/create-next"
+    assert [(await api("POST", path, setup.headers))[0] for _ in range(3)] == [201, 201, 409]
+    _, ending = await api(
+        "POST",
+        "/api/v1/invoices",
+        setup.headers,
+        template_body(
+            setup,
+            recurring="weekly",
+            scheduled_date="2025-01-01",
+            due_date=None,
+            end_date="2025-01-10",
+        ),
+    )
+    path = f"/api/v1/invoices/{ending['data']['id']}/create-next"
+    assert [(await api("POST", path, setup.headers))[0] for _ in range(3)] == [201, 201, 409]
+    _, cancelled = await api("POST", "/api/v1/invoices", setup.headers, template_body(setup))
+    await api("POST", f"/api/v1/invoices/{cancelled['data']['id']}/cancel", setup.headers)
+    status, _ = await api(
+        "POST", f"/api/v1/invoices/{cancelled['data']['id']}/create-next", setup.headers
+    )
+    assert status == 409
+    status, _ = await api(
+        "POST", f"/api/v1/invoices/{setup.recipient_id}/create-next", setup.headers
+    )
+    assert status in (404, 409)
+
+
+async def test_two_schedulers_racing_bill_every_period_exactly_once(
+    api, make_setup, billing, database_urls
+):
+    setups = [await make_setup() for _ in range(4)]
+    template_ids = []
+    for index in range(200):
+        setup = setups[index % 4]
+        _, created = await api("POST", "/api/v1/invoices", setup.headers, template_body(setup))
+        template_ids.append(created["data"]["id"])
+    # Another template's cancellation must stop it from running.
+    await api("POST", f"/api/v1/invoices/{template_ids[-1]}/cancel", setups[3].headers)
+    now = at("2025-06-15")
+    await only_these_templates_run(billing.app[POOL], template_ids)
+    pools = [
+        await asyncpg.create_pool(database_urls["billing"], min_size=2, max_size=4)
+        for _ in range(2)
+    ]
+    try:
+        runs = await asyncio.gather(*(scheduler_for(pool, now).run_once() for pool in pools))
+        again = await scheduler_for(pools[0], now).run_once()  # nothing left to do
+    finally:
+        for pool in pools:
+            await pool.close()
+    pool = billing.app[POOL]
+    expected = [
+        date(2025, 1, 31),
+        date(2025, 2, 28),
+        date(2025, 3, 31),
+        date(2025, 4, 30),
+        date(2025, 5, 31),
+    ]
+    for template_id in template_ids[:-1]:
+        rows = await children(pool, template_id)
+        assert [row["period_start"] for row in rows] == expected, template_id
+        # Caught up oldest first: the earlier period got the earlier number.
+        assert sorted(rows, key=lambda r: r["id"]) == rows
+    assert await children(pool, template_ids[-1]) == []
+    assert sum(run.generated for run in runs) >= 199 * 5 and again.generated == 0
+    for setup in setups:  # numbers stay gap-free per company
+        labels = await pool.fetch(
+            "SELECT label FROM invoices WHERE company_id = $1 AND type = 'invoice' ORDER BY label",
+            setup.company_id,
+        )
+        assert [row["label"] for row in labels] == [
+            f"INV-{n:04d}" for n in range(1, len(labels) + 1)
+        ]
+
+
+async def test_scheduling_uses_the_company_date(api, make_setup, billing):
+    ahead, behind = await make_setup(), await make_setup()
+    await api(
+        "PATCH",
+        f"/api/v1/companies/{ahead.company_id}",
+        ahead.headers,
+        {"timezone": "Pacific/Kiritimati"},
+    )
+    status, body = await api(
+        "PATCH", f"/api/v1/companies/{behind.company_id}", behind.headers, {"timezone": "Mars/Base"}
+    )
+    assert status == 422 and "timezone" in body["errors"]
+    ids = []
+    for setup in (ahead, behind):
+        _, created = await api(
+            "POST",
+            "/api/v1/invoices",
+            setup.headers,
+            template_body(setup, scheduled_date="2031-03-01", due_date=None),
+        )
+        ids.append(created["data"]["id"])
+    pool = billing.app[POOL]
+    await only_these_templates_run(pool, ids)
+    # 11:00 UTC on Feb 28 is already Mar 1 in Kiritimati (UTC+14), still Feb 28 in UTC.
+    await scheduler_for(pool, datetime(2031, 2, 28, 11, 0, tzinfo=UTC)).run_once()
+    assert len(await children(pool, ids[0])) == 1
+    assert await children(pool, ids[1]) == []
+
+
+async def test_scheduled_invoices_become_due_on_their_date(api, make_setup, billing):
+    setup = await make_setup()
+    _, created = await api(
+        "POST",
+        "/api/v1/invoices",
+        setup.headers,
+        {
+            "invoice_recipient_id": setup.recipient_id,
+            "status": "scheduled",
+            "scheduled_date": "2032-06-10",
+            "due_date": "2032-06-20",
+            "items": [{"label": "Work", "quantity": 1, "price": 10}],
+        },
+    )
+    invoice_id = created["data"]["id"]
+    assert created["data"]["status"] == "scheduled"
+    pool = billing.app[POOL]
+    await scheduler_for(pool, at("2032-06-09")).run_once()
+    assert (await api("GET", f"/api/v1/invoices/{invoice_id}", setup.headers))[1]["data"][
+        "status"
+    ] == "scheduled"
+    first, second = await asyncio.gather(
+        scheduler_for(pool, at("2032-06-10")).run_once(),
+        scheduler_for(pool, at("2032-06-10")).run_once(),
+    )
+    status, invoice = await api("GET", f"/api/v1/invoices/{invoice_id}", setup.headers)
+    assert invoice["data"]["status"] == "due"
+    assert [h["to_status"] for h in invoice["data"]["history"]].count("due") == 1
+
+
+async def test_auto_send_children_are_sent_with_the_email_queued(api, make_setup, billing):
+    setup = await make_setup()
+    _, created = await api(
+        "POST",
+        "/api/v1/invoices",
+        setup.headers,
+        template_body(setup, scheduled_date="2033-01-01", due_date="2033-01-15", auto_send=True),
+    )
+    await only_these_templates_run(billing.app[POOL], [created["data"]["id"]])
+    await scheduler_for(billing.app[POOL], at("2033-01-01")).run_once()
+    rows = await children(billing.app[POOL], created["data"]["id"])
+    assert [row["status"] for row in rows] == ["sent"]
+    queued = await billing.app[POOL].fetch(
+        "SELECT template, to_email FROM email_outbox WHERE invoice_id = $1", rows[0]["id"]
+    )
+    assert [tuple(row) for row in queued] == [("invoice-issued", "billing@client.example")]
