@@ -1,16 +1,20 @@
-"""pdf-service: renders and stores invoice PDFs (rendering arrives with the documents issue).
-
-For now it is a real service on the shared skeleton: its database and migrations, the ops
-endpoints, and identity-JWT checking on everything else.
-"""
+"""pdf-service: renders invoice PDFs from snapshots, stores them by content hash, and serves
+them through signed, expiring links. It calls no other service."""
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
 
-from pdf_service.keys import POOL, SETTINGS
+from pdf_service.handlers import documents
+from pdf_service.keys import DOCUMENTS, POOL, SETTINGS
+from pdf_service.render import render_invoice
+from pdf_service.services.documents import Documents
 from pdf_service.settings import Settings
 from shared.db import check_pool, pool_context
 from shared.identity import identity_middleware, verifier_context
@@ -20,14 +24,48 @@ from shared.web import add_readiness_check, create_base_app
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
+async def _renderer(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    # Spawned workers: no inherited event loop, sockets or locks from this process.
+    pool = ProcessPoolExecutor(
+        max_workers=settings.render_workers, mp_context=multiprocessing.get_context("spawn")
+    )
+    loop = asyncio.get_running_loop()
+    # Start every worker now (fonts loaded, code imported), not on the first request.
+    await asyncio.gather(
+        *(
+            loop.run_in_executor(pool, render_invoice, {"label": "warm-up"})
+            for _ in range(settings.render_workers)
+        )
+    )
+    app[DOCUMENTS] = Documents(
+        app[POOL],
+        pool,
+        settings.url_signing_secret.get_secret_value().encode(),
+        settings.link_ttl_seconds,
+    )
+    yield
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _is_public(request: web.Request) -> bool:
+    # Files are public behind their signature; internal routes check the service secret.
+    return request.path.startswith(("/files/", "/internal/"))
+
+
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings()
     configure_logging("pdf-service", settings.log_level, settings.log_json)
-    app = create_base_app("pdf-service", middlewares=[identity_middleware()])
+    app = create_base_app("pdf-service", middlewares=[identity_middleware(_is_public)])
     app[SETTINGS] = settings
     app.cleanup_ctx.append(
         pool_context(POOL, lambda a: a[SETTINGS].database_url, migrations=MIGRATIONS)
     )
     app.cleanup_ctx.append(verifier_context(lambda a: a[SETTINGS].auth_jwks_url))
+    app.cleanup_ctx.append(_renderer)
     add_readiness_check(app, "postgres", lambda a: check_pool(a[POOL]))
+    app.router.add_post("/internal/documents", documents.render)
+    app.router.add_post("/internal/documents/{document_id}/links", documents.link)
+    app.router.add_get("/internal/documents/{document_id}", documents.raw)
+    app.router.add_get("/files/{document_id}", documents.public_file)
     return app
