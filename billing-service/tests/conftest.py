@@ -11,20 +11,66 @@ from billing_service.app import create_app
 from billing_service.settings import Settings
 
 
+@pytest.fixture(scope="session")
+async def pdf_server(database_urls: dict[str, str], jwks_url: str) -> Any:
+    """The real pdf-service, for billing's document features."""
+    from aiohttp.test_utils import TestServer
+
+    from pdf_service.app import create_app as create_pdf
+    from pdf_service.settings import Settings as PdfSettings
+
+    server = TestServer(
+        create_pdf(
+            PdfSettings(
+                environment="test",
+                database_url=database_urls["pdf"],
+                auth_jwks_url=jwks_url,
+                internal_secret="test-internal-secret-0123456789",
+                url_signing_secret="test-url-signing-secret-0123456789",
+                render_workers=2,
+                log_json=False,
+                log_level="WARNING",
+            )
+        )
+    )
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+def billing_settings(
+    database_urls: dict[str, str], jwks_url: str, auth: Any, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "database_url": database_urls["billing"],
+        "auth_jwks_url": jwks_url,
+        "auth_url": auth.url,
+        "internal_secret": "test-internal-secret-0123456789",
+        "scheduler_enabled": False,  # scheduler tests drive it themselves with a fixed clock
+        "mailer_enabled": False,  # mailer tests drive it themselves
+        "log_json": False,
+        "log_level": "WARNING",
+    }
+    return Settings(**(values | overrides))
+
+
 @pytest.fixture
 async def billing(
+    aiohttp_client: Any, database_urls: dict[str, str], jwks_url: str, auth: Any, pdf_server: Any
+) -> TestClient:
+    pdf_url = str(pdf_server.make_url("")).rstrip("/")
+    settings = billing_settings(database_urls, jwks_url, auth, pdf_url=pdf_url)
+    client: TestClient = await aiohttp_client(create_app(settings))
+    return client
+
+
+@pytest.fixture
+async def billing_without_pdf(
     aiohttp_client: Any, database_urls: dict[str, str], jwks_url: str, auth: Any
 ) -> TestClient:
-    settings = Settings(
-        environment="test",
-        database_url=database_urls["billing"],
-        auth_jwks_url=jwks_url,
-        auth_url=auth.url,
-        internal_secret="test-internal-secret-0123456789",
-        scheduler_enabled=False,  # scheduler tests drive it themselves with a fixed clock
-        log_json=False,
-        log_level="WARNING",
-    )
+    """billing-service whose pdf-service is down."""
+    settings = billing_settings(database_urls, jwks_url, auth, pdf_url="http://127.0.0.1:1")
     client: TestClient = await aiohttp_client(create_app(settings))
     return client
 
@@ -131,3 +177,11 @@ def make_setup(billing: TestClient, auth: Any) -> Any:
         return await setup_billing(billing, await auth.bearer(), **options)
 
     return make
+
+
+@pytest.fixture
+def helpers() -> Any:
+    """call() and setup_billing() for tests that drive another billing client."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(call=call, setup=setup_billing)

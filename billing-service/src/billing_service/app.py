@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 
 from billing_service.auth_client import auth_client_context
@@ -15,11 +17,13 @@ from billing_service.keys import (
     CLOCK,
     COMPANIES,
     CONTACTS,
+    DOCUMENTS,
     INVOICERS,
     INVOICES,
     MEMBERS,
     ORGANISATIONS,
     PAYMENT_DETAILS,
+    PDF,
     POOL,
     PRODUCTS,
     RECIPIENTS,
@@ -28,8 +32,10 @@ from billing_service.keys import (
     SETTINGS,
     TEAMS,
 )
+from billing_service.pdf_client import pdf_client_context
 from billing_service.routes import add_routes
 from billing_service.services.companies import CompanyService, MemberService, TeamService
+from billing_service.services.documents import DocumentService
 from billing_service.services.invoices import Clock, InvoiceService, utc_now
 from billing_service.services.recurring import RecurringService, Scheduler, stop
 from billing_service.services.resources import (
@@ -59,6 +65,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[PRODUCTS] = ProductService(pool)
     app[INVOICES] = InvoiceService(pool, app[CLOCK])
     app[RECURRING] = RecurringService(pool, app[INVOICES])
+    app[DOCUMENTS] = DocumentService(pool, app[INVOICES], app[PDF], app[SETTINGS].document_locale)
     app[SCHEDULER] = Scheduler(pool, app[RECURRING], app[CLOCK])
     app[MEMBERS] = MemberService(pool, app[COMPANIES], app[AUTH])
     app[TEAMS] = TeamService(pool)
@@ -74,12 +81,17 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         await stop(scheduler)
 
 
+def _is_public(request: web.Request) -> bool:
+    return request.path.startswith("/i/")  # the public invoice page: its id is the secret
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> web.Application:
     """`clock` is the source of the current instant (tests move time with it)."""
     settings = settings or Settings()
     configure_logging("billing-service", settings.log_level, settings.log_json)
     app = create_base_app(
-        "billing-service", middlewares=[identity_middleware(), idempotency_middleware]
+        "billing-service",
+        middlewares=[identity_middleware(_is_public), idempotency_middleware],
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or utc_now
@@ -99,7 +111,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             lambda a: a[SETTINGS].internal_secret.get_secret_value(),
         )
     )
+    app.cleanup_ctx.append(
+        pdf_client_context(
+            PDF,
+            lambda a: a[SETTINGS].pdf_url,
+            lambda a: a[SETTINGS].internal_secret.get_secret_value(),
+        )
+    )
     app.cleanup_ctx.append(_services)
     add_readiness_check(app, "postgres", lambda a: check_pool(a[POOL]))
+    aiohttp_jinja2.setup(
+        app, loader=jinja2.PackageLoader("billing_service", "templates"), autoescape=True
+    )
     add_routes(app)
     return app

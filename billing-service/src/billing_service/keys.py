@@ -6,7 +6,9 @@ import asyncpg
 from aiohttp import web
 
 from billing_service.auth_client import AuthClient
+from billing_service.pdf_client import PdfClient
 from billing_service.services.companies import CompanyService, MemberService, TeamService
+from billing_service.services.documents import DocumentService
 from billing_service.services.invoices import Clock, InvoiceService
 from billing_service.services.recurring import RecurringService, Scheduler
 from billing_service.services.resources import (
@@ -35,3 +37,5 @@ CONTACTS = web.AppKey("contacts", ContactService)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 RECURRING = web.AppKey("recurring", RecurringService)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+PDF = web.AppKey("pdf", PdfClient)
+DOCUMENTS = web.AppKey("documents", DocumentService)

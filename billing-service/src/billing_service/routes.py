@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from billing_service.handlers import companies, invoices, resources, teams
+from billing_service.handlers import companies, documents, invoices, resources, teams
 from billing_service.handlers.invoices import ESTIMATES_FAMILY, INVOICES_FAMILY, QUOTES_FAMILY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -142,3 +142,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{v1}/teams/switch", teams.switch_team)
     app.router.add_get(f"{v1}/recipients/{{id}}/contacts", teams.list_contacts)
     app.router.add_post(f"{v1}/recipients/{{id}}/contacts", teams.invite_contact)
+    app.router.add_get(f"{v1}/invoices/{{id}}/download", documents.download)
+    app.router.add_post(f"{v1}/invoices/{{id}}/regenerate-pdf", documents.regenerate)
+    app.router.add_get("/i/{public_id}", documents.public_page)

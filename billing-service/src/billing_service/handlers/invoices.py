@@ -13,7 +13,7 @@ from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 from billing_service.handlers.common import member_scope, path_id, scope_for
 from billing_service.handlers.fields import Currency, Id, IsoDate, LongText, Percent, Quantity, Text
 from billing_service.invoice_views import invoice_view
-from billing_service.keys import INVOICES, RECURRING
+from billing_service.keys import DOCUMENTS, INVOICES, RECURRING
 from billing_service.lifecycle import SEND_TEMPLATES
 from billing_service.repositories.invoices import Invoice
 from billing_service.services.invoices import Draft, ListQuery, etag
@@ -315,6 +315,7 @@ async def approve(request: web.Request) -> web.Response:
     invoice = await request.app[INVOICES].approve(
         scope, invoice_id, body.approved_at, request.headers.get("If-Match")
     )
+    await request.app[DOCUMENTS].render_after_approval(invoice)
     return await _detailed(request, scope, invoice, INVOICES_FAMILY)
 
 

@@ -45,6 +45,7 @@ class Invoice:
     run_count: int
     anchor_date: date | None
     period_start: date | None
+    document_id: Any
     version: int
     created_by: int
     approved_at: datetime | None
@@ -390,3 +391,19 @@ async def by_id(db: Db, invoice_id: int) -> Invoice:
     )
     assert invoice is not None
     return invoice
+
+
+SET_DOCUMENT = "UPDATE invoices SET document_id = $2 WHERE id = $1"
+BY_PUBLIC_ID = f"""
+SELECT {_SELECT} FROM invoices i
+WHERE i.public_id = $1 AND i.deleted_at IS NULL AND i.status <> 'draft'
+"""
+
+
+async def set_document(db: Db, invoice_id: int, document_id: Any) -> None:
+    """Record the current PDF. Not an edit of the invoice: no version bump, no history."""
+    await db.execute(SET_DOCUMENT, invoice_id, document_id)
+
+
+async def by_public_id(db: Db, public_id: str) -> Invoice | None:
+    return _invoice(await db.fetchrow(BY_PUBLIC_ID, public_id))

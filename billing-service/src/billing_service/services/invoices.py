@@ -143,9 +143,9 @@ class InvoiceService:
         self, scope: Scope, invoice_id: int, *, kind: str | None = None
     ) -> InvoiceDetail:
         invoice = await self.find(self.pool, scope, invoice_id, kind=kind)
-        return await self._detail(self.pool, invoice, internal=not scope.is_client)
+        return await self.detail_of(self.pool, invoice, internal=not scope.is_client)
 
-    async def _detail(self, db: Any, invoice: Invoice, *, internal: bool = True) -> InvoiceDetail:
+    async def detail_of(self, db: Any, invoice: Invoice, *, internal: bool = True) -> InvoiceDetail:
         async def related(table: str, row_id: int | None) -> Row | None:
             if row_id is None:
                 return None

@@ -1,0 +1,75 @@
+"""PDF downloads and regeneration, and the public invoice page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from billing_service.handlers.common import member_scope, path_id, scope_for
+from billing_service.keys import DOCUMENTS, INVOICES, POOL, SETTINGS
+from billing_service.repositories import invoices as repo
+from billing_service.services.documents import snapshot
+from shared.errors import ServiceUnavailable
+from shared.pagination import public_base_url
+from shared.web import json_response
+
+
+def _expiry(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+async def download(request: web.Request) -> web.Response:
+    """A signed, expiring URL of the invoice's PDF (rendered now if it has none yet)."""
+    scope = await scope_for(request, "invoices:download")
+    invoice_id = path_id(request)
+    link = await request.app[DOCUMENTS].download_link(scope, invoice_id)
+    url = public_base_url(request) + link.path
+    expires_at = _expiry(link.expires_at)
+    return json_response(
+        {
+            "data": {"invoice_id": invoice_id, "download_url": url, "expires_at": expires_at},
+            # InvoiceMee's clients read these at the top level.
+            "download_url": url,
+            "expires_at": expires_at,
+        }
+    )
+
+
+async def regenerate(request: web.Request) -> web.Response:
+    scope = await member_scope(request, "invoices:update")
+    invoice_id = path_id(request)
+    _, link = await request.app[DOCUMENTS].regenerate(scope, invoice_id)
+    url = public_base_url(request) + link.path
+    return json_response(
+        {"data": {"id": invoice_id, "pdf_url": url, "expires_at": _expiry(link.expires_at)}}
+    )
+
+
+async def public_page(request: web.Request) -> web.Response:
+    """GET /i/{public_id}: the issued invoice as a page, for whoever has the unguessable link."""
+    public_id = request.match_info["public_id"]
+    invoice = None
+    if 16 <= len(public_id) <= 64:
+        invoice = await repo.by_public_id(request.app[POOL], public_id)
+    if invoice is None:
+        return aiohttp_jinja2.render_template("not_found.html", request, {}, status=404)
+    documents = request.app[DOCUMENTS]
+    detail = await request.app[INVOICES].detail_of(request.app[POOL], invoice, internal=False)
+    locale = request.app[SETTINGS].document_locale
+    download_url = None
+    try:
+        link = await documents.pdf.link(await documents.current(invoice))
+        download_url = public_base_url(request) + link.path
+    except ServiceUnavailable:
+        pass  # the page still shows the invoice; the PDF link comes back with pdf-service
+    context = {
+        "doc": snapshot(detail, locale),
+        "download_url": download_url,
+        "lang": locale.split("_")[0],
+    }
+    response = aiohttp_jinja2.render_template("invoice.html", request, context)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

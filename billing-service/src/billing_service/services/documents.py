@@ -1,0 +1,158 @@
+"""Invoice documents: the display-ready snapshot that both the PDF and the public page show,
+and the PDF's life (rendered on approval, on regenerate, or on first download)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
+from billing_service.money import round_money
+from billing_service.pdf_client import PdfClient, SignedLink
+from billing_service.repositories import invoices as repo
+from billing_service.repositories.invoices import Invoice
+from billing_service.scope import Scope
+from billing_service.services.invoices import InvoiceDetail, InvoiceService
+from shared.errors import ServiceUnavailable
+from shared.logging import get_logger
+
+log = get_logger("billing.documents")
+TITLES = {
+    "invoice": "Invoice",
+    "quote": "Quote",
+    "recurring": "Recurring invoice",
+    "template": "Template",
+}
+
+
+class Formatter:
+    """Money and dates as a reader of the given locale expects them."""
+
+    def __init__(self, locale: str, currency: str) -> None:
+        self.locale = locale
+        self.currency = currency
+
+    def money(self, amount: Decimal) -> str:
+        return format_currency(
+            round_money(amount, self.currency), self.currency, locale=self.locale
+        )
+
+    def date(self, value: date | None) -> str | None:
+        return format_date(value, format="long", locale=self.locale) if value else None
+
+    def number(self, value: Decimal) -> str:
+        return format_decimal(value.normalize(), locale=self.locale)
+
+    def percent(self, value: Decimal) -> str:
+        return f"{self.number(value)}%"
+
+
+def snapshot(detail: InvoiceDetail, locale: str, public_url: str | None = None) -> dict[str, Any]:
+    invoice = detail.invoice
+    fmt = Formatter(locale, invoice.currency.strip())
+    invoicer, recipient = detail.invoicer or {}, detail.recipient or {}
+    payment = detail.payment_detail or {}
+    return {
+        "label": invoice.label,
+        "title": TITLES.get(invoice.type, "Invoice"),
+        "type": invoice.type,
+        "status": invoice.status.capitalize(),
+        "currency": fmt.currency,
+        "issue_date": fmt.date(invoice.scheduled_date),
+        "due_date": fmt.date(invoice.due_date),
+        "valid_until": fmt.date(invoice.valid_until),
+        "period": invoice.period,
+        "subject": invoice.subject,
+        "invoicer": {
+            "name": invoicer.get("company_entity"),
+            "address": invoicer.get("company_address"),
+            "tax_number": invoicer.get("company_tax_number"),
+            "registration_number": invoicer.get("company_registration_number"),
+        },
+        "recipient": {
+            "name": recipient.get("company_entity"),
+            "contact": recipient.get("contact_name"),
+            "address": recipient.get("company_address"),
+            "email": recipient.get("email"),
+            "tax_number": recipient.get("company_tax_number"),
+            "registration_number": recipient.get("company_registration_number"),
+        },
+        "items": [_item(item, fmt) for item in detail.items if item["include"]],
+        "totals": {
+            "subtotal": fmt.money(invoice.subtotal),
+            "tax": fmt.money(invoice.tax),
+            "total": fmt.money(invoice.total),
+            "amount_paid": fmt.money(invoice.amount_paid),
+            "balance_due": fmt.money(invoice.balance_due),
+        },
+        "payment_details": {
+            key: payment.get(key)
+            for key in ("bank_name", "account_name", "account_number", "iban", "swift")
+        }
+        if payment
+        else None,
+        "notes": invoice.notes,
+        "public_url": public_url,
+    }
+
+
+def _item(item: dict[str, Any], fmt: Formatter) -> dict[str, Any]:
+    discount = item["discount"]
+    if item["price_includes_discount"] or not discount:
+        shown_discount = None
+    elif item["discount_percentage"]:
+        shown_discount = fmt.percent(discount)
+    else:
+        shown_discount = fmt.money(discount)
+    return {
+        "label": item["label"],
+        "quantity": fmt.number(item["quantity"]),
+        "unit": item["unit"],
+        "price": fmt.money(item["price"]),
+        "discount": shown_discount,
+        "tax": fmt.percent(item["tax_percentage"]),
+        "total": fmt.money(item["net"]),
+    }
+
+
+class DocumentService:
+    def __init__(
+        self, pool: asyncpg.Pool, invoices: InvoiceService, pdf: PdfClient, locale: str
+    ) -> None:
+        self.pool = pool
+        self.invoices = invoices
+        self.pdf = pdf
+        self.locale = locale
+
+    async def render(self, invoice: Invoice) -> str:
+        """Render the invoice as it is now; it becomes the invoice's current document."""
+        detail = await self.invoices.detail_of(self.pool, invoice)
+        document_id = await self.pdf.render(snapshot(detail, self.locale))
+        await repo.set_document(self.pool, invoice.id, document_id)
+        return document_id
+
+    async def current(self, invoice: Invoice) -> str:
+        """The invoice's current document, rendered now if it has none yet."""
+        if invoice.document_id is not None:
+            return str(invoice.document_id)
+        return await self.render(invoice)
+
+    async def render_after_approval(self, invoice: Invoice) -> None:
+        """Approval stands even when pdf-service is down: the PDF then comes on first download."""
+        try:
+            await self.render(invoice)
+        except ServiceUnavailable:
+            log.warning("pdf_render_deferred", invoice_id=invoice.id)
+
+    async def download_link(self, scope: Scope, invoice_id: int) -> SignedLink:
+        invoice = await self.invoices.find(self.pool, scope, invoice_id)
+        return await self.pdf.link(await self.current(invoice))
+
+    async def regenerate(self, scope: Scope, invoice_id: int) -> tuple[str, SignedLink]:
+        invoice = await self.invoices.find(self.pool, scope, invoice_id)
+        document_id = await self.render(invoice)
+        return document_id, await self.pdf.link(document_id)
