@@ -20,6 +20,7 @@ from billing_service.keys import (
     DOCUMENTS,
     INVOICERS,
     INVOICES,
+    MAILER,
     MEMBERS,
     ORGANISATIONS,
     PAYMENT_DETAILS,
@@ -37,6 +38,7 @@ from billing_service.routes import add_routes
 from billing_service.services.companies import CompanyService, MemberService, TeamService
 from billing_service.services.documents import DocumentService
 from billing_service.services.invoices import Clock, InvoiceService, utc_now
+from billing_service.services.mailer import Mailer
 from billing_service.services.recurring import RecurringService, Scheduler, stop
 from billing_service.services.resources import (
     ContactService,
@@ -70,15 +72,19 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[MEMBERS] = MemberService(pool, app[COMPANIES], app[AUTH])
     app[TEAMS] = TeamService(pool)
     app[CONTACTS] = ContactService(pool, app[RECIPIENTS], app[AUTH])
+    app[MAILER] = Mailer(pool, app[DOCUMENTS], app[SETTINGS], app[CLOCK])
     settings = app[SETTINGS]
-    scheduler = None
+    # Background loops, in every replica (their work is claimed with SKIP LOCKED).
+    loops = []
     if settings.scheduler_enabled:
-        scheduler = asyncio.create_task(
-            app[SCHEDULER].run_forever(settings.scheduler_interval_seconds)
+        loops.append(
+            asyncio.create_task(app[SCHEDULER].run_forever(settings.scheduler_interval_seconds))
         )
+    if settings.mailer_enabled:
+        loops.append(asyncio.create_task(app[MAILER].run_forever(settings.mailer_interval_seconds)))
     yield
-    if scheduler is not None:
-        await stop(scheduler)
+    for task in loops:
+        await stop(task)
 
 
 def _is_public(request: web.Request) -> bool:

@@ -10,6 +10,7 @@ from billing_service.pdf_client import PdfClient
 from billing_service.services.companies import CompanyService, MemberService, TeamService
 from billing_service.services.documents import DocumentService
 from billing_service.services.invoices import Clock, InvoiceService
+from billing_service.services.mailer import Mailer
 from billing_service.services.recurring import RecurringService, Scheduler
 from billing_service.services.resources import (
     ContactService,
@@ -39,3 +40,4 @@ RECURRING = web.AppKey("recurring", RecurringService)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 PDF = web.AppKey("pdf", PdfClient)
 DOCUMENTS = web.AppKey("documents", DocumentService)
+MAILER = web.AppKey("mailer", Mailer)

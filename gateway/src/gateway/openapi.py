@@ -24,6 +24,24 @@ def _actions() -> tuple[Operation, ...]:
     base = "/invoices/{id}"
     return (
         (
+            "get",
+            f"{base}/download",
+            "Invoices",
+            "A signed, expiring PDF link",
+            "invoices:download",
+            None,
+            200,
+        ),
+        (
+            "post",
+            f"{base}/regenerate-pdf",
+            "Invoices",
+            "Render the PDF anew (10/min)",
+            "invoices:update",
+            None,
+            200,
+        ),
+        (
             "post",
             f"{base}/create-next",
             "Invoices",

@@ -2,5 +2,11 @@ from pdf_service.app import create_app
 from pdf_service.settings import Settings
 from shared.web import run
 
-settings = Settings()
-run(lambda: create_app(settings), host=settings.host, port=settings.port, workers=settings.workers)
+if __name__ == "__main__":  # worker processes re-import this module: they must not serve
+    settings = Settings()
+    run(
+        lambda: create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+    )

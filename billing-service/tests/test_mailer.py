@@ -1,0 +1,194 @@
+"""The mailer against a real SMTP server (aiosmtpd), and the file transport."""
+
+from __future__ import annotations
+
+import email
+import socket
+from datetime import UTC, datetime, timedelta
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from billing_service.keys import DOCUMENTS, POOL, SETTINGS
+from billing_service.services.mailer import Mailer
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def mailer_for(billing, now, **settings):
+    current = billing.app[SETTINGS].model_copy(update=settings)
+    return Mailer(billing.app[POOL], billing.app[DOCUMENTS], current, lambda: now)
+
+
+async def sent_invoice(api, make_setup, message="Please pay by Friday."):
+    setup = await make_setup()
+    _, created = await api(
+        "POST",
+        "/api/v1/invoices",
+        setup.headers,
+        {
+            "invoice_recipient_id": setup.recipient_id,
+            "invoicer_id": setup.invoicer_id,
+            "items": [{"label": "Consulting", "quantity": 3, "price": 200, "tax_percentage": 20}],
+        },
+    )
+    invoice_id = created["data"]["id"]
+    status, _ = await api(
+        "POST",
+        f"/api/v1/invoices/{invoice_id}/send",
+        setup.headers,
+        {"template": "invoice-issued", "custom_message": message},
+    )
+    assert status == 200
+    return setup, invoice_id
+
+
+async def isolate_outbox(billing, invoice_id):
+    """Other tests' e-mails share the outbox table: leave only this invoice's pending."""
+    await billing.app[POOL].execute(
+        "UPDATE email_outbox SET status = 'sent' WHERE status = 'pending' AND invoice_id <> $1",
+        invoice_id,
+    )
+
+
+async def test_the_email_arrives_once_with_the_pdf(api, make_setup, billing, smtp):
+    inbox, port = smtp
+    setup, invoice_id = await sent_invoice(api, make_setup)
+    await isolate_outbox(billing, invoice_id)
+    mailer = mailer_for(
+        billing, datetime.now(UTC), smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
+    )
+    assert await mailer.run_once() == 1
+    assert await mailer.run_once() == 0  # nothing left: never sent twice
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message["To"] == "billing@client.example"
+    assert message["Subject"] == "Invoice INV-0001 from Acme Ltd"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Please pay by Friday." in text and "$720.00" in text
+    assert "INV-0001" in html and "Please pay by Friday." in html
+    attachments = list(message.iter_attachments())
+    assert [a.get_filename() for a in attachments] == ["INV-0001.pdf"]
+    assert attachments[0].get_content().startswith(b"%PDF")
+    status, invoice = await api("GET", f"/api/v1/invoices/{invoice_id}", setup.headers)
+    assert "email_sent:invoice-issued" in [h["event"] for h in invoice["data"]["history"]]
+
+
+async def test_smtp_down_is_retried_and_delivered_when_it_returns(api, make_setup, billing):
+    setup, invoice_id = await sent_invoice(api, make_setup)
+    await isolate_outbox(billing, invoice_id)
+    port = free_port()  # nothing listens there yet
+    now = datetime.now(UTC)
+    down = mailer_for(billing, now, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+    assert await down.run_once() == 1
+    row = await billing.app[POOL].fetchrow(
+        "SELECT status, attempts, next_attempt_at FROM email_outbox WHERE invoice_id = $1",
+        invoice_id,
+    )
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert row["next_attempt_at"] > now
+    assert await down.run_once() == 0  # not due again before its backoff
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        later = mailer_for(
+            billing,
+            now + timedelta(minutes=5),
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_starttls=False,
+        )
+        assert await later.run_once() == 1
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    row = await billing.app[POOL].fetchrow(
+        "SELECT status, attempts FROM email_outbox WHERE invoice_id = $1", invoice_id
+    )
+    assert (row["status"], row["attempts"]) == ("sent", 2)
+
+
+async def test_without_smtp_the_file_transport_writes_eml(api, make_setup, billing, tmp_path):
+    setup, invoice_id = await sent_invoice(api, make_setup, message="Written to disk")
+    await isolate_outbox(billing, invoice_id)
+    mailer = mailer_for(billing, datetime.now(UTC), smtp_host="", mail_dir=str(tmp_path))
+    assert await mailer.run_once() == 1
+    files = list(tmp_path.glob("*.eml"))
+    assert len(files) == 1 and files[0].name.endswith("-invoice-issued.eml")
+    message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert "Written to disk" in message.get_body(("plain",)).get_content()
+    assert list(tmp_path.glob("*.tmp")) == []
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "quote",
+        "invoice-reminder",
+        "invoice-due",
+        "invoice-due-reminder",
+        "estimate-actioned",
+        "invoice-paid",
+    ],
+)
+async def test_every_template_renders(api, make_setup, billing, tmp_path, template):
+    setup = await make_setup()
+    kind = "quote" if template in ("quote", "estimate-actioned") else "invoice"
+    _, created = await api(
+        "POST",
+        "/api/v1/invoices",
+        setup.headers,
+        {
+            "type": kind,
+            "invoice_recipient_id": setup.recipient_id,
+            "due_date": "2099-01-31",
+            "items": [{"label": "Work", "quantity": 1, "price": 50}],
+        },
+    )
+    invoice_id = created["data"]["id"]
+    if kind == "invoice":
+        await api("POST", f"/api/v1/invoices/{invoice_id}/approve", setup.headers, {})
+    status, body = await api(
+        "POST", f"/api/v1/invoices/{invoice_id}/send", setup.headers, {"template": template}
+    )
+    assert status == 200, body
+    await isolate_outbox(billing, invoice_id)
+    assert (
+        await mailer_for(
+            billing, datetime.now(UTC), smtp_host="", mail_dir=str(tmp_path)
+        ).run_once()
+        == 1
+    )
+    message = email.message_from_bytes(
+        next(tmp_path.glob("*.eml")).read_bytes(), policy=policy.default
+    )
+    assert (
+        created["data"]["label"] in message["Subject"]
+        or created["data"]["label"] in message.get_body(("plain",)).get_content()
+    )
+    assert message.get_body(("html",)) is not None
