@@ -21,7 +21,7 @@ from pdf_service.repositories.documents import Document
 from shared.errors import ApiError, Forbidden, NotFound
 
 # Part of every content hash: a new layout renders documents anew instead of serving old ones.
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
