@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import json
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,32 +15,17 @@ pytestmark = pytest.mark.stack
 DEV_SIGNING_SECRET = b"dev-only-url-signing-secret"  # the compose default (development only)
 
 
-async def send(http, stack, method, path, token=None, body=None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    async with http.request(
-        method,
-        stack.base_url + path,
-        headers=headers,
-        data=json.dumps(body) if body is not None else None,
-    ) as response:
-        return response.status, await response.json()
-
-
 async def get(http, url):
     async with http.get(url) as response:
         return response.status, response.headers, await response.read()
 
 
 @pytest.fixture
-async def issued(stack, http, new_client):
+async def issued(stack, http, new_client, send):
     client = await new_client()
     token = client.token
-    await send(http, stack, "POST", "/api/v1/companies", token, {"name": "Docs Ltd"})
+    await send("POST", "/api/v1/companies", token, {"name": "Docs Ltd"})
     _, invoicer = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/invoicers",
         token,
@@ -53,8 +37,6 @@ async def issued(stack, http, new_client):
         },
     )
     _, customer = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/customers",
         token,
@@ -65,8 +47,6 @@ async def issued(stack, http, new_client):
         for n in range(1, 4)
     ]
     _, invoice = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/invoices",
         token,
@@ -77,17 +57,15 @@ async def issued(stack, http, new_client):
         },
     )
     status, approved = await send(
-        http, stack, "POST", f"/api/v1/invoices/{invoice['data']['id']}/approve", token, {}
+        "POST", f"/api/v1/invoices/{invoice['data']['id']}/approve", token, {}
     )
     assert status == 200
     return token, approved["data"]
 
 
-async def test_signed_download_works_without_a_token(stack, http, issued):
+async def test_signed_download_works_without_a_token(stack, http, issued, send):
     token, invoice = issued
-    status, answer = await send(
-        http, stack, "GET", f"/api/v1/invoices/{invoice['id']}/download", token
-    )
+    status, answer = await send("GET", f"/api/v1/invoices/{invoice['id']}/download", token)
     assert status == 200
     url = answer["data"]["download_url"]
     assert url.startswith(stack.base_url + "/files/")
@@ -106,9 +84,9 @@ async def test_signed_download_works_without_a_token(stack, http, issued):
         assert expected in text, expected
 
 
-async def test_tampered_and_expired_links_are_refused(stack, http, issued):
+async def test_tampered_and_expired_links_are_refused(stack, http, issued, send):
     token, invoice = issued
-    _, answer = await send(http, stack, "GET", f"/api/v1/invoices/{invoice['id']}/download", token)
+    _, answer = await send("GET", f"/api/v1/invoices/{invoice['id']}/download", token)
     parts = urlsplit(answer["data"]["download_url"])
     query = parse_qs(parts.query)
     expires, signature = int(query["expires"][0]), query["signature"][0]
@@ -129,20 +107,16 @@ async def test_tampered_and_expired_links_are_refused(stack, http, issued):
     )[0] == 404
 
 
-async def test_regenerate_is_limited_to_ten_a_minute(stack, http, issued):
+async def test_regenerate_is_limited_to_ten_a_minute(stack, http, issued, send):
     token, invoice = issued
     statuses = [
-        (
-            await send(
-                http, stack, "POST", f"/api/v1/invoices/{invoice['id']}/regenerate-pdf", token
-            )
-        )[0]
+        (await send("POST", f"/api/v1/invoices/{invoice['id']}/regenerate-pdf", token))[0]
         for _ in range(11)
     ]
     assert statuses == [200] * 10 + [429]
 
 
-async def test_public_page_shows_the_invoice(stack, http, issued):
+async def test_public_page_shows_the_invoice(stack, http, issued, send):
     _, invoice = issued
     status, headers, body = await get(http, invoice["public_url"])
     html = body.decode()

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 pytestmark = pytest.mark.stack
 
 
-async def send(http, stack, method, path, token=None, body=None):
-    headers = {"Accept": "application/json", "Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    async with http.request(
-        method,
-        stack.base_url + path,
-        headers=headers,
-        data=json.dumps(body) if body is not None else None,
-    ) as response:
-        text = await response.text()
-        return response.status, (json.loads(text) if text else None)
-
-
-async def login(http, stack, email, password):
+async def login(send, email, password):
     status, body = await send(
-        http,
-        stack,
         "POST",
         "/api/login",
         None,
@@ -36,14 +18,12 @@ async def login(http, stack, email, password):
     return body["token"]
 
 
-async def test_invoicemee_quickstart_and_lifecycle(stack, http):
+async def test_invoicemee_quickstart_and_lifecycle(stack, http, send):
     email, password = stack.create_user()
-    token = await login(http, stack, email, password)
-    _, company = await send(http, stack, "POST", "/api/companies", token, {"name": "Acme Ltd"})
+    token = await login(send, email, password)
+    _, company = await send("POST", "/api/companies", token, {"name": "Acme Ltd"})
     company_id = company["data"]["id"]
     status, invoicer = await send(
-        http,
-        stack,
         "POST",
         "/api/invoicers",
         token,
@@ -58,24 +38,18 @@ async def test_invoicemee_quickstart_and_lifecycle(stack, http):
     assert status == 201 and invoicer["data"]["default"] is True
     invoicer_id = invoicer["data"]["id"]
     _, detail = await send(
-        http,
-        stack,
         "POST",
         f"/api/invoicers/{invoicer_id}/payment-details",
         token,
         {"label": "Main account", "iban": "GB33BUKB20201555555555"},
     )
     _, organisation = await send(
-        http,
-        stack,
         "POST",
         "/api/organisations",
         token,
         {"name": "Clients", "company_id": company_id},
     )
     status, recipient = await send(
-        http,
-        stack,
         "POST",
         "/api/recipients",
         token,
@@ -90,8 +64,6 @@ async def test_invoicemee_quickstart_and_lifecycle(stack, http):
     )
     assert status == 201 and recipient["data"]["default_hour_rate"] == "120.00"
     status, created = await send(
-        http,
-        stack,
         "POST",
         "/api/invoices",
         token,
@@ -134,8 +106,6 @@ async def test_invoicemee_quickstart_and_lifecycle(stack, http):
     )
     invoice_id = invoice["id"]
     status, approved = await send(
-        http,
-        stack,
         "POST",
         f"/api/invoices/{invoice_id}/approve",
         token,
@@ -146,8 +116,6 @@ async def test_invoicemee_quickstart_and_lifecycle(stack, http):
         "2025-06-02T09:00:00Z",
     )
     status, partial = await send(
-        http,
-        stack,
         "POST",
         f"/api/invoices/{invoice_id}/pay",
         token,
@@ -155,8 +123,6 @@ async def test_invoicemee_quickstart_and_lifecycle(stack, http):
     )
     assert status == 200 and partial["data"]["balance_due"] == "5200.00"
     status, sent = await send(
-        http,
-        stack,
         "POST",
         f"/api/invoices/{invoice_id}/send",
         token,
@@ -167,8 +133,6 @@ async def test_invoicemee_quickstart_and_lifecycle(stack, http):
     )
     assert (status, sent) == (200, {"message": "Invoice email queued successfully."})
     status, paid = await send(
-        http,
-        stack,
         "POST",
         f"/api/invoices/{invoice_id}/pay",
         token,
@@ -177,8 +141,6 @@ async def test_invoicemee_quickstart_and_lifecycle(stack, http):
     assert paid["data"]["status"] == "paid"
     assert paid["data"]["payments"][-1]["reference"] == "TXN-987654"
     status, recurring = await send(
-        http,
-        stack,
         "POST",
         f"/api/invoices/{invoice_id}/convert",
         token,
@@ -190,32 +152,28 @@ async def test_invoicemee_quickstart_and_lifecycle(stack, http):
         recurring["data"]["label"],
         recurring["data"]["recurring"],
     ) == ("recurring", "INV-2025-001", "monthly")
-    status, listed = await send(http, stack, "GET", "/api/invoices?status=paid&type=invoice", token)
+    status, listed = await send("GET", "/api/invoices?status=paid&type=invoice", token)
     assert [i["id"] for i in listed["data"]] == [invoice_id]
     assert listed["meta"]["total"] == 1 and listed["meta"]["current_page"] == 1
 
 
-async def test_invoiceflow_reference(stack, http):
+async def test_invoiceflow_reference(stack, http, send):
     email, password = stack.create_user()
-    token = await login(http, stack, email, password)
-    _, first = await send(http, stack, "POST", "/api/v1/companies", token, {"name": "My Company"})
-    _, second = await send(
-        http, stack, "POST", "/api/v1/companies", token, {"name": "Another Team"}
-    )
-    status, teams = await send(http, stack, "GET", "/api/v1/teams", token)
+    token = await login(send, email, password)
+    _, first = await send("POST", "/api/v1/companies", token, {"name": "My Company"})
+    _, second = await send("POST", "/api/v1/companies", token, {"name": "Another Team"})
+    status, teams = await send("GET", "/api/v1/teams", token)
     assert [(t["name"], t["is_current"], t["is_owner"]) for t in teams["data"]] == [
         ("My Company", True, True),
         ("Another Team", False, True),
     ]
     status, switched = await send(
-        http, stack, "POST", "/api/v1/teams/switch", token, {"team_id": second["data"]["id"]}
+        "POST", "/api/v1/teams/switch", token, {"team_id": second["data"]["id"]}
     )
     assert switched["message"] == "Switched to Another Team"
-    status, current = await send(http, stack, "GET", "/api/v1/teams/current", token)
+    status, current = await send("GET", "/api/v1/teams/current", token)
     assert current["data"]["name"] == "Another Team"
     status, customer = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/customers",
         token,
@@ -229,8 +187,6 @@ async def test_invoiceflow_reference(stack, http):
     assert status == 201 and customer["message"] == "Customer created"
     assert customer["data"]["company_name"] == "Acme Corp"
     status, product = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/products",
         token,
@@ -241,16 +197,12 @@ async def test_invoiceflow_reference(stack, http):
         "hour",
     )
     _, widget = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/products",
         token,
         {"type": "product", "name": "Widget", "price": 5, "stock_quantity": 10},
     )
     status, adjusted = await send(
-        http,
-        stack,
         "POST",
         f"/api/v1/products/{widget['data']['id']}/adjust-stock",
         token,
@@ -258,8 +210,6 @@ async def test_invoiceflow_reference(stack, http):
     )
     assert status == 200 and adjusted["data"]["stock_quantity"] == "5"
     status, invoice = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/invoices",
         token,
@@ -282,29 +232,21 @@ async def test_invoiceflow_reference(stack, http):
         data["total"],
     ) == ("INV-0001", "draft", customer["data"]["id"], "6000.00", "6000.00")
     assert (data["issue_date"], data["due_date"]) == ("2025-01-15", "2025-02-15")
-    status, emailed = await send(
-        http, stack, "POST", f"/api/v1/invoices/{data['id']}/send-email", token
-    )
+    status, emailed = await send("POST", f"/api/v1/invoices/{data['id']}/send-email", token)
     assert (status, emailed["message"]) == (200, "Invoice sent to john@acme.com")
-    status, sent = await send(http, stack, "GET", "/api/v1/invoices?status=sent", token)
+    status, sent = await send("GET", "/api/v1/invoices?status=sent", token)
     assert sent["data"][0]["customer"] == {
         "id": customer["data"]["id"],
         "name": "Acme Corp",
         "email": "john@acme.com",
     }
-    status, again = await send(
-        http, stack, "POST", f"/api/v1/invoices/{data['id']}/send-email", token
-    )
+    status, again = await send("POST", f"/api/v1/invoices/{data['id']}/send-email", token)
     assert status == 429  # one send per invoice per minute
-    status, link = await send(
-        http, stack, "POST", f"/api/v1/invoices/{data['id']}/send-payment-link", token
-    )
+    status, link = await send("POST", f"/api/v1/invoices/{data['id']}/send-payment-link", token)
     assert (status, link["error_code"]) == (409, "PAYMENT_PROVIDER_NOT_CONFIGURED")
-    status, customers = await send(http, stack, "GET", "/api/v1/customers", token)
+    status, customers = await send("GET", "/api/v1/customers", token)
     assert customers["data"][0]["total_invoiced"] == "6000.00"
     status, estimate = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/estimates",
         token,
@@ -316,24 +258,22 @@ async def test_invoiceflow_reference(stack, http):
     )
     assert status == 201
     status, converted = await send(
-        http, stack, "POST", f"/api/v1/estimates/{estimate['data']['id']}/convert-to-invoice", token
+        "POST", f"/api/v1/estimates/{estimate['data']['id']}/convert-to-invoice", token
     )
     assert status == 201
     assert (
         converted["data"]["invoice_number"] == "INV-0002"
         and converted["message"] == "Estimate converted to invoice"
     )
-    status, estimates = await send(http, stack, "GET", "/api/v1/estimates?status=converted", token)
+    status, estimates = await send("GET", "/api/v1/estimates?status=converted", token)
     assert [e["id"] for e in estimates["data"]] == [estimate["data"]["id"]]
 
 
-async def test_innovatech_client_portal_reads(stack, http):
+async def test_innovatech_client_portal_reads(stack, http, send):
     email, password = stack.create_user()
-    member = await login(http, stack, email, password)
-    await send(http, stack, "POST", "/api/v1/companies", member, {"name": "INNOVATECH GROUP"})
+    member = await login(send, email, password)
+    await send("POST", "/api/v1/companies", member, {"name": "INNOVATECH GROUP"})
     _, customer = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/customers",
         member,
@@ -346,8 +286,6 @@ async def test_innovatech_client_portal_reads(stack, http):
     customer_id = customer["data"]["id"]
     client_email = f"jane-{customer_id}@mokoena.example"
     status, contact = await send(
-        http,
-        stack,
         "POST",
         f"/api/v1/recipients/{customer_id}/contacts",
         member,
@@ -357,8 +295,6 @@ async def test_innovatech_client_portal_reads(stack, http):
     invoice_ids = []
     for _ in range(2):
         _, created = await send(
-            http,
-            stack,
             "POST",
             "/api/v1/invoices",
             member,
@@ -377,10 +313,8 @@ async def test_innovatech_client_portal_reads(stack, http):
             },
         )
         invoice_ids.append(created["data"]["id"])
-    await send(http, stack, "POST", f"/api/v1/invoices/{invoice_ids[1]}/approve", member, {})
+    await send("POST", f"/api/v1/invoices/{invoice_ids[1]}/approve", member, {})
     _, quote = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/quotes",
         member,
@@ -399,8 +333,6 @@ async def test_innovatech_client_portal_reads(stack, http):
         },
     )
     await send(
-        http,
-        stack,
         "POST",
         f"/api/v1/invoices/{quote['data']['id']}/send",
         member,
@@ -408,8 +340,6 @@ async def test_innovatech_client_portal_reads(stack, http):
     )
     # The INNOVATECH token example, verbatim.
     status, issued = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/tokens",
         None,
@@ -422,7 +352,7 @@ async def test_innovatech_client_portal_reads(stack, http):
     )
     assert status == 201 and issued["abilities"] == ["invoices:read", "invoices:download"]
     client = issued["token"]
-    status, listed = await send(http, stack, "GET", "/api/v1/invoices", client)
+    status, listed = await send("GET", "/api/v1/invoices", client)
     assert status == 200
     assert [i["id"] for i in listed["data"] if i["type"] == "invoice"] == [
         invoice_ids[1]
@@ -436,13 +366,11 @@ async def test_innovatech_client_portal_reads(stack, http):
     )
     assert listed["meta"]["per_page"] == 15 and "last_page" in listed["meta"]
     assert "next" in listed["links"] and "first" in listed["links"]
-    status, one = await send(http, stack, "GET", f"/api/v1/invoices/{invoice_ids[1]}", client)
+    status, one = await send("GET", f"/api/v1/invoices/{invoice_ids[1]}", client)
     assert status == 200 and one["data"]["total"] == "1725.00"
-    assert (await send(http, stack, "GET", f"/api/v1/invoices/{invoice_ids[0]}", client))[0] == 404
-    assert (await send(http, stack, "GET", "/api/v1/quotes", client))[0] == 403  # no quotes:read
+    assert (await send("GET", f"/api/v1/invoices/{invoice_ids[0]}", client))[0] == 404
+    assert (await send("GET", "/api/v1/quotes", client))[0] == 403  # no quotes:read
     status, with_quotes = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/tokens",
         None,
@@ -454,7 +382,7 @@ async def test_innovatech_client_portal_reads(stack, http):
         },
     )
     quotes_token = with_quotes["token"]
-    status, quotes = await send(http, stack, "GET", "/api/v1/quotes", quotes_token)
+    status, quotes = await send("GET", "/api/v1/quotes", quotes_token)
     assert status == 200
     q = quotes["data"][0]
     assert (q["subject"], q["stage"], q["validuntil"], q["total"], q["tax2"]) == (
@@ -464,32 +392,28 @@ async def test_innovatech_client_portal_reads(stack, http):
         "28750.00",
         "0.00",
     )
-    status, profile = await send(http, stack, "GET", "/api/v1/profile", quotes_token)
+    status, profile = await send("GET", "/api/v1/profile", quotes_token)
     assert status == 200 and profile["data"]["email"] == client_email
     for method, path in (
         ("POST", "/api/v1/invoices"),
         ("GET", "/api/v1/customers"),
         ("POST", f"/api/v1/invoices/{invoice_ids[1]}/pay"),
     ):
-        status, _ = await send(http, stack, method, path, client, {"amount": 1})
+        status, _ = await send(method, path, client, {"amount": 1})
         assert status in (403, 404), (method, path)
 
 
-async def test_invoicemee_recurring_template_and_create_next(stack, http):
+async def test_invoicemee_recurring_template_and_create_next(stack, http, send):
     email, password = stack.create_user()
-    token = await login(http, stack, email, password)
-    await send(http, stack, "POST", "/api/companies", token, {"name": "Retainers Ltd"})
+    token = await login(send, email, password)
+    await send("POST", "/api/companies", token, {"name": "Retainers Ltd"})
     _, customer = await send(
-        http,
-        stack,
         "POST",
         "/api/v1/customers",
         token,
         {"company_name": "Monthly Client", "email": "ap@monthly.example", "currency": "EUR"},
     )
     _, invoice = await send(
-        http,
-        stack,
         "POST",
         "/api/invoices",
         token,
@@ -500,8 +424,6 @@ async def test_invoicemee_recurring_template_and_create_next(stack, http):
     )
     # InvoiceMee's convert example, without a date: the template starts today.
     status, template = await send(
-        http,
-        stack,
         "POST",
         f"/api/invoices/{invoice['data']['id']}/convert",
         token,
@@ -509,13 +431,9 @@ async def test_invoicemee_recurring_template_and_create_next(stack, http):
     )
     assert status == 201 and template["data"]["type"] == "recurring"
     template_id = template["data"]["id"]
-    status, first = await send(
-        http, stack, "POST", f"/api/invoices/{template_id}/create-next", token
-    )
+    status, first = await send("POST", f"/api/invoices/{template_id}/create-next", token)
     assert status == 201
-    status, second = await send(
-        http, stack, "POST", f"/api/invoices/{template_id}/create-next", token
-    )
+    status, second = await send("POST", f"/api/invoices/{template_id}/create-next", token)
     assert status == 201
     one, two = first["data"], second["data"]
     assert (one["type"], one["status"], one["invoice_parent_id"]) == (
@@ -530,6 +448,6 @@ async def test_invoicemee_recurring_template_and_create_next(stack, http):
 
     assert date.fromisoformat(second_start) == date.fromisoformat(first_end) + timedelta(days=1)
     assert two["scheduled_date"] == second_start
-    status, current = await send(http, stack, "GET", f"/api/invoices/{template_id}", token)
+    status, current = await send("GET", f"/api/invoices/{template_id}", token)
     assert current["data"]["run_count"] == 2
     assert current["data"]["next_run_date"] > two["scheduled_date"]

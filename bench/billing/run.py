@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -26,6 +25,9 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wrk import parse_wrk
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -46,20 +48,7 @@ def wrk(
         timeout=120,
         check=True,
     )
-    out = done.stdout
-
-    def latency(label: str) -> float:
-        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-        return float(value) / 1000 if unit == "us" else float(value) * (1000 if unit == "s" else 1)
-
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": latency("50"),
-        "p99_ms": latency("99"),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-    }
+    return parse_wrk(done.stdout)
 
 
 def serve_jwks(key: Ed25519PrivateKey) -> None:

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import redis
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wrk import parse_wrk
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = ROOT / "bench" / "out"
@@ -67,26 +70,6 @@ def wait_port(port: int, timeout: float = 30) -> None:
                 return
         time.sleep(0.1)
     raise RuntimeError(f"port {port} did not open")
-
-
-def parse_wrk(output: str) -> dict[str, float]:
-    def latency(label: str) -> float:
-        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
-        assert match, output
-        value, unit = float(match.group(1)), match.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    total = int(re.search(r"(\d+) requests in", output).group(1))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = int(non_2xx.group(1)) if non_2xx else 0
-    return {
-        "rps": rps,
-        "p50_ms": latency("50"),
-        "p99_ms": latency("99"),
-        "requests": total,
-        "non_2xx": errors,
-    }
 
 
 def wrk(url: str, *, rate: float = 0, connections: int = CONNECTIONS) -> dict[str, float]:

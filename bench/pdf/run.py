@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import re
 import subprocess
+import sys
 import time
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +24,9 @@ from typing import Any
 import jinja2
 
 from pdf_service.render import render_invoice
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wrk import parse_wrk
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench" / "out"
@@ -170,19 +174,7 @@ def gateway_download() -> dict[str, float] | None:
             text=True,
             check=True,
         )
-        out = done.stdout
-
-        def latency(label: str) -> float:
-            value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-            return (
-                float(value) / 1000 if unit == "us" else float(value) * (1000 if unit == "s" else 1)
-            )
-
-        return {
-            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50_ms": latency("50"),
-            "p99_ms": latency("99"),
-        }
+        return parse_wrk(done.stdout)
     finally:
         subprocess.run([*compose, "down", "-v", "-t", "2"], env=env, capture_output=True)
 

@@ -6,11 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from billing_service.auth_client import auth_client_context
+from billing_service.auth_client import AuthClient
 from billing_service.idempotency import idempotency_middleware
 from billing_service.keys import (
     AUTH,
@@ -33,7 +34,7 @@ from billing_service.keys import (
     SETTINGS,
     TEAMS,
 )
-from billing_service.pdf_client import pdf_client_context
+from billing_service.pdf_client import PdfClient
 from billing_service.routes import add_routes
 from billing_service.services.companies import CompanyService, MemberService, TeamService
 from billing_service.services.documents import DocumentService
@@ -50,6 +51,7 @@ from billing_service.services.resources import (
 )
 from billing_service.settings import Settings
 from shared.db import check_pool, pool_context
+from shared.http_client import client_context
 from shared.identity import identity_middleware, verifier_context
 from shared.logging import configure_logging
 from shared.web import add_readiness_check, create_base_app
@@ -110,18 +112,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
     )
     app.cleanup_ctx.append(verifier_context(lambda a: a[SETTINGS].auth_jwks_url))
+    secret = settings.internal_secret.get_secret_value()
     app.cleanup_ctx.append(
-        auth_client_context(
+        client_context(
             AUTH,
-            lambda a: a[SETTINGS].auth_url,
-            lambda a: a[SETTINGS].internal_secret.get_secret_value(),
+            lambda session, _: AuthClient(session, settings.auth_url, secret),
+            aiohttp.ClientTimeout(total=10),
         )
     )
     app.cleanup_ctx.append(
-        pdf_client_context(
+        client_context(
             PDF,
-            lambda a: a[SETTINGS].pdf_url,
-            lambda a: a[SETTINGS].internal_secret.get_secret_value(),
+            lambda session, _: PdfClient(session, settings.pdf_url, secret),
+            aiohttp.ClientTimeout(total=30, connect=3),
         )
     )
     app.cleanup_ctx.append(_services)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from shared.errors import ApiError, ServiceUnavailable, ValidationFailed
 
@@ -69,16 +67,3 @@ class AuthClient:
     def _expect(status: int, body: dict[str, Any], wanted: int) -> None:
         if status != wanted:
             raise ApiError(body.get("message", "The user directory failed."))
-
-
-def auth_client_context(
-    key: web.AppKey[AuthClient],
-    url: Callable[[web.Application], str],
-    secret: Callable[[web.Application], str],
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            app[key] = AuthClient(session, url(app), secret(app))
-            yield
-
-    return context

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from shared.errors import ServiceUnavailable
 
@@ -49,17 +47,3 @@ class PdfClient:
     async def pdf(self, document_id: str) -> bytes:
         body: bytes = await self._request("GET", f"/internal/documents/{document_id}")
         return body
-
-
-def pdf_client_context(
-    key: web.AppKey[PdfClient],
-    url: Callable[[web.Application], str],
-    secret: Callable[[web.Application], str],
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def context(app: web.Application) -> AsyncIterator[None]:
-        timeout = aiohttp.ClientTimeout(total=30, connect=3)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            app[key] = PdfClient(session, url(app), secret(app))
-            yield
-
-    return context
