@@ -105,3 +105,10 @@ async def test_migrations_apply_once_even_when_raced(database_urls, tmp_path: Pa
     finally:
         for pool in pools:
             await pool.close()
+
+
+def test_nul_characters_are_found_wherever_they_hide():
+    from shared.validation import _nul_field
+
+    assert _nul_field({"name": "ok", "items": [{"label": "a\x00b"}]}) == "items.0.label"
+    assert _nul_field({"name": "fine", "n": 3, "list": [None, True]}) is None

@@ -92,12 +92,50 @@ async def read_json(request: web.Request) -> Any:
         raise BadRequest("The request body is not valid JSON.") from None
 
 
+def _nul_field(data: Any, path: str = "") -> str | None:
+    """The first field whose text holds a NUL character (which no database text can store)."""
+    if isinstance(data, str):
+        return (path or "body") if "\x00" in data else None
+    if isinstance(data, dict):
+        items: Any = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return None
+    for key, value in items:
+        found = _nul_field(value, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def _refuse_nul(data: Any) -> None:
+    field = _nul_field(data)
+    if field is not None:
+        raise ValidationFailed.field(field, f"The {field} field must not contain NUL characters.")
+
+
 async def parse_body(request: web.Request, model: type[ModelT]) -> ModelT:
     data = await read_json(request)
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
+    _refuse_nul(data)
     return validate(model, data)
 
 
 def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:
-    return validate(model, dict(request.query))
+    query = dict(request.query)
+    _refuse_nul(query)
+    return validate(model, query)
+
+
+def reject_nulls(values: dict[str, Any], fields: frozenset[str]) -> None:
+    """Optional in a partial update is not nullable: a field that may be left out but has a
+    value in the database must not be sent as null."""
+    errors = {
+        name: [f"The {name.replace('_', ' ')} field must not be null."]
+        for name in sorted(fields)
+        if name in values and values[name] is None
+    }
+    if errors:
+        raise ValidationFailed(errors)

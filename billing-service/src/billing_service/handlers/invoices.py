@@ -19,7 +19,7 @@ from billing_service.repositories.invoices import Invoice
 from billing_service.services.invoices import Draft, ListQuery, etag
 from shared.errors import ValidationFailed
 from shared.pagination import Page, PageParams, paginated, public_base_url
-from shared.validation import parse_body, parse_query
+from shared.validation import parse_body, parse_query, reject_nulls
 from shared.web import json_response
 
 Kind = Literal["invoice", "quote", "recurring", "template"]
@@ -75,6 +75,10 @@ class MemberIn(Body):
     action_invoice: bool = False
 
 
+# Invoice fields that may be left out but never set to null.
+NOT_NULL_FIELDS = frozenset({"label", "type", "currency", "scheduled_date", "auto_send"})
+
+
 class InvoiceWrite(Body):
     label: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     type: Kind | None = None
@@ -108,6 +112,7 @@ class InvoiceWrite(Body):
         fields = self.model_dump(
             exclude_unset=True, exclude={"items", "members", "status", "company_id"}
         )
+        reject_nulls(fields, NOT_NULL_FIELDS)
         if kind is not None:
             fields["type"] = kind
         return Draft(

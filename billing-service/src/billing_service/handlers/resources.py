@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -28,7 +28,7 @@ from billing_service.keys import (
 from billing_service.services.base import company_conditions, rename
 from billing_service.services.resources import product_filters
 from shared.pagination import Page
-from shared.validation import parse_body, parse_query
+from shared.validation import parse_body, parse_query, reject_nulls
 from shared.web import json_response
 
 _DEFAULT = {"default": "is_default"}
@@ -37,9 +37,15 @@ Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # Fields that may be left out of an update but not set to null (NOT NULL columns).
+    not_null: ClassVar[frozenset[str]] = frozenset(
+        {"default", "name", "company_entity", "organisation_id", "type", "price", "unit", "active"}
+    )
 
     def changes(self, *exclude: str) -> dict[str, Any]:
-        return rename(self.model_dump(exclude_unset=True, exclude=set(exclude)), _DEFAULT)
+        values = self.model_dump(exclude_unset=True, exclude=set(exclude))
+        reject_nulls(values, self.not_null)
+        return rename(values, _DEFAULT)
 
 
 class CompanyFilter(PageParams):
@@ -239,6 +245,10 @@ class CustomerUpdate(RecipientUpdate):
     company_name: Text | None = Field(default=None, min_length=1)
 
     def changes(self, *exclude: str) -> dict[str, Any]:
+        reject_nulls(
+            self.model_dump(exclude_unset=True, include={"company_name"}),
+            frozenset({"company_name"}),
+        )
         values = super().changes("company_name", *exclude)
         if self.company_name is not None:
             values["company_entity"] = self.company_name

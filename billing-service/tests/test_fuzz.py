@@ -1,0 +1,186 @@
+"""Bad input of any shape is a 4xx, never a 500: random JSON at every billing route.
+
+Inputs come from a seeded generator (the same every run, so a failure reproduces): values of
+every JSON type, awkward strings and numbers, mostly under the field names the API uses."""
+
+from __future__ import annotations
+
+import json
+import random
+import zlib
+from typing import Any
+
+import pytest
+
+from billing_service.app import create_app
+
+FIELDS = [
+    "name",
+    "slug",
+    "company_id",
+    "timezone",
+    "company_entity",
+    "currency",
+    "tax_rate",
+    "default",
+    "organisation_id",
+    "email",
+    "type",
+    "price",
+    "stock_quantity",
+    "adjustment",
+    "label",
+    "invoicer_id",
+    "invoice_recipient_id",
+    "customer_id",
+    "scheduled_date",
+    "issue_date",
+    "due_date",
+    "items",
+    "members",
+    "status",
+    "recurring",
+    "amount",
+    "template",
+    "team_id",
+    "role",
+    "period",
+    "due_now",
+    "max_runs",
+    "end_date",
+    "approved_at",
+    "password",
+    "quantity",
+    "unit_price",
+    "discount",
+    "member_id",
+    "cursor",
+    "sort",
+    "per_page",
+    "page",
+    "search",
+]
+AWKWARD = [
+    "2025-01-31",
+    "2025-02-30",
+    "USD",
+    "ZZZ",
+    "1e309",
+    "-0",
+    "NaN",
+    "Infinity",
+    "invoice",
+    "recurring",
+    "monthly",
+    "draft",
+    "paid",
+    "*",
+    "../..",
+    "\u0000",
+    "' OR 1=1 --",
+    "",
+    " ",
+    "9" * 40,
+    "-1",
+    "0.0000001",
+    "ő€ł",
+    "Europe/Berlin",
+    "a" * 300,
+]
+
+
+def value(rng: random.Random, depth: int = 0) -> Any:
+    kind = rng.randrange(9 if depth < 2 else 6)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return rng.choice([True, False])
+    if kind == 2:
+        return rng.choice([0, 1, -1, 2**31, 2**63, -(2**70), rng.randint(-1000, 10**6)])
+    if kind == 3:
+        return rng.choice([0.5, -3.25, 1e300, 123.456789])
+    if kind in (4, 5):
+        return rng.choice(AWKWARD)
+    if kind == 6:
+        return [value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return {rng.choice(FIELDS): value(rng, depth + 1) for _ in range(rng.randrange(5))}
+
+
+def body(rng: random.Random) -> Any:
+    if rng.random() < 0.15:
+        return value(rng)
+    return {rng.choice(FIELDS): value(rng) for _ in range(rng.randrange(1, 8))}
+
+
+def _routes() -> list[tuple[str, str]]:
+    routes = set()
+    for route in create_app().router.routes():
+        resource = route.resource
+        if (
+            resource is not None
+            and route.method != "HEAD"
+            and resource.canonical.startswith("/api/")
+        ):
+            routes.add((route.method, resource.canonical))
+    return sorted(routes)
+
+
+@pytest.fixture
+async def owned(make_setup, api):
+    """The caller's own records, so requests get past scope checks into the deeper code."""
+    setup = await make_setup()
+    h = setup.headers
+    _, product = await api(
+        "POST", "/api/v1/products", h, {"name": "Widget", "type": "product", "stock_quantity": 5}
+    )
+    item = [{"label": "Work", "quantity": 1, "price": 10}]
+    _, invoice = await api(
+        "POST", "/api/v1/invoices", h, {"invoice_recipient_id": setup.recipient_id, "items": item}
+    )
+    _, quote = await api(
+        "POST", "/api/v1/quotes", h, {"invoice_recipient_id": setup.recipient_id, "items": item}
+    )
+    ids = {
+        "companies": setup.company_id,
+        "organisations": setup.organisation_id,
+        "invoicers": setup.invoicer_id,
+        "recipients": setup.recipient_id,
+        "customers": setup.recipient_id,
+        "products": product["data"]["id"],
+        "invoices": invoice["data"]["id"],
+        "quotes": quote["data"]["id"],
+        "estimates": quote["data"]["id"],
+        "detail_id": setup.payment_detail_id,
+        "user_id": invoice["data"]["history"][0]["user_id"],
+    }
+    return h, ids
+
+
+def concrete(path: str, ids: dict[str, int]) -> str:
+    resource = path.split("/")[3]
+    path = path.replace("{detail_id}", str(ids["detail_id"])).replace(
+        "{user_id}", str(ids["user_id"])
+    )
+    return path.replace("{id}", str(ids.get(resource, 1)))
+
+
+@pytest.mark.parametrize(("method", "template"), _routes())
+async def test_random_input_never_breaks_a_route(billing, owned, method, template):
+    member, ids = owned
+    path = concrete(template, ids)
+    rng = random.Random(zlib.crc32(f"{method} {template}".encode()))
+    for _ in range(25):
+        payload = body(rng)
+        query = {rng.choice(FIELDS): str(value(rng))[:30] for _ in range(rng.randrange(3))}
+        response = await billing.request(
+            method,
+            path,
+            data=json.dumps(payload),
+            params=query,
+            headers=member | {"Content-Type": "application/json"},
+        )
+        text = await response.text()
+        assert response.status < 500, (method, path, payload, query, text)
+        if response.status >= 400:
+            answer = json.loads(text)
+            assert answer["error_code"] and answer["message"]
