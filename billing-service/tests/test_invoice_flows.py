@@ -58,6 +58,10 @@ async def test_quote_lifecycle_and_conversion(api, make_setup):
     ] == 409
     # An invoice is not a quote: the quote routes do not show it.
     assert (await api("GET", f"/api/v1/quotes/{invoice['id']}", h))[0] == 404
+    for method in ("PUT", "DELETE"):  # nor change or delete it
+        assert (await api(method, f"/api/v1/quotes/{invoice['id']}", h, {"notes": "x"}))[0] == 404
+    status, still = await api("GET", f"/api/v1/invoices/{invoice['id']}", h)
+    assert still["data"]["notes"] is None
 
 
 async def test_estimates_decline_and_convert_to_invoice(api, make_setup):

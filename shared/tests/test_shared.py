@@ -13,7 +13,7 @@ from shared.abilities import grants, known_abilities
 from shared.db import apply_migrations, create_pool
 from shared.errors import ValidationFailed
 from shared.ratelimit import LocalSlidingWindow, Policy
-from shared.tokens import hash_secret, parse_authorization, parse_token
+from shared.tokens import hash_secret, parse_token
 from shared.validation import validate
 
 
@@ -40,8 +40,6 @@ def test_token_parsing():
     assert parse_token("plainsecret").token_id is None  # Sanctum accepts a bare secret too
     for bad in ("", "x|abc", "1|", "|abc", "1" * 19 + "|abc", "a" * 600):
         assert parse_token(bad) is None, bad
-    assert parse_authorization("Basic abc") is None
-    assert parse_authorization("bearer 3|abc").token_id == 3
 
 
 def test_local_window_is_exact_and_slides():

@@ -13,8 +13,6 @@ from billing_service.repositories.scope import ClientLink
 from shared.errors import CompanyAccessDenied, Forbidden
 from shared.identity import Identity
 
-MANAGERS = frozenset({"owner", "admin"})
-
 
 @dataclass(frozen=True)
 class Scope:
@@ -44,7 +42,3 @@ class Scope:
         if company_id not in self.roles:
             raise CompanyAccessDenied()
         return company_id
-
-    def require_manager(self, company_id: int) -> None:
-        if self.roles.get(company_id) not in MANAGERS:
-            raise Forbidden("Only the company's owners and admins can do this.")

@@ -38,7 +38,6 @@ class ScriptBatcher:
         self._inflight = 0
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
-        self.round_trips = 0  # pipelines sent, for metrics and the benchmark
 
     async def __call__(self, keys: list[str], args: list[str | int]) -> Any:
         loop = asyncio.get_running_loop()
@@ -87,7 +86,6 @@ class ScriptBatcher:
             return await self._execute_once(batch)
 
     async def _execute_once(self, batch: list[Call]) -> list[Any]:
-        self.round_trips += 1
         REDIS_ROUND_TRIPS.inc()
         REDIS_SCRIPT_CALLS.inc(len(batch))
         if len(batch) == 1:
@@ -111,6 +109,5 @@ class ScriptBatcher:
             return results
 
     async def _load(self) -> None:
-        self.round_trips += 1
         REDIS_ROUND_TRIPS.inc()
         await self._client.script_load(self._script)

@@ -72,7 +72,6 @@ class _Painter:
 
     def __init__(self, canvas: Canvas | None, total_pages: int, footer: str) -> None:
         self.c = canvas
-        self.dry = canvas is None
         self.total_pages = total_pages
         self.footer = footer
         self.page = 1

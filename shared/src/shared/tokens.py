@@ -38,14 +38,5 @@ def parse_token(token: str) -> BearerToken | None:
     return BearerToken(int(token_id), hash_secret(secret))
 
 
-def parse_authorization(header: str | None) -> BearerToken | None:
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return parse_token(token.strip())
-
-
 def cache_key_for(prefix: str, token_id: int | None, secret_hash: str) -> str:
     return BearerToken(token_id, secret_hash).cache_key(prefix)

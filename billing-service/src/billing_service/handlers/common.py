@@ -11,7 +11,7 @@ from billing_service.repositories import scope as scope_repo
 from billing_service.scope import Scope
 from shared.errors import NotFound
 from shared.identity import require_ability
-from shared.pagination import Page, PageParams, paginated
+from shared.pagination import Page, paginated
 from shared.web import json_response
 
 _MAX_ID = 2**63 - 1
@@ -57,14 +57,3 @@ def page_response(request: web.Request, page: Page) -> web.Response:
 
 def no_content() -> web.Response:
     return web.Response(status=204)
-
-
-__all__ = [
-    "PageParams",
-    "data",
-    "member_scope",
-    "no_content",
-    "page_response",
-    "path_id",
-    "scope_for",
-]

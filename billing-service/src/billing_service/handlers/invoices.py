@@ -283,14 +283,11 @@ def update_invoice(family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
         scope = await member_scope(request, f"{family.ability}:update")
         invoice_id = path_id(request)
-        await request.app[INVOICES].find(
-            request.app[INVOICES].pool, scope, invoice_id, kind=family.kind
-        )
         body = await parse_body(request, InvoiceWrite)
         if body.status is not None:
             raise ValidationFailed.field("status", "Change the status with the action routes.")
         invoice = await request.app[INVOICES].update(
-            scope, invoice_id, body.draft(None), request.headers.get("If-Match")
+            scope, invoice_id, body.draft(None), request.headers.get("If-Match"), kind=family.kind
         )
         return await _detailed(request, scope, invoice, family)
 
@@ -301,10 +298,9 @@ def delete_invoice(family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
         scope = await member_scope(request, f"{family.ability}:delete")
         invoice_id = path_id(request)
-        await request.app[INVOICES].find(
-            request.app[INVOICES].pool, scope, invoice_id, kind=family.kind
+        await request.app[INVOICES].delete(
+            scope, invoice_id, request.headers.get("If-Match"), kind=family.kind
         )
-        await request.app[INVOICES].delete(scope, invoice_id, request.headers.get("If-Match"))
         return web.Response(status=204)
 
     return handle

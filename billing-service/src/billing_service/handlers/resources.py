@@ -10,7 +10,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from billing_service import views
 from billing_service.handlers.common import (
-    PageParams,
     data,
     member_scope,
     no_content,
@@ -27,7 +26,7 @@ from billing_service.keys import (
 )
 from billing_service.services.base import company_conditions, rename
 from billing_service.services.resources import product_filters
-from shared.pagination import Page
+from shared.pagination import Page, PageParams
 from shared.validation import parse_body, parse_query, reject_nulls
 from shared.web import json_response
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -74,9 +73,3 @@ async def delete_unreferenced(
 def rename(values: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
     """API names -> column names (e.g. `default` -> `is_default`)."""
     return {mapping.get(key, key): value for key, value in values.items()}
-
-
-def checked(value: Any, check: Callable[[Any], bool], field: str, message: str) -> Any:
-    if not check(value):
-        raise ValidationFailed.field(field, message)
-    return value

@@ -277,7 +277,13 @@ class InvoiceService:
             return invoice
 
     async def update(
-        self, scope: Scope, invoice_id: int, draft: Draft, if_match: str | None
+        self,
+        scope: Scope,
+        invoice_id: int,
+        draft: Draft,
+        if_match: str | None,
+        *,
+        kind: str | None = None,
     ) -> Invoice:
         async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             lifecycle.require("update", invoice.type, invoice.status)
@@ -307,9 +313,11 @@ class InvoiceService:
             )
             return updated
 
-        return await self._locked(scope, invoice_id, if_match, change)
+        return await self._locked(scope, invoice_id, if_match, change, kind=kind)
 
-    async def delete(self, scope: Scope, invoice_id: int, if_match: str | None) -> None:
+    async def delete(
+        self, scope: Scope, invoice_id: int, if_match: str | None, *, kind: str | None = None
+    ) -> None:
         async def remove(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             if not lifecycle.can_delete(invoice.status, invoice.amount_paid):
                 raise Conflict("Paid invoices and invoices with payments cannot be deleted.")
@@ -319,7 +327,7 @@ class InvoiceService:
             )
             return updated
 
-        await self._locked(scope, invoice_id, if_match, remove)
+        await self._locked(scope, invoice_id, if_match, remove, kind=kind)
 
     async def set_members(
         self, scope: Scope, invoice_id: int, members: list[dict[str, Any]]
