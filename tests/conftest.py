@@ -16,7 +16,8 @@ import pytest
 from testcontainers.compose import DockerCompose
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = "invoicing-stacktest"
+# Several checkouts on one engine each name their own stack (STACK_PROJECT).
+PROJECT = os.environ.get("STACK_PROJECT", "invoicing-stacktest")
 
 
 def _free_port() -> int:
