@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 
 from shared.settings import ServiceSettings
 
@@ -25,3 +25,15 @@ class Settings(ServiceSettings):
     demo_user_name: str = "Demo User"
 
     secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret",)
+    url_password_fields: ClassVar[dict[str, bool]] = {"database_url": False, "redis_url": True}
+
+    @model_validator(mode="after")
+    def _demo_account_only_in_development(self) -> Settings:
+        # The demo account's address and password are printed in the README: anywhere real,
+        # it would be a known login.
+        if self.demo_user_email and not self.is_development:
+            raise ValueError(
+                f"DEMO_USER_EMAIL must be empty when ENVIRONMENT={self.environment} "
+                "(the demo account is for development only)"
+            )
+        return self

@@ -33,3 +33,4 @@ class Settings(ServiceSettings):
     scheduler_interval_seconds: float = 30.0
 
     secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret",)
+    url_password_fields: ClassVar[dict[str, bool]] = {"database_url": False}

@@ -41,3 +41,4 @@ class Settings(ServiceSettings):
     access_log: bool = True
 
     secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret",)
+    url_password_fields: ClassVar[dict[str, bool]] = {"redis_url": True}

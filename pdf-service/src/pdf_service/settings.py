@@ -18,3 +18,4 @@ class Settings(ServiceSettings):
     link_ttl_seconds: int = 900
 
     secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret", "url_signing_secret")
+    url_password_fields: ClassVar[dict[str, bool]] = {"database_url": False}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,7 +21,10 @@ def is_placeholder_secret(value: str) -> bool:
 class ServiceSettings(BaseSettings):
     """Fields every service has. Subclasses list their secrets in `secret_fields`."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    # Errors never echo the input: it holds the secrets.
+    model_config = SettingsConfigDict(
+        extra="ignore", case_sensitive=False, hide_input_in_errors=True
+    )
 
     environment: Literal["development", "test", "staging", "production"] = "development"
     host: str = "0.0.0.0"  # noqa: S104 - services listen inside their container network
@@ -30,6 +34,9 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
 
     secret_fields: ClassVar[tuple[str, ...]] = ()
+    # Connection URLs whose password must be real outside development; True where a URL
+    # without any password is refused too (a Redis anyone on the network can use).
+    url_password_fields: ClassVar[dict[str, bool]] = {}
 
     @model_validator(mode="after")
     def _reject_placeholder_secrets(self) -> ServiceSettings:
@@ -43,7 +50,19 @@ class ServiceSettings(BaseSettings):
                     f"{name.upper()} must be set to a real secret (16+ characters, no "
                     f"placeholder) when ENVIRONMENT={self.environment}"
                 )
+        for name, required in self.url_password_fields.items():
+            self._check_url_password(name, required)
         return self
+
+    def _check_url_password(self, name: str, required: bool) -> None:
+        password = urlsplit(str(getattr(self, name))).password
+        if password is None and not required:
+            return  # e.g. PostgreSQL with certificate or .pgpass authentication
+        if password is None or is_placeholder_secret(password):
+            raise ValueError(
+                f"{name.upper()} must carry a real password (16+ characters, no placeholder) "
+                f"when ENVIRONMENT={self.environment}"
+            )
 
     @property
     def is_development(self) -> bool:
