@@ -184,7 +184,9 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
     for name, url in targets.items():
         if name == "full gateway":
             calls_before = evalsha_calls(client)
-            trips_before = gateway_metric(PORTS["gateway_metrics"], "gateway_redis_round_trips_total")
+            trips_before = gateway_metric(
+                PORTS["gateway_metrics"], "gateway_redis_round_trips_total"
+            )
         results[name] = wrk(url)
         if name == "full gateway":
             served = results[name]["requests"]

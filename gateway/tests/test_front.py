@@ -237,3 +237,19 @@ async def test_link_secrets_never_reach_the_access_log(gateway, capsys):
     assert '"route":"/i/{public_id}"' in output
     assert '"route":"/files/{document_id}"' in output
     assert public_id not in output and signature not in output and "expires=" not in output
+
+
+def test_every_route_names_policies_the_limits_know():
+    from gateway.limits import Limits
+    from gateway.routes import ROUTES
+
+    limits = Limits(Settings())
+    for spec in ROUTES:
+        assert limits.anonymous(spec.anonymous_policy, "192.0.2.1"), spec.path
+        assert limits.authenticated(spec), spec.path
+    assert {spec.anonymous_policy for spec in ROUTES} == {
+        "unauthenticated",
+        "login",
+        "public",
+        "files",
+    }
