@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -94,3 +95,14 @@ def test_public_base_url_is_an_absolute_http_url():
     for bad in ("localhost:8080", "ftp://example.com", "https://", "https://x.example/?a=1", ""):
         with pytest.raises(ValidationError):
             _WithBase(url=bad)
+
+
+async def test_even_a_malformed_request_gets_no_server_version(service):
+    reader, writer = await asyncio.open_connection(service.host, service.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n")
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    head = answer.partition(b"\r\n\r\n")[0].decode()
+    assert head.startswith("HTTP/1.0 400") or head.startswith("HTTP/1.1 400")
+    assert "aiohttp" not in head and "Python" not in head

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
-from aiohttp import web
+from aiohttp import web, web_response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from shared.errors import (
@@ -184,6 +184,13 @@ def html_security_headers(*, style_nonce: str | None = None) -> dict[str, str]:
 def new_nonce() -> str:
     """A fresh Content-Security-Policy nonce, one per page served."""
     return secrets.token_urlsafe(16)
+
+
+# aiohttp stamps `Server: Python/3.x aiohttp/3.x` on every response it did not get one for.
+# _harden_response removes it from everything a route answers; the 400s aiohttp's HTTP parser
+# sends for a malformed request run no application code, and aiohttp has no setting for this:
+# its default, a module constant, is blanked for those (they go out with an empty `Server:`).
+setattr(web_response, "SERVER_SOFTWARE", "")  # noqa: B010 - a name aiohttp does not export
 
 
 async def _harden_response(_: web.Request, response: web.StreamResponse) -> None:
