@@ -83,6 +83,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # Every stack test creates its tokens from 127.0.0.1; the per-IP policy itself is
         # tested with a small limit in gateway/tests.
         "RATE_LIMIT_UNAUTHENTICATED=100000\n"
+        "RATE_LIMIT_LOGIN=100000\n"
+        # Links in answers start with the address the tests reach the gateway at.
+        f"PUBLIC_BASE_URL=http://127.0.0.1:{port}\n"
     )
     compose = DockerCompose(ROOT, build=True, wait=True, quiet_build=True, env_file=str(env_file))
     compose.start()

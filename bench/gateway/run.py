@@ -35,6 +35,8 @@ PORTS = {
     "nginx": 9103,
     "gateway": 9104,
     "gateway2": 9105,
+    "gateway_metrics": 9106,
+    "gateway2_metrics": 9107,
     "redis": 9379,
 }
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "50"))
@@ -92,6 +94,7 @@ def wrk(url: str, *, rate: float = 0, connections: int = CONNECTIONS) -> dict[st
 
 
 def gateway_metric(port: int, name: str) -> float:
+    """A counter from the gateway's internal metrics port (its public one serves none)."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         text = response.read().decode()
     match = re.search(rf"^{name} ([\d.e+]+)$", text, re.M)
@@ -139,6 +142,7 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
     processes.append(start(["nginx", "-c", str(conf), "-g", "daemon off;"]))
     gateway_env = os.environ | {
         "PORT": str(PORTS["gateway"]),
+        "METRICS_PORT": str(PORTS["gateway_metrics"]),
         "HOST": "127.0.0.1",
         "REDIS_URL": f"redis://127.0.0.1:{PORTS['redis']}/0",
         "BILLING_URL": upstream,
@@ -149,7 +153,11 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
     }
     processes.append(start([python, "-m", "gateway"], env=gateway_env))
     # The same gateway as deployed with one process per core (WORKERS=2 on this machine).
-    two_workers = gateway_env | {"PORT": str(PORTS["gateway2"]), "WORKERS": "2"}
+    two_workers = gateway_env | {
+        "PORT": str(PORTS["gateway2"]),
+        "METRICS_PORT": str(PORTS["gateway2_metrics"]),
+        "WORKERS": "2",
+    }
     processes.append(start([python, "-m", "gateway"], env=two_workers))
     for port in PORTS.values():
         wait_port(port)
@@ -176,12 +184,14 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
     for name, url in targets.items():
         if name == "full gateway":
             calls_before = evalsha_calls(client)
-            trips_before = gateway_metric(PORTS["gateway"], "gateway_redis_round_trips_total")
+            trips_before = gateway_metric(
+                PORTS["gateway_metrics"], "gateway_redis_round_trips_total"
+            )
         results[name] = wrk(url)
         if name == "full gateway":
             served = results[name]["requests"]
             calls = evalsha_calls(client) - calls_before
-            trips = gateway_metric(PORTS["gateway"], "gateway_redis_round_trips_total")
+            trips = gateway_metric(PORTS["gateway_metrics"], "gateway_redis_round_trips_total")
             results[name]["redis_script_calls_per_request"] = calls / served
             results[name]["redis_round_trips_per_request"] = (trips - trips_before) / served
     gateway = results["full gateway"]

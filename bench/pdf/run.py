@@ -123,6 +123,7 @@ def gateway_download() -> dict[str, float] | None:
         "COMPOSE_PROJECT_NAME": "invoicing-pdfbench",
         "GATEWAY_PORT": str(port),
         "RATE_LIMIT_UNAUTHENTICATED": "1000000000",
+        "RATE_LIMIT_FILES": "1000000000",
         "RATE_LIMIT_DEFAULT": "1000000000",
     }
     compose = ["docker", "compose", "-f", str(ROOT / "docker-compose.yml")]

@@ -24,6 +24,7 @@ async def echo(request: web.Request) -> web.Response:
         {
             "method": request.method,
             "path_qs": request.path_qs,
+            "raw_path": request.raw_path,
             "headers": dict(request.headers),
             "body": body.decode(errors="replace"),
         },
@@ -87,6 +88,7 @@ def gateway(
             "internal_secret": INTERNAL_SECRET,
             "log_json": False,
             "log_level": "WARNING",
+            "metrics_port": 0,  # any free port: several gateways may run on this machine
         }
         settings = Settings(**(values | overrides))
         client: TestClient = await aiohttp_client(create_app(settings))

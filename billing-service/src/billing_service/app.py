@@ -54,6 +54,7 @@ from shared.db import check_pool, pool_context
 from shared.http_client import client_context
 from shared.identity import identity_middleware, verifier_context
 from shared.logging import configure_logging
+from shared.pagination import PUBLIC_BASE_URL
 from shared.web import add_readiness_check, create_base_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         middlewares=[identity_middleware(_is_public), idempotency_middleware],
     )
     app[SETTINGS] = settings
+    app[PUBLIC_BASE_URL] = settings.public_base_url
     app[CLOCK] = clock or utc_now
     app.cleanup_ctx.append(
         pool_context(

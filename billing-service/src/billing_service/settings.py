@@ -4,7 +4,7 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
-from shared.settings import ServiceSettings
+from shared.settings import PublicBaseUrl, ServiceSettings
 
 
 class Settings(ServiceSettings):
@@ -14,6 +14,8 @@ class Settings(ServiceSettings):
     internal_secret: SecretStr = SecretStr("dev-only-internal-secret")
     db_pool_size: int = 10
     pdf_url: str = "http://localhost:8003"
+    # The base of every absolute URL in answers (public_url, download_url, pagination links).
+    public_base_url: PublicBaseUrl = "http://localhost:8080"
     # Money and dates on documents, pages and e-mails (a Babel locale).
     document_locale: str = "en_US"
     # The mailer: SMTP when smtp_host is set, else .eml files in mail_dir.

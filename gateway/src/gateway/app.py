@@ -8,11 +8,14 @@ import aiohttp
 from aiohttp import web
 
 from gateway.batcher import ScriptBatcher
+from gateway.clients import ClientAddresses
+from gateway.front import front_door
 from gateway.guard import Guard
 from gateway.handlers import local_handler, not_found, proxy_handler
 from gateway.introspection import Introspector
 from gateway.keys import (
     BATCHER,
+    CLIENTS,
     GUARD,
     INTROSPECTOR,
     LIMITS,
@@ -32,7 +35,7 @@ from gateway.upstreams import Upstreams
 from shared.logging import configure_logging
 from shared.ratelimit import SLIDING_WINDOW_LUA
 from shared.redis_client import redis_context
-from shared.web import MAX_BODY_BYTES, create_base_app
+from shared.web import MAX_BODY_BYTES, create_base_app, metrics_listener
 
 
 async def _http(app: web.Application) -> AsyncIterator[None]:
@@ -97,13 +100,18 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings()
     configure_logging("gateway", settings.log_level, settings.log_json)
     # Bodies stream through; client_max_size only bounds chunked uploads the proxy buffers.
-    app = create_base_app("gateway", client_max_size=MAX_BODY_BYTES)
+    # Its port is the public one: /metrics is served on an internal port only.
+    app = create_base_app(
+        "gateway", middlewares=[front_door], client_max_size=MAX_BODY_BYTES, serve_metrics=False
+    )
     app[SETTINGS] = settings
+    app[CLIENTS] = ClientAddresses(settings.trusted_proxies)
     app[LIMITS] = Limits(settings)
     app[OPENAPI] = build_openapi()
     app.cleanup_ctx.append(
         redis_context(REDIS, lambda a: a[SETTINGS].redis_url, timeout=0.25, max_connections=32)
     )
     app.cleanup_ctx.append(_http)
+    app.cleanup_ctx.append(metrics_listener(lambda a: (a[SETTINGS].host, a[SETTINGS].metrics_port)))
     _add_routes(app)
     return app

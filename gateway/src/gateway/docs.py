@@ -6,7 +6,7 @@ from html import escape
 from typing import Any
 
 
-def render_docs_page(spec: dict[str, Any]) -> str:
+def render_docs_page(spec: dict[str, Any], *, style_nonce: str) -> str:
     rows = []
     for path, operations in spec["paths"].items():
         for method, op in operations.items():
@@ -19,7 +19,7 @@ def render_docs_page(spec: dict[str, Any]) -> str:
     return (
         "<!doctype html><html lang=en><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        f"<title>{title}</title><style>body{{font:15px system-ui;margin:2rem auto;"
+        f"<title>{title}</title><style nonce={style_nonce}>body{{font:15px system-ui;margin:2rem auto;"
         "max-width:70rem;padding:0 1rem}td{padding:.3rem .6rem;border-bottom:1px solid #ddd}"
         ".m{font-weight:600}</style>"
         f"<h1>{title}</h1><p>{escape(spec['info']['description'])}</p>"

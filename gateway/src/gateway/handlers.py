@@ -7,12 +7,13 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from gateway import docs
+from gateway.front import CLIENT
 from gateway.guard import Verdict
 from gateway.keys import GUARD, LIMITS, OPENAPI, PROXY
 from gateway.routes import RouteSpec, upstream_path
 from shared.errors import ApiError, NotFound, RateLimited, Unauthorized
 from shared.tokens import parse_token
-from shared.web import json_response
+from shared.web import html_security_headers, json_response, new_nonce
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -24,14 +25,15 @@ def _bearer(request: web.Request) -> str | None:
 
 async def _verdict(request: web.Request, spec: RouteSpec | None) -> Verdict:
     guard, limits = request.app[GUARD], request.app[LIMITS]
-    anonymous = limits.anonymous(request.remote or "unknown")
+    policy = spec.anonymous_policy if spec is not None else "unauthenticated"
+    anonymous = limits.anonymous(policy, request[CLIENT])
     if spec is None or not spec.authenticated:
         return await guard.anonymous(anonymous)
     raw = _bearer(request)
     token = parse_token(raw) if raw else None
     if raw is None or token is None:
         return await guard.anonymous(anonymous, error=Unauthorized())
-    policies = limits.authenticated(spec, dict(request.match_info))
+    policies = limits.authenticated(spec)
     return await guard.authenticated(raw, token, policies, anonymous)
 
 
@@ -54,7 +56,8 @@ def proxy_handler(spec: RouteSpec) -> Handler:
             return await request.app[PROXY].forward(
                 request,
                 spec.upstream,
-                upstream_path(request.raw_path),
+                upstream_path(request.path, request.rel_url.raw_query_string),
+                client=request[CLIENT],
                 identity_jwt=verdict.identity_jwt,
                 extra_headers=headers,
             )
@@ -70,10 +73,11 @@ def local_handler(spec: RouteSpec) -> Handler:
         headers = _admit(await _verdict(request, spec))
         if request.path.endswith("openapi.json"):
             return json_response(request.app[OPENAPI], headers=headers)
+        nonce = new_nonce()
         return web.Response(
-            text=docs.render_docs_page(request.app[OPENAPI]),
+            text=docs.render_docs_page(request.app[OPENAPI], style_nonce=nonce),
             content_type="text/html",
-            headers=headers,
+            headers=headers | html_security_headers(style_nonce=nonce),
         )
 
     return handle

@@ -7,6 +7,7 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from gateway.batcher import ScriptBatcher
+from gateway.clients import ClientAddresses
 from gateway.guard import Guard
 from gateway.introspection import Introspector
 from gateway.limits import Limits
@@ -24,3 +25,4 @@ INTROSPECTOR = web.AppKey("introspector", Introspector)
 LIMITS = web.AppKey("limits", Limits)
 PROXY = web.AppKey("proxy", Proxy)
 OPENAPI = web.AppKey("openapi", dict)
+CLIENTS = web.AppKey("clients", ClientAddresses)

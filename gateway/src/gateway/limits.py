@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from gateway.routes import RouteSpec
 from gateway.settings import Settings
@@ -13,28 +14,29 @@ from shared.ratelimit import Policy
 class Limits:
     settings: Settings
 
-    def anonymous(self, client_ip: str) -> list[Policy]:
-        s = self.settings
-        return [
-            Policy(
-                "unauthenticated",
-                f"rl:ip:{client_ip}",
-                s.rate_limit_unauthenticated,
-                s.rate_limit_unauthenticated_window,
-            )
-        ]
+    def anonymous(self, policy: str, client: str) -> list[Policy]:
+        """A route's per-client policy for callers without a valid token."""
+        limit, window = self._anonymous_quotas[policy]
+        return [Policy(policy, f"rl:ip:{policy}:{client}", limit, window)]
 
-    def authenticated(self, spec: RouteSpec, match: dict[str, str]) -> list[Policy]:
+    @cached_property
+    def _anonymous_quotas(self) -> dict[str, tuple[int, int]]:
+        s = self.settings
+        return {
+            "unauthenticated": (s.rate_limit_unauthenticated, s.rate_limit_unauthenticated_window),
+            "login": (s.rate_limit_login, s.rate_limit_login_window),
+            "public": (s.rate_limit_public, s.rate_limit_public_window),
+            "files": (s.rate_limit_files, s.rate_limit_files_window),
+        }
+
+    def authenticated(self, spec: RouteSpec) -> list[Policy]:
         """Policies keyed by `{sub}`, which the Redis script fills with the caller's user id."""
         s = self.settings
         policies = [
             Policy("default", "rl:user:{sub}", s.rate_limit_default, s.rate_limit_default_window)
         ]
         for name in spec.extra_policies:
-            if name == "send":
-                key = f"rl:send:{match.get('invoice_id', '')}"
-                policies.append(Policy("send", key, s.rate_limit_send, s.rate_limit_send_window))
-            elif name == "regenerate":
+            if name == "regenerate":
                 policies.append(
                     Policy(
                         "regenerate",

@@ -7,6 +7,7 @@ import asyncio
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from gateway.upstreams import Upstream, Upstreams
 from shared.errors import PayloadTooLarge, ServiceUnavailable, UpstreamError, UpstreamTimeout
@@ -53,18 +54,17 @@ def _connection_listed(headers: CIMultiDictProxy[str]) -> set[str]:
 
 
 def _request_headers(
-    request: web.Request, upstream: Upstream, identity_jwt: str | None
+    request: web.Request, upstream: Upstream, client: str, identity_jwt: str | None
 ) -> CIMultiDict[str]:
     dropped = HOP_BY_HOP | _REQUEST_HEADERS_REPLACED | _connection_listed(request.headers)
     headers: CIMultiDict[str] = CIMultiDict(
         (name, value) for name, value in request.headers.items() if name.lower() not in dropped
     )
     headers["Host"] = upstream.host_header
-    forwarded_for = request.headers.get("X-Forwarded-For")
-    remote = request.remote or "unknown"
-    headers["X-Forwarded-For"] = f"{forwarded_for}, {remote}" if forwarded_for else remote
+    # Only the client as the gateway established it: the backends trust no chain. No
+    # X-Forwarded-Host either: absolute URLs come from PUBLIC_BASE_URL, never from a header.
+    headers["X-Forwarded-For"] = client
     headers["X-Forwarded-Proto"] = request.scheme
-    headers["X-Forwarded-Host"] = request.host
     headers[REQUEST_ID_HEADER] = str(request.get(REQUEST_ID, ""))
     if request.content_length is not None:
         headers["Content-Length"] = str(request.content_length)
@@ -96,6 +96,7 @@ class Proxy:
         upstream_name: str,
         path_qs: str,
         *,
+        client: str,
         identity_jwt: str | None,
         extra_headers: dict[str, str],
     ) -> web.StreamResponse:
@@ -107,7 +108,7 @@ class Proxy:
             body: bytes | aiohttp.StreamReader | None = await request.read()
         else:
             body = request.content if request.body_exists else None
-        headers = _request_headers(request, upstream, identity_jwt)
+        headers = _request_headers(request, upstream, client, identity_jwt)
         if isinstance(body, bytes):
             headers["Content-Length"] = str(len(body))
         addresses = upstream.next_addresses()
@@ -119,7 +120,8 @@ class Proxy:
         attempts = addresses[:2] if retryable else addresses[:1]
         for attempt, address in enumerate(attempts, start=1):
             host = f"[{address}]" if ":" in address else address
-            url = f"http://{host}:{upstream.port}{path_qs}"
+            # Already canonical and encoded: sent as is, never re-quoted or re-resolved.
+            url = URL(f"http://{host}:{upstream.port}{path_qs}", encoded=True)
             try:
                 upstream_response = await self._session.request(
                     request.method, url, headers=headers, data=body, allow_redirects=False

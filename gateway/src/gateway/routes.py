@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from yarl import URL
+
 ANY = ("*",)
 
 
@@ -17,23 +19,22 @@ class RouteSpec:
     upstream: str  # "auth" | "billing" | "pdf" | "local"
     methods: tuple[str, ...] = ANY
     authenticated: bool = True
-    # Policies applied on top of the caller's default one (see Limits.policies_for).
+    # Policies applied on top of the caller's default one (see Limits.authenticated).
     extra_policies: tuple[str, ...] = ()
+    # The per-client policy of callers without a valid token (see Limits.anonymous): each
+    # has its own bucket, so exhausting logins does not lock anyone out of invoices or files.
+    anonymous_policy: str = "unauthenticated"
 
 
 ROUTES: tuple[RouteSpec, ...] = (
-    RouteSpec("/api/v1/tokens", "auth", ("POST",), authenticated=False),
-    RouteSpec("/api/v1/login", "auth", ("POST",), authenticated=False),
+    RouteSpec("/api/v1/tokens", "auth", ("POST",), authenticated=False, anonymous_policy="login"),
+    RouteSpec("/api/v1/login", "auth", ("POST",), authenticated=False, anonymous_policy="login"),
     RouteSpec("/api/v1/tokens", "auth", ("GET",)),
     RouteSpec("/api/v1/tokens/{token_id}", "auth", ("DELETE",)),
     RouteSpec("/api/v1/logout", "auth", ("POST",)),
     RouteSpec("/api/v1/me", "auth", ("GET",)),
     RouteSpec("/api/v1/profile", "auth", ("GET", "PUT", "PATCH")),
     RouteSpec("/api/v1/openapi.json", "local", ("GET",), authenticated=False),
-    RouteSpec("/api/v1/invoices/{invoice_id}/send", "billing", ("POST",), extra_policies=("send",)),
-    RouteSpec(
-        "/api/v1/invoices/{invoice_id}/send-email", "billing", ("POST",), extra_policies=("send",)
-    ),
     RouteSpec(
         "/api/v1/invoices/{invoice_id}/regenerate-pdf",
         "billing",
@@ -42,8 +43,16 @@ ROUTES: tuple[RouteSpec, ...] = (
     ),
     # Everything else under the API belongs to billing-service.
     RouteSpec("/api/v1/{tail:.*}", "billing"),
-    RouteSpec("/i/{public_id}", "billing", ("GET",), authenticated=False),
-    RouteSpec("/files/{tail:.*}", "pdf", ("GET", "HEAD"), authenticated=False),
+    RouteSpec(
+        "/i/{public_id}", "billing", ("GET",), authenticated=False, anonymous_policy="public"
+    ),
+    RouteSpec(
+        "/files/{document_id}",
+        "pdf",
+        ("GET", "HEAD"),
+        authenticated=False,
+        anonymous_policy="files",
+    ),
     RouteSpec("/docs", "local", ("GET",), authenticated=False),
 )
 
@@ -56,8 +65,10 @@ def alias_of(path: str) -> str | None:
     return ALIAS_PREFIX + path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else None
 
 
-def upstream_path(raw_path: str) -> str:
-    """The canonical `/api/v1/...` path the backends serve, for an aliased `/api/...` one."""
-    if raw_path.startswith(ALIAS_PREFIX) and not raw_path.startswith(API_PREFIX):
-        return API_PREFIX + raw_path[len(ALIAS_PREFIX) :]
-    return raw_path
+def upstream_path(path: str, raw_query: str) -> str:
+    """What the backend is asked for: the path as the gateway routed it (decoded, then encoded
+    once, so a backend cannot read it differently), with `/api/...` aliases made `/api/v1/...`."""
+    if path.startswith(ALIAS_PREFIX) and not path.startswith(API_PREFIX):
+        path = API_PREFIX + path[len(ALIAS_PREFIX) :]
+    encoded = URL.build(path=path).raw_path
+    return f"{encoded}?{raw_query}" if raw_query else encoded

@@ -4,15 +4,21 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 
+from gateway.clients import TrustedProxies
 from shared.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     port: int = 8080
+    # /metrics is served on this port only, never on the public one (not published by compose).
+    metrics_port: int = 9090
     redis_url: str = "redis://localhost:6379/0"
     auth_url: str = "http://localhost:8001"
     billing_url: str = "http://localhost:8002"
     pdf_url: str = "http://localhost:8003"
+    # Comma-separated CIDRs of the proxies in front of the gateway (a load balancer); their
+    # X-Forwarded-For names the client. Empty: the TCP peer is the client, whatever it sends.
+    trusted_proxies: TrustedProxies = ()
     internal_secret: SecretStr = SecretStr("dev-only-internal-secret")
     token_cache_prefix: str = "tok:"
 
@@ -21,8 +27,13 @@ class Settings(ServiceSettings):
     rate_limit_default_window: int = 60
     rate_limit_unauthenticated: int = 60
     rate_limit_unauthenticated_window: int = 60
-    rate_limit_send: int = 1
-    rate_limit_send_window: int = 60
+    # Per client address, each its own bucket: exhausting one never locks out the others.
+    rate_limit_login: int = 60  # POST /tokens, POST /login
+    rate_limit_login_window: int = 60
+    rate_limit_public: int = 60  # the public invoice pages, /i/...
+    rate_limit_public_window: int = 60
+    rate_limit_files: int = 60  # signed PDF downloads, /files/...
+    rate_limit_files_window: int = 60
     rate_limit_regenerate: int = 10
     rate_limit_regenerate_window: int = 60
     # Redis unreachable: keep serving with a per-process limiter, or refuse with 503.

@@ -54,16 +54,17 @@ def get_logger(name: str | None = None) -> Any:
 
 
 def access_log(
-    service: str, request_id: str, method: str, path: str, status: int, elapsed: float
+    service: str, request_id: str, method: str, route: str, status: int, elapsed: float
 ) -> None:
     """One line per request, the same JSON shape as structlog's, without its processor chain:
-    this runs on every request of the gateway's hot path. Paths carry no secrets (tokens
-    travel in headers only)."""
+    this runs on every request of the gateway's hot path. It names the route template
+    (`/i/{public_id}`), never the path or query: a public invoice id or a URL signature is the
+    secret of its link, and logs are read by more people than links are meant for."""
     if not _access_enabled:
         return
     now = datetime.now(UTC).isoformat(timespec="microseconds")[:-6]
     sys.stdout.write(
-        f'{{"event":"request","method":"{method}","path":{json.dumps(path)},"status":{status},'
+        f'{{"event":"request","method":"{method}","route":{json.dumps(route)},"status":{status},'
         f'"duration_ms":{elapsed * 1000:.2f},"service":"{service}",'
         f'"request_id":{json.dumps(request_id)},"level":"info","timestamp":"{now}Z"}}\n'
     )

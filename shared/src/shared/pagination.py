@@ -36,11 +36,15 @@ class Page:
     params: PageParams
 
 
+# Where clients reach the platform (a service's PUBLIC_BASE_URL setting, without a trailing /).
+PUBLIC_BASE_URL = web.AppKey("public_base_url", str)
+
+
 def public_base_url(request: web.Request) -> str:
-    """The URL the client used, as the gateway reports it in X-Forwarded-* headers."""
-    proto = request.headers.get("X-Forwarded-Proto", request.scheme)
-    host = request.headers.get("X-Forwarded-Host", request.host)
-    return f"{proto}://{host}"
+    """The base of every absolute URL a service answers with. Configured, never read from the
+    request: its Host and X-Forwarded-Host are the client's to choose, and a link built from
+    them (a password-reset e-mail, a shared invoice link) would point wherever they say."""
+    return request.config_dict[PUBLIC_BASE_URL]
 
 
 def page_url(request: web.Request, page: int) -> str:

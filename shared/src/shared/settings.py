@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import AfterValidator, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
@@ -16,6 +16,17 @@ def is_placeholder_secret(value: str) -> bool:
     """A secret that is empty, short, or carries an obvious placeholder marker."""
     lowered = value.lower()
     return len(value) < 16 or any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError("must be an absolute http(s) URL without query or fragment")
+    return value.rstrip("/")
+
+
+# The URL clients reach the platform at, e.g. https://billing.example.com (no trailing slash).
+PublicBaseUrl = Annotated[str, AfterValidator(_base_url)]
 
 
 class ServiceSettings(BaseSettings):

@@ -6,16 +6,17 @@ import asyncio
 import json
 import multiprocessing
 import multiprocessing.connection
+import secrets
 import signal
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import structlog
-from aiohttp import web
+from aiohttp import web, web_response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from shared.errors import (
@@ -109,7 +110,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.exception("unhandled_error", method=request.method, path=request.path)
+        log.exception("unhandled_error", method=request.method, route=_route_label(request))
         return error_response(ApiError())
 
 
@@ -133,7 +134,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         REQUESTS.labels(service, request.method, route, str(status)).inc()
         LATENCY.labels(service, route).observe(elapsed)
         if route not in _QUIET_ROUTES:
-            access_log(service, request_id, request.method, request.path, status, elapsed)
+            access_log(service, request_id, request.method, route, status, elapsed)
         structlog.contextvars.unbind_contextvars("request_id")
 
 
@@ -165,23 +166,85 @@ async def metrics(_: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+def html_security_headers(*, style_nonce: str | None = None) -> dict[str, str]:
+    """The headers of an HTML page: it loads nothing, runs no script, submits no form and is
+    framed by nobody; its only allowance is its own <style> element carrying `style_nonce`."""
+    policy = "default-src 'none'"
+    if style_nonce is not None:
+        policy += f"; style-src 'nonce-{style_nonce}'"
+    return {
+        "Content-Security-Policy": f"{policy}; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'",
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+def new_nonce() -> str:
+    """A fresh Content-Security-Policy nonce, one per page served."""
+    return secrets.token_urlsafe(16)
+
+
+# aiohttp stamps `Server: Python/3.x aiohttp/3.x` on every response it did not get one for.
+# _harden_response removes it from everything a route answers; the 400s aiohttp's HTTP parser
+# sends for a malformed request run no application code, and aiohttp has no setting for this:
+# its default, a module constant, is blanked for those (they go out with an empty `Server:`).
+setattr(web_response, "SERVER_SOFTWARE", "")  # noqa: B010 - a name aiohttp does not export
+
+
+async def _harden_response(_: web.Request, response: web.StreamResponse) -> None:
+    """Every response a route produced (handlers, errors, proxied answers): no `Server`
+    header naming aiohttp's and Python's versions, and any HTML page without its own policy
+    gets the strictest one (a page that needs more sets its own headers)."""
+    response.headers.popall("Server", None)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.content_type == "text/html":
+        for name, value in html_security_headers().items():
+            response.headers.setdefault(name, value)
+
+
 def create_base_app(
     service: str,
     *,
     middlewares: list[Any] | None = None,
     client_max_size: int = MAX_BODY_BYTES,
+    serve_metrics: bool = True,
 ) -> web.Application:
-    """An application with the shared middlewares and the ops endpoints."""
+    """An application with the shared middlewares and the ops endpoints. A service whose port
+    is public passes `serve_metrics=False` and serves them with `metrics_listener` instead."""
     app = web.Application(
         client_max_size=client_max_size,
         middlewares=[request_context_middleware, error_middleware, *(middlewares or [])],
     )
     app[SERVICE_NAME] = service
     app[READINESS_CHECKS] = []
+    app.on_response_prepare.append(_harden_response)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
+    if serve_metrics:
+        app.router.add_get("/metrics", metrics)
     return app
+
+
+def metrics_listener(
+    address: Callable[[web.Application], tuple[str, int]],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context serving `/metrics` on its own (internal) address, beside the app's
+    public one. Every worker process binds it (SO_REUSEPORT), like the public port."""
+
+    async def serve(app: web.Application) -> AsyncIterator[None]:
+        metrics_app = web.Application()
+        metrics_app.on_response_prepare.append(_harden_response)
+        metrics_app.router.add_get("/metrics", metrics)
+        runner = web.AppRunner(metrics_app, access_log=None)
+        await runner.setup()
+        host, port = address(app)
+        await web.TCPSite(runner, host, port, reuse_port=True).start()
+        yield
+        await runner.cleanup()
+
+    return serve
 
 
 def add_readiness_check(app: web.Application, name: str, check: ReadinessCheck) -> None:

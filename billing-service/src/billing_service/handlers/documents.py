@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -13,7 +14,7 @@ from billing_service.repositories import invoices as repo
 from billing_service.services.documents import snapshot
 from shared.errors import ServiceUnavailable
 from shared.pagination import public_base_url
-from shared.web import json_response
+from shared.web import html_security_headers, json_response, new_nonce
 
 
 def _expiry(timestamp: int) -> str:
@@ -54,7 +55,7 @@ async def public_page(request: web.Request) -> web.Response:
     if 16 <= len(public_id) <= 64:
         invoice = await repo.by_public_id(request.app[POOL], public_id)
     if invoice is None:
-        return aiohttp_jinja2.render_template("not_found.html", request, {}, status=404)
+        return _page(request, "not_found.html", {}, status=404)
     documents = request.app[DOCUMENTS]
     detail = await request.app[INVOICES].detail_of(request.app[POOL], invoice, internal=False)
     locale = request.app[SETTINGS].document_locale
@@ -69,7 +70,18 @@ async def public_page(request: web.Request) -> web.Response:
         "download_url": download_url,
         "lang": locale.split("_")[0],
     }
-    response = aiohttp_jinja2.render_template("invoice.html", request, context)
+    return _page(request, "invoice.html", context)
+
+
+def _page(
+    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> web.Response:
+    """A public HTML page: its own styles only (by nonce), never cached, framed or indexed."""
+    nonce = new_nonce()
+    response = aiohttp_jinja2.render_template(
+        template, request, context | {"csp_nonce": nonce}, status=status
+    )
+    response.headers.update(html_security_headers(style_nonce=nonce))
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
