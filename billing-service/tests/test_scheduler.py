@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
 from billing_service.keys import POOL
 from billing_service.services.invoices import InvoiceService
-from billing_service.services.recurring import RecurringService, Scheduler
+from billing_service.services.recurring import RecurringService, Scheduler, SchedulerLimits
 
 
 def template_body(setup, **overrides):
@@ -28,9 +28,15 @@ def at(day: str, hour: int = 12) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
 
 
-def scheduler_for(pool: asyncpg.Pool, now: datetime) -> Scheduler:
+# Catch-up without the backfill bound, for the tests of other rules (it has tests of its own).
+UNBOUNDED = SchedulerLimits(max_attempts=5, catchup_per_pass=10_000, max_backfill=timedelta(9999))
+
+
+def scheduler_for(
+    pool: asyncpg.Pool, now: datetime, limits: SchedulerLimits = UNBOUNDED
+) -> Scheduler:
     clock = lambda: now  # noqa: E731 - a frozen instant
-    return Scheduler(pool, RecurringService(pool, InvoiceService(pool, clock)), clock)
+    return Scheduler(pool, RecurringService(pool, InvoiceService(pool, clock)), clock, limits)
 
 
 async def only_these_templates_run(pool, keep: list[int]) -> None:
