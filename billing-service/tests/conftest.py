@@ -56,12 +56,23 @@ def billing_settings(
 
 
 @pytest.fixture
-async def billing(
+def start_billing(
     aiohttp_client: Any, database_urls: dict[str, str], jwks_url: str, auth: Any, pdf_server: Any
-) -> TestClient:
-    pdf_url = str(pdf_server.make_url("")).rstrip("/")
-    settings = billing_settings(database_urls, jwks_url, auth, pdf_url=pdf_url)
-    client: TestClient = await aiohttp_client(create_app(settings))
+) -> Any:
+    """Starts a billing-service with the test settings and `overrides` (its loops, say)."""
+
+    async def start(**overrides: Any) -> TestClient:
+        pdf_url = str(pdf_server.make_url("")).rstrip("/")
+        settings = billing_settings(database_urls, jwks_url, auth, pdf_url=pdf_url, **overrides)
+        client: TestClient = await aiohttp_client(create_app(settings))
+        return client
+
+    return start
+
+
+@pytest.fixture
+async def billing(start_billing: Any) -> TestClient:
+    client: TestClient = await start_billing()
     return client
 
 
