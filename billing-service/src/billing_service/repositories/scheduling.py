@@ -16,21 +16,21 @@ import asyncpg
 COMPANY_TIMEZONES = "SELECT DISTINCT timezone FROM companies"
 
 # A row is due when its date has come in its company's timezone and it is not waiting for a
-# retry or set aside. SKIP LOCKED lets every replica's scheduler take different rows.
+# retry, set aside, or done with for this pass ($4). SKIP LOCKED lets every replica's
+# scheduler take different rows.
 _DUE_IN_COMPANY = """
 FROM invoices i
 JOIN companies c ON c.id = i.company_id
 JOIN unnest($1::text[], $2::date[]) AS z (timezone, today) ON z.timezone = c.timezone
 WHERE i.deleted_at IS NULL AND i.scheduler_failed_at IS NULL
   AND (i.scheduler_retry_at IS NULL OR i.scheduler_retry_at <= $3)
+  AND NOT (i.id = ANY($4::bigint[]))
 """
-# One template due for a run, the oldest run first; those that used up their share of this
-# pass ($4) wait for the next.
+# One template due for a run, the oldest run first.
 NEXT_DUE_TEMPLATE = f"""
 SELECT i.id, i.scheduler_attempts, z.today {_DUE_IN_COMPANY}
   AND i.type = 'recurring' AND i.status <> 'cancelled'
   AND i.next_run_date IS NOT NULL AND i.next_run_date <= z.today
-  AND NOT (i.id = ANY($4::bigint[]))
 ORDER BY i.next_run_date, i.id
 LIMIT 1
 FOR UPDATE OF i SKIP LOCKED
@@ -66,9 +66,9 @@ async def company_timezones(db: asyncpg.Pool | asyncpg.Connection) -> list[str]:
 
 
 async def _next(
-    conn: asyncpg.Connection, sql: str, dates: CompanyDates, now: datetime, *extra: object
+    conn: asyncpg.Connection, sql: str, dates: CompanyDates, now: datetime, skip: list[int]
 ) -> DueRow | None:
-    row = await conn.fetchrow(sql, list(dates), list(dates.values()), now, *extra)
+    row = await conn.fetchrow(sql, list(dates), list(dates.values()), now, skip)
     return DueRow(row["id"], row["scheduler_attempts"], row["today"]) if row else None
 
 
@@ -79,9 +79,9 @@ async def next_due_template(
 
 
 async def next_scheduled_due(
-    conn: asyncpg.Connection, dates: CompanyDates, now: datetime
+    conn: asyncpg.Connection, dates: CompanyDates, now: datetime, skip: list[int]
 ) -> DueRow | None:
-    return await _next(conn, NEXT_SCHEDULED_DUE, dates, now)
+    return await _next(conn, NEXT_SCHEDULED_DUE, dates, now, skip)
 
 
 async def record_failure(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
@@ -226,7 +227,18 @@ class SchedulerRun:
 
 
 Outcome = Literal["done", "failed"]
+Take = Callable[
+    [asyncpg.Connection, scheduling.CompanyDates, datetime, list[int]],
+    Awaitable[scheduling.DueRow | None],
+]
+Work = Callable[[asyncpg.Connection, scheduling.DueRow], Awaitable[None]]
 LOOP = "scheduler"
+
+
+async def _make_due(conn: asyncpg.Connection, due: scheduling.DueRow) -> None:
+    """A scheduled invoice whose issue date has come becomes due; the history records it."""
+    await repo.update(conn, due.id, {"status": "due"} | repo.SCHEDULER_CLEARED)
+    await repo.add_history(conn, due.id, None, "due", "scheduled", "due")
 
 
 class Scheduler:
@@ -251,8 +263,22 @@ class Scheduler:
     async def run_once(self) -> SchedulerRun:
         now = self.clock()
         dates = await self._company_dates(now)
-        generated, failed = await self._generate_due(now, dates)
-        moved, failed_moves = await self._move_due(now, dates)
+        generated, failed = await self._drain(
+            scheduling.next_due_template,
+            self._run_template,
+            now,
+            dates,
+            per_row=self.limits.catchup_per_pass,
+            set_aside_as="paused",
+        )
+        moved, failed_moves = await self._drain(
+            scheduling.next_scheduled_due,
+            _make_due,
+            now,
+            dates,
+            per_row=1,
+            set_aside_as="due_failed",
+        )
         return SchedulerRun(generated, moved, failed + failed_moves)
 
     async def _company_dates(self, now: datetime) -> scheduling.CompanyDates:
@@ -262,66 +288,56 @@ class Scheduler:
                 log.warning("unknown_company_timezone_counted_as_utc", timezone=name[:64])
         return {name: company_today(now, name) for name in timezones}
 
-    async def _generate_due(self, now: datetime, dates: scheduling.CompanyDates) -> tuple[int, int]:
-        per_template: collections.Counter[int] = collections.Counter()
-        full: list[int] = []  # templates that used up their share of this pass
+    async def _drain(
+        self,
+        take: Take,
+        work: Work,
+        now: datetime,
+        dates: scheduling.CompanyDates,
+        *,
+        per_row: int,
+        set_aside_as: str,
+    ) -> tuple[int, int]:
+        """Handle due rows one by one, each at most `per_row` times this pass: (done, failed)."""
+        handled: collections.Counter[int] = collections.Counter()
+        full: list[int] = []  # rows that used up their share of this pass
         outcomes: collections.Counter[Outcome] = collections.Counter()
         while outcomes.total() < self.limits.max_per_pass:
-            handled = await self._generate_one(now, dates, full)
-            if handled is None:
-                break
-            template_id, outcome = handled
+            async with self.pool.acquire() as conn, conn.transaction():
+                due = await take(conn, dates, now, full)
+                if due is None:
+                    break
+                outcome = await self._handle(conn, due, work, now, set_aside_as)
             outcomes[outcome] += 1
-            per_template[template_id] += 1
-            if per_template[template_id] >= self.limits.catchup_per_pass:
-                full.append(template_id)
+            handled[due.id] += 1
+            if handled[due.id] >= per_row:
+                full.append(due.id)
         return outcomes["done"], outcomes["failed"]
 
-    async def _generate_one(
-        self, now: datetime, dates: scheduling.CompanyDates, full: list[int]
-    ) -> tuple[int, Outcome] | None:
-        """One period (or one skip of missed periods) of one due template; None: none due."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            due = await scheduling.next_due_template(conn, dates, now, full)
-            if due is None:
-                return None
-            try:
-                async with conn.transaction():  # a savepoint: a failure keeps the row lock
-                    template = await repo.by_id(conn, due.id)  # locked by the query above
-                    cutoff = due.today - self.limits.max_backfill
-                    if not await self.recurring.skip_missed(conn, template, cutoff):
-                        await self.recurring.generate(conn, template, None, today=due.today)
-            except Exception as error:
-                await self._failed(conn, due, now, error, set_aside_as="paused")
-                return due.id, "failed"
-            count_row(LOOP, DONE)
-            return due.id, "done"
+    async def _handle(
+        self,
+        conn: asyncpg.Connection,
+        due: scheduling.DueRow,
+        work: Work,
+        now: datetime,
+        set_aside_as: str,
+    ) -> Outcome:
+        """The work on one row taken (and locked) in the caller's transaction."""
+        try:
+            async with conn.transaction():  # a savepoint: a failure keeps the row lock
+                await work(conn, due)
+        except Exception as error:
+            await self._failed(conn, due, now, error, set_aside_as=set_aside_as)
+            return "failed"
+        count_row(LOOP, DONE)
+        return "done"
 
-    async def _move_due(self, now: datetime, dates: scheduling.CompanyDates) -> tuple[int, int]:
-        """Scheduled invoices whose issue date has come, in the company's own date, become due,
-        one per transaction; the history records it."""
-        outcomes: collections.Counter[Outcome] = collections.Counter()
-        while outcomes.total() < self.limits.max_per_pass:
-            outcome = await self._move_one(now, dates)
-            if outcome is None:
-                break
-            outcomes[outcome] += 1
-        return outcomes["done"], outcomes["failed"]
-
-    async def _move_one(self, now: datetime, dates: scheduling.CompanyDates) -> Outcome | None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            due = await scheduling.next_scheduled_due(conn, dates, now)
-            if due is None:
-                return None
-            try:
-                async with conn.transaction():
-                    await repo.update(conn, due.id, {"status": "due"} | repo.SCHEDULER_CLEARED)
-                    await repo.add_history(conn, due.id, None, "due", "scheduled", "due")
-            except Exception as error:
-                await self._failed(conn, due, now, error, set_aside_as="due_failed")
-                return "failed"
-            count_row(LOOP, DONE)
-            return "done"
+    async def _run_template(self, conn: asyncpg.Connection, due: scheduling.DueRow) -> None:
+        """One period of the template, or one skip of all its runs too old to bill."""
+        template = await repo.by_id(conn, due.id)
+        cutoff = due.today - self.limits.max_backfill
+        if not await self.recurring.skip_missed(conn, template, cutoff):
+            await self.recurring.generate(conn, template, None, today=due.today)
 
     async def _failed(
         self,
