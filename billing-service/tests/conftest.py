@@ -190,9 +190,20 @@ def make_setup(billing: TestClient, auth: Any) -> Any:
     return make
 
 
+async def create_invoice(client: Any, setup: Setup, **fields: Any) -> int:
+    """A new invoice of the setup's company (one line of 10), with `fields`; its id."""
+    body = {
+        "invoice_recipient_id": setup.recipient_id,
+        "items": [{"label": "Work", "quantity": 1, "price": 10}],
+    }
+    status, created = await call(client, "POST", "/api/v1/invoices", setup.headers, body | fields)
+    assert status == 201, created
+    return int(created["data"]["id"])
+
+
 @pytest.fixture
 def helpers() -> Any:
-    """call() and setup_billing() for tests that drive another billing client."""
+    """call(), setup_billing() and create_invoice() for tests that drive a billing client."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(call=call, setup=setup_billing)
+    return SimpleNamespace(call=call, setup=setup_billing, invoice=create_invoice)

@@ -78,13 +78,13 @@ async def test_readiness_reports_a_stalled_or_ended_loop(start_billing):
 
 
 async def test_poison_rows_never_stop_the_running_loops_even_after_a_restart(
-    start_billing, billing, api, make_setup, tmp_path
+    start_billing, billing, helpers, make_setup, tmp_path
 ):
     poisoned, healthy = await make_setup(), await make_setup()
     pool = billing.app[POOL]
     await pool.execute("UPDATE invoices SET status = 'cancelled' WHERE type = 'recurring'")
     await pool.execute("UPDATE email_outbox SET status = 'sent' WHERE status = 'pending'")
-    await _plant_poison(api, pool, poisoned)
+    await _plant_poison(billing, helpers, poisoned)
     settings = {
         "mailer_enabled": True,
         "scheduler_enabled": True,
@@ -98,8 +98,8 @@ async def test_poison_rows_never_stop_the_running_loops_even_after_a_restart(
         failed_before = await metric(
             service, "billing_loop_rows_total", loop="mailer", outcome="failed"
         )
-        email_invoice = await _send(api, healthy)
-        scheduled_invoice = await _scheduled_today(api, healthy)
+        email_invoice = await _send(billing, helpers, healthy)
+        scheduled_invoice = await _scheduled_today(billing, helpers, healthy)
         await until_status(pool, EMAIL_STATUS, email_invoice, "sent")
         await until_status(pool, INVOICE_STATUS, scheduled_invoice, "due")
         assert (await service.get("/readyz")).status == 200
@@ -119,63 +119,40 @@ async def test_poison_rows_never_stop_the_running_loops_even_after_a_restart(
     assert poison["last_error"].startswith("KeyError")
 
 
-async def _plant_poison(api, pool, setup) -> None:
+async def _plant_poison(billing, helpers, setup) -> None:
     """One bad row of each kind, in one tenant: an e-mail that cannot be composed, a template
     whose dates overflow, a scheduled invoice no update can move."""
-    email_invoice = await _send(api, setup)
+    pool = billing.app[POOL]
+    email_invoice = await _send(billing, helpers, setup)
     await pool.execute(
         "UPDATE email_outbox SET template = 'retired-template', "
         "next_attempt_at = now() - interval '1 day' WHERE invoice_id = $1",
         email_invoice,
     )
-    _, template = await api(
-        "POST",
-        "/api/v1/invoices",
-        setup.headers,
-        {
-            "type": "recurring",
-            "recurring": "monthly",
-            "invoice_recipient_id": setup.recipient_id,
-            "scheduled_date": datetime.now(UTC).date().isoformat(),
-            "items": [{"label": "Retainer", "quantity": 1, "price": 100}],
-        },
+    template = await helpers.invoice(
+        billing,
+        setup,
+        type="recurring",
+        recurring="monthly",
+        scheduled_date=datetime.now(UTC).date().isoformat(),
     )
     await pool.execute(
         "UPDATE invoices SET scheduled_date = '0001-01-01', due_date = '9999-12-31' WHERE id = $1",
-        template["data"]["id"],
+        template,
     )
-    stuck = await _scheduled_today(api, setup)
+    stuck = await _scheduled_today(billing, helpers, setup)
     await pool.execute("UPDATE invoices SET version = 2147483647 WHERE id = $1", stuck)
 
 
-async def _send(api, setup) -> int:
-    _, created = await api(
-        "POST",
-        "/api/v1/invoices",
-        setup.headers,
-        {
-            "invoice_recipient_id": setup.recipient_id,
-            "items": [{"label": "Work", "quantity": 1, "price": 10}],
-        },
+async def _send(billing, helpers, setup) -> int:
+    invoice_id = await helpers.invoice(billing, setup)
+    status, _ = await helpers.call(
+        billing, "POST", f"/api/v1/invoices/{invoice_id}/send", setup.headers, {}
     )
-    invoice_id = created["data"]["id"]
-    status, _ = await api("POST", f"/api/v1/invoices/{invoice_id}/send", setup.headers, {})
     assert status == 200
     return invoice_id
 
 
-async def _scheduled_today(api, setup) -> int:
-    """A scheduled invoice whose issue date is today."""
-    _, created = await api(
-        "POST",
-        "/api/v1/invoices",
-        setup.headers,
-        {
-            "invoice_recipient_id": setup.recipient_id,
-            "status": "scheduled",
-            "scheduled_date": datetime.now(UTC).date().isoformat(),
-            "items": [{"label": "Work", "quantity": 1, "price": 10}],
-        },
-    )
-    assert created["data"]["status"] == "scheduled", created
-    return created["data"]["id"]
+async def _scheduled_today(billing, helpers, setup) -> int:
+    today = datetime.now(UTC).date().isoformat()
+    return await helpers.invoice(billing, setup, status="scheduled", scheduled_date=today)

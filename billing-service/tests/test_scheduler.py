@@ -330,24 +330,13 @@ async def test_a_template_whose_dates_overflow_is_paused_and_the_others_run(
 
 
 async def test_a_scheduled_invoice_that_cannot_move_never_holds_up_the_others(
-    api, make_setup, billing
+    make_setup, billing, helpers
 ):
     setups = [await make_setup() for _ in range(3)]
-    ids = []
-    for setup in setups:
-        _, created = await api(
-            "POST",
-            "/api/v1/invoices",
-            setup.headers,
-            {
-                "invoice_recipient_id": setup.recipient_id,
-                "status": "scheduled",
-                "scheduled_date": "2034-03-01",
-                "items": [{"label": "Work", "quantity": 1, "price": 10}],
-            },
-        )
-        ids.append(created["data"]["id"])
-    stuck, foreign_zone, healthy = ids
+    stuck, foreign_zone, healthy = [
+        await helpers.invoice(billing, setup, status="scheduled", scheduled_date="2034-03-01")
+        for setup in setups
+    ]
     pool = billing.app[POOL]
     # Rows no statement over all of them survives: a version at the integer limit, and a
     # company timezone PostgreSQL does not know (written before validation existed).

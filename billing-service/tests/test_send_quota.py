@@ -10,20 +10,6 @@ from billing_service.keys import POOL
 SEND_BODY = {"template": "invoice-issued"}
 
 
-async def new_invoice(api, setup) -> int:
-    status, created = await api(
-        "POST",
-        "/api/v1/invoices",
-        setup.headers,
-        {
-            "invoice_recipient_id": setup.recipient_id,
-            "items": [{"label": "Work", "quantity": 1, "price": 10}],
-        },
-    )
-    assert status == 201, created
-    return created["data"]["id"]
-
-
 async def send(client, setup, invoice_id, path="send"):
     response = await client.post(
         f"/api/v1/invoices/{invoice_id}/{path}", json=SEND_BODY, headers=setup.headers
@@ -39,7 +25,7 @@ async def queued(billing, invoice_id) -> int:
 
 async def test_concurrent_sends_of_one_invoice_queue_exactly_one(api, make_setup, billing, helpers):
     setup = await make_setup()
-    invoice_id = await new_invoice(api, setup)
+    invoice_id = await helpers.invoice(billing, setup)
     results = await asyncio.gather(
         *(send(billing, setup, invoice_id, path) for path in ["send", "send-email"] * 5)
     )
@@ -55,13 +41,13 @@ async def test_concurrent_sends_of_one_invoice_queue_exactly_one(api, make_setup
 async def test_only_queued_sends_count_and_the_window_passes(api, make_setup, billing, helpers):
     owner, stranger = await make_setup(), await make_setup()
     no_email = await make_setup(email=None)
-    invoice_id = await new_invoice(api, owner)
+    invoice_id = await helpers.invoice(billing, owner)
     # Another tenant's attempts are 404s, and use up nothing.
     for _ in range(3):
         status, _, _ = await send(billing, stranger, invoice_id)
         assert status == 404
     # Neither does a send refused for a missing address.
-    refused = await new_invoice(api, no_email)
+    refused = await helpers.invoice(billing, no_email)
     assert (await send(billing, no_email, refused))[0] == 422
     assert (await send(billing, owner, invoice_id))[0] == 200
     assert (await send(billing, owner, invoice_id))[0] == 429
@@ -80,22 +66,9 @@ async def test_a_company_over_its_hourly_cap_gets_429(start_billing, auth, helpe
     capped = await helpers.setup(service, await auth.bearer())
     other = await helpers.setup(service, await auth.bearer())
 
-    async def create(setup) -> int:
-        _, created = await helpers.call(
-            service,
-            "POST",
-            "/api/v1/invoices",
-            setup.headers,
-            {
-                "invoice_recipient_id": setup.recipient_id,
-                "items": [{"label": "Work", "quantity": 1, "price": 10}],
-            },
-        )
-        return created["data"]["id"]
-
     for _ in range(3):
-        assert (await send(service, capped, await create(capped)))[0] == 200
-    status, retry_after, body = await send(service, capped, await create(capped))
+        assert (await send(service, capped, await helpers.invoice(service, capped)))[0] == 200
+    status, retry_after, body = await send(service, capped, await helpers.invoice(service, capped))
     assert (status, body["error_code"]) == (429, "RATE_LIMITED")
     assert 3500 < int(retry_after) <= 3600
-    assert (await send(service, other, await create(other)))[0] == 200
+    assert (await send(service, other, await helpers.invoice(service, other)))[0] == 200
