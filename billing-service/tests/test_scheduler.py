@@ -269,6 +269,14 @@ async def test_auto_send_children_are_sent_with_the_email_queued(api, make_setup
     assert [tuple(row) for row in queued] == [("invoice-issued", "billing@client.example")]
 
 
+async def new_template(api, setup, **overrides) -> int:
+    status, created = await api(
+        "POST", "/api/v1/invoices", setup.headers, template_body(setup, **overrides)
+    )
+    assert status == 201, created
+    return created["data"]["id"]
+
+
 async def history_events(pool, invoice_id):
     rows = await pool.fetch(
         "SELECT event FROM invoice_history WHERE invoice_id = $1 ORDER BY id", invoice_id
@@ -288,9 +296,7 @@ async def test_a_template_whose_dates_overflow_is_paused_and_the_others_run(
     api, make_setup, billing
 ):
     poisoned, healthy = await make_setup(), await make_setup()
-    _, poison = await api("POST", "/api/v1/invoices", poisoned.headers, template_body(poisoned))
-    _, good = await api("POST", "/api/v1/invoices", healthy.headers, template_body(healthy))
-    poison_id, good_id = poison["data"]["id"], good["data"]["id"]
+    poison_id, good_id = await new_template(api, poisoned), await new_template(api, healthy)
     pool = billing.app[POOL]
     # Written before dates were bounded: 8,000 years of payment terms overflow every period.
     await pool.execute(
@@ -363,13 +369,9 @@ async def test_a_scheduled_invoice_that_cannot_move_never_holds_up_the_others(
 
 async def test_catch_up_is_bounded_per_pass_and_in_how_far_back(api, make_setup, billing):
     setup = await make_setup()
-    _, created = await api(
-        "POST",
-        "/api/v1/invoices",
-        setup.headers,
-        template_body(setup, recurring="daily", scheduled_date="2025-01-01", due_date=None),
+    template_id = await new_template(
+        api, setup, recurring="daily", scheduled_date="2025-01-01", due_date=None
     )
-    template_id = created["data"]["id"]
     pool = billing.app[POOL]
     # As a converted invoice once could: runs dated 1,300 years back.
     await pool.execute(
@@ -391,15 +393,9 @@ async def test_catch_up_is_bounded_per_pass_and_in_how_far_back(api, make_setup,
 
 async def test_backfilled_periods_are_never_auto_sent(api, make_setup, billing):
     setup = await make_setup()
-    _, created = await api(
-        "POST",
-        "/api/v1/invoices",
-        setup.headers,
-        template_body(
-            setup, recurring="weekly", scheduled_date="2035-01-01", due_date=None, auto_send=True
-        ),
+    template_id = await new_template(
+        api, setup, recurring="weekly", scheduled_date="2035-01-01", due_date=None, auto_send=True
     )
-    template_id = created["data"]["id"]
     pool = billing.app[POOL]
     await only_these_templates_run(pool, [template_id])
     await scheduler_for(pool, at("2035-01-15")).run_once()  # three runs: two missed, one today
