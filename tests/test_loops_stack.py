@@ -82,7 +82,7 @@ async def test_poison_rows_never_stop_other_tenants_even_after_a_restart(stack, 
     stack.sql(
         "billing",
         f"UPDATE invoices SET label = E'INV\\nBcc: thief@evil.example' WHERE id = {mail};"
-        f"UPDATE email_outbox SET template = 'retired-template', "
+        f"UPDATE email_outbox SET template = 'retired-template', status = 'pending', "
         f"next_attempt_at = now() - interval '1 day' WHERE invoice_id = {mail};"
         f"UPDATE invoices SET scheduled_date = '0001-01-01', due_date = '9999-12-31', "
         f"anchor_date = '{today}', next_run_date = '{today}' WHERE id = {template};"
