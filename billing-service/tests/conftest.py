@@ -56,12 +56,23 @@ def billing_settings(
 
 
 @pytest.fixture
-async def billing(
+def start_billing(
     aiohttp_client: Any, database_urls: dict[str, str], jwks_url: str, auth: Any, pdf_server: Any
-) -> TestClient:
-    pdf_url = str(pdf_server.make_url("")).rstrip("/")
-    settings = billing_settings(database_urls, jwks_url, auth, pdf_url=pdf_url)
-    client: TestClient = await aiohttp_client(create_app(settings))
+) -> Any:
+    """Starts a billing-service with the test settings and `overrides` (its loops, say)."""
+
+    async def start(**overrides: Any) -> TestClient:
+        pdf_url = str(pdf_server.make_url("")).rstrip("/")
+        settings = billing_settings(database_urls, jwks_url, auth, pdf_url=pdf_url, **overrides)
+        client: TestClient = await aiohttp_client(create_app(settings))
+        return client
+
+    return start
+
+
+@pytest.fixture
+async def billing(start_billing: Any) -> TestClient:
+    client: TestClient = await start_billing()
     return client
 
 
@@ -179,9 +190,20 @@ def make_setup(billing: TestClient, auth: Any) -> Any:
     return make
 
 
+async def create_invoice(client: Any, setup: Setup, **fields: Any) -> int:
+    """A new invoice of the setup's company (one line of 10), with `fields`; its id."""
+    body = {
+        "invoice_recipient_id": setup.recipient_id,
+        "items": [{"label": "Work", "quantity": 1, "price": 10}],
+    }
+    status, created = await call(client, "POST", "/api/v1/invoices", setup.headers, body | fields)
+    assert status == 201, created
+    return int(created["data"]["id"])
+
+
 @pytest.fixture
 def helpers() -> Any:
-    """call() and setup_billing() for tests that drive another billing client."""
+    """call(), setup_billing() and create_invoice() for tests that drive a billing client."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(call=call, setup=setup_billing)
+    return SimpleNamespace(call=call, setup=setup_billing, invoice=create_invoice)

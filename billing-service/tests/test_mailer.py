@@ -11,15 +11,19 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from billing_service.keys import DOCUMENTS, POOL, SETTINGS
+from billing_service.services.invoices import InvoiceService
 from billing_service.services.mailer import Mailer
+from billing_service.services.recurring import RecurringService, Scheduler
 
 
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.recipients: list[list[str]] = []  # the SMTP envelope's, per message
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
 
 
@@ -45,6 +49,11 @@ def mailer_for(billing, now, **settings):
 
 async def sent_invoice(api, make_setup, message="Please pay by Friday."):
     setup = await make_setup()
+    return setup, await send_new_invoice(api, setup, message)
+
+
+async def send_new_invoice(api, setup, message="Please pay by Friday."):
+    """A new invoice of the setup's company, its e-mail queued; the invoice's id."""
     _, created = await api(
         "POST",
         "/api/v1/invoices",
@@ -63,13 +72,22 @@ async def sent_invoice(api, make_setup, message="Please pay by Friday."):
         {"template": "invoice-issued", "custom_message": message},
     )
     assert status == 200
-    return setup, invoice_id
+    return invoice_id
 
 
-async def isolate_outbox(billing, invoice_id):
-    """Other tests' e-mails share the outbox table: leave only this invoice's pending."""
+async def isolate_outbox(billing, *invoice_ids):
+    """Other tests' e-mails share the outbox table: leave only these invoices' pending."""
     await billing.app[POOL].execute(
-        "UPDATE email_outbox SET status = 'sent' WHERE status = 'pending' AND invoice_id <> $1",
+        "UPDATE email_outbox SET status = 'sent' "
+        "WHERE status = 'pending' AND invoice_id <> ALL($1::bigint[])",
+        list(invoice_ids),
+    )
+
+
+async def outbox_row(billing, invoice_id):
+    return await billing.app[POOL].fetchrow(
+        "SELECT status, attempts, last_error, next_attempt_at FROM email_outbox "
+        "WHERE invoice_id = $1",
         invoice_id,
     )
 
@@ -192,3 +210,130 @@ async def test_every_template_renders(api, make_setup, billing, tmp_path, templa
         or created["data"]["label"] in message.get_body(("plain",)).get_content()
     )
     assert message.get_body(("html",)) is not None
+
+
+async def test_a_poison_email_is_recorded_and_the_others_are_delivered(
+    api, make_setup, billing, tmp_path
+):
+    _, poison_id = await sent_invoice(api, make_setup)
+    other_setup, good_id = await sent_invoice(api, make_setup)
+    await isolate_outbox(billing, poison_id, good_id)
+    # Composing it raises (a template an older release queued), and it is first in line.
+    await billing.app[POOL].execute(
+        "UPDATE email_outbox SET template = 'retired-template', "
+        "next_attempt_at = now() - interval '1 hour' WHERE invoice_id = $1",
+        poison_id,
+    )
+    now = datetime.now(UTC)
+    settings = {"smtp_host": "", "mail_dir": str(tmp_path), "mail_max_attempts": 2}
+    assert await mailer_for(billing, now, **settings).run_once() == 2
+    poison = await outbox_row(billing, poison_id)
+    assert (poison["status"], poison["attempts"]) == ("pending", 1)
+    assert poison["last_error"] == "KeyError: 'retired-template'"
+    assert poison["next_attempt_at"] > now
+    assert (await outbox_row(billing, good_id))["status"] == "sent"
+    assert len(list(tmp_path.glob("*.eml"))) == 1
+    # Its last attempt marks it failed, with a history entry; nothing is left to retry.
+    later = mailer_for(billing, now + timedelta(minutes=5), **settings)
+    assert await later.run_once() == 1
+    assert await later.run_once() == 0
+    poison = await outbox_row(billing, poison_id)
+    assert (poison["status"], poison["attempts"]) == ("failed", 2)
+    events = await billing.app[POOL].fetch(
+        "SELECT event FROM invoice_history WHERE invoice_id = $1", poison_id
+    )
+    assert "email_failed:retired-template" in [row["event"] for row in events]
+
+
+async def test_stored_line_breaks_never_make_headers(api, make_setup, billing, smtp):
+    """Rows written before input validation existed: the mailer folds them to one line."""
+    inbox, port = smtp
+    setup, invoice_id = await sent_invoice(api, make_setup)
+    await isolate_outbox(billing, invoice_id)
+    pool = billing.app[POOL]
+    await pool.execute(
+        "UPDATE invoices SET label = 'INV-9\r\nBcc: thief@evil.example' WHERE id = $1",
+        invoice_id,
+    )
+    await pool.execute(
+        "UPDATE invoicers SET company_entity = 'Acme\nX-Spam: yes' WHERE id = $1",
+        setup.invoicer_id,
+    )
+    mailer = mailer_for(
+        billing, datetime.now(UTC), smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
+    )
+    assert await mailer.run_once() == 1
+    assert inbox.recipients == [["billing@client.example"]]
+    message = inbox.messages[0]
+    assert message["Bcc"] is None and message["X-Spam"] is None
+    subject = " ".join(message["Subject"].split())
+    assert subject == "Invoice INV-9 Bcc: thief@evil.example from Acme X-Spam: yes"
+    [attachment] = list(message.iter_attachments())
+    assert "\n" not in attachment.get_filename()
+    assert (await outbox_row(billing, invoice_id))["status"] == "sent"
+
+
+async def test_a_stored_address_with_a_line_break_is_refused_not_sent(
+    api, make_setup, billing, smtp
+):
+    inbox, port = smtp
+    _, invoice_id = await sent_invoice(api, make_setup)
+    await isolate_outbox(billing, invoice_id)
+    await billing.app[POOL].execute(
+        "UPDATE email_outbox SET to_email = 'billing@client.example\nBcc: thief@evil.example' "
+        "WHERE invoice_id = $1",
+        invoice_id,
+    )
+    mailer = mailer_for(
+        billing, datetime.now(UTC), smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
+    )
+    assert await mailer.run_once() == 1
+    assert inbox.messages == []
+    row = await outbox_row(billing, invoice_id)
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert row["last_error"].startswith("ValueError")
+
+
+async def test_over_the_company_hourly_cap_an_email_waits_in_the_outbox(
+    api, make_setup, billing, tmp_path
+):
+    """The cap holds for every e-mail, whatever queued it: here the scheduler's auto-send."""
+    capped, other = await make_setup(), await make_setup()
+    manual = await send_new_invoice(api, capped)
+    status, template = await api(
+        "POST",
+        "/api/v1/invoices",
+        capped.headers,
+        {
+            "type": "recurring",
+            "recurring": "monthly",
+            "invoice_recipient_id": capped.recipient_id,
+            "scheduled_date": datetime.now(UTC).date().isoformat(),
+            "auto_send": True,
+            "items": [{"label": "Retainer", "quantity": 1, "price": 100}],
+        },
+    )
+    assert status == 201, template
+    pool = billing.app[POOL]
+    await pool.execute(
+        "UPDATE invoices SET status = 'cancelled' WHERE type = 'recurring' AND id <> $1",
+        template["data"]["id"],
+    )
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    await Scheduler(pool, RecurringService(pool, InvoiceService(pool, clock)), clock).run_once()
+    [child] = await pool.fetch(
+        "SELECT id, status FROM invoices WHERE invoice_parent_id = $1", template["data"]["id"]
+    )
+    assert child["status"] == "sent"
+    others = await send_new_invoice(api, other)
+    await isolate_outbox(billing, manual, child["id"], others)
+    now = datetime.now(UTC)
+    settings = {"smtp_host": "", "mail_dir": str(tmp_path), "mail_company_hourly_cap": 1}
+    assert await mailer_for(billing, now, **settings).run_once() == 3
+    assert [(await outbox_row(billing, i))["status"] for i in (manual, others)] == ["sent"] * 2
+    waiting = await outbox_row(billing, child["id"])
+    assert (waiting["status"], waiting["attempts"]) == ("pending", 0)  # deferred, not failed
+    assert now + timedelta(minutes=59) < waiting["next_attempt_at"] <= now + timedelta(hours=1)
+    assert await mailer_for(billing, now + timedelta(minutes=30), **settings).run_once() == 0
+    assert await mailer_for(billing, now + timedelta(minutes=61), **settings).run_once() == 1
+    assert (await outbox_row(billing, child["id"]))["status"] == "sent"

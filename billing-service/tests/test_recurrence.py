@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from billing_service.recurrence import company_today, is_timezone, period, period_label, run_date
+from billing_service.recurrence import (
+    INTERVALS,
+    company_today,
+    first_run_on_or_after,
+    is_timezone,
+    period,
+    period_label,
+    run_date,
+)
 
 
 def test_monthly_from_jan_31_clamps_without_drifting():
@@ -74,3 +82,24 @@ def test_timezone_names_are_checked():
     assert is_timezone("Africa/Johannesburg")
     assert not is_timezone("Mars/Olympus_Mons")
     assert not is_timezone("../etc/passwd")
+
+
+@pytest.mark.parametrize("interval", INTERVALS)
+@pytest.mark.parametrize("anchor", [date(2024, 1, 31), date(2023, 2, 28), date(2024, 2, 29)])
+def test_first_run_on_or_after_matches_stepping_through_the_runs(interval, anchor):
+    for offset in range(0, 800, 7):
+        day = date(2023, 12, 1) + timedelta(days=offset)
+        stepped = next(n for n in range(2000) if run_date(anchor, interval, n) >= day)
+        assert first_run_on_or_after(anchor, interval, day) == stepped, day
+
+
+def test_first_run_on_or_after_is_computed_for_centuries():
+    run = first_run_on_or_after(date(694, 6, 11), "monthly", date(2025, 3, 17))
+    assert run_date(date(694, 6, 11), "monthly", run) == date(2025, 4, 11)
+    assert run_date(date(694, 6, 11), "monthly", run - 1) < date(2025, 3, 17)
+
+
+def test_unknown_timezones_are_refused_and_count_as_utc():
+    assert not is_timezone("America")  # a folder of the tz database, not a zone
+    instant = datetime(2025, 3, 1, 23, 30, tzinfo=UTC)
+    assert company_today(instant, "Mars/Olympus_Mons") == date(2025, 3, 1)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -21,6 +20,7 @@ from billing_service.keys import (
     DOCUMENTS,
     INVOICERS,
     INVOICES,
+    LOOPS,
     MAILER,
     MEMBERS,
     ORGANISATIONS,
@@ -34,13 +34,15 @@ from billing_service.keys import (
     SETTINGS,
     TEAMS,
 )
+from billing_service.loops import BackgroundLoop
 from billing_service.pdf_client import PdfClient
 from billing_service.routes import add_routes
 from billing_service.services.companies import CompanyService, MemberService, TeamService
 from billing_service.services.documents import DocumentService
 from billing_service.services.invoices import Clock, InvoiceService, utc_now
+from billing_service.services.mail_quota import MailQuota
 from billing_service.services.mailer import Mailer
-from billing_service.services.recurring import RecurringService, Scheduler, stop
+from billing_service.services.recurring import RecurringService, Scheduler, SchedulerLimits
 from billing_service.services.resources import (
     ContactService,
     InvoicerService,
@@ -55,39 +57,58 @@ from shared.http_client import client_context
 from shared.identity import identity_middleware, verifier_context
 from shared.logging import configure_logging
 from shared.pagination import PUBLIC_BASE_URL
-from shared.web import add_readiness_check, create_base_app
+from shared.web import ReadinessCheck, add_readiness_check, create_base_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
-    pool = app[POOL]
+    pool, settings = app[POOL], app[SETTINGS]
     app[COMPANIES] = CompanyService(pool)
     app[ORGANISATIONS] = OrganisationService(pool)
     app[INVOICERS] = InvoicerService(pool)
     app[PAYMENT_DETAILS] = PaymentDetailService(pool)
     app[RECIPIENTS] = RecipientService(pool, app[ORGANISATIONS])
     app[PRODUCTS] = ProductService(pool)
-    app[INVOICES] = InvoiceService(pool, app[CLOCK])
+    app[INVOICES] = InvoiceService(pool, app[CLOCK], MailQuota.from_settings(settings))
     app[RECURRING] = RecurringService(pool, app[INVOICES])
     app[DOCUMENTS] = DocumentService(pool, app[INVOICES], app[PDF], app[SETTINGS].document_locale)
-    app[SCHEDULER] = Scheduler(pool, app[RECURRING], app[CLOCK])
+    app[SCHEDULER] = Scheduler(
+        pool, app[RECURRING], app[CLOCK], SchedulerLimits.from_settings(settings)
+    )
     app[MEMBERS] = MemberService(pool, app[COMPANIES], app[AUTH])
     app[TEAMS] = TeamService(pool)
     app[CONTACTS] = ContactService(pool, app[RECIPIENTS], app[AUTH])
     app[MAILER] = Mailer(pool, app[DOCUMENTS], app[SETTINGS], app[CLOCK])
-    settings = app[SETTINGS]
     # Background loops, in every replica (their work is claimed with SKIP LOCKED).
-    loops = []
-    if settings.scheduler_enabled:
-        loops.append(
-            asyncio.create_task(app[SCHEDULER].run_forever(settings.scheduler_interval_seconds))
-        )
-    if settings.mailer_enabled:
-        loops.append(asyncio.create_task(app[MAILER].run_forever(settings.mailer_interval_seconds)))
+    passes: dict[str, Callable[[], Awaitable[object]]] = {
+        "scheduler": app[SCHEDULER].run_once,
+        "mailer": app[MAILER].run_once,
+    }
+    for name, interval in _enabled_loops(settings).items():
+        loop = BackgroundLoop(name, passes[name], interval, settings.loop_stale_intervals)
+        app[LOOPS][name] = loop
+        loop.start()
     yield
-    for task in loops:
-        await stop(task)
+    for loop in app[LOOPS].values():
+        await loop.stop()
+
+
+def _enabled_loops(settings: Settings) -> dict[str, float]:
+    """The background loops this replica runs, with their intervals."""
+    loops = {}
+    if settings.scheduler_enabled:
+        loops["scheduler"] = settings.scheduler_interval_seconds
+    if settings.mailer_enabled:
+        loops["mailer"] = settings.mailer_interval_seconds
+    return loops
+
+
+def _loop_check(name: str) -> ReadinessCheck:
+    async def check(app: web.Application) -> None:
+        app[LOOPS][name].check()
+
+    return check
 
 
 def _is_public(request: web.Request) -> bool:
@@ -131,6 +152,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.cleanup_ctx.append(_services)
     add_readiness_check(app, "postgres", lambda a: check_pool(a[POOL]))
+    app[LOOPS] = {}
+    for name in _enabled_loops(settings):
+        add_readiness_check(app, name, _loop_check(name))
     aiohttp_jinja2.setup(
         app, loader=jinja2.PackageLoader("billing_service", "templates"), autoescape=True
     )

@@ -6,6 +6,7 @@ import asyncpg
 from aiohttp import web
 
 from billing_service.auth_client import AuthClient
+from billing_service.loops import BackgroundLoop
 from billing_service.pdf_client import PdfClient
 from billing_service.services.companies import CompanyService, MemberService, TeamService
 from billing_service.services.documents import DocumentService
@@ -41,3 +42,4 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 PDF = web.AppKey("pdf", PdfClient)
 DOCUMENTS = web.AppKey("documents", DocumentService)
 MAILER = web.AppKey("mailer", Mailer)
+LOOPS = web.AppKey("loops", dict[str, BackgroundLoop])  # by name, the running ones

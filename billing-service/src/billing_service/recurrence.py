@@ -8,7 +8,7 @@ months clamp to their last day without dragging the later runs with them.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 INTERVALS = ("daily", "weekly", "monthly", "quarterly", "yearly")
@@ -31,6 +31,21 @@ def run_date(anchor: date, interval: str, run: int) -> date:
     raise ValueError(f"unknown interval {interval!r}")
 
 
+def first_run_on_or_after(anchor: date, interval: str, day: date) -> int:
+    """The number of the first run dated `day` or later (computed, not stepped: a template
+    anchored centuries back must not cost a loop per missed run)."""
+    if day <= anchor:
+        return 0
+    if interval in _DAYS:
+        return -(-(day - anchor).days // _DAYS[interval])  # ceiling division
+    months = _MONTHS[interval]
+    elapsed = (day.year - anchor.year) * 12 + day.month - anchor.month
+    run = max(elapsed // months - 1, 0)  # dated before `day`: its month is at least a step earlier
+    while run_date(anchor, interval, run) < day:
+        run += 1
+    return run
+
+
 def period(anchor: date, interval: str, run: int) -> tuple[date, date]:
     """The period run `run` bills: from its date up to the day before the next run."""
     return run_date(anchor, interval, run), run_date(anchor, interval, run + 1) - timedelta(days=1)
@@ -41,13 +56,15 @@ def period_label(start: date, end: date) -> str:
 
 
 def company_today(now: datetime, timezone: str) -> date:
-    """The calendar date in the company's timezone at the instant `now` (timezone-aware)."""
-    return now.astimezone(ZoneInfo(timezone)).date()
+    """The calendar date in the company's timezone at the instant `now` (timezone-aware).
+    A timezone this machine does not know (a row written before validation, a name dropped
+    from the tz database) counts as UTC rather than failing every date of the company."""
+    return now.astimezone(ZoneInfo(timezone) if is_timezone(timezone) else UTC).date()
 
 
 def is_timezone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, e.g. "America"
         return False
     return True

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import SecretStr
+from pydantic import PositiveFloat, PositiveInt, SecretStr
 
 from shared.settings import PublicBaseUrl, ServiceSettings
 
@@ -29,10 +29,26 @@ class Settings(ServiceSettings):
     mailer_enabled: bool = True
     mailer_interval_seconds: float = 2.0
     mail_max_attempts: int = 10
+    # Outbound e-mail quotas: sends of one invoice per window (checked under the invoice's row
+    # lock, so concurrent sends queue exactly this many), and e-mails per company per hour
+    # (refused at the API once queued; deliveries over it wait in the outbox).
+    mail_invoice_sends_per_window: PositiveInt = 1
+    mail_invoice_window_seconds: PositiveInt = 60
+    mail_company_hourly_cap: PositiveInt = 200
     # The scheduler (recurring runs, scheduled -> due) runs in every replica; SKIP LOCKED and a
     # unique index keep its work exactly-once.
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = 30.0
+    # A row (template period, scheduled invoice) failing this often is set aside: a template
+    # is paused, a scheduled invoice given up (both with a history entry).
+    scheduler_max_attempts: PositiveInt = 5
+    # Recurring catch-up is bounded: periods of one template per pass, and how far back a
+    # missed period is still billed (older ones are skipped, with a history entry).
+    recurring_catchup_per_pass: PositiveInt = 10
+    recurring_max_backfill_days: PositiveInt = 90
+    # /readyz fails when a loop has not completed a pass for this many of its intervals
+    # (never sooner than a minute).
+    loop_stale_intervals: PositiveFloat = 5.0
 
     secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret",)
     url_password_fields: ClassVar[dict[str, bool]] = {"database_url": False}

@@ -107,6 +107,15 @@ ITEM_COLUMNS = (
     "total",
 )
 
+# The scheduler's record of a row's failures (repositories.scheduling), wiped on a success or
+# an edit: the row is tried again as if new.
+SCHEDULER_CLEARED: dict[str, Any] = {
+    "scheduler_attempts": 0,
+    "scheduler_error": None,
+    "scheduler_retry_at": None,
+    "scheduler_failed_at": None,
+}
+
 NEXT_NUMBER = """
 INSERT INTO number_sequences (company_id, prefix, last_value) VALUES ($1, $2, 1)
 ON CONFLICT (company_id, prefix) DO UPDATE SET last_value = number_sequences.last_value + 1
@@ -145,8 +154,9 @@ INSERT INTO invoice_members (invoice_id, member_id, view_invoice, receive_invoic
 VALUES ($1, $2, $3, $4, $5)
 """
 INSERT_EMAIL = """
-INSERT INTO email_outbox (company_id, invoice_id, template, to_email, custom_message, user_id)
-VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+INSERT INTO email_outbox
+    (company_id, invoice_id, template, to_email, custom_message, user_id, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
 """
 COMPANY_MEMBER_IDS = "SELECT user_id FROM company_members WHERE company_id = $1"
 
@@ -334,7 +344,9 @@ async def queue_email(
     to_email: str,
     custom_message: str | None,
     user_id: int,
+    queued_at: datetime,
 ) -> int:
+    """`queued_at` (the service's clock) is what the e-mail quotas count by."""
     return int(
         await conn.fetchval(
             INSERT_EMAIL,
@@ -344,6 +356,7 @@ async def queue_email(
             to_email,
             custom_message,
             user_id,
+            queued_at,
         )
     )
 

@@ -33,8 +33,35 @@ FOR UPDATE SKIP LOCKED
 MARK_SENT = (
     "UPDATE email_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1 WHERE id = $1"
 )
-RETRY_LATER = "UPDATE email_outbox SET attempts = attempts + 1, next_attempt_at = $2 WHERE id = $1"
-GIVE_UP = "UPDATE email_outbox SET status = 'failed', attempts = attempts + 1 WHERE id = $1"
+RETRY_LATER = """
+UPDATE email_outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3
+WHERE id = $1
+"""
+GIVE_UP = """
+UPDATE email_outbox SET status = 'failed', attempts = attempts + 1, last_error = $2 WHERE id = $1
+"""
+# Over its company's hourly cap: waits, without counting as an attempt.
+DEFER = "UPDATE email_outbox SET next_attempt_at = $2 WHERE id = $1"
+
+# The quotas: how many e-mails (and the oldest one's time) since an instant.
+QUEUED_FOR_INVOICE = """
+SELECT count(*) AS count, min(created_at) AS oldest FROM email_outbox
+WHERE invoice_id = $1 AND created_at > $2
+"""
+QUEUED_FOR_COMPANY = """
+SELECT count(*) AS count, min(created_at) AS oldest FROM email_outbox
+WHERE company_id = $1 AND created_at > $2
+"""
+SENT_FOR_COMPANY = """
+SELECT count(*) AS count, min(sent_at) AS oldest FROM email_outbox
+WHERE company_id = $1 AND status = 'sent' AND sent_at > $2
+"""
+
+
+@dataclass(frozen=True)
+class Tally:
+    count: int
+    oldest: datetime | None
 
 
 async def next_due(conn: asyncpg.Connection, now: datetime) -> OutgoingEmail | None:
@@ -46,9 +73,30 @@ async def mark_sent(conn: asyncpg.Connection, email_id: int, now: datetime) -> N
     await conn.execute(MARK_SENT, email_id, now)
 
 
-async def retry_later(conn: asyncpg.Connection, email_id: int, when: datetime) -> None:
-    await conn.execute(RETRY_LATER, email_id, when)
+async def retry_later(conn: asyncpg.Connection, email_id: int, when: datetime, error: str) -> None:
+    await conn.execute(RETRY_LATER, email_id, when, error)
 
 
-async def give_up(conn: asyncpg.Connection, email_id: int) -> None:
-    await conn.execute(GIVE_UP, email_id)
+async def give_up(conn: asyncpg.Connection, email_id: int, error: str) -> None:
+    await conn.execute(GIVE_UP, email_id, error)
+
+
+async def defer(conn: asyncpg.Connection, email_id: int, when: datetime) -> None:
+    await conn.execute(DEFER, email_id, when)
+
+
+async def _tally(conn: asyncpg.Connection, sql: str, owner_id: int, since: datetime) -> Tally:
+    row = await conn.fetchrow(sql, owner_id, since)
+    return Tally(int(row["count"]), row["oldest"])
+
+
+async def queued_for_invoice(conn: asyncpg.Connection, invoice_id: int, since: datetime) -> Tally:
+    return await _tally(conn, QUEUED_FOR_INVOICE, invoice_id, since)
+
+
+async def queued_for_company(conn: asyncpg.Connection, company_id: int, since: datetime) -> Tally:
+    return await _tally(conn, QUEUED_FOR_COMPANY, company_id, since)
+
+
+async def sent_for_company(conn: asyncpg.Connection, company_id: int, since: datetime) -> Tally:
+    return await _tally(conn, SENT_FOR_COMPANY, company_id, since)

@@ -1,43 +1,95 @@
-"""SQL of the scheduler: templates due for a run, scheduled invoices that became due."""
+"""SQL of the scheduler: templates due for a run, scheduled invoices that became due, and the
+record of a row that failed.
+
+Each statement takes one row, locked: the scheduler handles it in its own transaction, so one
+bad row can fail only itself. Company dates come in as (timezone, today) pairs the service
+computed, so no timezone stored in a company row can make a statement fail for everyone.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import asyncpg
 
-# One template due for a run, the oldest run first; SKIP LOCKED lets every replica's
-# scheduler take different templates instead of waiting on each other's.
-NEXT_DUE_TEMPLATE = """
-SELECT i.id FROM invoices i JOIN companies c ON c.id = i.company_id
-WHERE i.type = 'recurring' AND i.deleted_at IS NULL AND i.status <> 'cancelled'
-  AND i.next_run_date IS NOT NULL
-  AND i.next_run_date <= ($1::timestamptz AT TIME ZONE c.timezone)::date
+COMPANY_TIMEZONES = "SELECT DISTINCT timezone FROM companies"
+
+# A row is due when its date has come in its company's timezone and it is not waiting for a
+# retry, set aside, or done with for this pass ($4). SKIP LOCKED lets every replica's
+# scheduler take different rows.
+_DUE_IN_COMPANY = """
+FROM invoices i
+JOIN companies c ON c.id = i.company_id
+JOIN unnest($1::text[], $2::date[]) AS z (timezone, today) ON z.timezone = c.timezone
+WHERE i.deleted_at IS NULL AND i.scheduler_failed_at IS NULL
+  AND (i.scheduler_retry_at IS NULL OR i.scheduler_retry_at <= $3)
+  AND NOT (i.id = ANY($4::bigint[]))
+"""
+# One template due for a run, the oldest run first.
+NEXT_DUE_TEMPLATE = f"""
+SELECT i.id, i.scheduler_attempts, z.today {_DUE_IN_COMPANY}
+  AND i.type = 'recurring' AND i.status <> 'cancelled'
+  AND i.next_run_date IS NOT NULL AND i.next_run_date <= z.today
 ORDER BY i.next_run_date, i.id
 LIMIT 1
 FOR UPDATE OF i SKIP LOCKED
 """
-
-# Scheduled invoices whose issue date has come, in the company's own date, become due; the
-# history records it. Two schedulers doing this at once: the second finds nothing left.
-MOVE_TO_DUE = """
-WITH moved AS (
-    UPDATE invoices i SET status = 'due', version = i.version + 1, updated_at = now()
-    FROM companies c
-    WHERE c.id = i.company_id AND i.status = 'scheduled' AND i.deleted_at IS NULL
-      AND i.scheduled_date <= ($1::timestamptz AT TIME ZONE c.timezone)::date
-    RETURNING i.id
-)
-INSERT INTO invoice_history (invoice_id, user_id, event, from_status, to_status)
-SELECT id, NULL, 'due', 'scheduled', 'due' FROM moved
-RETURNING invoice_id
+# One scheduled invoice whose issue date has come.
+NEXT_SCHEDULED_DUE = f"""
+SELECT i.id, i.scheduler_attempts, z.today {_DUE_IN_COMPANY}
+  AND i.status = 'scheduled' AND i.scheduled_date <= z.today
+ORDER BY i.scheduled_date, i.id
+LIMIT 1
+FOR UPDATE OF i SKIP LOCKED
+"""
+# A failure, recorded without touching the version (the ETag) or the status.
+RECORD_FAILURE = """
+UPDATE invoices SET scheduler_attempts = $2, scheduler_error = $3, scheduler_retry_at = $4,
+    scheduler_failed_at = $5
+WHERE id = $1
 """
 
 
-async def next_due_template(conn: asyncpg.Connection, now: datetime) -> int | None:
-    value = await conn.fetchval(NEXT_DUE_TEMPLATE, now)
-    return int(value) if value is not None else None
+@dataclass(frozen=True)
+class DueRow:
+    id: int
+    attempts: int  # failed attempts so far
+    today: date  # in the company's timezone
 
 
-async def move_scheduled_to_due(db: asyncpg.Pool | asyncpg.Connection, now: datetime) -> int:
-    return len(await db.fetch(MOVE_TO_DUE, now))
+CompanyDates = dict[str, date]  # timezone name -> today there
+
+
+async def company_timezones(db: asyncpg.Pool | asyncpg.Connection) -> list[str]:
+    return [row["timezone"] for row in await db.fetch(COMPANY_TIMEZONES)]
+
+
+async def _next(
+    conn: asyncpg.Connection, sql: str, dates: CompanyDates, now: datetime, skip: list[int]
+) -> DueRow | None:
+    row = await conn.fetchrow(sql, list(dates), list(dates.values()), now, skip)
+    return DueRow(row["id"], row["scheduler_attempts"], row["today"]) if row else None
+
+
+async def next_due_template(
+    conn: asyncpg.Connection, dates: CompanyDates, now: datetime, skip: list[int]
+) -> DueRow | None:
+    return await _next(conn, NEXT_DUE_TEMPLATE, dates, now, skip)
+
+
+async def next_scheduled_due(
+    conn: asyncpg.Connection, dates: CompanyDates, now: datetime, skip: list[int]
+) -> DueRow | None:
+    return await _next(conn, NEXT_SCHEDULED_DUE, dates, now, skip)
+
+
+async def record_failure(
+    conn: asyncpg.Connection,
+    invoice_id: int,
+    attempts: int,
+    error: str,
+    retry_at: datetime | None,
+    failed_at: datetime | None,
+) -> None:
+    await conn.execute(RECORD_FAILURE, invoice_id, attempts, error, retry_at, failed_at)

@@ -31,6 +31,8 @@ from billing_service.repositories.invoices import Invoice, ListedInvoice
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
 from billing_service.services.base import COUNT_CAP, resolve_company
+from billing_service.services.mail_quota import MailQuota
+from billing_service.settings import Settings
 from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.pagination import PageParams
 
@@ -116,9 +118,12 @@ def check_if_match(invoice: Invoice, if_match: str | None) -> None:
 
 
 class InvoiceService:
-    def __init__(self, pool: asyncpg.Pool, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, clock: Clock = utc_now, quota: MailQuota | None = None
+    ) -> None:
         self.pool = pool
         self.clock = clock
+        self.quota = quota or MailQuota.from_settings(Settings())
 
     async def today(self, db: Any, company_id: int) -> date:
         """Today in the company's timezone: the default issue and payment date."""
@@ -307,7 +312,8 @@ class InvoiceService:
             if draft.members is not None:
                 await self._check_members(conn, invoice.company_id, draft.members)
                 await repo.replace_members(conn, invoice.id, draft.members)
-            updated = await repo.update(conn, invoice.id, fields)
+            # An edit may have fixed what made the scheduler set the invoice aside: retry it.
+            updated = await repo.update(conn, invoice.id, fields | repo.SCHEDULER_CLEARED)
             await repo.add_history(
                 conn, invoice.id, scope.user_id, "updated", invoice.status, invoice.status
             )
@@ -440,7 +446,11 @@ class InvoiceService:
                 raise ValidationFailed.field(
                     "recipient", "The invoice's recipient has no e-mail address."
                 )
-            await repo.queue_email(conn, invoice, template, email, custom_message, scope.user_id)
+            now = self.clock()
+            await self.quota.check_send(conn, invoice, now)
+            await repo.queue_email(
+                conn, invoice, template, email, custom_message, scope.user_id, now
+            )
             await repo.add_history(
                 conn,
                 invoice.id,

@@ -1,10 +1,15 @@
 """The mailer: delivers the e-mail outbox, in every replica, one e-mail per transaction.
 
 Each e-mail is taken with FOR UPDATE SKIP LOCKED and marked sent in the same transaction as
-the delivery, so replicas never send one twice at once and none is lost: a failed delivery
-stays pending and is retried with exponential backoff (then marked failed). The one window
-left is a crash after the SMTP server accepted and before the commit; the Message-ID is
-derived from the outbox row, so a receiving system can drop that duplicate.
+the delivery, so replicas never send one twice at once and none is lost: whatever goes wrong
+with one e-mail (the SMTP server down, a row that cannot be composed) is recorded on it, and
+it is retried with exponential backoff (then marked failed) while the others go on. An e-mail
+over its company's hourly cap waits in the outbox. The one window left is a crash after the
+SMTP server accepted and before the commit; the Message-ID is derived from the outbox row, so
+a receiving system can drop that duplicate.
+
+Headers are built only from values folded to one line, through the e-mail library's header
+and address classes: no stored label, company name or address can inject a header.
 """
 
 from __future__ import annotations
@@ -12,22 +17,32 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 import aiosmtplib
 import asyncpg
 import jinja2
 
+from billing_service.loops import (
+    DEFERRED,
+    DONE,
+    FAILED,
+    count_row,
+    describe,
+    next_attempt,
+    single_line,
+)
 from billing_service.repositories import invoices as invoice_repo
 from billing_service.repositories import outbox as repo
 from billing_service.repositories.outbox import OutgoingEmail
 from billing_service.services.documents import DocumentService, snapshot
 from billing_service.services.invoices import Clock
+from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
-from shared.errors import ServiceUnavailable
 from shared.logging import get_logger
 
 log = get_logger("billing.mailer")
@@ -41,12 +56,15 @@ SUBJECTS = {
     "estimate-actioned": "Your response to {label}",
     "invoice-paid": "Payment received for invoice {label}",
 }
-DELIVERY_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError, ServiceUnavailable)
+LOOP = "mailer"
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min ... at most an hour between tries."""
-    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+def sender_address(mail_from: str) -> Address:
+    """The From address of the settings, its display name folded to one line."""
+    name, address = parseaddr(mail_from)
+    if "@" not in address:
+        raise ValueError("MAIL_FROM needs an address, e.g. 'Invoicing <invoices@example.com>'")
+    return Address(display_name=single_line(name), addr_spec=single_line(address))
 
 
 class Mailer:
@@ -57,6 +75,8 @@ class Mailer:
         self.documents = documents
         self.settings = settings
         self.clock = clock
+        self.quota = MailQuota.from_settings(settings)
+        self.sender = sender_address(settings.mail_from)  # a bad MAIL_FROM fails at start
         self.templates = jinja2.Environment(
             loader=jinja2.PackageLoader("billing_service", "templates"),
             autoescape=jinja2.select_autoescape(["html"]),
@@ -70,37 +90,51 @@ class Mailer:
         return handled
 
     async def _deliver_one(self) -> bool:
+        """One due e-mail delivered, deferred or failed; False when none is due."""
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
             email = await repo.next_due(conn, now)
             if email is None:
                 return False
+            slot = await self.quota.delivery_slot(conn, email.company_id, now)
+            if slot is not None:
+                await repo.defer(conn, email.id, slot)
+                count_row(LOOP, DEFERRED)
+                log.info("email_deferred_over_company_cap", email_id=email.id)
+                return True
             try:
-                message = await self._compose(conn, email)
-                await self._transport(message, email)
-            except DELIVERY_ERRORS as error:
+                async with conn.transaction():  # a savepoint: a failure keeps the row lock
+                    await self._deliver(conn, email, now)
+            except Exception as error:
                 await self._failed(conn, email, now, error)
                 return True
-            await repo.mark_sent(conn, email.id, now)
-            await invoice_repo.add_history(
-                conn, email.invoice_id, email.user_id, f"email_sent:{email.template}", None, None
-            )
+            count_row(LOOP, DONE)
             log.info("email_sent", email_id=email.id, template=email.template)
             return True
 
+    async def _deliver(self, conn: asyncpg.Connection, email: OutgoingEmail, now: datetime) -> None:
+        message = await self._compose(conn, email)
+        await self._transport(message, email)
+        await repo.mark_sent(conn, email.id, now)
+        await invoice_repo.add_history(
+            conn, email.invoice_id, email.user_id, f"email_sent:{email.template}", None, None
+        )
+
     async def _failed(
-        self, conn: asyncpg.Connection, email: OutgoingEmail, now: datetime, error: BaseException
+        self, conn: asyncpg.Connection, email: OutgoingEmail, now: datetime, error: Exception
     ) -> None:
-        attempts = email.attempts + 1
-        if attempts >= self.settings.mail_max_attempts:
-            await repo.give_up(conn, email.id)
-            await invoice_repo.add_history(
-                conn, email.invoice_id, email.user_id, f"email_failed:{email.template}", None, None
-            )
-            log.error("email_failed", email_id=email.id, error=type(error).__name__)
+        attempts, reason = email.attempts + 1, describe(error)
+        count_row(LOOP, FAILED)
+        retry_at = next_attempt(attempts, self.settings.mail_max_attempts, now)
+        if retry_at is not None:
+            await repo.retry_later(conn, email.id, retry_at, reason)
+            log.warning("email_retry", email_id=email.id, attempts=attempts, error=reason)
             return
-        await repo.retry_later(conn, email.id, now + backoff(attempts))
-        log.warning("email_retry", email_id=email.id, attempts=attempts, error=type(error).__name__)
+        await repo.give_up(conn, email.id, reason)
+        await invoice_repo.add_history(
+            conn, email.invoice_id, email.user_id, f"email_failed:{email.template}", None, None
+        )
+        log.error("email_failed", email_id=email.id, attempts=attempts, error=reason)
 
     async def _compose(self, conn: asyncpg.Connection, email: OutgoingEmail) -> EmailMessage:
         invoice = await invoice_repo.by_id(conn, email.invoice_id)
@@ -108,11 +142,12 @@ class Mailer:
         doc = snapshot(detail, self.settings.document_locale)
         pdf = await self.documents.pdf.pdf(await self.documents.current(invoice))
         context = {"doc": doc, "custom_message": email.custom_message, "public_url": None}
-        sender = (detail.invoicer or {}).get("company_entity") or "us"
+        label = single_line(invoice.label)
+        sender = single_line((detail.invoicer or {}).get("company_entity") or "") or "us"
         message = EmailMessage()
-        message["From"] = self.settings.mail_from
-        message["To"] = email.to_email
-        message["Subject"] = SUBJECTS[email.template].format(label=invoice.label, sender=sender)
+        message["From"] = self.sender
+        message["To"] = Address(addr_spec=single_line(email.to_email))
+        message["Subject"] = SUBJECTS[email.template].format(label=label, sender=sender)
         message["Date"] = format_datetime(self.clock())
         message["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}", domain="invoicing")
         message.set_content(
@@ -122,9 +157,7 @@ class Mailer:
             self.templates.get_template(f"email/{email.template}.html").render(context),
             subtype="html",
         )
-        message.add_attachment(
-            pdf, maintype="application", subtype="pdf", filename=f"{invoice.label}.pdf"
-        )
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{label}.pdf")
         return message
 
     async def _transport(self, message: EmailMessage, email: OutgoingEmail) -> None:
@@ -149,11 +182,3 @@ class Mailer:
         with tempfile.NamedTemporaryFile("wb", dir=directory, delete=False, suffix=".tmp") as file:
             file.write(message.as_bytes())
         os.replace(file.name, directory / f"{email.id:08d}-{email.template}.eml")
-
-    async def run_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except (asyncpg.PostgresError, OSError):
-                log.warning("mailer_pass_failed", exc_info=True)
-            await asyncio.sleep(interval)

@@ -7,22 +7,31 @@ lock, and a unique index on (template, period start) refuses a second child for 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import collections
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
 import asyncpg
 
 from billing_service import lifecycle
-from billing_service.recurrence import period, period_label, run_date
+from billing_service.loops import DONE, FAILED, count_row, describe, next_attempt
+from billing_service.recurrence import (
+    company_today,
+    first_run_on_or_after,
+    is_timezone,
+    period,
+    period_label,
+    run_date,
+)
 from billing_service.repositories import invoices as repo
 from billing_service.repositories import scheduling
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
 from billing_service.services.invoices import PREFIXES, Clock, InvoiceService
+from billing_service.settings import Settings
 from shared.errors import Conflict
 from shared.logging import get_logger
 
@@ -47,26 +56,62 @@ class RecurringService:
         async with self.pool.acquire() as conn, conn.transaction():
             template = await self.invoices.find(conn, scope, template_id, lock=True)
             lifecycle.require("create_next", template.type, template.status)
-            child = await self.generate(conn, template, scope.user_id)
+            today = await self.invoices.today(conn, template.company_id)
+            child = await self.generate(conn, template, scope.user_id, today=today)
             if child is None:
                 raise Conflict("The template has no run left (its end date or run limit).")
             return child
 
     async def generate(
-        self, conn: asyncpg.Connection, template: Invoice, user_id: int | None
+        self, conn: asyncpg.Connection, template: Invoice, user_id: int | None, *, today: date
     ) -> Invoice | None:
-        """The child for the template's next run; the caller holds the template's row lock."""
+        """The child for the template's next run; the caller holds the template's row lock.
+        `today` is the company's date: a period that started before it is never auto-sent."""
         run = template.run_count
         if template.anchor_date is None or template.recurring is None or _finished(template, run):
             await self._advance(conn, template, run, finished=True)
             return None
         start, end = period(template.anchor_date, template.recurring, run)
-        child = await self._insert_child(conn, template, start, end, user_id)
+        child = await self._insert_child(conn, template, start, end, user_id, today)
         await self._advance(conn, template, run + 1, finished=_finished(template, run + 1))
         return child
 
+    async def skip_missed(self, conn: asyncpg.Connection, template: Invoice, cutoff: date) -> int:
+        """Skip (never bill) the template's missed runs dated before `cutoff`, with a history
+        entry; the number skipped. The caller holds the template's row lock."""
+        run, anchor, interval = template.run_count, template.anchor_date, template.recurring
+        if anchor is None or interval is None or _finished(template, run):
+            return 0
+        if template.end_date is not None:  # runs after the end date are no periods at all
+            cutoff = min(cutoff, template.end_date + timedelta(days=1))
+        first = first_run_on_or_after(anchor, interval, cutoff)
+        if template.max_runs is not None:
+            first = min(first, template.max_runs)
+        if first <= run:
+            return 0
+        skipped = first - run
+        await repo.add_history(
+            conn,
+            template.id,
+            None,
+            f"periods_skipped:{skipped} from {run_date(anchor, interval, run).isoformat()}"
+            f" to {run_date(anchor, interval, first - 1).isoformat()} (older than the backfill"
+            " limit)",
+            template.status,
+            template.status,
+        )
+        await self._advance(conn, template, first, finished=_finished(template, first))
+        log.info("recurring_periods_skipped", invoice_id=template.id, skipped=skipped)
+        return skipped
+
     async def _insert_child(
-        self, conn: asyncpg.Connection, template: Invoice, start: Any, end: Any, user_id: int | None
+        self,
+        conn: asyncpg.Connection,
+        template: Invoice,
+        start: date,
+        end: date,
+        user_id: int | None,
+        today: date,
     ) -> Invoice | None:
         terms = (
             template.due_date - template.scheduled_date if template.due_date is not None else None
@@ -109,7 +154,13 @@ class RecurringService:
         await repo.add_history(
             conn, child.id, user_id, f"generated_from:{template.id}", None, "draft"
         )
-        if template.auto_send:
+        if template.auto_send and start < today:
+            # A missed period caught up late: mailing it (and all its missed siblings) now
+            # would surprise the client; it stays a draft to send by hand.
+            await repo.add_history(
+                conn, child.id, user_id, "auto_send_skipped:backfilled", "draft", "draft"
+            )
+        elif template.auto_send:
             child = await self._send(conn, child, user_id)
         return child
 
@@ -125,7 +176,13 @@ class RecurringService:
             log.warning("auto_send_without_email", invoice_id=child.id)
             return child
         await repo.queue_email(
-            conn, child, "invoice-issued", recipient["email"], None, user_id or child.created_by
+            conn,
+            child,
+            "invoice-issued",
+            recipient["email"],
+            None,
+            user_id or child.created_by,
+            self.invoices.clock(),
         )
         await repo.add_history(conn, child.id, user_id, "sent", "draft", "sent")
         return await repo.update(conn, child.id, {"status": "sent", "sent_at": datetime.now(UTC)})
@@ -139,68 +196,173 @@ class RecurringService:
             if finished or template.anchor_date is None or template.recurring is None
             else run_date(template.anchor_date, template.recurring, run)
         )
-        await repo.update(conn, template.id, {"run_count": run, "next_run_date": next_run})
+        await repo.update(
+            conn,
+            template.id,
+            {"run_count": run, "next_run_date": next_run} | repo.SCHEDULER_CLEARED,
+        )
+
+
+@dataclass(frozen=True)
+class SchedulerLimits:
+    max_attempts: int  # a row failing this often is set aside
+    catchup_per_pass: int  # periods of one template per pass
+    max_backfill: timedelta  # missed periods older than this are skipped, not billed
+    max_per_pass: int = 10_000  # rows of each kind per pass
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SchedulerLimits:
+        return cls(
+            settings.scheduler_max_attempts,
+            settings.recurring_catchup_per_pass,
+            timedelta(days=settings.recurring_max_backfill_days),
+        )
 
 
 @dataclass(frozen=True)
 class SchedulerRun:
-    generated: int
+    generated: int  # periods billed or skipped
     moved_to_due: int
+    failed: int = 0
+
+
+Outcome = Literal["done", "failed"]
+Take = Callable[
+    [asyncpg.Connection, scheduling.CompanyDates, datetime, list[int]],
+    Awaitable[scheduling.DueRow | None],
+]
+Work = Callable[[asyncpg.Connection, scheduling.DueRow], Awaitable[None]]
+LOOP = "scheduler"
+
+
+async def _make_due(conn: asyncpg.Connection, due: scheduling.DueRow) -> None:
+    """A scheduled invoice whose issue date has come becomes due; the history records it."""
+    await repo.update(conn, due.id, {"status": "due"} | repo.SCHEDULER_CLEARED)
+    await repo.add_history(conn, due.id, None, "due", "scheduled", "due")
 
 
 class Scheduler:
-    """Runs in every replica. Each pass generates every period that has come (oldest first,
-    so downtime is caught up in order) and moves scheduled invoices to due on their date."""
+    """Runs in every replica. Each pass generates the periods that have come (oldest first, so
+    downtime is caught up in order, a bounded number per template and pass) and moves scheduled
+    invoices to due on their date. Every row is handled in its own transaction: a row that
+    fails is recorded (attempts, error, retry with backoff), then set aside, and never stops
+    the others."""
 
     def __init__(
         self,
         pool: asyncpg.Pool,
         recurring: RecurringService,
         clock: Clock,
-        *,
-        max_per_pass: int = 10_000,
+        limits: SchedulerLimits | None = None,
     ) -> None:
         self.pool = pool
         self.recurring = recurring
         self.clock = clock
-        self.max_per_pass = max_per_pass
+        self.limits = limits or SchedulerLimits.from_settings(Settings())
 
     async def run_once(self) -> SchedulerRun:
         now = self.clock()
-        generated = 0
-        while generated < self.max_per_pass:
-            if not await self._generate_one(now):
-                break
-            generated += 1
-        moved = await scheduling.move_scheduled_to_due(self.pool, now)
-        return SchedulerRun(generated, moved)
+        dates = await self._company_dates(now)
+        generated, failed = await self._drain(
+            scheduling.next_due_template,
+            self._run_template,
+            now,
+            dates,
+            per_row=self.limits.catchup_per_pass,
+            set_aside_as="paused",
+        )
+        moved, failed_moves = await self._drain(
+            scheduling.next_scheduled_due,
+            _make_due,
+            now,
+            dates,
+            per_row=1,
+            set_aside_as="due_failed",
+        )
+        return SchedulerRun(generated, moved, failed + failed_moves)
 
-    async def _generate_one(self, now: datetime) -> bool:
-        """One period of one due template, in its own transaction; False when none is due."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            template_id = await scheduling.next_due_template(conn, now)
-            if template_id is None:
-                return False
-            template = await repo.by_id(conn, template_id)  # locked by the query above
-            await self.recurring.generate(conn, template, None)
-            return True
+    async def _company_dates(self, now: datetime) -> scheduling.CompanyDates:
+        timezones = await scheduling.company_timezones(self.pool)
+        for name in timezones:
+            if not is_timezone(name):
+                log.warning("unknown_company_timezone_counted_as_utc", timezone=name[:64])
+        return {name: company_today(now, name) for name in timezones}
 
-    async def run_forever(self, interval: float) -> None:
-        while True:
-            try:
-                result = await self.run_once()
-                if result.generated or result.moved_to_due:
-                    log.info(
-                        "scheduler_pass",
-                        generated=result.generated,
-                        moved_to_due=result.moved_to_due,
-                    )
-            except (asyncpg.PostgresError, OSError):
-                log.warning("scheduler_pass_failed", exc_info=True)
-            await asyncio.sleep(interval)
+    async def _drain(
+        self,
+        take: Take,
+        work: Work,
+        now: datetime,
+        dates: scheduling.CompanyDates,
+        *,
+        per_row: int,
+        set_aside_as: str,
+    ) -> tuple[int, int]:
+        """Handle due rows one by one, each at most `per_row` times this pass: (done, failed)."""
+        handled: collections.Counter[int] = collections.Counter()
+        full: list[int] = []  # rows that used up their share of this pass
+        outcomes: collections.Counter[Outcome] = collections.Counter()
+        while outcomes.total() < self.limits.max_per_pass:
+            async with self.pool.acquire() as conn, conn.transaction():
+                due = await take(conn, dates, now, full)
+                if due is None:
+                    break
+                outcome = await self._handle(conn, due, work, now, set_aside_as)
+            outcomes[outcome] += 1
+            handled[due.id] += 1
+            if handled[due.id] >= per_row:
+                full.append(due.id)
+        return outcomes["done"], outcomes["failed"]
 
+    async def _handle(
+        self,
+        conn: asyncpg.Connection,
+        due: scheduling.DueRow,
+        work: Work,
+        now: datetime,
+        set_aside_as: str,
+    ) -> Outcome:
+        """The work on one row taken (and locked) in the caller's transaction."""
+        try:
+            async with conn.transaction():  # a savepoint: a failure keeps the row lock
+                await work(conn, due)
+        except Exception as error:
+            await self._failed(conn, due, now, error, set_aside_as=set_aside_as)
+            return "failed"
+        count_row(LOOP, DONE)
+        return "done"
 
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async def _run_template(self, conn: asyncpg.Connection, due: scheduling.DueRow) -> None:
+        """One period of the template, or one skip of all its runs too old to bill."""
+        template = await repo.by_id(conn, due.id)
+        cutoff = due.today - self.limits.max_backfill
+        if not await self.recurring.skip_missed(conn, template, cutoff):
+            await self.recurring.generate(conn, template, None, today=due.today)
+
+    async def _failed(
+        self,
+        conn: asyncpg.Connection,
+        due: scheduling.DueRow,
+        now: datetime,
+        error: Exception,
+        *,
+        set_aside_as: str,
+    ) -> None:
+        """Record the row's failure; after the last attempt, set it aside with a history entry
+        saying why (a template is paused, a scheduled invoice stays scheduled)."""
+        attempts, reason = due.attempts + 1, describe(error)
+        retry_at = next_attempt(attempts, self.limits.max_attempts, now)
+        failed_at = now if retry_at is None else None
+        await scheduling.record_failure(conn, due.id, attempts, reason, retry_at, failed_at)
+        if failed_at is not None:
+            status = (await repo.by_id(conn, due.id)).status
+            await repo.add_history(conn, due.id, None, f"{set_aside_as}:{reason}", status, status)
+        count_row(LOOP, FAILED)
+        log.warning(
+            "scheduler_row_failed",
+            invoice_id=due.id,
+            attempts=attempts,
+            error=reason,
+            set_aside=failed_at is not None,
+            exc_info=error,
+        )

@@ -1,0 +1,116 @@
+"""Background loops (the mailer, the scheduler): a pass every interval, for as long as the
+service runs.
+
+A loop outlives anything a pass raises. Each loop isolates its rows itself (one transaction
+and a savepoint per row, the failure recorded on the row); whatever still escapes a pass (the
+database gone, a bug) is logged and the next pass runs after the interval. Only cancellation
+stops a loop. Its health (the time of its last completed pass) feeds /readyz, its passes and
+rows feed /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import unicodedata
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from prometheus_client import Counter
+
+from shared.logging import get_logger
+
+log = get_logger("billing.loops")
+
+PASSES = Counter("billing_loop_passes", "Completed passes of a background loop", ["loop"])
+ROWS = Counter(
+    "billing_loop_rows", "Rows a background loop handled, by outcome", ["loop", "outcome"]
+)
+DONE, FAILED, DEFERRED = "done", "failed", "deferred"
+
+# A pass may include a slow row (an SMTP delivery times out after 15 s, a PDF render after
+# 30 s), so a loop is never called stalled sooner than this, however short its interval.
+MIN_STALE_SECONDS = 60.0
+ERROR_TEXT_LIMIT = 200
+
+
+class LoopStalled(Exception):
+    """Reported by /readyz: the loop ended, or has not completed a pass for too long."""
+
+
+def count_row(loop: str, outcome: str) -> None:
+    ROWS.labels(loop, outcome).inc()
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min ... at most an hour between tries."""
+    return timedelta(seconds=min(30 * 2 ** (min(attempts, 20) - 1), 3600))
+
+
+def next_attempt(attempts: int, max_attempts: int, now: datetime) -> datetime | None:
+    """When a row that has failed `attempts` times is tried again; None: never (give up)."""
+    return None if attempts >= max_attempts else now + backoff(attempts)
+
+
+def single_line(text: str) -> str:
+    """Control characters and line separators folded to spaces: safe for a header or a log."""
+    return "".join(
+        " " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text
+    ).strip()
+
+
+def describe(error: BaseException) -> str:
+    """What is recorded about a row's failure: its type and a short one-line message (never a
+    traceback or the values around it)."""
+    message = single_line(str(error))
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return text[:ERROR_TEXT_LIMIT]
+
+
+class BackgroundLoop:
+    def __init__(
+        self,
+        name: str,
+        run_pass: Callable[[], Awaitable[object]],
+        interval: float,
+        stale_intervals: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self.run_pass = run_pass
+        self.interval = interval
+        self.stale_after = max(interval * stale_intervals, MIN_STALE_SECONDS)
+        self.monotonic = monotonic
+        self.last_pass = monotonic()  # the first pass gets the same grace as every other
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.last_pass = self.monotonic()
+        self.task = asyncio.create_task(self.run_forever(), name=f"loop-{self.name}")
+
+    async def stop(self) -> None:
+        if self.task is None:
+            return
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_pass()
+            except Exception:  # never the end of the loop: the next pass may well succeed
+                log.warning("loop_pass_failed", loop=self.name, exc_info=True)
+            else:
+                self.last_pass = self.monotonic()
+                PASSES.labels(self.name).inc()
+            await asyncio.sleep(self.interval)
+
+    def check(self) -> None:
+        """A readiness check: fails when the loop has ended or stopped completing passes."""
+        if self.task is not None and self.task.done():
+            raise LoopStalled(f"the {self.name} loop has ended")
+        if self.monotonic() - self.last_pass > self.stale_after:
+            raise LoopStalled(f"the {self.name} loop has not completed a pass recently")

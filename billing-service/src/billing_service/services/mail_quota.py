@@ -1,0 +1,66 @@
+"""How much e-mail may go out: sends of one invoice in a window, and a company's e-mails in an
+hour.
+
+Both count e-mails that were queued in the outbox, so a refused, unauthorized or failed send
+uses up nothing. The API refuses a send over either quota with 429 and Retry-After; the mailer
+holds back (never drops) a delivery over the company's hourly cap, which keeps the cap for
+every e-mail whatever queued it (the scheduler's auto-send included).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from billing_service.repositories import outbox
+from billing_service.repositories.invoices import Invoice
+from billing_service.repositories.outbox import Tally
+from billing_service.settings import Settings
+from shared.errors import RateLimited
+
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class MailQuota:
+    invoice_sends: int
+    invoice_window: timedelta
+    company_hourly: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MailQuota:
+        return cls(
+            settings.mail_invoice_sends_per_window,
+            timedelta(seconds=settings.mail_invoice_window_seconds),
+            settings.mail_company_hourly_cap,
+        )
+
+    async def check_send(self, conn: asyncpg.Connection, invoice: Invoice, now: datetime) -> None:
+        """Refuse a send over a quota. The caller holds the invoice's row lock, so concurrent
+        sends of one invoice are counted one after the other."""
+        window = self.invoice_window
+        sent = await outbox.queued_for_invoice(conn, invoice.id, now - window)
+        if sent.count >= self.invoice_sends:
+            raise _limited(sent, window, now, "This invoice was e-mailed moments ago.")
+        company = await outbox.queued_for_company(conn, invoice.company_id, now - HOUR)
+        if company.count >= self.company_hourly:
+            raise _limited(company, HOUR, now, "The company's hourly e-mail limit is reached.")
+
+    async def delivery_slot(
+        self, conn: asyncpg.Connection, company_id: int, now: datetime
+    ) -> datetime | None:
+        """None when the company may have one more e-mail delivered now; else the instant its
+        hourly cap frees a slot."""
+        delivered = await outbox.sent_for_company(conn, company_id, now - HOUR)
+        if delivered.count < self.company_hourly or delivered.oldest is None:
+            return None
+        return delivered.oldest + HOUR
+
+
+def _limited(tally: Tally, window: timedelta, now: datetime, message: str) -> RateLimited:
+    assert tally.oldest is not None  # a count over the quota has an oldest e-mail
+    wait = max(math.ceil((tally.oldest + window - now).total_seconds()), 1)
+    return RateLimited(message, headers={"Retry-After": str(wait)})

@@ -1,0 +1,74 @@
+"""E-mail quotas at the API: one send of an invoice a minute, counted after authorization and
+only when an e-mail was queued; a cap per company and hour."""
+
+from __future__ import annotations
+
+import asyncio
+
+from billing_service.keys import POOL
+
+SEND_BODY = {"template": "invoice-issued"}
+
+
+async def send(client, setup, invoice_id, path="send"):
+    response = await client.post(
+        f"/api/v1/invoices/{invoice_id}/{path}", json=SEND_BODY, headers=setup.headers
+    )
+    return response.status, response.headers.get("Retry-After"), await response.json()
+
+
+async def queued(billing, invoice_id) -> int:
+    return await billing.app[POOL].fetchval(
+        "SELECT count(*) FROM email_outbox WHERE invoice_id = $1", invoice_id
+    )
+
+
+async def test_concurrent_sends_of_one_invoice_queue_exactly_one(api, make_setup, billing, helpers):
+    setup = await make_setup()
+    invoice_id = await helpers.invoice(billing, setup)
+    results = await asyncio.gather(
+        *(send(billing, setup, invoice_id, path) for path in ["send", "send-email"] * 5)
+    )
+    statuses = sorted(status for status, _, _ in results)
+    assert statuses == [200] + [429] * 9
+    for status, retry_after, body in results:
+        if status == 429:
+            assert body["error_code"] == "RATE_LIMITED"
+            assert 1 <= int(retry_after) <= 60
+    assert await queued(billing, invoice_id) == 1
+
+
+async def test_only_queued_sends_count_and_the_window_passes(api, make_setup, billing, helpers):
+    owner, stranger = await make_setup(), await make_setup()
+    no_email = await make_setup(email=None)
+    invoice_id = await helpers.invoice(billing, owner)
+    # Another tenant's attempts are 404s, and use up nothing.
+    for _ in range(3):
+        status, _, _ = await send(billing, stranger, invoice_id)
+        assert status == 404
+    # Neither does a send refused for a missing address.
+    refused = await helpers.invoice(billing, no_email)
+    assert (await send(billing, no_email, refused))[0] == 422
+    assert (await send(billing, owner, invoice_id))[0] == 200
+    assert (await send(billing, owner, invoice_id))[0] == 429
+    # A minute later, the next send is queued.
+    await billing.app[POOL].execute(
+        "UPDATE email_outbox SET created_at = created_at - interval '61 seconds' "
+        "WHERE invoice_id = $1",
+        invoice_id,
+    )
+    assert (await send(billing, owner, invoice_id))[0] == 200
+    assert await queued(billing, invoice_id) == 2
+
+
+async def test_a_company_over_its_hourly_cap_gets_429(start_billing, auth, helpers):
+    service = await start_billing(mail_company_hourly_cap=3)
+    capped = await helpers.setup(service, await auth.bearer())
+    other = await helpers.setup(service, await auth.bearer())
+
+    for _ in range(3):
+        assert (await send(service, capped, await helpers.invoice(service, capped)))[0] == 200
+    status, retry_after, body = await send(service, capped, await helpers.invoice(service, capped))
+    assert (status, body["error_code"]) == (429, "RATE_LIMITED")
+    assert 3500 < int(retry_after) <= 3600
+    assert (await send(service, other, await helpers.invoice(service, other)))[0] == 200
