@@ -32,7 +32,7 @@ async def _verdict(request: web.Request, spec: RouteSpec | None) -> Verdict:
     if raw is None or token is None:
         return await guard.anonymous(anonymous, error=Unauthorized())
     policies = limits.authenticated(spec, dict(request.match_info))
-    return await guard.authenticated(raw, token, policies, anonymous)
+    return await guard.authenticated(token, policies, anonymous)
 
 
 def _admit(verdict: Verdict) -> dict[str, str]:
