@@ -181,7 +181,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/tokens",
         "Authentication",
         "The caller's tokens (never their secrets)",
-        "",
+        "tokens:read",
         None,
         200,
     ),
@@ -189,7 +189,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "delete",
         "/tokens/{id}",
         "Authentication",
-        "Revoke one of the caller's tokens",
+        "Revoke one of the caller's tokens (another one than the calling token needs "
+        "`tokens:delete`; a token can always revoke itself)",
         "",
         None,
         204,

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
-from billing_service.handlers.common import member_scope, path_id, scope_for
+from billing_service.handlers.common import document_scope, member_scope, path_id, scope_for
 from billing_service.handlers.fields import Currency, Id, IsoDate, LongText, Percent, Quantity, Text
 from billing_service.invoice_views import invoice_view
 from billing_service.keys import DOCUMENTS, INVOICES, RECURRING
@@ -259,7 +259,7 @@ def list_invoices(family: Family) -> Any:
 
 def get_invoice(family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
-        scope = await scope_for(request, f"{family.ability}:read")
+        scope = await document_scope(request, "read", members_only=False)
         detail = await request.app[INVOICES].detail(scope, path_id(request), kind=family.kind)
         return _answer(request, detail.invoice, family, detail=detail)
 
@@ -268,7 +268,7 @@ def get_invoice(family: Family) -> Any:
 
 def create_invoice(family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
-        scope = await member_scope(request, f"{family.ability}:create")
+        scope = await document_scope(request, "create")
         body = await parse_body(request, InvoiceWrite)
         invoice = await request.app[INVOICES].create(scope, body.draft(family.kind))
         noun = "Estimate" if family.estimate else invoice.type.capitalize()
@@ -281,7 +281,7 @@ def create_invoice(family: Family) -> Any:
 
 def update_invoice(family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
-        scope = await member_scope(request, f"{family.ability}:update")
+        scope = await document_scope(request, "update")
         invoice_id = path_id(request)
         body = await parse_body(request, InvoiceWrite)
         if body.status is not None:
@@ -296,7 +296,7 @@ def update_invoice(family: Family) -> Any:
 
 def delete_invoice(family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
-        scope = await member_scope(request, f"{family.ability}:delete")
+        scope = await document_scope(request, "delete")
         invoice_id = path_id(request)
         await request.app[INVOICES].delete(
             scope, invoice_id, request.headers.get("If-Match"), kind=family.kind
@@ -310,7 +310,7 @@ def delete_invoice(family: Family) -> Any:
 
 
 async def approve(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     body = await parse_body(request, ApproveBody)
     invoice = await request.app[INVOICES].approve(
@@ -321,7 +321,7 @@ async def approve(request: web.Request) -> web.Response:
 
 
 async def send(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:send")
+    scope = await document_scope(request, "send")
     invoice_id = path_id(request)
     body = await parse_body(request, SendBody)
     await request.app[INVOICES].send(
@@ -331,7 +331,7 @@ async def send(request: web.Request) -> web.Response:
 
 
 async def send_email(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:send")
+    scope = await document_scope(request, "send")
     invoice_id = path_id(request)
     body = await parse_body(request, SendBody)
     _, email = await request.app[INVOICES].send(
@@ -341,13 +341,13 @@ async def send_email(request: web.Request) -> web.Response:
 
 
 async def send_payment_link(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:send")
+    scope = await document_scope(request, "send")
     await request.app[INVOICES].payment_link(scope, path_id(request))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def pay(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:pay")
+    scope = await document_scope(request, "pay")
     invoice_id = path_id(request)
     body = await parse_body(request, PayBody)
     invoice = await request.app[INVOICES].pay(
@@ -363,7 +363,7 @@ async def pay(request: web.Request) -> web.Response:
 
 
 async def cancel(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "cancel")
     invoice = await request.app[INVOICES].cancel(
         scope, path_id(request), request.headers.get("If-Match")
     )
@@ -371,7 +371,7 @@ async def cancel(request: web.Request) -> web.Response:
 
 
 async def decline(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice = await request.app[INVOICES].decline(
         scope, path_id(request), request.headers.get("If-Match")
     )
@@ -379,7 +379,7 @@ async def decline(request: web.Request) -> web.Response:
 
 
 async def convert(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:create")
+    scope = await document_scope(request, "create")
     invoice_id = path_id(request)
     body = await parse_body(request, ConvertBody)
     created = await request.app[INVOICES].convert(
@@ -405,7 +405,7 @@ async def convert_estimate(request: web.Request) -> web.Response:
 
 
 async def set_schedule_date(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     body = await parse_body(request, ScheduleBody)
     invoice = await request.app[INVOICES].set_schedule_date(
@@ -415,7 +415,7 @@ async def set_schedule_date(request: web.Request) -> web.Response:
 
 
 async def set_due_date(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     body = await parse_body(request, DueDateBody)
     invoice = await request.app[INVOICES].set_due_date(
@@ -425,7 +425,7 @@ async def set_due_date(request: web.Request) -> web.Response:
 
 
 async def set_period(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     body = await parse_body(request, PeriodBody)
     invoice = await request.app[INVOICES].set_period(
@@ -435,13 +435,13 @@ async def set_period(request: web.Request) -> web.Response:
 
 
 async def list_members(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:read")
+    scope = await document_scope(request, "read")
     detail = await request.app[INVOICES].detail(scope, path_id(request))
     return json_response({"data": detail.members})
 
 
 async def set_members(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     body = await parse_body(request, MembersBody)
     members = await request.app[INVOICES].set_members(
@@ -452,6 +452,6 @@ async def set_members(request: web.Request) -> web.Response:
 
 async def create_next(request: web.Request) -> web.Response:
     """Generate a recurring template's next period now and advance its next_run_date."""
-    scope = await member_scope(request, "invoices:create")
+    scope = await document_scope(request, "create")
     child = await request.app[RECURRING].create_next(scope, path_id(request))
     return await _detailed(request, scope, child, INVOICES_FAMILY, status=201)

@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 
+from billing_service.permissions import require
 from billing_service.repositories import crud
 from billing_service.repositories import scope as scope_repo
 from billing_service.repositories.crud import Row, Table
@@ -59,10 +60,11 @@ async def get_scoped(
 
 
 async def delete_unreferenced(
-    pool: asyncpg.Pool, table: Table, scope: Scope, row_id: int, what: str
+    pool: asyncpg.Pool, table: Table, scope: Scope, row_id: int, what: str, permission: str
 ) -> None:
     async with pool.acquire() as conn, conn.transaction():
         row = await get_scoped(conn, table, scope, row_id, lock=True)
+        require(scope, row["company_id"], permission)
         try:
             async with conn.transaction():
                 await crud.delete(conn, table, row["id"])
