@@ -183,10 +183,10 @@ class MemberService:
             target = await repo.member(conn, company.id, user_id)
             if target is None:
                 raise NotFound("Member not found.")
-            if target.role == "owner" and await repo.count_owners(conn, company.id) == 1:
-                raise Conflict("A company keeps at least one owner.")
             if target.role == "owner" and not leaving_self:
                 require_role(company.role, "owners.manage")
+            if target.role == "owner" and await repo.count_owners(conn, company.id) == 1:
+                raise Conflict("A company keeps at least one owner.")
             await repo.remove_member(conn, company.id, user_id)
 
 
