@@ -12,12 +12,13 @@ from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
 from billing_service.handlers.common import document_scope, member_scope, path_id, scope_for
 from billing_service.handlers.fields import Currency, Id, IsoDate, LongText, Percent, Quantity, Text
-from billing_service.invoice_views import invoice_view
+from billing_service.invoice_views import client_invoice_view, invoice_view
 from billing_service.keys import DOCUMENTS, INVOICES, RECURRING
 from billing_service.lifecycle import SEND_TEMPLATES
 from billing_service.repositories.invoices import Invoice
 from billing_service.services.invoices import Draft, ListQuery, etag
 from shared.errors import ValidationFailed
+from shared.identity import identity_of
 from shared.pagination import Page, PageParams, paginated, public_base_url
 from shared.validation import parse_body, parse_query, reject_nulls
 from shared.web import json_response
@@ -201,7 +202,8 @@ def _status_filter(family: Family, status: str | None) -> str | None:
 
 
 def _view(request: web.Request, invoice: Invoice, family: Family, **extra: Any) -> dict[str, Any]:
-    return invoice_view(invoice, public_base_url(request), estimate=family.estimate, **extra)
+    view = client_invoice_view if identity_of(request).kind == "client" else invoice_view
+    return view(invoice, public_base_url(request), estimate=family.estimate, **extra)
 
 
 def _answer(
