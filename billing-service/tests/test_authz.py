@@ -368,3 +368,37 @@ async def test_a_failure_after_the_login_was_created_deletes_the_login(api, auth
         {"email": email, "name": "Vanishing"},
     )
     assert status == 201 and await _login_exists(auth, email)
+
+
+async def _invite(api: Any, setup: Any, recipient_id: int, email: str) -> None:
+    path = f"/api/v1/recipients/{recipient_id}/contacts"
+    status, answer = await api("POST", path, setup.headers, {"email": email, "name": "Portal"})
+    assert status == 201, answer
+
+
+async def test_deleting_a_recipient_deletes_its_client_logins(api, auth, owner):
+    _, other = await api(
+        "POST",
+        "/api/v1/recipients",
+        owner.headers,
+        {"company_entity": "Leaving Corp", "organisation_id": owner.organisation_id},
+    )
+    recipient_id = other["data"]["id"]
+    emails = [f"leaving-{n}-{owner.company_id}@client.example" for n in (1, 2)]
+    for email in emails:
+        await _invite(api, owner, recipient_id, email)
+    kept = f"staying-{owner.company_id}@client.example"
+    await _invite(api, owner, owner.recipient_id, kept)
+    assert (await api("DELETE", f"/api/v1/recipients/{recipient_id}", owner.headers))[0] == 204
+    assert [await _login_exists(auth, email) for email in emails] == [False, False]
+    assert await _login_exists(auth, kept)
+
+
+async def test_deleting_a_company_deletes_its_client_logins(api, auth, billing, helpers):
+    user = await auth.user()
+    headers = {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    setup = await helpers.setup(billing, headers)
+    email = f"closing-{setup.company_id}@client.example"
+    await _invite(api, setup, setup.recipient_id, email)
+    assert (await api("DELETE", f"/api/v1/companies/{setup.company_id}", headers))[0] == 204
+    assert not await _login_exists(auth, email)

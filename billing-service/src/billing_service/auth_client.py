@@ -69,6 +69,10 @@ class AuthClient:
         if status != 404:
             self._expect(status, body, 204)
 
+    async def delete_all(self, user_ids: list[int]) -> None:
+        for user_id in user_ids:
+            await self.delete(user_id)
+
     @staticmethod
     def _expect(status: int, body: dict[str, Any], wanted: int) -> None:
         if status != wanted:

@@ -65,11 +65,16 @@ async def delete_unreferenced(
     async with pool.acquire() as conn, conn.transaction():
         row = await get_scoped(conn, table, scope, row_id, lock=True)
         require(scope, row["company_id"], permission)
-        try:
-            async with conn.transaction():
-                await crud.delete(conn, table, row["id"])
-        except asyncpg.ForeignKeyViolationError:
-            raise Conflict(f"The {what} is still referenced by invoices.") from None
+        await delete_row(conn, table, row["id"], what)
+
+
+async def delete_row(conn: asyncpg.Connection, table: Table, row_id: int, what: str) -> None:
+    """Delete the row, or 409 while invoices reference it."""
+    try:
+        async with conn.transaction():
+            await crud.delete(conn, table, row_id)
+    except asyncpg.ForeignKeyViolationError:
+        raise Conflict(f"The {what} is still referenced by invoices.") from None
 
 
 def rename(values: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import asyncpg
 from billing_service.auth_client import AuthClient, User
 from billing_service.permissions import require_role
 from billing_service.repositories import companies as repo
+from billing_service.repositories import resources as resource_repo
 from billing_service.repositories import scope as scope_repo
 from billing_service.repositories.companies import Company
 from shared.errors import CompanyAccessDenied, Conflict, Forbidden, NotFound, ValidationFailed
@@ -38,8 +39,9 @@ def _require_member_kind(identity: Identity) -> None:
 
 
 class CompanyService:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, users: AuthClient) -> None:
         self._pool = pool
+        self._users = users
 
     async def list(self, identity: Identity, params: PageParams) -> Page:
         companies = await repo.page_for_member(
@@ -112,7 +114,10 @@ class CompanyService:
             require_role(company.role, "company.delete")
             if await repo.has_invoices(conn, company.id):
                 raise Conflict("A company with invoices cannot be deleted.")
+            logins = await resource_repo.contact_logins(conn, company_id=company.id)
             await repo.delete(conn, company.id)
+            # Its recipients' client-portal logins go with it (a failure undoes the delete).
+            await self._users.delete_all(logins)
 
 
 def _slug_taken() -> ValidationFailed:

@@ -17,6 +17,7 @@ from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
 from billing_service.services.base import (
     company_conditions,
+    delete_row,
     delete_unreferenced,
     get_scoped,
     resolve_company,
@@ -163,9 +164,22 @@ class RecipientService(ResourceService):
     what = "recipient"
     permission = "recipients.write"
 
-    def __init__(self, pool: asyncpg.Pool, organisations: OrganisationService) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, organisations: OrganisationService, users: AuthClient
+    ) -> None:
         super().__init__(pool)
         self._organisations = organisations
+        self._users = users
+
+    async def delete(self, scope: Scope, row_id: int) -> None:
+        """The recipient's client-portal logins go with it: deleted in auth-service before the
+        delete commits (if that fails, nothing is deleted), so none is left working."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await get_scoped(conn, self.table, scope, row_id, lock=True)
+            require(scope, row["company_id"], self.permission)
+            logins = await repo.contact_logins(conn, recipient_id=row["id"])
+            await delete_row(conn, self.table, row["id"], self.what)
+            await self._users.delete_all(logins)
 
     async def create_in_organisation(
         self, scope: Scope, organisation_id: int | None, values: dict[str, Any]
@@ -339,9 +353,10 @@ class ContactService:
         """Create the client login in auth-service and link it to the recipient.
 
         The recipient row is locked first: a concurrent delete waits for the invitation to
-        finish (and then takes the contact with it) instead of removing the recipient between
-        the login's creation and the link. If the link still fails once the login exists, the
-        login is deleted again, so no working login is left pointing at nothing.
+        finish (and then removes the contact and its login with the recipient) instead of
+        removing the recipient between the login's creation and the link. If the link still
+        fails once the login exists, the login is deleted again, so no working login is left
+        pointing at nothing.
         """
         user: User | None = None
         try:
