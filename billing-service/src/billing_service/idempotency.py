@@ -4,7 +4,7 @@ still running, a repeat is 409. Server errors are not stored, so a retry can suc
 
 Replays run before the handler, so before its ability and scope checks: they are therefore
 keyed by the caller's token (and user), and replayed only to the token whose request
-produced them, after passing those checks. Another token of the same user, whatever its
+produced them (and passed those checks then). Another token of the same user, whatever its
 abilities, has its own keys. Nothing secret is stored: an answer carrying a one-time secret
 (a generated password) marks what may be kept instead (`replay_without_secret`).
 """
