@@ -249,7 +249,7 @@ async def test_revocation_tombstones_the_gateway_cache(auth, auth_settings, http
     assert (status, body) == (200, {"message": "Logged out successfully"})
     client = redis.Redis.from_url(auth_settings.redis_url)
     secret = user.token.split("|", 1)[1]
-    key = cache_key_for("tok:", user.token_id, hash_secret(secret))
+    key = cache_key_for("tok:", hash_secret(secret))
     assert await client.get(key) == b"!UNAUTHORIZED"
     assert 0 < await client.ttl(key) <= auth_settings.revocation_tombstone_seconds
     await client.aclose()
@@ -271,6 +271,68 @@ async def test_tokens_list_and_revoke_only_own(auth, http):
         assert response.status == 404
     async with http.delete(f"{auth.url}/api/v1/tokens/abc", headers=bearer) as response:
         assert response.status == 404
+
+
+async def test_other_tokens_are_listed_and_revoked_only_with_the_tokens_ability(auth, http):
+    from auth_service.keys import TOKENS
+
+    user = await auth.user(["invoices:read"])
+    other = await auth.app[TOKENS].issue(
+        user_id=user.id, name="other", abilities=["*"], expires_at=None
+    )
+    narrow = {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    async with http.get(f"{auth.url}/api/v1/tokens", headers=narrow) as response:
+        assert response.status == 403
+        assert (await response.json())["error_code"] == "FORBIDDEN"
+    other_url = f"{auth.url}/api/v1/tokens/{other.record.id}"
+    async with http.delete(other_url, headers=narrow) as response:
+        assert response.status == 403
+    # Its own id needs no ability: that is logging out.
+    own_url = f"{auth.url}/api/v1/tokens/{user.token_id}"
+    async with http.delete(own_url, headers=narrow) as response:
+        assert response.status == 204
+    for abilities in (["tokens:read", "tokens:delete"], ["tokens:*"], ["*"]):
+        holder = await auth.app[TOKENS].issue(
+            user_id=user.id, name="admin", abilities=abilities, expires_at=None
+        )
+        bearer = {"Authorization": f"Bearer {await auth.identity_jwt(holder.plain_text)}"}
+        async with http.get(f"{auth.url}/api/v1/tokens", headers=bearer) as response:
+            assert response.status == 200, abilities
+        victim = await auth.app[TOKENS].issue(
+            user_id=user.id, name="victim", abilities=["*"], expires_at=None
+        )
+        url = f"{auth.url}/api/v1/tokens/{victim.record.id}"
+        async with http.delete(url, headers=bearer) as response:
+            assert response.status == 204, abilities
+
+
+async def test_any_token_can_log_itself_out(auth, http):
+    user = await auth.user(["profile:read"])
+    bearer = {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    status, _, _ = await post(http, f"{auth.url}/api/v1/logout", {}, bearer)
+    assert status == 200
+    status, _, _ = await post(
+        http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET
+    )
+    assert status == 401
+
+
+async def test_deleting_a_user_deletes_its_tokens_and_is_404_after(auth, http):
+    user = await auth.user()
+    url = f"{auth.url}/internal/users/{user.id}"
+    async with http.delete(url) as response:
+        assert response.status == 401  # internal: only with the internal secret
+    async with http.delete(url, headers=SECRET) as response:
+        assert response.status == 204
+    async with http.delete(url, headers=SECRET) as response:
+        assert response.status == 404
+    for bad in ("abc", "²", "1" * 19):
+        async with http.delete(f"{auth.url}/internal/users/{bad}", headers=SECRET) as response:
+            assert response.status == 404, bad
+    status, _, _ = await post(
+        http, f"{auth.url}/internal/introspect", {"token": user.token}, SECRET
+    )
+    assert status == 401
 
 
 async def test_last_used_at_is_written_in_batches(auth, http):

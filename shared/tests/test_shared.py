@@ -38,7 +38,10 @@ def test_token_parsing():
     assert parsed is not None and parsed.token_id == 12
     assert parsed.secret_hash == hash_secret("secretsecret")
     assert parse_token("plainsecret").token_id is None  # Sanctum accepts a bare secret too
-    for bad in ("", "x|abc", "1|", "|abc", "1" * 19 + "|abc", "a" * 600):
+    assert parse_token("plainsecret").secret_hash == hash_secret("plainsecret")
+    assert "secretsecret" not in repr(parsed)  # the credential never reaches a log line
+    # ASCII digits only: '²'.isdigit() is true, and int('²') raises.
+    for bad in ("", "x|abc", "1|", "|abc", "1" * 19 + "|abc", "a" * 600, "²|abc", "\u0661|abc"):
         assert parse_token(bad) is None, bad
 
 

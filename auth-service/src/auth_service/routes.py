@@ -29,3 +29,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/internal/jwks", internal.jwks)
     app.router.add_post("/internal/users", internal.create_user)
     app.router.add_get("/internal/users", internal.find_users)
+    app.router.add_delete("/internal/users/{user_id}", internal.delete_user)

@@ -64,11 +64,11 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
     pool, settings = app[POOL], app[SETTINGS]
-    app[COMPANIES] = CompanyService(pool)
+    app[COMPANIES] = CompanyService(pool, app[AUTH])
     app[ORGANISATIONS] = OrganisationService(pool)
     app[INVOICERS] = InvoicerService(pool)
     app[PAYMENT_DETAILS] = PaymentDetailService(pool)
-    app[RECIPIENTS] = RecipientService(pool, app[ORGANISATIONS])
+    app[RECIPIENTS] = RecipientService(pool, app[ORGANISATIONS], app[AUTH])
     app[PRODUCTS] = ProductService(pool)
     app[INVOICES] = InvoiceService(pool, app[CLOCK], MailQuota.from_settings(settings))
     app[RECURRING] = RecurringService(pool, app[INVOICES])

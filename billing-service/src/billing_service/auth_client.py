@@ -63,6 +63,16 @@ class AuthClient:
         self._expect(status, body, 201)
         return _user(body["data"])
 
+    async def delete(self, user_id: int) -> None:
+        """Delete a user (and revoke their tokens); gone already counts as done."""
+        status, body = await self._call("DELETE", f"/internal/users/{user_id}")
+        if status != 404:
+            self._expect(status, body, 204)
+
+    async def delete_all(self, user_ids: list[int]) -> None:
+        for user_id in user_ids:
+            await self.delete(user_id)
+
     @staticmethod
     def _expect(status: int, body: dict[str, Any], wanted: int) -> None:
         if status != wanted:

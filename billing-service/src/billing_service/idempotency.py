@@ -1,11 +1,19 @@
 """Idempotency-Key on POST (API.md): the first answer is stored for 24 hours and replayed for
 the same key and body; the same key with another body is 422; while the first request is
-still running, a repeat is 409. Server errors are not stored, so a retry can succeed."""
+still running, a repeat is 409. Server errors are not stored, so a retry can succeed.
+
+Replays run before the handler, so before its ability and scope checks: they are therefore
+keyed by the caller's token (and user), and replayed only to the token whose request
+produced them (and passed those checks then). Another token of the same user, whatever its
+abilities, has its own keys. Nothing secret is stored: an answer carrying a one-time secret
+(a generated password) marks what may be kept instead (`replay_without_secret`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -13,10 +21,18 @@ from billing_service.keys import POOL
 from billing_service.repositories import idempotency as repo
 from shared.errors import ApiError, BadRequest, Conflict, ValidationFailed
 from shared.identity import IDENTITY
-from shared.web import error_response
+from shared.web import dumps, error_response
 
 HEADER = "Idempotency-Key"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+STORED_BODY = web.ResponseKey("idempotency_stored_body", bytes)
+
+
+def replay_without_secret(response: web.Response, payload: Any) -> web.Response:
+    """The response carries a one-time secret: store and replay `payload` (the same answer
+    without it) instead of the body."""
+    response[STORED_BODY] = dumps(payload).encode()
+    return response
 
 
 @web.middleware
@@ -26,26 +42,29 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     if not 1 <= len(key) <= 255:
         raise BadRequest("The Idempotency-Key header must have 1 to 255 characters.")
-    user_id = request[IDENTITY].user_id
+    identity = request[IDENTITY]
+    caller = repo.Caller(identity.user_id, identity.token_id or 0)
     body = await request.read()  # cached by aiohttp: the handler reads it again for free
     request_hash = hashlib.sha256(
         request.method.encode() + b" " + request.path_qs.encode() + b"\n" + body
     ).hexdigest()
     pool = request.app[POOL]
-    if not await repo.claim(pool, user_id, key, request_hash):
-        return await _replay(await repo.find(pool, user_id, key), request_hash)
+    if not await repo.claim(pool, caller, key, request_hash):
+        return await _replay(await repo.find(pool, caller, key), request_hash)
     try:
         response = await handler(request)
     except ApiError as error:
         response = error_response(error)
     except BaseException:
-        await repo.release(pool, user_id, key)
+        await repo.release(pool, caller, key)
         raise
-    stored_body = response.body if isinstance(response, web.Response) else None
+    stored_body = response.get(STORED_BODY) or (
+        response.body if isinstance(response, web.Response) else None
+    )
     if response.status >= 500 or not isinstance(stored_body, bytes | bytearray):
-        await repo.release(pool, user_id, key)  # not replayable: let a retry run for real
+        await repo.release(pool, caller, key)  # not replayable: let a retry run for real
         return response
-    await repo.store(pool, user_id, key, response.status, bytes(stored_body), response.content_type)
+    await repo.store(pool, caller, key, response.status, bytes(stored_body), response.content_type)
     return response
 
 

@@ -156,3 +156,112 @@ def invoice_view(
             "customernotes": invoice.notes,
         }
     return view
+
+
+# What a client-portal user sees of an invoice or a quote: only these fields, picked from the
+# member view, so a field added there (internal notes, history, who created it, ...) never
+# reaches the portal unless it is listed here.
+CLIENT_FIELDS = (
+    "id",
+    "type",
+    "status",
+    "label",
+    "invoice_number",
+    "currency",
+    "scheduled_date",
+    "issue_date",
+    "due_date",
+    "valid_until",
+    "subject",
+    "period",
+    "notes",
+    "subtotal",
+    "tax",
+    "total",
+    "amount_paid",
+    "balance_due",
+    "public_url",
+    "approved_at",
+    "sent_at",
+    "paid_at",
+    "cancelled_at",
+    "customer",
+    # INNOVATECH's portal names
+    "invoicenum",
+    "date",
+    "duedate",
+    "datepaid",
+    "paymentmethod",
+    "stage",
+    "datecreated",
+    "validuntil",
+    "tax1",
+    "tax2",
+    "customernotes",
+)
+CLIENT_ITEM_FIELDS = (
+    "label",
+    "description",  # the line's text (its label), not the invoice's internal description
+    "unit",
+    "quantity",
+    "price",
+    "unit_price",
+    "tax_percentage",
+    "discount_percentage",
+    "discount",
+    "price_includes_tax",
+    "price_includes_discount",
+    "net",
+    "tax",
+    "total",
+)
+CLIENT_PAYMENT_FIELDS = ("amount", "paid_date", "reference", "payment_method")
+CLIENT_PARTY_FIELDS = (  # the invoicer and the recipient, as the document prints them
+    "company_entity",
+    "contact_name",
+    "email",
+    "phone",
+    "company_address",
+    "company_tax_number",
+    "company_registration_number",
+)
+CLIENT_PAYMENT_DETAIL_FIELDS = (
+    "label",
+    "bank_name",
+    "account_name",
+    "account_number",
+    "iban",
+    "swift",
+)
+
+
+def _pick(source: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: source[name] for name in names if name in source}
+
+
+def _pick_optional(source: dict[str, Any] | None, names: tuple[str, ...]) -> Any:
+    return _pick(source, names) if source is not None else None
+
+
+def client_invoice_view(
+    invoice: Invoice,
+    base_url: str,
+    *,
+    listed: ListedInvoice | None = None,
+    detail: InvoiceDetail | None = None,
+    estimate: bool = False,
+) -> dict[str, Any]:
+    """The client-portal view: built from the allow-lists above only."""
+    full = invoice_view(invoice, base_url, listed=listed, detail=detail, estimate=estimate)
+    view = _pick(full, CLIENT_FIELDS)
+    if detail is not None:
+        view["items"] = [
+            _pick(item, CLIENT_ITEM_FIELDS) for item in full["items"] if item["include"]
+        ]
+        view["payments"] = [_pick(payment, CLIENT_PAYMENT_FIELDS) for payment in full["payments"]]
+        view["invoicer"] = _pick_optional(full["invoicer"], CLIENT_PARTY_FIELDS)
+        view["recipient"] = _pick_optional(full["recipient"], CLIENT_PARTY_FIELDS)
+        view["payment_detail"] = _pick_optional(
+            full["payment_detail"], CLIENT_PAYMENT_DETAIL_FIELDS
+        )
+    return view

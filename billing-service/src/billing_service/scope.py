@@ -32,6 +32,13 @@ class Scope:
     def is_client(self) -> bool:
         return self.identity.kind == "client"
 
+    def role_in(self, company_id: int) -> str | None:
+        """The caller's role in the company: a member's role, `client` for a client-portal
+        user of one of its recipients, None for a stranger."""
+        if self.client is not None and self.is_client:
+            return "client" if self.client.company_id == company_id else None
+        return self.roles.get(company_id)
+
     def require_member(self) -> None:
         """Client-portal users may read their invoices and quotes, nothing else."""
         if self.is_client:

@@ -16,8 +16,13 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from gateway.batcher import ScriptBatcher
-from gateway.introspection import Introspector, error_from_blob
-from shared.errors import ApiError, ServiceUnavailable
+from gateway.introspection import (
+    Introspector,
+    error_from_blob,
+    identity_jwt_from_blob,
+    token_id_from_blob,
+)
+from shared.errors import ApiError, ServiceUnavailable, Unauthorized
 from shared.ids import unique_id
 from shared.logging import get_logger
 from shared.ratelimit import Decision, LocalSlidingWindow, Policy, decision_from_reply, script_args
@@ -65,7 +70,7 @@ class Guard:
             return Verdict(self._local.check(policies), error=error)
 
     async def authenticated(
-        self, raw_token: str, token: BearerToken, policies: list[Policy], anon: list[Policy]
+        self, token: BearerToken, policies: list[Policy], anon: list[Policy]
     ) -> Verdict:
         key = token.cache_key(self._cache_prefix)
         member = unique_id()
@@ -73,18 +78,20 @@ class Guard:
             reply = await self._script([key], script_args(member, policies, anon))
             if reply[0] == b"miss":
                 INTROSPECTIONS.inc()
-                found = await self._introspector.introspect(key, raw_token)
+                found = await self._introspector.introspect(key, token)
                 args = script_args(member, policies, anon, found.blob, found.ttl_ms)
                 reply = await self._script([key], args)
         except RedisError:
-            return await self._without_redis(key, raw_token, policies, anon)
+            return await self._without_redis(key, token, policies, anon)
         state, blob = reply[0], reply[1].decode()
         decision = decision_from_reply(reply)
         if state == b"denied":
             return Verdict(decision, error=error_from_blob(blob))
         if state != b"ok":  # pragma: no cover - the script answers ok, denied or miss
             raise ServiceUnavailable()
-        return Verdict(decision, identity_jwt=blob.partition("\n")[2])
+        if not token.matches(token_id_from_blob(blob)):
+            return Verdict(decision, error=Unauthorized())  # Sanctum: the id must be the token's
+        return Verdict(decision, identity_jwt=identity_jwt_from_blob(blob))
 
     async def _script(self, keys: list[str], args: list[str | int]) -> list[bytes]:
         if time.monotonic() < self._redis_down_until:
@@ -100,14 +107,16 @@ class Guard:
             raise
 
     async def _without_redis(
-        self, key: str, raw_token: str, policies: list[Policy], anon: list[Policy]
+        self, key: str, token: BearerToken, policies: list[Policy], anon: list[Policy]
     ) -> Verdict:
         if self._fail_closed:
             raise ServiceUnavailable("Rate limiting is unavailable.") from None
         REDIS_FALLBACKS.inc()
-        found = await self._introspector.introspect(key, raw_token)
+        found = await self._introspector.introspect(key, token)
         if found.error is not None:
             return Verdict(self._local.check(anon), error=found.error)
+        if not token.matches(found.token_id):
+            return Verdict(self._local.check(anon), error=Unauthorized())
         local = [
             Policy(p.name, p.key.replace("{sub}", found.user_id), p.limit, p.window)
             for p in policies

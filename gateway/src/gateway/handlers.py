@@ -34,7 +34,7 @@ async def _verdict(request: web.Request, spec: RouteSpec | None) -> Verdict:
     if raw is None or token is None:
         return await guard.anonymous(anonymous, error=Unauthorized())
     policies = limits.authenticated(spec)
-    return await guard.authenticated(raw, token, policies, anonymous)
+    return await guard.authenticated(token, policies, anonymous)
 
 
 def _admit(verdict: Verdict) -> dict[str, str]:

@@ -10,13 +10,15 @@ import aiohttp
 
 from shared.errors import ApiError, ServiceUnavailable, TokenExpired, Unauthorized
 from shared.logging import get_logger
+from shared.tokens import BearerToken
 
 log = get_logger("gateway.introspection")
 
 
 @dataclass(frozen=True)
 class Introspected:
-    """What the identity cache stores: `<user id>\\n<identity JWT>`, or `!<error code>`."""
+    """What the identity cache stores: `<user id>\\n<token id>\\n<identity JWT>`, or
+    `!<error code>`. The user id comes first: the rate-limit script reads it from there."""
 
     blob: str
     ttl_ms: int
@@ -30,8 +32,20 @@ class Introspected:
         return self.blob.partition("\n")[0]
 
     @property
+    def token_id(self) -> int:
+        return token_id_from_blob(self.blob)
+
+    @property
     def identity_jwt(self) -> str:
-        return self.blob.partition("\n")[2]
+        return identity_jwt_from_blob(self.blob)
+
+
+def token_id_from_blob(blob: str) -> int:
+    return int(blob.split("\n", 2)[1])
+
+
+def identity_jwt_from_blob(blob: str) -> str:
+    return blob.split("\n", 2)[2]
 
 
 def error_from_blob(blob: str) -> ApiError:
@@ -56,14 +70,17 @@ class Introspector:
         self._inflight: dict[str, asyncio.Future[Introspected]] = {}
         self.calls = 0
 
-    async def introspect(self, cache_key: str, token: str) -> Introspected:
+    async def introspect(self, cache_key: str, token: BearerToken) -> Introspected:
+        """Who the token's secret belongs to. Only the secret is sent, never the `<id>|` part:
+        the answer is cached under the secret's hash, so it must not depend on the id a client
+        put before it (the guard checks that id against the answer's token id)."""
         pending = self._inflight.get(cache_key)
         if pending is not None:
             return await asyncio.shield(pending)
         future: asyncio.Future[Introspected] = asyncio.get_running_loop().create_future()
         self._inflight[cache_key] = future
         try:
-            result = await self._ask(token)
+            result = await self._ask(token.secret)
             future.set_result(result)
             return result
         except BaseException as exc:
@@ -73,11 +90,11 @@ class Introspector:
         finally:
             del self._inflight[cache_key]
 
-    async def _ask(self, token: str) -> Introspected:
+    async def _ask(self, secret: str) -> Introspected:
         self.calls += 1
         try:
             async with self._session.post(
-                self._url, json={"token": token}, headers=self._headers
+                self._url, json={"token": secret}, headers=self._headers
             ) as response:
                 body = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError):
@@ -85,7 +102,8 @@ class Introspector:
             raise ServiceUnavailable("Authentication is temporarily unavailable.") from None
         if response.status == 200:
             ttl_ms = int(body["exp"] * 1000 - time.time() * 1000) - self._margin_ms
-            return Introspected(f"{body['sub']}\n{body['identity_jwt']}", max(ttl_ms, 1))
+            blob = f"{body['sub']}\n{body['token_id']}\n{body['identity_jwt']}"
+            return Introspected(blob, max(ttl_ms, 1))
         if response.status == 401:
             code = body.get("error_code", "UNAUTHORIZED")
             # An expired token never becomes valid again; cache that answer longer.

@@ -181,7 +181,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/tokens",
         "Authentication",
         "The caller's tokens (never their secrets)",
-        "",
+        "tokens:read",
         None,
         200,
     ),
@@ -189,7 +189,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "delete",
         "/tokens/{id}",
         "Authentication",
-        "Revoke one of the caller's tokens",
+        "Revoke one of the caller's tokens (another one than the calling token needs "
+        "`tokens:delete`; a token can always revoke itself)",
         "",
         None,
         204,
@@ -482,10 +483,29 @@ _DOMAIN_SCHEMAS: dict[str, Any] = {
 
 _ERRORS = {
     "401": "UNAUTHORIZED or TOKEN_EXPIRED",
-    "403": "FORBIDDEN: the token lacks the ability",
+    "403": "FORBIDDEN: the token lacks the ability, or the caller's role in the record's "
+    "company does not allow it",
     "422": "VALIDATION_ERROR",
     "429": "RATE_LIMITED, with Retry-After",
 }
+
+
+def _quote_note(method: str, path: str) -> str:
+    """Records of the invoices table need the ability of their own type: quotes `quotes:*`."""
+    if not path.startswith("/invoices"):
+        return ""
+    if path == "/invoices":
+        if method == "get":
+            return " Quotes are listed only if the token also has `quotes:read`."
+        return " With `type: quote`, `quotes:create` instead."
+    if path.endswith("/convert"):
+        return (
+            " The source needs its type's `read` (a quote turned into an invoice also "
+            "`quotes:update`), the new record its type's `create`."
+        )
+    if path.endswith(("/pay", "/create-next")):
+        return ""  # quotes are never paid nor recurring
+    return " On a quote, the `quotes:` ability of the same action instead."
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -505,7 +525,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if ability is None:
         doc["security"] = []
     elif ability:
-        doc["description"] = f"Requires the `{ability}` ability."
+        doc["description"] = f"Requires the `{ability}` ability." + _quote_note(op[0], op[1])
     if schema:
         doc["requestBody"] = {
             "required": True,

@@ -14,9 +14,18 @@ RESOURCES = (
     "organisations",
     "teams",
     "profile",
+    # Listing and revoking the user's OTHER tokens; a token may always log itself out.
+    "tokens",
 )
 ACTIONS = ("read", "create", "update", "delete")
-EXTRA_ABILITIES = ("invoices:download", "invoices:send", "invoices:pay")
+# A quote is sent and downloaded like an invoice, under its own resource's abilities.
+EXTRA_ABILITIES = (
+    "invoices:download",
+    "invoices:send",
+    "invoices:pay",
+    "quotes:download",
+    "quotes:send",
+)
 
 KNOWN_ABILITIES: frozenset[str] = frozenset(
     {"*"}

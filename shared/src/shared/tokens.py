@@ -1,29 +1,50 @@
 """The bearer-token format both the gateway and auth-service must agree on.
 
 Tokens are Sanctum's `<id>|<secret>`; a bare `<secret>` is also accepted, as Sanctum does.
-Only a SHA-256 of the secret is ever stored, and the gateway's identity cache is keyed by the
-token id plus that hash, so auth-service can overwrite the cache entry when revoking.
+Only a SHA-256 of the secret is ever stored.
+
+The gateway's identity cache is keyed by that hash ALONE, not by the form the token was sent
+in. Both forms of one token then share one cache entry, so the one tombstone auth-service
+writes on revocation refuses every form on the very next request: there is no second key that
+a revocation path could forget (keyed by `<id>:<hash>`, a bare secret lived on under
+`0:<hash>` for minutes after a logout). The hash identifies the token on its own (it is unique
+in auth-service's table); the id part is only checked against the token the hash belongs to.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_TOKEN_LENGTH = 512
+MAX_ID_DIGITS = 18  # below 2**63: a bigint in PostgreSQL
 
 
 @dataclass(frozen=True)
 class BearerToken:
-    token_id: int | None
-    secret_hash: str
+    token_id: int | None  # the `<id>|` part, when the client sent one
+    secret: str = field(repr=False)  # never printed: it is the credential
+    secret_hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "secret_hash", hash_secret(self.secret))
 
     def cache_key(self, prefix: str) -> str:
-        return f"{prefix}{self.token_id or 0}:{self.secret_hash}"
+        return cache_key_for(prefix, self.secret_hash)
+
+    def matches(self, token_id: int) -> bool:
+        """Whether the id part, if one was sent, names the token the secret belongs to."""
+        return self.token_id is None or self.token_id == token_id
 
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def is_numeric_id(text: str) -> bool:
+    """A token id (or another bigint id): ASCII digits only, bounded. `str.isdigit` alone also
+    accepts '²' or '٣', which int() refuses (a 500) or reads as another number."""
+    return 0 < len(text) <= MAX_ID_DIGITS and text.isascii() and text.isdigit()
 
 
 def parse_token(token: str) -> BearerToken | None:
@@ -32,11 +53,12 @@ def parse_token(token: str) -> BearerToken | None:
         return None
     token_id, sep, secret = token.partition("|")
     if not sep:
-        return BearerToken(None, hash_secret(token))
-    if not token_id.isdigit() or not secret or len(token_id) > 18:
+        return BearerToken(None, token)
+    if not is_numeric_id(token_id) or not secret:
         return None
-    return BearerToken(int(token_id), hash_secret(secret))
+    return BearerToken(int(token_id), secret)
 
 
-def cache_key_for(prefix: str, token_id: int | None, secret_hash: str) -> str:
-    return BearerToken(token_id, secret_hash).cache_key(prefix)
+def cache_key_for(prefix: str, secret_hash: str) -> str:
+    """The one cache key of a token, whichever form it is sent in."""
+    return f"{prefix}{secret_hash}"

@@ -11,6 +11,7 @@ from auth_service.handlers.schemas import InternalUserCreate, IntrospectRequest
 from auth_service.keys import ACCOUNTS, SETTINGS, SIGNING_KEYS, TOKENS
 from auth_service.repositories.users import User
 from shared.errors import BadRequest, NotFound, Unauthorized
+from shared.tokens import is_numeric_id
 from shared.validation import parse_body
 from shared.web import json_response
 
@@ -62,6 +63,16 @@ async def create_user(request: web.Request) -> web.Response:
     if body.password is None:
         answer["password"] = password
     return json_response({"data": answer}, status=201)
+
+
+async def delete_user(request: web.Request) -> web.Response:
+    """Billing undoes a client invitation it could not complete; the user's tokens are
+    revoked at every gateway with it. 404 when there is no such user."""
+    require_internal_secret(request)
+    raw_id = request.match_info["user_id"]
+    if not is_numeric_id(raw_id) or not await request.app[TOKENS].delete_user(int(raw_id)):
+        raise NotFound("No such user.")
+    return web.Response(status=204)
 
 
 async def find_users(request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ from auth_service.repositories.users import User
 from shared.abilities import known_abilities
 from shared.errors import NotFound, Unauthorized, ValidationFailed
 from shared.identity import Identity, identity_of, require_ability
+from shared.tokens import is_numeric_id
 from shared.validation import parse_body
 from shared.web import json_response
 
@@ -115,7 +116,7 @@ def _token_view(token: AccessToken, current_id: int | None) -> dict[str, Any]:
 
 
 async def list_tokens(request: web.Request) -> web.Response:
-    identity = identity_of(request)
+    identity = require_ability(request, "tokens:read")
     tokens = await request.app[TOKENS].list_for(identity.user_id)
     return json_response({"data": [_token_view(token, identity.token_id) for token in tokens]})
 
@@ -123,9 +124,13 @@ async def list_tokens(request: web.Request) -> web.Response:
 async def revoke_token(request: web.Request) -> web.Response:
     identity = identity_of(request)
     raw_id = request.match_info["token_id"]
-    if not raw_id.isdigit() or len(raw_id) > 18:
+    if not is_numeric_id(raw_id):
         raise NotFound()
-    if not await request.app[TOKENS].revoke(user_id=identity.user_id, token_id=int(raw_id)):
+    token_id = int(raw_id)
+    if token_id != identity.token_id:
+        # Revoking itself is logging out, always allowed; other tokens need the ability.
+        identity.require("tokens:delete")
+    if not await request.app[TOKENS].revoke(user_id=identity.user_id, token_id=token_id):
         raise NotFound()
     return web.Response(status=204)
 

@@ -47,6 +47,7 @@ FOR_USER = f"""
 SELECT {_COLUMNS} FROM personal_access_tokens t WHERE t.user_id = $1 ORDER BY t.id
 """
 DELETE_OWN = "DELETE FROM personal_access_tokens WHERE id = $1 AND user_id = $2 RETURNING token"
+DELETE_ALL_OF_USER = "DELETE FROM personal_access_tokens WHERE user_id = $1 RETURNING token"
 TOUCH = "UPDATE personal_access_tokens SET last_used_at = $2 WHERE id = ANY($1::bigint[])"
 
 
@@ -94,6 +95,11 @@ async def delete_own(conn: asyncpg.Connection, token_id: int, user_id: int) -> s
     """Delete one of the user's tokens; its hash, or None when it is not theirs."""
     value = await conn.fetchval(DELETE_OWN, token_id, user_id)
     return str(value) if value is not None else None
+
+
+async def delete_all_of_user(conn: asyncpg.Connection, user_id: int) -> list[str]:
+    """Delete every token of the user; their hashes (the gateway's cache keys)."""
+    return [str(row["token"]) for row in await conn.fetch(DELETE_ALL_OF_USER, user_id)]
 
 
 async def touch(pool: asyncpg.Pool, token_ids: list[int], used_at: datetime) -> None:

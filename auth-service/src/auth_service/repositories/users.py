@@ -57,6 +57,7 @@ ON CONFLICT DO NOTHING
 RETURNING {_COLUMNS}
 """
 SET_PASSWORD_HASH = "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1"
+DELETE = "DELETE FROM users WHERE id = $1 RETURNING id"
 
 
 def _user(row: asyncpg.Record | None) -> User | None:
@@ -92,6 +93,11 @@ async def insert(
 
 async def set_password_hash(conn: asyncpg.Pool, user_id: int, password_hash: str) -> None:
     await conn.execute(SET_PASSWORD_HASH, user_id, password_hash)
+
+
+async def delete(conn: asyncpg.Connection, user_id: int) -> bool:
+    """Delete the user (their tokens go with them); False when there was none."""
+    return await conn.fetchval(DELETE, user_id) is not None
 
 
 async def update_profile(conn: asyncpg.Pool, user_id: int, changes: dict[str, Any]) -> User:

@@ -14,6 +14,7 @@ import asyncpg
 import redis.asyncio as redis
 
 from auth_service.repositories import tokens as token_repo
+from auth_service.repositories import users as user_repo
 from auth_service.repositories.tokens import AccessToken
 from auth_service.services.signing import SigningKeys
 from auth_service.settings import Settings
@@ -99,24 +100,45 @@ class TokenService:
         return await token_repo.for_user(self._pool, user_id)
 
     async def revoke(self, *, user_id: int, token_id: int) -> bool:
-        """Delete the token and, in the same transaction, tombstone the gateway's cache entry.
-
-        The tombstone (not a plain DEL) also beats a gateway that introspected just before the
-        delete and is about to cache the identity: its cache write is SET NX.
-        """
+        """Delete the token and, in the same transaction, tombstone the gateway's cache entry."""
         async with self._pool.acquire() as conn, conn.transaction():
             token_hash = await token_repo.delete_own(conn, token_id, user_id)
             if token_hash is None:
                 return False
-            key = cache_key_for(self._settings.token_cache_prefix, token_id, token_hash)
-            try:
-                await self._redis.set(
-                    key, "!UNAUTHORIZED", ex=self._settings.revocation_tombstone_seconds
-                )
-            except redis.RedisError:
-                # Without the tombstone a gateway could keep serving the token: refuse instead.
-                raise ServiceUnavailable("The token could not be revoked; try again.") from None
+            await self.tombstone([token_hash])
         return True
+
+    async def delete_user(self, user_id: int) -> bool:
+        """Delete a user and revoke every token of theirs at once (the gateway may hold any
+        of them in its cache); False when there was no such user."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            token_hashes = await token_repo.delete_all_of_user(conn, user_id)
+            if not await user_repo.delete(conn, user_id):
+                return False
+            await self.tombstone(token_hashes)
+        return True
+
+    async def tombstone(self, token_hashes: list[str]) -> None:
+        """Refuse these tokens at every gateway from the next request on.
+
+        Called inside the transaction that deletes them, so a failure here undoes the delete.
+        The cache has one key per token (shared.tokens: keyed by the secret's hash alone), so
+        one tombstone covers every form a client may send. A tombstone (not a plain DEL) also
+        beats a gateway that introspected just before the delete and is about to cache the
+        identity: its cache write is SET NX.
+        """
+        if not token_hashes:
+            return
+        prefix = self._settings.token_cache_prefix
+        ttl = self._settings.revocation_tombstone_seconds
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for token_hash in token_hashes:
+                    pipe.set(cache_key_for(prefix, token_hash), "!UNAUTHORIZED", ex=ttl)
+                await pipe.execute()
+        except redis.RedisError:
+            # Without the tombstone a gateway could keep serving the token: refuse instead.
+            raise ServiceUnavailable("The token could not be revoked; try again.") from None
 
     async def flush_usage(self) -> None:
         """Write last_used_at for the tokens used since the last flush, in one statement."""

@@ -7,10 +7,11 @@ from typing import Any
 from aiohttp import web
 
 from billing_service.keys import POOL
+from billing_service.permissions import DOCUMENT_OPERATIONS, DOCUMENT_RESOURCES
 from billing_service.repositories import scope as scope_repo
 from billing_service.scope import Scope
-from shared.errors import NotFound
-from shared.identity import require_ability
+from shared.errors import Forbidden, NotFound
+from shared.identity import identity_of, require_ability
 from shared.pagination import Page, paginated
 from shared.web import json_response
 
@@ -26,9 +27,10 @@ def path_id(request: web.Request, name: str = "id") -> int:
     return int(raw)
 
 
-async def scope_for(request: web.Request, ability: str) -> Scope:
-    """Check the token's ability, then load (once per request) what the caller may see."""
-    identity = require_ability(request, ability)
+async def scope_for(request: web.Request, ability: str | None) -> Scope:
+    """Check the token's ability, then load (once per request) what the caller may see.
+    Without an ability the service checks the one the record needs once it is loaded."""
+    identity = require_ability(request, ability) if ability else identity_of(request)
     if _SCOPE in request:
         return request[_SCOPE]
     pool = request.app[POOL]
@@ -40,10 +42,26 @@ async def scope_for(request: web.Request, ability: str) -> Scope:
     return scope
 
 
-async def member_scope(request: web.Request, ability: str) -> Scope:
+async def member_scope(request: web.Request, ability: str | None) -> Scope:
     """As scope_for, and refuse client-portal users (every write, most resources)."""
     scope = await scope_for(request, ability)
     scope.require_member()
+    return scope
+
+
+async def document_scope(
+    request: web.Request, operation: str, *, members_only: bool = True
+) -> Scope:
+    """For a route on one record of the invoices table. Its type, known once the service has
+    loaded it, decides between `invoices:<action>` and `quotes:<action>` (the service checks
+    that one); a token with neither is refused here, before any work."""
+    action = DOCUMENT_OPERATIONS[operation][0]
+    identity = identity_of(request)
+    if not any(identity.can(f"{resource}:{action}") for resource in DOCUMENT_RESOURCES):
+        raise Forbidden(f"This token lacks the 'invoices:{action}' or 'quotes:{action}' ability.")
+    scope = await scope_for(request, None)
+    if members_only:
+        scope.require_member()
     return scope
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from billing_service.handlers.common import member_scope, path_id, scope_for
-from billing_service.keys import DOCUMENTS, INVOICES, POOL, SETTINGS
+from billing_service.handlers.common import document_scope, path_id
+from billing_service.keys import CLOCK, DOCUMENTS, INVOICES, POOL, SETTINGS
 from billing_service.repositories import invoices as repo
 from billing_service.services.documents import snapshot
 from shared.errors import ServiceUnavailable
@@ -23,7 +23,7 @@ def _expiry(timestamp: int) -> str:
 
 async def download(request: web.Request) -> web.Response:
     """A signed, expiring URL of the invoice's PDF (rendered now if it has none yet)."""
-    scope = await scope_for(request, "invoices:download")
+    scope = await document_scope(request, "download", members_only=False)
     invoice_id = path_id(request)
     link = await request.app[DOCUMENTS].download_link(scope, invoice_id)
     url = public_base_url(request) + link.path
@@ -39,7 +39,7 @@ async def download(request: web.Request) -> web.Response:
 
 
 async def regenerate(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     _, link = await request.app[DOCUMENTS].regenerate(scope, invoice_id)
     url = public_base_url(request) + link.path
@@ -53,7 +53,7 @@ async def public_page(request: web.Request) -> web.Response:
     public_id = request.match_info["public_id"]
     invoice = None
     if 16 <= len(public_id) <= 64:
-        invoice = await repo.by_public_id(request.app[POOL], public_id)
+        invoice = await repo.by_public_id(request.app[POOL], public_id, request.app[CLOCK]())
     if invoice is None:
         return _page(request, "not_found.html", {}, status=404)
     documents = request.app[DOCUMENTS]

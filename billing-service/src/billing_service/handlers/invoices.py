@@ -10,14 +10,15 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
-from billing_service.handlers.common import member_scope, path_id, scope_for
+from billing_service.handlers.common import document_scope, member_scope, path_id, scope_for
 from billing_service.handlers.fields import Currency, Id, IsoDate, LongText, Percent, Quantity, Text
-from billing_service.invoice_views import invoice_view
+from billing_service.invoice_views import client_invoice_view, invoice_view
 from billing_service.keys import DOCUMENTS, INVOICES, RECURRING
 from billing_service.lifecycle import SEND_TEMPLATES
 from billing_service.repositories.invoices import Invoice
 from billing_service.services.invoices import Draft, ListQuery, etag
 from shared.errors import ValidationFailed
+from shared.identity import identity_of
 from shared.pagination import Page, PageParams, paginated, public_base_url
 from shared.validation import parse_body, parse_query, reject_nulls
 from shared.web import json_response
@@ -201,7 +202,8 @@ def _status_filter(family: Family, status: str | None) -> str | None:
 
 
 def _view(request: web.Request, invoice: Invoice, family: Family, **extra: Any) -> dict[str, Any]:
-    return invoice_view(invoice, public_base_url(request), estimate=family.estimate, **extra)
+    view = client_invoice_view if identity_of(request).kind == "client" else invoice_view
+    return view(invoice, public_base_url(request), estimate=family.estimate, **extra)
 
 
 def _answer(
@@ -259,7 +261,7 @@ def list_invoices(family: Family) -> Any:
 
 def get_invoice(family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
-        scope = await scope_for(request, f"{family.ability}:read")
+        scope = await document_scope(request, "read", members_only=False)
         detail = await request.app[INVOICES].detail(scope, path_id(request), kind=family.kind)
         return _answer(request, detail.invoice, family, detail=detail)
 
@@ -268,7 +270,7 @@ def get_invoice(family: Family) -> Any:
 
 def create_invoice(family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
-        scope = await member_scope(request, f"{family.ability}:create")
+        scope = await document_scope(request, "create")
         body = await parse_body(request, InvoiceWrite)
         invoice = await request.app[INVOICES].create(scope, body.draft(family.kind))
         noun = "Estimate" if family.estimate else invoice.type.capitalize()
@@ -281,7 +283,7 @@ def create_invoice(family: Family) -> Any:
 
 def update_invoice(family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
-        scope = await member_scope(request, f"{family.ability}:update")
+        scope = await document_scope(request, "update")
         invoice_id = path_id(request)
         body = await parse_body(request, InvoiceWrite)
         if body.status is not None:
@@ -296,7 +298,7 @@ def update_invoice(family: Family) -> Any:
 
 def delete_invoice(family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
-        scope = await member_scope(request, f"{family.ability}:delete")
+        scope = await document_scope(request, "delete")
         invoice_id = path_id(request)
         await request.app[INVOICES].delete(
             scope, invoice_id, request.headers.get("If-Match"), kind=family.kind
@@ -310,7 +312,7 @@ def delete_invoice(family: Family) -> Any:
 
 
 async def approve(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     body = await parse_body(request, ApproveBody)
     invoice = await request.app[INVOICES].approve(
@@ -321,7 +323,7 @@ async def approve(request: web.Request) -> web.Response:
 
 
 async def send(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:send")
+    scope = await document_scope(request, "send")
     invoice_id = path_id(request)
     body = await parse_body(request, SendBody)
     await request.app[INVOICES].send(
@@ -331,7 +333,7 @@ async def send(request: web.Request) -> web.Response:
 
 
 async def send_email(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:send")
+    scope = await document_scope(request, "send")
     invoice_id = path_id(request)
     body = await parse_body(request, SendBody)
     _, email = await request.app[INVOICES].send(
@@ -341,13 +343,13 @@ async def send_email(request: web.Request) -> web.Response:
 
 
 async def send_payment_link(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:send")
+    scope = await document_scope(request, "send")
     await request.app[INVOICES].payment_link(scope, path_id(request))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def pay(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:pay")
+    scope = await document_scope(request, "pay")
     invoice_id = path_id(request)
     body = await parse_body(request, PayBody)
     invoice = await request.app[INVOICES].pay(
@@ -363,7 +365,7 @@ async def pay(request: web.Request) -> web.Response:
 
 
 async def cancel(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "cancel")
     invoice = await request.app[INVOICES].cancel(
         scope, path_id(request), request.headers.get("If-Match")
     )
@@ -371,7 +373,7 @@ async def cancel(request: web.Request) -> web.Response:
 
 
 async def decline(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice = await request.app[INVOICES].decline(
         scope, path_id(request), request.headers.get("If-Match")
     )
@@ -379,7 +381,7 @@ async def decline(request: web.Request) -> web.Response:
 
 
 async def convert(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:create")
+    scope = await document_scope(request, "create")
     invoice_id = path_id(request)
     body = await parse_body(request, ConvertBody)
     created = await request.app[INVOICES].convert(
@@ -405,7 +407,7 @@ async def convert_estimate(request: web.Request) -> web.Response:
 
 
 async def set_schedule_date(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     body = await parse_body(request, ScheduleBody)
     invoice = await request.app[INVOICES].set_schedule_date(
@@ -415,7 +417,7 @@ async def set_schedule_date(request: web.Request) -> web.Response:
 
 
 async def set_due_date(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     body = await parse_body(request, DueDateBody)
     invoice = await request.app[INVOICES].set_due_date(
@@ -425,7 +427,7 @@ async def set_due_date(request: web.Request) -> web.Response:
 
 
 async def set_period(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     body = await parse_body(request, PeriodBody)
     invoice = await request.app[INVOICES].set_period(
@@ -435,13 +437,13 @@ async def set_period(request: web.Request) -> web.Response:
 
 
 async def list_members(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:read")
+    scope = await document_scope(request, "read")
     detail = await request.app[INVOICES].detail(scope, path_id(request))
     return json_response({"data": detail.members})
 
 
 async def set_members(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "invoices:update")
+    scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     body = await parse_body(request, MembersBody)
     members = await request.app[INVOICES].set_members(
@@ -452,6 +454,6 @@ async def set_members(request: web.Request) -> web.Response:
 
 async def create_next(request: web.Request) -> web.Response:
     """Generate a recurring template's next period now and advance its next_run_date."""
-    scope = await member_scope(request, "invoices:create")
+    scope = await document_scope(request, "create")
     child = await request.app[RECURRING].create_next(scope, path_id(request))
     return await _detailed(request, scope, child, INVOICES_FAMILY, status=201)

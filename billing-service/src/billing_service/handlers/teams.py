@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from billing_service.auth_client import User
 from billing_service.handlers.common import data, member_scope, no_content, path_id
 from billing_service.handlers.fields import Id, Text
+from billing_service.idempotency import replay_without_secret
 from billing_service.keys import CONTACTS, MEMBERS, TEAMS
 from billing_service.repositories.companies import Company, Member
 from shared.identity import require_ability
@@ -133,6 +134,9 @@ async def invite_contact(request: web.Request) -> web.Response:
         scope, recipient_id, body.email, body.name, body.password
     )
     view = dict(contact)
-    if generated is not None:
-        view["password"] = generated  # shown once; only its hash is kept
-    return data(view, status=201)
+    if generated is None:
+        return data(view, status=201)
+    # The generated password is shown in this answer only: an Idempotency-Key replay gets
+    # the same answer with `password` null (the contact exists; its password is not kept).
+    response = data(view | {"password": generated}, status=201)
+    return replay_without_secret(response, {"data": view | {"password": None}})

@@ -1,4 +1,4 @@
-"""SQL for Idempotency-Key records (kept 24 hours)."""
+"""SQL for Idempotency-Key records (kept 24 hours), keyed by the caller: user and token."""
 
 from __future__ import annotations
 
@@ -7,22 +7,30 @@ from dataclasses import dataclass
 import asyncpg
 
 CLAIM = """
-INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
+INSERT INTO idempotency_keys (user_id, token_id, key, request_hash) VALUES ($1, $2, $3, $4)
 ON CONFLICT DO NOTHING RETURNING key
 """
 FIND = """
 SELECT request_hash, status, body, content_type FROM idempotency_keys
-WHERE user_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'
+WHERE user_id = $1 AND token_id = $2 AND key = $3 AND created_at > now() - interval '24 hours'
 """
 DELETE_EXPIRED = """
 DELETE FROM idempotency_keys
-WHERE user_id = $1 AND key = $2 AND created_at <= now() - interval '24 hours'
+WHERE user_id = $1 AND token_id = $2 AND key = $3 AND created_at <= now() - interval '24 hours'
 """
 STORE = """
-UPDATE idempotency_keys SET status = $3, body = $4, content_type = $5
-WHERE user_id = $1 AND key = $2
+UPDATE idempotency_keys SET status = $4, body = $5, content_type = $6
+WHERE user_id = $1 AND token_id = $2 AND key = $3
 """
-RELEASE = "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2"
+RELEASE = "DELETE FROM idempotency_keys WHERE user_id = $1 AND token_id = $2 AND key = $3"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Whose key it is: the same key from another token of the user is another key."""
+
+    user_id: int
+    token_id: int
 
 
 @dataclass(frozen=True)
@@ -33,22 +41,23 @@ class Stored:
     content_type: str | None
 
 
-async def claim(pool: asyncpg.Pool, user_id: int, key: str, request_hash: str) -> bool:
+async def claim(pool: asyncpg.Pool, caller: Caller, key: str, request_hash: str) -> bool:
     """True when this request is the first with the key (expired records are dropped)."""
-    await pool.execute(DELETE_EXPIRED, user_id, key)
-    return await pool.fetchval(CLAIM, user_id, key, request_hash) is not None
+    await pool.execute(DELETE_EXPIRED, caller.user_id, caller.token_id, key)
+    found = await pool.fetchval(CLAIM, caller.user_id, caller.token_id, key, request_hash)
+    return found is not None
 
 
-async def find(pool: asyncpg.Pool, user_id: int, key: str) -> Stored | None:
-    row = await pool.fetchrow(FIND, user_id, key)
+async def find(pool: asyncpg.Pool, caller: Caller, key: str) -> Stored | None:
+    row = await pool.fetchrow(FIND, caller.user_id, caller.token_id, key)
     return Stored(**dict(row)) if row else None
 
 
 async def store(
-    pool: asyncpg.Pool, user_id: int, key: str, status: int, body: bytes, content_type: str
+    pool: asyncpg.Pool, caller: Caller, key: str, status: int, body: bytes, content_type: str
 ) -> None:
-    await pool.execute(STORE, user_id, key, status, body, content_type)
+    await pool.execute(STORE, caller.user_id, caller.token_id, key, status, body, content_type)
 
 
-async def release(pool: asyncpg.Pool, user_id: int, key: str) -> None:
-    await pool.execute(RELEASE, user_id, key)
+async def release(pool: asyncpg.Pool, caller: Caller, key: str) -> None:
+    await pool.execute(RELEASE, caller.user_id, caller.token_id, key)

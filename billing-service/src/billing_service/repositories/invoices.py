@@ -197,18 +197,25 @@ async def update(conn: asyncpg.Connection, invoice_id: int, values: dict[str, An
     return invoice
 
 
-def scope_conditions(
-    company_ids: list[int], client_recipient_id: int | None, *, client: bool
-) -> Conditions:
-    """Members: their companies' invoices. Clients: their recipient's non-draft invoices and
-    quotes."""
+# Issued: not a draft, and the issue date has come in the company's own timezone. Clients
+# and the public page see only issued invoices (a scheduled one stays hidden until its day).
+ISSUED = (
+    "i.status <> 'draft' AND i.scheduled_date <= "
+    "({}::timestamptz AT TIME ZONE (SELECT c.timezone FROM companies c WHERE c.id = i.company_id))"
+    "::date"
+)
+
+
+def member_conditions(company_ids: list[int]) -> Conditions:
+    """Members: every live invoice of their companies."""
+    return Conditions().add("i.deleted_at IS NULL").add("i.company_id = ANY({})", company_ids)
+
+
+def client_conditions(recipient_id: int | None, now: datetime) -> Conditions:
+    """Client-portal users: their recipient's issued invoices and quotes."""
     where = Conditions().add("i.deleted_at IS NULL")
-    if client:
-        where.add("i.invoice_recipient_id = {}", client_recipient_id or 0)
-        where.add("i.status <> 'draft'").add("i.type IN ('invoice', 'quote')")
-    else:
-        where.add("i.company_id = ANY({})", company_ids)
-    return where
+    where.add("i.invoice_recipient_id = {}", recipient_id or 0)
+    return where.add("i.type IN ('invoice', 'quote')").add(ISSUED, now)
 
 
 async def one(db: Db, invoice_id: int, where: Conditions, *, lock: bool = False) -> Invoice | None:
@@ -381,13 +388,17 @@ async def company_of(db: Db, table: str, row_id: int, company_ids: list[int]) ->
 
 COUNTED = """
 SELECT coalesce(sum(count), 0) FROM invoice_counts
-WHERE company_id = ANY($1) AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR status = $3)
+WHERE company_id = ANY($1) AND ($2::text[] IS NULL OR type = ANY($2))
+  AND ($3::text IS NULL OR status = $3)
 """
 
 
-async def counted(db: Db, company_ids: list[int], kind: str | None, status: str | None) -> int:
-    """The exact number of live invoices, from the trigger-kept counts (no row is counted)."""
-    return int(await db.fetchval(COUNTED, company_ids, kind, status))
+async def counted(
+    db: Db, company_ids: list[int], kinds: list[str] | None, status: str | None
+) -> int:
+    """The exact number of live invoices of these types (None: all), from the trigger-kept
+    counts (no row is counted)."""
+    return int(await db.fetchval(COUNTED, company_ids, kinds, status))
 
 
 COMPANY_TIMEZONE = "SELECT timezone FROM companies WHERE id = $1"
@@ -409,7 +420,7 @@ async def by_id(db: Db, invoice_id: int) -> Invoice:
 SET_DOCUMENT = "UPDATE invoices SET document_id = $2 WHERE id = $1"
 BY_PUBLIC_ID = f"""
 SELECT {_SELECT} FROM invoices i
-WHERE i.public_id = $1 AND i.deleted_at IS NULL AND i.status <> 'draft'
+WHERE i.public_id = $1 AND i.deleted_at IS NULL AND {ISSUED.format("$2")}
 """
 
 
@@ -418,5 +429,6 @@ async def set_document(db: Db, invoice_id: int, document_id: Any) -> None:
     await db.execute(SET_DOCUMENT, invoice_id, document_id)
 
 
-async def by_public_id(db: Db, public_id: str) -> Invoice | None:
-    return _invoice(await db.fetchrow(BY_PUBLIC_ID, public_id))
+async def by_public_id(db: Db, public_id: str, now: datetime) -> Invoice | None:
+    """The issued invoice behind a public link (`now` decides what is issued yet)."""
+    return _invoice(await db.fetchrow(BY_PUBLIC_ID, public_id, now))

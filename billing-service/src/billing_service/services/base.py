@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 
+from billing_service.permissions import require
 from billing_service.repositories import crud
 from billing_service.repositories import scope as scope_repo
 from billing_service.repositories.crud import Row, Table
@@ -59,15 +60,21 @@ async def get_scoped(
 
 
 async def delete_unreferenced(
-    pool: asyncpg.Pool, table: Table, scope: Scope, row_id: int, what: str
+    pool: asyncpg.Pool, table: Table, scope: Scope, row_id: int, what: str, permission: str
 ) -> None:
     async with pool.acquire() as conn, conn.transaction():
         row = await get_scoped(conn, table, scope, row_id, lock=True)
-        try:
-            async with conn.transaction():
-                await crud.delete(conn, table, row["id"])
-        except asyncpg.ForeignKeyViolationError:
-            raise Conflict(f"The {what} is still referenced by invoices.") from None
+        require(scope, row["company_id"], permission)
+        await delete_row(conn, table, row["id"], what)
+
+
+async def delete_row(conn: asyncpg.Connection, table: Table, row_id: int, what: str) -> None:
+    """Delete the row, or 409 while invoices reference it."""
+    try:
+        async with conn.transaction():
+            await crud.delete(conn, table, row_id)
+    except asyncpg.ForeignKeyViolationError:
+        raise Conflict(f"The {what} is still referenced by invoices.") from None
 
 
 def rename(values: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:

@@ -8,14 +8,14 @@ import unicodedata
 import asyncpg
 
 from billing_service.auth_client import AuthClient, User
+from billing_service.permissions import require_role
 from billing_service.repositories import companies as repo
+from billing_service.repositories import resources as resource_repo
 from billing_service.repositories import scope as scope_repo
 from billing_service.repositories.companies import Company
 from shared.errors import CompanyAccessDenied, Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.pagination import Page, PageParams
-
-MANAGER_ROLES = frozenset({"owner", "admin"})
 
 
 def slugify(text: str) -> str:
@@ -39,8 +39,9 @@ def _require_member_kind(identity: Identity) -> None:
 
 
 class CompanyService:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, users: AuthClient) -> None:
         self._pool = pool
+        self._users = users
 
     async def list(self, identity: Identity, params: PageParams) -> Page:
         companies = await repo.page_for_member(
@@ -93,8 +94,7 @@ class CompanyService:
             company = await repo.one_for_member(conn, identity.user_id, company_id, lock=True)
             if company is None:
                 raise NotFound("Company not found.")
-            if company.role not in MANAGER_ROLES:
-                raise Forbidden("Only the company's owners and admins can change it.")
+            require_role(company.role, "company.update")
             new_slug = slug or company.slug
             if new_slug != company.slug and await repo.slug_taken(conn, new_slug, company.id):
                 raise _slug_taken()
@@ -111,11 +111,13 @@ class CompanyService:
             company = await repo.one_for_member(conn, identity.user_id, company_id, lock=True)
             if company is None:
                 raise NotFound("Company not found.")
-            if company.role != "owner":
-                raise Forbidden("Only the company's owner can delete it.")
+            require_role(company.role, "company.delete")
             if await repo.has_invoices(conn, company.id):
                 raise Conflict("A company with invoices cannot be deleted.")
+            logins = await resource_repo.contact_logins(conn, company_id=company.id)
             await repo.delete(conn, company.id)
+            # Its recipients' client-portal logins go with it (a failure undoes the delete).
+            await self._users.delete_all(logins)
 
 
 def _slug_taken() -> ValidationFailed:
@@ -164,8 +166,8 @@ class MemberService:
             target = await repo.member(conn, company.id, user_id)
             if target is None:
                 raise NotFound("Member not found.")
-            if target.role == "owner" and company.role != "owner":
-                raise Forbidden("Only an owner can change another owner's role.")
+            if target.role == "owner":  # taking the owner role away is changing owners too
+                require_role(company.role, "owners.manage")
             if (
                 target.role == "owner"
                 and role != "owner"
@@ -181,15 +183,15 @@ class MemberService:
             if company is None:
                 raise NotFound("Company not found.")
             leaving_self = user_id == identity.user_id
-            if not leaving_self and company.role not in MANAGER_ROLES:
-                raise Forbidden("Only the company's owners and admins can remove members.")
+            if not leaving_self:  # anyone may leave; removing others is managing members
+                require_role(company.role, "members.manage")
             target = await repo.member(conn, company.id, user_id)
             if target is None:
                 raise NotFound("Member not found.")
+            if target.role == "owner" and not leaving_self:
+                require_role(company.role, "owners.manage")
             if target.role == "owner" and await repo.count_owners(conn, company.id) == 1:
                 raise Conflict("A company keeps at least one owner.")
-            if target.role == "owner" and not leaving_self and company.role != "owner":
-                raise Forbidden("Only an owner can remove another owner.")
             await repo.remove_member(conn, company.id, user_id)
 
 
@@ -216,7 +218,7 @@ class TeamService:
 
 
 def _require_manager(company: Company, role: str) -> None:
-    if company.role not in MANAGER_ROLES:
-        raise Forbidden("Only the company's owners and admins can manage members.")
-    if role == "owner" and company.role != "owner":
-        raise Forbidden("Only an owner can make someone an owner.")
+    """Adding a member or giving a role: managers only; the owner role only owners give."""
+    require_role(company.role, "members.manage")
+    if role == "owner":
+        require_role(company.role, "owners.manage")

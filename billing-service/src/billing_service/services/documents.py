@@ -149,10 +149,10 @@ class DocumentService:
             log.warning("pdf_render_deferred", invoice_id=invoice.id)
 
     async def download_link(self, scope: Scope, invoice_id: int) -> SignedLink:
-        invoice = await self.invoices.find(self.pool, scope, invoice_id)
+        invoice = await self.invoices.find(self.pool, scope, invoice_id, "download")
         return await self.pdf.link(await self.current(invoice))
 
     async def regenerate(self, scope: Scope, invoice_id: int) -> tuple[str, SignedLink]:
-        invoice = await self.invoices.find(self.pool, scope, invoice_id)
+        invoice = await self.invoices.find(self.pool, scope, invoice_id, "update")
         document_id = await self.render(invoice)
         return document_id, await self.pdf.link(document_id)

@@ -24,6 +24,7 @@ from billing_service.money import (
     round_money,
     totals,
 )
+from billing_service.permissions import authorize_document, document_resource
 from billing_service.recurrence import company_today
 from billing_service.repositories import invoices as repo
 from billing_service.repositories.crud import Row
@@ -131,23 +132,34 @@ class InvoiceService:
 
     # --- reading ----------------------------------------------------------------------
 
-    @staticmethod
-    def _scope_where(scope: Scope) -> Conditions:
-        recipient = scope.client.recipient_id if scope.client else None
-        return repo.scope_conditions(scope.company_ids, recipient, client=scope.is_client)
+    def _scope_where(self, scope: Scope) -> Conditions:
+        if scope.is_client:
+            recipient = scope.client.recipient_id if scope.client else None
+            return repo.client_conditions(recipient, self.clock())
+        return repo.member_conditions(scope.company_ids)
 
     async def find(
-        self, db: Any, scope: Scope, invoice_id: int, *, kind: str | None = None, lock: bool = False
+        self,
+        db: Any,
+        scope: Scope,
+        invoice_id: int,
+        operation: str,
+        *,
+        kind: str | None = None,
+        lock: bool = False,
     ) -> Invoice:
+        """The record, if the caller may see it (404 otherwise) and may do `operation` on it:
+        the token's ability for the record's type and the role in the record's company."""
         invoice = await repo.one(db, invoice_id, self._scope_where(scope), lock=lock)
         if invoice is None or (kind is not None and invoice.type != kind):
             raise NotFound("Invoice not found.")
+        authorize_document(scope, invoice.type, invoice.company_id, operation)
         return invoice
 
     async def detail(
         self, scope: Scope, invoice_id: int, *, kind: str | None = None
     ) -> InvoiceDetail:
-        invoice = await self.find(self.pool, scope, invoice_id, kind=kind)
+        invoice = await self.find(self.pool, scope, invoice_id, "read", kind=kind)
         return await self.detail_of(self.pool, invoice, internal=not scope.is_client)
 
     async def detail_of(self, db: Any, invoice: Invoice, *, internal: bool = True) -> InvoiceDetail:
@@ -212,15 +224,17 @@ class InvoiceService:
         )
         if simple:
             companies = [query.company_id] if query.company_id is not None else scope.company_ids
-            return await repo.counted(self.pool, companies, query.type, query.status), False
+            types = readable_types(scope, query.type)
+            return await repo.counted(self.pool, companies, types, query.status), False
         total = await repo.count(self.pool, where, COUNT_CAP, needs_recipient=needs_recipient)
         return total, total >= COUNT_CAP
 
     def _filters(self, where: Conditions, scope: Scope, query: ListQuery) -> bool:
         if query.company_id is not None:
             where.add("i.company_id = {}", scope.company(query.company_id))
-        if query.type is not None:
-            where.add("i.type = {}", query.type)
+        types = readable_types(scope, query.type)
+        if types is not None:
+            where.add("i.type = ANY({})", types)
         if query.status == "overdue":
             where.add("i.status IN ('sent', 'due')")
             # Overdue is judged by each company's own date.
@@ -253,6 +267,7 @@ class InvoiceService:
             raise ValidationFailed.field("status", "A new invoice starts as draft or scheduled.")
         async with self.pool.acquire() as conn, conn.transaction():
             company = await self._company_for(conn, scope, draft)
+            authorize_document(scope, kind, company, "create")
             refs = await self._references(conn, company, draft.fields)
             values = self._defaults(draft.fields, refs, kind, await self.today(conn, company))
             self._check_dates(values)
@@ -319,7 +334,7 @@ class InvoiceService:
             )
             return updated
 
-        return await self._locked(scope, invoice_id, if_match, change, kind=kind)
+        return await self._locked(scope, invoice_id, if_match, "update", change, kind=kind)
 
     async def delete(
         self, scope: Scope, invoice_id: int, if_match: str | None, *, kind: str | None = None
@@ -333,7 +348,7 @@ class InvoiceService:
             )
             return updated
 
-        await self._locked(scope, invoice_id, if_match, remove, kind=kind)
+        await self._locked(scope, invoice_id, if_match, "delete", remove, kind=kind)
 
     async def set_members(
         self, scope: Scope, invoice_id: int, members: list[dict[str, Any]]
@@ -343,7 +358,7 @@ class InvoiceService:
             await repo.replace_members(conn, invoice.id, members)
             return await repo.update(conn, invoice.id, {})
 
-        invoice = await self._locked(scope, invoice_id, None, change)
+        invoice = await self._locked(scope, invoice_id, None, "update", change)
         return await repo.members(self.pool, invoice.id)
 
     # --- the lifecycle --------------------------------------------------------------------
@@ -356,7 +371,7 @@ class InvoiceService:
             when = approved_at or datetime.now(UTC)
             return await self._move(conn, scope, invoice, "approved", {"approved_at": when})
 
-        return await self._locked(scope, invoice_id, if_match, approve)
+        return await self._locked(scope, invoice_id, if_match, "update", approve)
 
     async def cancel(self, scope: Scope, invoice_id: int, if_match: str | None) -> Invoice:
         async def cancel(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
@@ -367,7 +382,7 @@ class InvoiceService:
                 conn, scope, invoice, "cancelled", {"cancelled_at": datetime.now(UTC)}
             )
 
-        return await self._locked(scope, invoice_id, if_match, cancel)
+        return await self._locked(scope, invoice_id, if_match, "cancel", cancel)
 
     async def decline(
         self, scope: Scope, invoice_id: int, if_match: str | None, *, kind: str | None = None
@@ -376,7 +391,7 @@ class InvoiceService:
             lifecycle.require("decline", invoice.type, invoice.status)
             return await self._move(conn, scope, invoice, "declined", {})
 
-        return await self._locked(scope, invoice_id, if_match, decline, kind=kind)
+        return await self._locked(scope, invoice_id, if_match, "update", decline, kind=kind)
 
     async def pay(
         self,
@@ -424,7 +439,7 @@ class InvoiceService:
             )
             return await repo.update(conn, invoice.id, values)
 
-        return await self._locked(scope, invoice_id, if_match, pay)
+        return await self._locked(scope, invoice_id, if_match, "pay", pay)
 
     async def send(
         self,
@@ -466,7 +481,7 @@ class InvoiceService:
                 )
             return invoice
 
-        invoice = await self._locked(scope, invoice_id, if_match, send, kind=kind)
+        invoice = await self._locked(scope, invoice_id, if_match, "send", send, kind=kind)
         recipient = await self._recipient(self.pool, invoice)
         return invoice, str((recipient or {}).get("email"))
 
@@ -482,7 +497,7 @@ class InvoiceService:
             target = "due" if due_now else "scheduled"
             return await self._move(conn, scope, invoice, target, {"scheduled_date": scheduled})
 
-        return await self._locked(scope, invoice_id, if_match, reschedule)
+        return await self._locked(scope, invoice_id, if_match, "update", reschedule)
 
     async def set_due_date(
         self, scope: Scope, invoice_id: int, due: date, if_match: str | None
@@ -498,7 +513,7 @@ class InvoiceService:
             )
             return await repo.update(conn, invoice.id, {"due_date": due})
 
-        return await self._locked(scope, invoice_id, if_match, change)
+        return await self._locked(scope, invoice_id, if_match, "update", change)
 
     async def set_period(
         self, scope: Scope, invoice_id: int, period: str, if_match: str | None
@@ -510,7 +525,7 @@ class InvoiceService:
             )
             return await repo.update(conn, invoice.id, {"period": period})
 
-        return await self._locked(scope, invoice_id, if_match, change)
+        return await self._locked(scope, invoice_id, if_match, "update", change)
 
     async def convert(
         self,
@@ -524,7 +539,10 @@ class InvoiceService:
         """A new record of another type with the items copied; the source is untouched, except
         that a quote turned into an invoice becomes `converted`."""
         async with self.pool.acquire() as conn, conn.transaction():
-            source = await self.find(conn, scope, invoice_id, kind=kind, lock=True)
+            source = await self.find(conn, scope, invoice_id, "read", kind=kind, lock=True)
+            authorize_document(scope, target, source.company_id, "create")
+            if source.type == "quote" and target == "invoice":  # the quote becomes converted
+                authorize_document(scope, source.type, source.company_id, "update")
             lifecycle.require("convert", source.type, source.status)
             if target == "recurring" and not (options.get("recurring") or source.recurring):
                 raise ValidationFailed.field(
@@ -582,7 +600,7 @@ class InvoiceService:
             return created
 
     async def payment_link(self, scope: Scope, invoice_id: int) -> None:
-        await self.find(self.pool, scope, invoice_id)
+        await self.find(self.pool, scope, invoice_id, "send")
         raise Conflict(
             "No payment provider is configured for this installation.",
             error_code="PAYMENT_PROVIDER_NOT_CONFIGURED",
@@ -595,12 +613,13 @@ class InvoiceService:
         scope: Scope,
         invoice_id: int,
         if_match: str | None,
+        operation: str,
         change: Callable[[asyncpg.Connection, Invoice], Awaitable[Invoice]],
         *,
         kind: str | None = None,
     ) -> Invoice:
         async with self.pool.acquire() as conn, conn.transaction():
-            invoice = await self.find(conn, scope, invoice_id, kind=kind, lock=True)
+            invoice = await self.find(conn, scope, invoice_id, operation, kind=kind, lock=True)
             check_if_match(invoice, if_match)
             return await change(conn, invoice)
 
@@ -780,6 +799,16 @@ class InvoiceService:
                 raise ValidationFailed.field(
                     f"members.{position}.member_id", "The member is not in the invoice's company."
                 )
+
+
+def readable_types(scope: Scope, requested: str | None) -> list[str] | None:
+    """The record types a list may show (None: all). A type whose resource the token may not
+    read never appears (no quote without `quotes:read`); asking for it is a 403."""
+    if requested is not None:
+        scope.identity.require(f"{document_resource(requested)}:read")
+        return [requested]
+    types = [kind for kind in PREFIXES if scope.identity.can(f"{document_resource(kind)}:read")]
+    return None if len(types) == len(PREFIXES) else types
 
 
 def _amounts(item: dict[str, Any]) -> LineAmounts:

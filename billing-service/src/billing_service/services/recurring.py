@@ -54,7 +54,7 @@ class RecurringService:
     async def create_next(self, scope: Scope, template_id: int) -> Invoice:
         """Generate the template's next period now (before its date), and advance it."""
         async with self.pool.acquire() as conn, conn.transaction():
-            template = await self.invoices.find(conn, scope, template_id, lock=True)
+            template = await self.invoices.find(conn, scope, template_id, "create", lock=True)
             lifecycle.require("create_next", template.type, template.status)
             today = await self.invoices.today(conn, template.company_id)
             child = await self.generate(conn, template, scope.user_id, today=today)

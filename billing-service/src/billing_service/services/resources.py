@@ -7,8 +7,9 @@ from typing import Any
 
 import asyncpg
 
-from billing_service.auth_client import AuthClient
+from billing_service.auth_client import AuthClient, User
 from billing_service.money import format_money
+from billing_service.permissions import require
 from billing_service.repositories import crud
 from billing_service.repositories import resources as repo
 from billing_service.repositories.crud import Row, Table
@@ -16,14 +17,18 @@ from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
 from billing_service.services.base import (
     company_conditions,
+    delete_row,
     delete_unreferenced,
     get_scoped,
     resolve_company,
     scoped_page,
 )
 from billing_service.services.companies import slugify
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import ApiError, NotFound, ValidationFailed
+from shared.logging import get_logger
 from shared.pagination import Page, PageParams
+
+log = get_logger("billing.resources")
 
 
 class ResourceService:
@@ -31,6 +36,7 @@ class ResourceService:
 
     table: Table
     what = "record"
+    permission: str  # the role-matrix entry its writes need (billing_service.permissions)
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -45,6 +51,7 @@ class ResourceService:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 company = await resolve_company(conn, scope, company_id)
+                require(scope, company, self.permission)
                 values = await self.prepare(conn, scope, company, values, None)
                 row = await crud.insert(conn, self.table, company, values)
                 await self.after_write(conn, row)
@@ -55,13 +62,14 @@ class ResourceService:
     async def update(self, scope: Scope, row_id: int, values: dict[str, Any]) -> Row:
         async with self.pool.acquire() as conn, conn.transaction():
             current = await get_scoped(conn, self.table, scope, row_id, lock=True)
+            require(scope, current["company_id"], self.permission)
             values = await self.prepare(conn, scope, current["company_id"], values, current)
             row = await crud.update(conn, self.table, row_id, values)
             await self.after_write(conn, row)
             return row
 
     async def delete(self, scope: Scope, row_id: int) -> None:
-        await delete_unreferenced(self.pool, self.table, scope, row_id, self.what)
+        await delete_unreferenced(self.pool, self.table, scope, row_id, self.what, self.permission)
 
     async def prepare(
         self,
@@ -81,6 +89,7 @@ class ResourceService:
 class OrganisationService(ResourceService):
     table = repo.ORGANISATIONS
     what = "organisation"
+    permission = "organisations.write"
 
     async def prepare(
         self,
@@ -123,6 +132,7 @@ class OrganisationService(ResourceService):
 class InvoicerService(ResourceService):
     table = repo.INVOICERS
     what = "invoicer"
+    permission = "invoicers.write"
 
     async def payment_details(self, invoicer_id: int) -> list[Row]:
         return await repo.payment_details_of(self.pool, invoicer_id)
@@ -131,6 +141,7 @@ class InvoicerService(ResourceService):
 class PaymentDetailService(ResourceService):
     table = repo.PAYMENT_DETAILS
     what = "payment detail"
+    permission = "payment_details.write"
 
     async def create_for(self, scope: Scope, invoicer: Row, values: dict[str, Any]) -> Row:
         return await self.create(
@@ -151,10 +162,24 @@ class PaymentDetailService(ResourceService):
 class RecipientService(ResourceService):
     table = repo.RECIPIENTS
     what = "recipient"
+    permission = "recipients.write"
 
-    def __init__(self, pool: asyncpg.Pool, organisations: OrganisationService) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, organisations: OrganisationService, users: AuthClient
+    ) -> None:
         super().__init__(pool)
         self._organisations = organisations
+        self._users = users
+
+    async def delete(self, scope: Scope, row_id: int) -> None:
+        """The recipient's client-portal logins go with it: deleted in auth-service before the
+        delete commits (if that fails, nothing is deleted), so none is left working."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await get_scoped(conn, self.table, scope, row_id, lock=True)
+            require(scope, row["company_id"], self.permission)
+            logins = await repo.contact_logins(conn, recipient_id=row["id"])
+            await delete_row(conn, self.table, row["id"], self.what)
+            await self._users.delete_all(logins)
 
     async def create_in_organisation(
         self, scope: Scope, organisation_id: int | None, values: dict[str, Any]
@@ -164,9 +189,11 @@ class RecipientService(ResourceService):
         async with self.pool.acquire() as conn, conn.transaction():
             if organisation_id is None:
                 company = await resolve_company(conn, scope, None)
+                require(scope, company, self.permission)
                 organisation_id = await self._organisations.default_for(conn, company)
             else:
                 company = await self._organisation_company(conn, scope, organisation_id)
+                require(scope, company, self.permission)
             row = await crud.insert(
                 conn, self.table, company, values | {"organisation_id": organisation_id}
             )
@@ -245,6 +272,7 @@ class RecipientService(ResourceService):
 class ProductService(ResourceService):
     table = repo.PRODUCTS
     what = "product"
+    permission = "products.write"
 
     async def create(self, scope: Scope, company_id: int | None, values: dict[str, Any]) -> Row:
         stock = values.pop("stock_quantity", None)
@@ -252,6 +280,7 @@ class ProductService(ResourceService):
             raise ValidationFailed.field("stock_quantity", "Services have no stock.")
         async with self.pool.acquire() as conn, conn.transaction():
             company = await resolve_company(conn, scope, company_id)
+            require(scope, company, self.permission)
             row = await crud.insert(conn, self.table, company, values)
             if row["type"] == "product":
                 quantity = await repo.initial_stock(conn, row["id"], stock or 0, scope.user_id)
@@ -275,6 +304,7 @@ class ProductService(ResourceService):
     ) -> Row:
         async with self.pool.acquire() as conn, conn.transaction():
             product = await get_scoped(conn, self.table, scope, product_id, lock=True)
+            require(scope, product["company_id"], self.permission)
             if product["type"] != "product" or product["stock_quantity"] is None:
                 raise ValidationFailed.field("adjustment", "Services have no stock to adjust.")
             if product["stock_quantity"] + adjustment < 0:
@@ -320,9 +350,36 @@ class ContactService:
     async def invite(
         self, scope: Scope, recipient_id: int, email: str, name: str, password: str | None
     ) -> tuple[Row, str | None]:
-        recipient = await self._recipients.get(scope, recipient_id)
-        user = await self._users.create_client(email, name, password)
-        contact = await repo.insert_contact(
-            self._pool, user.id, recipient["id"], recipient["company_id"], user.email, user.name
-        )
+        """Create the client login in auth-service and link it to the recipient.
+
+        The recipient row is locked first: a concurrent delete waits for the invitation to
+        finish (and then removes the contact and its login with the recipient) instead of
+        removing the recipient between the login's creation and the link. If the link still
+        fails once the login exists, the login is deleted again, so no working login is left
+        pointing at nothing.
+        """
+        user: User | None = None
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                recipient = await get_scoped(conn, repo.RECIPIENTS, scope, recipient_id, lock=True)
+                require(scope, recipient["company_id"], "contacts.manage")
+                user = await self._users.create_client(email, name, password)
+                contact = await repo.insert_contact(
+                    conn, user.id, recipient["id"], recipient["company_id"], user.email, user.name
+                )
+        except BaseException as error:
+            if user is not None:
+                await self._undo_login(user)
+            if isinstance(error, asyncpg.ForeignKeyViolationError):
+                raise NotFound() from None  # the recipient went away all the same
+            raise
         return contact, user.password
+
+    async def _undo_login(self, user: User) -> None:
+        try:
+            await self._users.delete(user.id)
+        except ApiError:
+            # Left behind: a login linked to no recipient (it sees nothing, but it exists).
+            log.error("client_login_orphaned", user_id=user.id)
+        else:
+            log.warning("client_login_undone", user_id=user.id)

@@ -1,0 +1,404 @@
+"""Abilities by record type, Idempotency-Key replays by caller, what client-portal users see,
+and client invitations that never leave a login behind."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+
+from billing_service.app import create_app
+from billing_service.keys import POOL
+
+INTERNAL = {"X-Internal-Secret": "test-internal-secret-0123456789"}
+
+
+def draft_for(setup: Any, **overrides: Any) -> dict[str, Any]:
+    return {
+        "invoice_recipient_id": setup.recipient_id,
+        "invoicer_id": setup.invoicer_id,
+        "scheduled_date": "2025-06-01",
+        "due_date": "2025-06-30",
+        "items": [{"label": "Design", "quantity": 10, "price": 100, "tax_percentage": 10}],
+    } | overrides
+
+
+async def token_headers(auth: Any, user_id: int, abilities: list[str]) -> dict[str, str]:
+    """Another token of the same user, with these abilities, as the gateway passes it on."""
+    from auth_service.keys import TOKENS
+
+    issued = await auth.app[TOKENS].issue(
+        user_id=user_id, name="narrow", abilities=abilities, expires_at=None
+    )
+    return {"Authorization": f"Bearer {await auth.identity_jwt(issued.plain_text)}"}
+
+
+@pytest.fixture
+async def owner(auth: Any, billing: Any, helpers: Any) -> Any:
+    """A company set up by its owner; `.user` is the owner's account."""
+    user = await auth.user()
+    setup = await helpers.setup(
+        billing, {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    )
+    setup.user = user
+    return setup
+
+
+async def _quote_and_invoice(api: Any, setup: Any) -> tuple[int, int]:
+    _, quote = await api("POST", "/api/v1/quotes", setup.headers, draft_for(setup))
+    _, invoice = await api("POST", "/api/v1/invoices", setup.headers, draft_for(setup))
+    return quote["data"]["id"], invoice["data"]["id"]
+
+
+# --- a quote needs quotes:* abilities on every route ------------------------------------
+
+
+async def test_an_invoices_token_reads_no_quote_through_any_route(api, auth, owner):
+    quote, invoice = await _quote_and_invoice(api, owner)
+    reader = await token_headers(auth, owner.user.id, ["invoices:read"])
+    assert (await api("GET", f"/api/v1/invoices/{invoice}", reader))[0] == 200
+    status, answer = await api("GET", f"/api/v1/invoices/{quote}", reader)
+    assert (status, answer["error_code"]) == (403, "FORBIDDEN")
+    assert "quotes:read" in answer["message"]
+    assert (await api("GET", "/api/v1/quotes", reader))[0] == 403
+    assert (await api("GET", "/api/v1/invoices?type=quote", reader))[0] == 403
+    status, listed = await api("GET", "/api/v1/invoices", reader)
+    assert status == 200
+    assert [item["id"] for item in listed["data"]] == [invoice]
+    assert listed["meta"]["total"] == 1  # the count leaves the hidden quote out too
+    # With quotes:read as well, the same list shows both.
+    both = await token_headers(auth, owner.user.id, ["invoices:read", "quotes:read"])
+    status, listed = await api("GET", "/api/v1/invoices", both)
+    assert sorted(item["id"] for item in listed["data"]) == sorted([quote, invoice])
+    assert listed["meta"]["total"] == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "action", "body"),
+    [
+        ("PUT", "", {"subject": "x"}),
+        ("DELETE", "", None),
+        ("POST", "/approve", {}),
+        ("POST", "/send", {"template": "quote"}),
+        ("POST", "/decline", {}),
+        ("POST", "/cancel", {}),
+        ("POST", "/convert", {"type": "invoice"}),
+        ("POST", "/set-due-date", {"due_date": "2025-07-30"}),
+        ("GET", "/download", None),
+        ("POST", "/regenerate-pdf", None),
+    ],
+)
+async def test_an_invoices_token_changes_no_quote(api, auth, owner, method, action, body):
+    quote, _ = await _quote_and_invoice(api, owner)
+    invoices_only = await token_headers(auth, owner.user.id, ["invoices:*"])
+    status, answer = await api(method, f"/api/v1/invoices/{quote}{action}", invoices_only, body)
+    assert (status, answer["error_code"]) == (403, "FORBIDDEN"), answer
+    assert "quotes:" in answer["message"]
+    status, unchanged = await api("GET", f"/api/v1/quotes/{quote}", owner.headers)
+    assert (unchanged["data"]["status"], unchanged["data"]["subject"]) == ("draft", None)
+
+
+async def test_a_quotes_token_works_quotes_through_the_invoice_routes_and_nothing_else(
+    api, auth, owner
+):
+    quote, invoice = await _quote_and_invoice(api, owner)
+    quotes_only = await token_headers(auth, owner.user.id, ["quotes:*"])
+    path = f"/api/v1/invoices/{quote}"
+    assert (await api("GET", path, quotes_only))[0] == 200
+    assert (await api("POST", f"{path}/send", quotes_only, {"template": "quote"}))[0] == 200
+    status, approved = await api("POST", f"{path}/approve", quotes_only, {})
+    assert (status, approved["data"]["status"]) == (200, "approved")
+    assert (await api("GET", f"/api/v1/invoices/{invoice}", quotes_only))[0] == 403
+    # Creating through /invoices with type quote needs quotes:create, not invoices:create.
+    body = draft_for(owner, type="quote")
+    assert (await api("POST", "/api/v1/invoices", quotes_only, body))[0] == 201
+    invoices_only = await token_headers(auth, owner.user.id, ["invoices:*"])
+    assert (await api("POST", "/api/v1/invoices", invoices_only, body))[0] == 403
+    # Turning the quote into an invoice creates an invoice: that needs invoices:create too.
+    status, answer = await api("POST", f"{path}/convert", quotes_only, {"type": "invoice"})
+    assert status == 403 and "invoices:create" in answer["message"]
+
+
+# --- Idempotency-Key replays --------------------------------------------------------------
+
+
+async def test_a_stored_answer_is_replayed_only_to_its_token_and_holds_no_password(
+    billing, auth, owner
+):
+    path = f"/api/v1/recipients/{owner.recipient_id}/contacts"
+    invite = {"email": f"idem-{owner.company_id}@client.example", "name": "Jane Client"}
+    key = {"Idempotency-Key": "invite-1"}
+    first = await billing.post(path, json=invite, headers=owner.headers | key)
+    assert first.status == 201
+    created = (await first.json())["data"]
+    assert len(created["password"]) >= 12
+    # Another token of the same user, with only profile:read, replays nothing.
+    reader = await token_headers(auth, owner.user.id, ["profile:read"])
+    other = await billing.post(path, json=invite, headers=reader | key)
+    assert other.status == 403
+    assert "Idempotent-Replayed" not in other.headers
+    assert created["password"] not in await other.text()
+    # What is kept holds no password; the token that asked gets the answer back without it.
+    stored = await billing.app[POOL].fetch(
+        "SELECT body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+        owner.user.id,
+        "invite-1",
+    )
+    assert stored and all(created["password"].encode() not in row["body"] for row in stored)
+    again = await billing.post(path, json=invite, headers=owner.headers | key)
+    assert again.status == 201 and again.headers["Idempotent-Replayed"] == "true"
+    replayed = (await again.json())["data"]
+    assert replayed == created | {"password": None}
+
+
+# --- what client-portal users see ---------------------------------------------------------
+
+
+async def _client_headers(api: Any, auth: Any, setup: Any) -> dict[str, str]:
+    _, contact = await api(
+        "POST",
+        f"/api/v1/recipients/{setup.recipient_id}/contacts",
+        setup.headers,
+        {"email": f"portal-view-{setup.company_id}@client.example", "name": "Jane Client"},
+    )
+    return await token_headers(auth, contact["data"]["user_id"], ["*"])
+
+
+INTERNAL_FIELDS = (
+    "description",
+    "history",
+    "members",
+    "available_actions",
+    "created_by",
+    "company_id",
+    "version",
+)
+
+
+async def test_client_portal_answers_are_built_from_an_allow_list(api, auth, owner):
+    h = owner.headers
+    await api("PUT", f"/api/v1/invoicers/{owner.invoicer_id}", h, {"description": "margin 40%"})
+    await api("PUT", f"/api/v1/recipients/{owner.recipient_id}", h, {"description": "slow payer"})
+    body = draft_for(
+        owner,
+        description="internal: chase in May",
+        notes="Thank you",
+        invoicer_payment_detail_id=owner.payment_detail_id,
+    )
+    _, created = await api("POST", "/api/v1/invoices", h, body)
+    invoice_id = created["data"]["id"]
+    await api("POST", f"/api/v1/invoices/{invoice_id}/approve", h, {})
+    client = await _client_headers(api, auth, owner)
+    status, shown = await api("GET", f"/api/v1/invoices/{invoice_id}", client)
+    assert status == 200
+    one = shown["data"]
+    assert (one["total"], one["notes"], one["invoicenum"]) == ("1100.00", "Thank you", "INV-0001")
+    assert one["items"][0]["label"] == "Design"
+    assert one["invoicer"]["company_entity"] == "Acme Ltd"
+    assert one["payment_detail"]["iban"] == "GB00TEST"
+    for name in INTERNAL_FIELDS:
+        assert name not in one, name
+    for party in ("invoicer", "recipient"):
+        assert "description" not in one[party] and "id" not in one[party]
+    text = str(shown)
+    for secret in ("margin 40%", "slow payer", "chase in May"):
+        assert secret not in text
+    status, listed = await api("GET", "/api/v1/invoices", client)
+    assert [item["id"] for item in listed["data"]] == [invoice_id]
+    for name in INTERNAL_FIELDS:
+        assert name not in listed["data"][0], name
+    # Members still get the full view.
+    status, full = await api("GET", f"/api/v1/invoices/{invoice_id}", h)
+    assert full["data"]["description"] == "internal: chase in May"
+    assert full["data"]["history"] and full["data"]["available_actions"]
+
+
+async def test_an_invoice_issued_in_the_future_is_hidden_until_its_day(
+    aiohttp_client, database_urls, jwks_url, auth, pdf_server, helpers
+):
+    """Scheduled for tomorrow in the company's timezone: invisible to the client and on the
+    public page (lists, show, download); visible once that day has come there."""
+    from billing_service.settings import Settings
+
+    now = [datetime(2025, 6, 1, 12, 0, tzinfo=UTC)]
+    settings = Settings(
+        environment="test",
+        database_url=database_urls["billing"],
+        auth_jwks_url=jwks_url,
+        auth_url=auth.url,
+        pdf_url=str(pdf_server.make_url("")).rstrip("/"),
+        internal_secret="test-internal-secret-0123456789",
+        scheduler_enabled=False,
+        mailer_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+    )
+    billing = await aiohttp_client(create_app(settings, clock=lambda: now[0]))
+
+    async def api(method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
+        return await helpers.call(billing, method, path, headers, body)
+
+    user = await auth.user()
+    setup = await helpers.setup(
+        billing, {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    )
+    h = setup.headers
+    await api("PATCH", f"/api/v1/companies/{setup.company_id}", h, {"timezone": "Europe/London"})
+    body = draft_for(setup, scheduled_date="2025-06-02", due_date="2025-06-30")
+    _, created = await api("POST", "/api/v1/invoices", h, body)
+    invoice_id, public_url = created["data"]["id"], created["data"]["public_url"]
+    assert (await api("POST", f"/api/v1/invoices/{invoice_id}/approve", h, {}))[0] == 200
+    client = await _client_headers(api, auth, setup)
+    public_path = "/i/" + public_url.rsplit("/i/", 1)[1]
+
+    async def seen() -> list[int]:
+        statuses = [
+            (await api("GET", f"/api/v1/invoices/{invoice_id}", client))[0],
+            (await api("GET", f"/api/v1/invoices/{invoice_id}/download", client))[0],
+            (await billing.get(public_path)).status,
+        ]
+        _, listed = await api("GET", "/api/v1/invoices", client)
+        return [*statuses, len(listed["data"])]
+
+    assert await seen() == [404, 404, 404, 0]
+    assert (await api("GET", f"/api/v1/invoices/{invoice_id}", h))[0] == 200  # members see it
+    # 23:30 UTC on June 1 is already June 2 in London (BST): issued there, so shown.
+    now[0] = datetime(2025, 6, 1, 23, 30, tzinfo=UTC)
+    assert await seen() == [200, 200, 200, 1]
+
+
+# --- inviting a contact while its recipient goes away -----------------------------------
+
+
+async def _login_exists(auth: Any, email: str) -> bool:
+    async with aiohttp.ClientSession() as http:
+        url = f"{auth.url}/internal/users"
+        async with http.get(url, params={"email": email}, headers=INTERNAL) as response:
+            return response.status == 200
+
+
+async def test_a_recipient_deleted_during_an_invitation_leaves_no_login(
+    billing, api, auth, owner, database_urls
+):
+    """The delete holds the recipient's row (as a running DELETE does) while the invitation
+    comes in; it then commits. The invitation answers 404 and no login is left behind."""
+    import asyncpg
+
+    email = f"racing-{owner.company_id}@client.example"
+    path = f"/api/v1/recipients/{owner.recipient_id}/contacts"
+    deleter = await asyncpg.connect(database_urls["billing"])
+    try:
+        transaction = deleter.transaction()
+        await transaction.start()
+        await deleter.execute(
+            "SELECT 1 FROM recipients WHERE id = $1 FOR UPDATE", owner.recipient_id
+        )
+        invitation = asyncio.ensure_future(
+            api(
+                "POST",
+                path,
+                owner.headers,
+                {"email": email, "name": "Racing", "password": "long-enough"},
+            )
+        )
+        await _until_a_query_waits_for_a_lock(deleter, invitation)
+        await deleter.execute("DELETE FROM recipients WHERE id = $1", owner.recipient_id)
+        await transaction.commit()
+        status, answer = await invitation
+    finally:
+        await deleter.close()
+    assert status == 404, answer
+    assert not await _login_exists(auth, email)
+
+
+async def _until_a_query_waits_for_a_lock(conn: Any, invitation: asyncio.Future[Any]) -> None:
+    """Poll (no fixed sleep) until another session waits for the row lock this one holds."""
+    for _ in range(500):
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        if waiting:
+            return
+        assert not invitation.done(), "the invitation did not wait for the recipient's lock"
+        await asyncio.sleep(0.01)
+    raise AssertionError("no session waited for the lock")
+
+
+async def test_a_failure_after_the_login_was_created_deletes_the_login(api, auth, owner, billing):
+    """The recipient disappears just before the contact row is written (a trigger deletes it
+    in the same transaction): the billing side fails after auth-service created the login."""
+    email = f"vanishing-{owner.company_id}@client.example"
+    pool = billing.app[POOL]
+    await pool.execute(
+        f"""
+        CREATE FUNCTION drop_recipient_first() RETURNS trigger AS $$
+        BEGIN
+            IF NEW.email = '{email}' THEN
+                DELETE FROM recipients WHERE id = NEW.recipient_id;
+            END IF;
+            RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER drop_recipient_first BEFORE INSERT ON recipient_contacts
+            FOR EACH ROW EXECUTE FUNCTION drop_recipient_first();
+        """
+    )
+    try:
+        status, answer = await api(
+            "POST",
+            f"/api/v1/recipients/{owner.recipient_id}/contacts",
+            owner.headers,
+            {"email": email, "name": "Vanishing"},
+        )
+    finally:
+        await pool.execute(
+            "DROP TRIGGER drop_recipient_first ON recipient_contacts;"
+            "DROP FUNCTION drop_recipient_first();"
+        )
+    assert (status, answer["error_code"]) == (404, "NOT_FOUND")
+    assert not await _login_exists(auth, email)
+    # The recipient is there again (the whole transaction was undone), and inviting works.
+    status, _ = await api(
+        "POST",
+        f"/api/v1/recipients/{owner.recipient_id}/contacts",
+        owner.headers,
+        {"email": email, "name": "Vanishing"},
+    )
+    assert status == 201 and await _login_exists(auth, email)
+
+
+async def _invite(api: Any, setup: Any, recipient_id: int, email: str) -> None:
+    path = f"/api/v1/recipients/{recipient_id}/contacts"
+    status, answer = await api("POST", path, setup.headers, {"email": email, "name": "Portal"})
+    assert status == 201, answer
+
+
+async def test_deleting_a_recipient_deletes_its_client_logins(api, auth, owner):
+    _, other = await api(
+        "POST",
+        "/api/v1/recipients",
+        owner.headers,
+        {"company_entity": "Leaving Corp", "organisation_id": owner.organisation_id},
+    )
+    recipient_id = other["data"]["id"]
+    emails = [f"leaving-{n}-{owner.company_id}@client.example" for n in (1, 2)]
+    for email in emails:
+        await _invite(api, owner, recipient_id, email)
+    kept = f"staying-{owner.company_id}@client.example"
+    await _invite(api, owner, owner.recipient_id, kept)
+    assert (await api("DELETE", f"/api/v1/recipients/{recipient_id}", owner.headers))[0] == 204
+    assert [await _login_exists(auth, email) for email in emails] == [False, False]
+    assert await _login_exists(auth, kept)
+
+
+async def test_deleting_a_company_deletes_its_client_logins(api, auth, billing, helpers):
+    user = await auth.user()
+    headers = {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    setup = await helpers.setup(billing, headers)
+    email = f"closing-{setup.company_id}@client.example"
+    await _invite(api, setup, setup.recipient_id, email)
+    assert (await api("DELETE", f"/api/v1/companies/{setup.company_id}", headers))[0] == 204
+    assert not await _login_exists(auth, email)
