@@ -11,7 +11,7 @@ from auth_service.handlers.schemas import InternalUserCreate, IntrospectRequest
 from auth_service.keys import ACCOUNTS, SETTINGS, SIGNING_KEYS, TOKENS
 from auth_service.repositories.users import User
 from shared.errors import BadRequest, NotFound, Unauthorized
-from shared.validation import parse_body
+from shared.validation import ascii_int, parse_body
 from shared.web import json_response
 
 INTERNAL_SECRET_HEADER = "X-Internal-Secret"
@@ -74,7 +74,8 @@ async def find_users(request: web.Request) -> web.Response:
             raise NotFound("No user with this e-mail.")
         return json_response({"data": [_user_view(user)]})
     raw_ids = [part for part in request.query.get("ids", "").split(",") if part]
-    if not raw_ids or len(raw_ids) > 500 or not all(part.isdigit() for part in raw_ids):
+    ids = [ascii_int(part, max_digits=18) for part in raw_ids[:501]]
+    if not ids or len(ids) > 500 or None in ids:
         raise BadRequest("Give ?email= or ?ids= with up to 500 numeric ids.")
-    users = await accounts.by_ids([int(part) for part in raw_ids])
+    users = await accounts.by_ids([user_id for user_id in ids if user_id is not None])
     return json_response({"data": [_user_view(user) for user in users]})

@@ -14,7 +14,7 @@ from auth_service.repositories.users import User
 from shared.abilities import known_abilities
 from shared.errors import NotFound, Unauthorized, ValidationFailed
 from shared.identity import Identity, identity_of, require_ability
-from shared.validation import parse_body
+from shared.validation import parse_body, path_id
 from shared.web import json_response
 
 
@@ -122,10 +122,8 @@ async def list_tokens(request: web.Request) -> web.Response:
 
 async def revoke_token(request: web.Request) -> web.Response:
     identity = identity_of(request)
-    raw_id = request.match_info["token_id"]
-    if not raw_id.isdigit() or len(raw_id) > 18:
-        raise NotFound()
-    if not await request.app[TOKENS].revoke(user_id=identity.user_id, token_id=int(raw_id)):
+    token_id = path_id(request, "token_id")
+    if not await request.app[TOKENS].revoke(user_id=identity.user_id, token_id=token_id):
         raise NotFound()
     return web.Response(status=204)
 
