@@ -97,3 +97,19 @@ async def test_token_ids_in_paths_and_queries_are_ascii_digits(auth, http):
             http, "GET", f"{auth.url}/internal/users?ids={odd}", headers=SECRET
         )
         assert status == 400, (odd, answer)
+
+
+async def test_profile_name_and_email_cannot_be_set_to_null(auth, http):
+    """Found by the extended fuzzer: an explicit null reached NOT NULL columns (a 500)."""
+    user = await auth.user()
+    headers = {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    for field in ("name", "email"):
+        status, answer = await send(
+            http,
+            "PATCH",
+            f"{auth.url}/api/v1/profile",
+            data=json.dumps({field: None}),
+            headers=headers,
+        )
+        assert status == 422, answer
+        assert answer["errors"] == {field: [f"The {field} field must not be null."]}

@@ -44,6 +44,10 @@ class TokenRequest(Credentials):
         return value
 
 
+# Profile fields that may be left out but never set to null (NOT NULL columns).
+PROFILE_NOT_NULL = frozenset({"name", "email"})
+
+
 class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
