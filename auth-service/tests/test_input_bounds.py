@@ -113,3 +113,25 @@ async def test_profile_name_and_email_cannot_be_set_to_null(auth, http):
         )
         assert status == 422, answer
         assert answer["errors"] == {field: [f"The {field} field must not be null."]}
+
+
+async def test_text_that_no_utf8_can_hold_is_a_422(auth, http):
+    """JSON may escape a lone surrogate. Checked in every string before the model (a string
+    without a length constraint let it through to hashing or the database); the field named."""
+    user = await auth.user()
+    status, answer = await send(
+        http,
+        "POST",
+        f"{auth.url}/internal/introspect",
+        data='{"token": "1|\\ud800"}',
+        headers=SECRET,
+    )
+    assert status == 422, answer
+    assert answer["errors"] == {"token": ["The token field must be valid Unicode text."]}
+    for email in (user.email, "nobody@example.com"):
+        raw = json.dumps({"email": email, "device_name": "erp"})[:-1] + ', "password": "\\ud800"}'
+        status, answer = await send(
+            http, "POST", f"{auth.url}/api/v1/tokens", data=raw, headers=own_address()
+        )
+        assert status == 422, answer
+        assert answer["errors"] == {"password": ["The password field must be valid Unicode text."]}

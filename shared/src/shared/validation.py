@@ -43,7 +43,6 @@ _PHRASES = {
     "dict_type": "must be an object",
     "model_type": "must be an object",
     "extra_forbidden": "is not allowed",
-    "string_unicode": "must be valid Unicode text",
     "string_pattern_mismatch": "format is invalid",
 }
 
@@ -154,10 +153,20 @@ def path_id(request: web.Request, name: str = "id") -> int:
     return number
 
 
-def _nul_field(data: Any, path: str = "") -> str | None:
-    """The first field whose text holds a NUL character (which no database text can store)."""
+# A NUL, which no PostgreSQL text can store, or a lone surrogate (what JSON's \ud800 escapes
+# decode to), which no UTF-8 (the database, a password hash, a PDF) can encode.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _unstorable_text(data: Any, path: str = "") -> tuple[str, str] | None:
+    """The first field whose text cannot be stored, and what is wrong with it."""
     if isinstance(data, str):
-        return (path or "body") if "\x00" in data else None
+        found = _UNSTORABLE.search(data)
+        if found is None:
+            return None
+        if found.group() == "\x00":
+            return path or "body", "must not contain NUL characters"
+        return path or "body", "must be valid Unicode text"
     if isinstance(data, dict):
         items: Any = data.items()
     elif isinstance(data, list):
@@ -165,29 +174,31 @@ def _nul_field(data: Any, path: str = "") -> str | None:
     else:
         return None
     for key, value in items:
-        found = _nul_field(value, f"{path}.{key}" if path else str(key))
-        if found is not None:
-            return found
+        found_in = _unstorable_text(value, f"{path}.{key}" if path else str(key))
+        if found_in is not None:
+            return found_in
     return None
 
 
-def _refuse_nul(data: Any) -> None:
-    field = _nul_field(data)
-    if field is not None:
-        raise ValidationFailed.field(field, f"The {field} field must not contain NUL characters.")
+def _refuse_unstorable(data: Any) -> None:
+    """Any string anywhere in the input, whichever field (a password too) it belongs to."""
+    found = _unstorable_text(data)
+    if found is not None:
+        field, problem = found
+        raise ValidationFailed.field(field, f"The {field} field {problem}.")
 
 
 async def parse_body(request: web.Request, model: type[ModelT]) -> ModelT:
     data = await read_json(request)
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
-    _refuse_nul(data)
+    _refuse_unstorable(data)
     return validate(model, data)
 
 
 def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:
     query = dict(request.query)
-    _refuse_nul(query)
+    _refuse_unstorable(query)
     return validate(model, query)
 
 
