@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2999, 12, 31)
@@ -55,6 +55,7 @@ def _in_range(value: date) -> date:
 SingleLine = Annotated[str, AfterValidator(_single_line)]
 # Notes, descriptions, addresses, messages.
 MultiLine = Annotated[str, AfterValidator(_multi_line)]
+Email = Annotated[SingleLine, Field(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 IsoDate = Annotated[date, BeforeValidator(_iso_date_input), AfterValidator(_in_range)]
 DateTime = Annotated[datetime, AfterValidator(_in_range)]
 AwareDateTime = Annotated[AwareDatetime, AfterValidator(_in_range)]

@@ -7,10 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-from shared.fields import DateTime, SingleLine
+from shared.fields import DateTime, Email, SingleLine
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-Email = Annotated[SingleLine, Field(min_length=3, max_length=255, pattern=EMAIL_PATTERN)]
 Name = Annotated[SingleLine, Field(min_length=1, max_length=255)]
 Ability = Annotated[SingleLine, Field(max_length=64)]
 

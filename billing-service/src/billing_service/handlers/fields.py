@@ -28,7 +28,6 @@ Currency = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_cur
 Text = Annotated[SingleLine, Field(max_length=255)]
 LongText = Annotated[MultiLine, Field(max_length=10_000)]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
-Email = Annotated[SingleLine, Field(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 # Four decimal places at most: what the numeric columns keep, so the stored value is the one
 # the line math used.
 Money = Annotated[

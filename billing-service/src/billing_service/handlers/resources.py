@@ -15,7 +15,7 @@ from billing_service.handlers.common import (
     no_content,
     page_response,
 )
-from billing_service.handlers.fields import Currency, Email, Id, LongText, Money, Percent, Text
+from billing_service.handlers.fields import Currency, Id, LongText, Money, Percent, Text
 from billing_service.keys import (
     INVOICERS,
     ORGANISATIONS,
@@ -25,7 +25,7 @@ from billing_service.keys import (
 )
 from billing_service.services.base import company_conditions, rename
 from billing_service.services.resources import product_filters
-from shared.fields import SingleLine
+from shared.fields import Email, SingleLine
 from shared.pagination import Page, PageParams
 from shared.validation import parse_body, parse_query, path_id, reject_nulls
 from shared.web import json_response
