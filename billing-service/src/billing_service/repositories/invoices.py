@@ -117,6 +117,8 @@ RETURNING last_value
 LOCK_NUMBERS = "SELECT pg_advisory_xact_lock(hashtextextended('invoice-numbers:' || $1, 0))"
 LABEL_IN_USE = "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1 AND label = $2)"
 LABEL_INDEX = "invoices_label_unique"  # (company_id, label, type), soft-deleted rows included
+# The lock an insert's foreign key takes on its parent invoice, taken ahead of time.
+LOCK_PARENT = "SELECT 1 FROM invoices WHERE id = $1 FOR KEY SHARE"
 INSERT_ITEM = (
     f"INSERT INTO invoice_items (invoice_id, {', '.join(ITEM_COLUMNS)}) VALUES "
     f"($1, {', '.join(f'${i}' for i in range(2, len(ITEM_COLUMNS) + 2))})"
@@ -168,6 +170,10 @@ def number_label(prefix: str, number: int) -> str:
 
 async def lock_numbers(conn: asyncpg.Connection, company_id: int) -> None:
     await conn.execute(LOCK_NUMBERS, str(company_id))
+
+
+async def lock_parent(conn: asyncpg.Connection, invoice_id: int) -> None:
+    await conn.execute(LOCK_PARENT, invoice_id)
 
 
 async def next_number(conn: asyncpg.Connection, company_id: int, prefix: str) -> int:

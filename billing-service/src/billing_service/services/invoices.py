@@ -257,6 +257,10 @@ class InvoiceService:
             items = await self._priced_items(conn, company, draft.items or [], values, refs)
             if draft.members is not None:
                 await self._check_members(conn, company, draft.members)
+            if values.get("invoice_parent_id") is not None:
+                # Wait for a writer of the parent now, not while holding the numbers: writers
+                # lock their invoice first and the numbers second, so this order never deadlocks.
+                await repo.lock_parent(conn, values["invoice_parent_id"])
             if values.get("label"):
                 await repo.lock_numbers(conn, company)
             else:
