@@ -28,6 +28,13 @@ async def send(http, method, url, *, data=None, headers=None):
         return response.status, json.loads(await response.text())
 
 
+async def patch_profile(auth, http, user, body):
+    headers = {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    return await send(
+        http, "PATCH", f"{auth.url}/api/v1/profile", data=json.dumps(body), headers=headers
+    )
+
+
 async def test_deeply_nested_json_is_a_400(auth, http):
     # The issue's example: `[` x 50,000 to POST /api/v1/tokens was a RecursionError 500.
     for raw in ("[" * 50_000, '{"email": ' * 50_000):
@@ -48,15 +55,8 @@ async def test_control_characters_in_names_are_a_422(auth, http):
         )
         assert status == 422, answer
         assert list(answer["errors"]) == ["device_name"]
-    headers = {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
     for field, value in (("firstname", "Ann\nBcc"), ("city", "Pécs\x01"), ("name", "Bob\x7f")):
-        status, answer = await send(
-            http,
-            "PATCH",
-            f"{auth.url}/api/v1/profile",
-            data=json.dumps({field: value}),
-            headers=headers,
-        )
+        status, answer = await patch_profile(auth, http, user, {field: value})
         assert status == 422, answer
         assert list(answer["errors"]) == [field]
     body = json.dumps({"email": f"x-{uuid.uuid4().hex[:6]}@example.com", "name": "Eve\rX"})
@@ -102,15 +102,8 @@ async def test_token_ids_in_paths_and_queries_are_ascii_digits(auth, http):
 async def test_profile_name_and_email_cannot_be_set_to_null(auth, http):
     """Found by the extended fuzzer: an explicit null reached NOT NULL columns (a 500)."""
     user = await auth.user()
-    headers = {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
     for field in ("name", "email"):
-        status, answer = await send(
-            http,
-            "PATCH",
-            f"{auth.url}/api/v1/profile",
-            data=json.dumps({field: None}),
-            headers=headers,
-        )
+        status, answer = await patch_profile(auth, http, user, {field: None})
         assert status == 422, answer
         assert answer["errors"] == {field: [f"The {field} field must not be null."]}
 
