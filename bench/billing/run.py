@@ -102,8 +102,8 @@ async def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT / "billing-service" / "src"))
     from billing_service.app import MIGRATIONS
-    from billing_service.services.invoices import _encode_cursor
     from shared.db import apply_migrations
+    from shared.pagination import encode_cursor
 
     subprocess.run(["docker", "rm", "-f", "bench-pg"], capture_output=True)
     subprocess.run(
@@ -167,7 +167,7 @@ async def main() -> None:
             "ORDER BY id DESC OFFSET $1 LIMIT 1",
             depth - 1,
         )
-        cursor = _encode_cursor(row["id"], row["id"])
+        cursor = encode_cursor(row["id"], row["id"])
         plan = await conn.fetch(
             "EXPLAIN ANALYZE SELECT i.id FROM invoices i WHERE i.deleted_at IS NULL "
             "AND i.company_id = ANY($1) ORDER BY i.id DESC, i.id DESC LIMIT 15",

@@ -1,14 +1,18 @@
 """Bad input of any shape is a 4xx, never a 500: random JSON at every billing route.
 
 Inputs come from a seeded generator (the same every run, so a failure reproduces): values of
-every JSON type, awkward strings and numbers, mostly under the field names the API uses."""
+every JSON type, awkward strings and numbers, mostly under the field names the API uses; also
+control characters, extreme dates, bodies nested too deep, ids in non-ASCII digits and
+tampered cursors (issue 8)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import zlib
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -86,6 +90,50 @@ AWKWARD = [
     "ő€ł",
     "Europe/Berlin",
     "a" * 300,
+    # Control characters and line separators, in single- and multi-line fields alike.
+    "INV\r\nBcc: x@example.com",
+    "tab\there",
+    "esc\x1b[31m",
+    "del\x7f",
+    "nel\x85",
+    "line\u2028sep",
+    "\ud800",
+    # Dates at and past the ends of the range, and what the calendar cannot hold.
+    "0694-06-11",
+    "0001-01-01",
+    "1899-12-31",
+    "3000-01-01",
+    "9999-12-31",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    # Digits of other scripts.
+    "²",
+    "\u0661\u0662",
+    "\uff11",
+]
+# Ids that are no ids: Python's isdigit/int take some of them (issue 8).
+ODD_IDS = ["²", "\u0661", "\uff11", "9" * 30, "-1", "0", "1_0", "9223372036854775808"]
+SORTS = ["id", "-id", "created_at", "issue_date", "total", "-total", "label", "due_date"]
+
+
+def _cursor(value: Any, last_id: Any = 1) -> str:
+    raw = json.dumps([value, last_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+TAMPERED_CURSORS = [
+    _cursor("9" * 40),
+    _cursor("1", 2**70),
+    _cursor("1e999999"),
+    _cursor("NaN"),
+    _cursor("a\x00b"),
+    _cursor("\ud800"),
+    _cursor("0000-01-01"),
+    _cursor("0001-01-01T00:00:00+14:00"),
+    _cursor("2025-01-01T00:00:00"),
+    _cursor(["x"], {"y": 1}),
+    "garbage!!",
+    base64.urlsafe_b64encode(b"\xff\xfe").decode(),
 ]
 
 
@@ -110,6 +158,21 @@ def body(rng: random.Random) -> Any:
     if rng.random() < 0.15:
         return value(rng)
     return {rng.choice(FIELDS): value(rng) for _ in range(rng.randrange(1, 8))}
+
+
+def raw_body(rng: random.Random) -> str:
+    """The request body's text: mostly random JSON, sometimes nested past any limit."""
+    if rng.random() < 0.1:
+        depth = rng.choice([33, 1_000, 50_000])
+        return rng.choice(["[" * depth, '{"items":' * depth, '{"items": [' + "[" * depth])
+    return json.dumps(body(rng))
+
+
+def query_for(rng: random.Random) -> dict[str, str]:
+    query = {rng.choice(FIELDS): str(value(rng))[:30] for _ in range(rng.randrange(3))}
+    if rng.random() < 0.3:
+        query |= {"sort": rng.choice(SORTS), "cursor": rng.choice(TAMPERED_CURSORS)}
+    return query
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -156,31 +219,36 @@ async def owned(make_setup, api):
     return h, ids
 
 
-def concrete(path: str, ids: dict[str, int]) -> str:
+def concrete(path: str, ids: dict[str, int], rng: random.Random) -> str:
+    """The route with the caller's own ids, or now and then an id that is none."""
+
+    def id_or_odd(real: int) -> str:
+        return quote(rng.choice(ODD_IDS)) if rng.random() < 0.2 else str(real)
+
     resource = path.split("/")[3]
-    path = path.replace("{detail_id}", str(ids["detail_id"])).replace(
-        "{user_id}", str(ids["user_id"])
+    path = path.replace("{detail_id}", id_or_odd(ids["detail_id"])).replace(
+        "{user_id}", id_or_odd(ids["user_id"])
     )
-    return path.replace("{id}", str(ids.get(resource, 1)))
+    return path.replace("{id}", id_or_odd(ids.get(resource, 1)))
 
 
 @pytest.mark.parametrize(("method", "template"), _routes())
 async def test_random_input_never_breaks_a_route(billing, owned, method, template):
     member, ids = owned
-    path = concrete(template, ids)
     rng = random.Random(zlib.crc32(f"{method} {template}".encode()))
     for _ in range(25):
-        payload = body(rng)
-        query = {rng.choice(FIELDS): str(value(rng))[:30] for _ in range(rng.randrange(3))}
+        path = concrete(template, ids, rng)
+        payload = raw_body(rng)
+        query = query_for(rng)
         response = await billing.request(
             method,
             path,
-            data=json.dumps(payload),
+            data=payload,
             params=query,
             headers=member | {"Content-Type": "application/json"},
         )
         text = await response.text()
-        assert response.status < 500, (method, path, payload, query, text)
+        assert response.status < 500, (method, path, payload[:200], query, text)
         if response.status >= 400:
             answer = json.loads(text)
             assert answer["error_code"] and answer["message"]

@@ -84,7 +84,7 @@ async def test_estimates_decline_and_convert_to_invoice(api, make_setup):
     assert invoice["data"]["type"] == "invoice"
 
 
-async def test_convert_to_recurring_keeps_the_label(api, make_setup):
+async def test_convert_to_recurring_gets_a_number_of_its_own(api, make_setup):
     setup = await make_setup()
     _, created = await api(
         "POST", "/api/v1/invoices", setup.headers, body_for(setup, label="INV-2025-001")
@@ -99,7 +99,7 @@ async def test_convert_to_recurring_keeps_the_label(api, make_setup):
     data = recurring["data"]
     assert (data["type"], data["label"], data["recurring"], data["scheduled_date"]) == (
         "recurring",
-        "INV-2025-001",
+        "REC-0001",  # issue 8: a conversion never copies the source's number
         "monthly",
         "2025-07-01",
     )

@@ -184,7 +184,8 @@ async def test_every_template_renders(api, make_setup, billing, tmp_path, templa
         {
             "type": kind,
             "invoice_recipient_id": setup.recipient_id,
-            "due_date": "2099-01-31",
+            # Due in the future (not overdue), within the ten-year payment terms (issue 8).
+            "due_date": (datetime.now(UTC) + timedelta(days=90)).date().isoformat(),
             "items": [{"label": "Work", "quantity": 1, "price": 50}],
         },
     )

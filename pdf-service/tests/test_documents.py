@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 import uuid
 
@@ -12,6 +13,7 @@ from pypdf import PdfReader
 from pdf_service.app import create_app
 from pdf_service.keys import DOCUMENTS, POOL
 from pdf_service.settings import Settings
+from shared.errors import ValidationFailed
 
 SECRET = {"X-Internal-Secret": "test-internal-secret-0123456789"}
 SNAPSHOT = {
@@ -138,3 +140,84 @@ async def test_renders_run_in_parallel_processes(pdf):
     pages = PdfReader(io.BytesIO(await response.read())).pages
     assert len(pages) >= 2
     assert "Page 1 of" in pages[0].extract_text()
+
+
+# --- issue 8: bounded inputs --------------------------------------------------------------
+
+
+async def test_signed_url_numbers_are_ascii_digits_of_bounded_length(pdf):
+    _, document = await render(pdf, SNAPSHOT)
+    signed = await link(pdf, document["id"])
+    path, query = signed["path"].split("?")
+    expires = query.split("&")[0].split("=")[1]
+    signature = query.split("signature=")[1]
+    # '²'.isdigit() is true but int('²') raises; int() reads Arabic-Indic digits as ASCII ones.
+    arabic = "".join(chr(0x0660 + int(digit)) for digit in expires)
+    odd_expiries = ["²", "%C2%B2", arabic, "9" * 40, "+" + expires, expires + "%00", "-1"]
+    for odd in odd_expiries:
+        response = await pdf.get(f"{path}?expires={odd}&signature={signature}")
+        answer = await response.json()
+        assert response.status == 403, (odd, answer)
+        assert answer["error_code"] == "FORBIDDEN"
+    for odd_signature in ("%ED%A0%80", "%00" * 64, signature.upper(), signature + "0"):
+        response = await pdf.get(f"{path}?expires={expires}&signature={odd_signature}")
+        assert response.status == 403, odd_signature
+    assert (await pdf.get(signed["path"])).status == 200
+
+
+async def post_snapshot(pdf, raw: str):
+    response = await pdf.post(
+        "/internal/documents",
+        data=raw,
+        headers=SECRET | {"Content-Type": "application/json"},
+    )
+    return response.status, await response.json()
+
+
+UNDRAWABLE = [
+    ({"items": "abc"}, "snapshot.items"),
+    ({"items": None}, "snapshot.items"),
+    ({"items": ["a line"]}, "snapshot.items.0"),
+    ({"invoicer": "Acme"}, "snapshot.invoicer"),
+    ({"recipient": [1]}, "snapshot.recipient"),
+    ({"totals": [1]}, "snapshot.totals"),
+    ({"payment_details": "x"}, "snapshot.payment_details"),
+    ({"label": {"a": 1}}, "snapshot.label"),
+    ({"label": 42}, "snapshot.label"),
+    ({"label": "x" * 5000}, "snapshot.label"),
+    ({"notes": "n" * 30_000}, "snapshot.notes"),
+    ({"items": [{"label": "x"}] * 1001}, "snapshot.items"),
+    ({"label": None}, "snapshot.label"),
+]
+
+
+async def test_a_snapshot_the_layout_cannot_draw_is_a_422(pdf):
+    for change, field in UNDRAWABLE:
+        status, answer = await post_snapshot(pdf, json.dumps({"snapshot": SNAPSHOT | change}))
+        assert status == 422, (change, answer)
+        assert answer["error_code"] == "VALIDATION_ERROR"
+        assert field in answer["errors"], answer
+
+
+async def test_lone_surrogates_and_missing_keys_are_a_422(pdf):
+    # JSON may escape a lone surrogate; no font or PDF string can hold one.
+    raw = json.dumps({"snapshot": SNAPSHOT}).replace('"INV-0042"', '"INV-\\ud800"')
+    status, answer = await post_snapshot(pdf, raw)
+    assert status == 422 and "snapshot.label" in answer["errors"], answer
+    for missing in ("label", "items", "totals"):
+        snapshot = {key: value for key, value in SNAPSHOT.items() if key != missing}
+        status, answer = await post_snapshot(pdf, json.dumps({"snapshot": snapshot}))
+        assert status == 422 and f"snapshot.{missing}" in answer["errors"], answer
+
+
+async def test_a_render_failure_is_a_422_with_a_message(pdf):
+    """Past validation the layout should not fail; if it does, that input is refused, the
+    service stays up. Shown with a shape only the model stops: the service given it directly."""
+    with pytest.raises(ValidationFailed) as caught:
+        await pdf.app[DOCUMENTS].render(SNAPSHOT | {"items": "not a list of lines"})
+    assert caught.value.status == 422
+    assert caught.value.errors == {
+        "snapshot": ["The document could not be drawn (AttributeError)."]
+    }
+    status, _ = await render(pdf, SNAPSHOT | {"label": f"AFTER-{uuid.uuid4().hex[:6]}"})
+    assert status == 201

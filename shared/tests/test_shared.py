@@ -109,7 +109,8 @@ async def test_migrations_apply_once_even_when_raced(database_urls, tmp_path: Pa
 
 
 def test_nul_characters_are_found_wherever_they_hide():
-    from shared.validation import _nul_field
+    from shared.validation import _unstorable_text
 
-    assert _nul_field({"name": "ok", "items": [{"label": "a\x00b"}]}) == "items.0.label"
-    assert _nul_field({"name": "fine", "n": 3, "list": [None, True]}) is None
+    found = _unstorable_text({"name": "ok", "items": [{"label": "a\x00b"}]})
+    assert found == ("items.0.label", "must not contain NUL characters")
+    assert _unstorable_text({"name": "fine", "n": 3, "list": [None, True]}) is None

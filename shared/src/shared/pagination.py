@@ -1,14 +1,24 @@
-"""Laravel-style pagination: {"data", "links", "meta"} with page/per_page parameters."""
+"""Laravel-style pagination: {"data", "links", "meta"} with page/per_page parameters, and the
+keyset cursors that page deep lists without an offset."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 from pydantic import BaseModel, Field, field_validator
+
+from shared.errors import BadRequest
+from shared.validation import MAX_ID, ascii_int
 
 DEFAULT_PER_PAGE = 15
 MAX_PER_PAGE = 100
@@ -76,3 +86,65 @@ def paginated(request: web.Request, page: Page) -> dict[str, Any]:
             "total": page.total,
         },
     }
+
+
+# --- keyset cursors ------------------------------------------------------------------------
+# A cursor is base64 of the JSON [sort value as text, last id]. The client can send anything
+# back, so each value is parsed into its column's type and bounded before it reaches SQL.
+MAX_CURSOR_LENGTH = 512
+_MAX_CURSOR_NUMBER = Decimal(10) ** 15  # beyond any amount the numeric columns hold
+
+
+def encode_cursor(value: Any, last_id: int) -> str:
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    raw = json.dumps([text, last_id], ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _bigint(text: str) -> int:
+    number = ascii_int(text.removeprefix("-"), max_digits=19)
+    if number is None or number > MAX_ID:
+        raise ValueError("not a bigint")
+    return -number if text.startswith("-") else number
+
+
+def _numeric(text: str) -> Decimal:
+    number = Decimal(text)
+    if not number.is_finite() or abs(number) >= _MAX_CURSOR_NUMBER:
+        raise ValueError("not a stored amount")
+    return number
+
+
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("not a stored instant")
+    return moment.astimezone(UTC)  # OverflowError at the ends of the calendar
+
+
+def _text(text: str) -> str:
+    text.encode()  # UnicodeEncodeError on lone surrogates
+    if "\x00" in text:
+        raise ValueError("NUL in text")
+    return text
+
+
+CURSOR_TYPES: dict[str, Callable[[str], Any]] = {
+    "bigint": _bigint,
+    "date": date.fromisoformat,
+    "timestamptz": _instant,
+    "numeric": _numeric,
+    "text": _text,
+}
+
+
+def decode_cursor(cursor: str, sql_type: str) -> tuple[Any, int]:
+    """The (sort value, id) a cursor carries, typed for the sort column; 400 if tampered."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(value, str) or type(last_id) is not int or not 0 <= last_id <= MAX_ID:
+            raise ValueError("not a cursor of ours")
+        return CURSOR_TYPES[sql_type](value), last_id
+    except (ValueError, TypeError, ArithmeticError, binascii.Error, RecursionError):
+        raise BadRequest("The cursor is not valid.") from None

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from shared.validation import ascii_int
+
 MAX_TOKEN_LENGTH = 512
 MAX_ID_DIGITS = 18  # below 2**63: a bigint in PostgreSQL
 
@@ -41,12 +43,6 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def is_numeric_id(text: str) -> bool:
-    """A token id (or another bigint id): ASCII digits only, bounded. `str.isdigit` alone also
-    accepts '²' or '٣', which int() refuses (a 500) or reads as another number."""
-    return 0 < len(text) <= MAX_ID_DIGITS and text.isascii() and text.isdigit()
-
-
 def parse_token(token: str) -> BearerToken | None:
     """Parse a plain token; None when it cannot be a token of ours."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
@@ -54,9 +50,10 @@ def parse_token(token: str) -> BearerToken | None:
     token_id, sep, secret = token.partition("|")
     if not sep:
         return BearerToken(None, token)
-    if not is_numeric_id(token_id) or not secret:
+    number = ascii_int(token_id, MAX_ID_DIGITS)
+    if number is None or not secret:
         return None
-    return BearerToken(int(token_id), secret)
+    return BearerToken(number, secret)
 
 
 def cache_key_for(prefix: str, secret_hash: str) -> str:

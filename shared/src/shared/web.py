@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import structlog
 from aiohttp import web, web_response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -109,6 +110,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(_error_for_http_exception(exc))
     except asyncio.CancelledError:
         raise
+    except asyncpg.DataError as exc:
+        # A value the database cannot take (out of range, not encodable) that validation let
+        # through: the client's input, so a 400; but validation should have caught it, so a
+        # bug to log. Only the error's kind: its message can quote the value.
+        log.error(
+            "unvalidated_input_reached_database",
+            error=type(exc).__name__,
+            sqlstate=getattr(exc, "sqlstate", None),
+            method=request.method,
+            route=_route_label(request),
+        )
+        return error_response(BadRequest("The request holds a value out of range."))
     except Exception:
         log.exception("unhandled_error", method=request.method, route=_route_label(request))
         return error_response(ApiError())

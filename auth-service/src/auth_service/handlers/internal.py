@@ -11,8 +11,7 @@ from auth_service.handlers.schemas import InternalUserCreate, IntrospectRequest
 from auth_service.keys import ACCOUNTS, SETTINGS, SIGNING_KEYS, TOKENS
 from auth_service.repositories.users import User
 from shared.errors import BadRequest, NotFound, Unauthorized
-from shared.tokens import is_numeric_id
-from shared.validation import parse_body
+from shared.validation import ascii_int, parse_body, path_id
 from shared.web import json_response
 
 INTERNAL_SECRET_HEADER = "X-Internal-Secret"
@@ -69,8 +68,7 @@ async def delete_user(request: web.Request) -> web.Response:
     """Billing undoes a client invitation it could not complete; the user's tokens are
     revoked at every gateway with it. 404 when there is no such user."""
     require_internal_secret(request)
-    raw_id = request.match_info["user_id"]
-    if not is_numeric_id(raw_id) or not await request.app[TOKENS].delete_user(int(raw_id)):
+    if not await request.app[TOKENS].delete_user(path_id(request, "user_id")):
         raise NotFound("No such user.")
     return web.Response(status=204)
 
@@ -85,7 +83,8 @@ async def find_users(request: web.Request) -> web.Response:
             raise NotFound("No user with this e-mail.")
         return json_response({"data": [_user_view(user)]})
     raw_ids = [part for part in request.query.get("ids", "").split(",") if part]
-    if not raw_ids or len(raw_ids) > 500 or not all(part.isdigit() for part in raw_ids):
+    ids = [ascii_int(part, max_digits=18) for part in raw_ids[:501]]
+    if not ids or len(ids) > 500 or None in ids:
         raise BadRequest("Give ?email= or ?ids= with up to 500 numeric ids.")
-    users = await accounts.by_ids([int(part) for part in raw_ids])
+    users = await accounts.by_ids([user_id for user_id in ids if user_id is not None])
     return json_response({"data": [_user_view(user) for user in users]})

@@ -7,15 +7,19 @@ from typing import Any
 
 from aiohttp import web
 
-from auth_service.handlers.schemas import Credentials, ProfileUpdate, TokenRequest
+from auth_service.handlers.schemas import (
+    PROFILE_NOT_NULL,
+    Credentials,
+    ProfileUpdate,
+    TokenRequest,
+)
 from auth_service.keys import ACCOUNTS, TOKENS
 from auth_service.repositories.tokens import AccessToken
 from auth_service.repositories.users import User
 from shared.abilities import known_abilities
 from shared.errors import NotFound, Unauthorized, ValidationFailed
 from shared.identity import Identity, identity_of, require_ability
-from shared.tokens import is_numeric_id
-from shared.validation import parse_body
+from shared.validation import parse_body, path_id, reject_nulls
 from shared.web import json_response
 
 
@@ -123,10 +127,7 @@ async def list_tokens(request: web.Request) -> web.Response:
 
 async def revoke_token(request: web.Request) -> web.Response:
     identity = identity_of(request)
-    raw_id = request.match_info["token_id"]
-    if not is_numeric_id(raw_id):
-        raise NotFound()
-    token_id = int(raw_id)
+    token_id = path_id(request, "token_id")
     if token_id != identity.token_id:
         # Revoking itself is logging out, always allowed; other tokens need the ability.
         identity.require("tokens:delete")
@@ -171,5 +172,6 @@ async def update_profile(request: web.Request) -> web.Response:
     body = await parse_body(request, ProfileUpdate)
     user = await _current_user(request)
     changes = body.model_dump(exclude_unset=True)
+    reject_nulls(changes, PROFILE_NOT_NULL)
     updated = await request.app[ACCOUNTS].update_profile(user, changes)
     return json_response({"data": _profile_view(updated)})

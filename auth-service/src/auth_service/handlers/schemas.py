@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+from shared.fields import DateTime, Email, SingleLine
+
+Name = Annotated[SingleLine, Field(min_length=1, max_length=255)]
+Ability = Annotated[SingleLine, Field(max_length=64)]
 
 
 def _optional(*names: str, max_length: int = 255) -> Any:
@@ -18,14 +21,14 @@ def _optional(*names: str, max_length: int = 255) -> Any:
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    email: str = Field(min_length=3, max_length=255, pattern=EMAIL_PATTERN)
+    email: Email
     password: str = Field(min_length=1, max_length=1024)
-    device_name: str = Field(min_length=1, max_length=255)
+    device_name: Name
 
 
 class TokenRequest(Credentials):
-    abilities: list[str] | None = Field(default=None, max_length=100)
-    expires_at: datetime | None = None
+    abilities: list[Ability] | None = Field(default=None, max_length=100)
+    expires_at: DateTime | None = None
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
     @field_validator("expires_at")
@@ -39,21 +42,25 @@ class TokenRequest(Credentials):
         return value
 
 
+# Profile fields that may be left out but never set to null (NOT NULL columns).
+PROFILE_NOT_NULL = frozenset({"name", "email"})
+
+
 class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, min_length=1, max_length=255)
-    first_name: str | None = _optional("first_name", "firstname")
-    last_name: str | None = _optional("last_name", "lastname")
-    email: str | None = Field(default=None, max_length=255, pattern=EMAIL_PATTERN)
-    company_name: str | None = _optional("company_name", "companyname")
-    address1: str | None = _optional("address1")
-    address2: str | None = _optional("address2")
-    city: str | None = _optional("city")
-    state: str | None = _optional("state")
-    postcode: str | None = _optional("postcode", max_length=32)
-    country: str | None = _optional("country", max_length=64)
-    phone: str | None = _optional("phone", "phonenumber", max_length=64)
+    name: Name | None = None
+    first_name: SingleLine | None = _optional("first_name", "firstname")
+    last_name: SingleLine | None = _optional("last_name", "lastname")
+    email: Email | None = None
+    company_name: SingleLine | None = _optional("company_name", "companyname")
+    address1: SingleLine | None = _optional("address1")
+    address2: SingleLine | None = _optional("address2")
+    city: SingleLine | None = _optional("city")
+    state: SingleLine | None = _optional("state")
+    postcode: SingleLine | None = _optional("postcode", max_length=32)
+    country: SingleLine | None = _optional("country", max_length=64)
+    phone: SingleLine | None = _optional("phone", "phonenumber", max_length=64)
 
 
 class IntrospectRequest(BaseModel):
@@ -63,7 +70,7 @@ class IntrospectRequest(BaseModel):
 class InternalUserCreate(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    email: str = Field(min_length=3, max_length=255, pattern=EMAIL_PATTERN)
-    name: str = Field(min_length=1, max_length=255)
+    email: Email
+    name: Name
     password: str | None = Field(default=None, min_length=8, max_length=1024)
     kind: Literal["member", "client"] = "member"

@@ -1,4 +1,4 @@
-"""Helpers every billing handler uses: path ids, the caller's scope, list parameters."""
+"""Helpers every billing handler uses: the caller's scope, list parameters, answers."""
 
 from __future__ import annotations
 
@@ -10,21 +10,12 @@ from billing_service.keys import POOL
 from billing_service.permissions import DOCUMENT_OPERATIONS, DOCUMENT_RESOURCES
 from billing_service.repositories import scope as scope_repo
 from billing_service.scope import Scope
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden
 from shared.identity import identity_of, require_ability
 from shared.pagination import Page, paginated
 from shared.web import json_response
 
-_MAX_ID = 2**63 - 1
 _SCOPE = web.RequestKey("scope", Scope)
-
-
-def path_id(request: web.Request, name: str = "id") -> int:
-    """A numeric id from the path; anything else cannot exist, so 404 (never 500)."""
-    raw = request.match_info[name]
-    if not raw.isdigit() or int(raw) > _MAX_ID:
-        raise NotFound()
-    return int(raw)
 
 
 async def scope_for(request: web.Request, ability: str | None) -> Scope:

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from billing_service.handlers.common import path_id
+from billing_service.handlers.fields import Text
 from billing_service.keys import COMPANIES
 from billing_service.recurrence import is_timezone
 from billing_service.repositories.companies import Company
 from shared.identity import require_ability
 from shared.pagination import PageParams, paginated
-from shared.validation import parse_body, parse_query
+from shared.validation import parse_body, parse_query, path_id
 from shared.web import json_response
 
 SLUG = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -30,14 +30,14 @@ Timezone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 
 class CompanyCreate(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-    name: str = Field(min_length=1, max_length=255)
+    name: Text = Field(min_length=1)
     slug: str | None = SLUG
     timezone: Timezone = "UTC"
 
 
 class CompanyUpdate(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: Text | None = Field(default=None, min_length=1)
     slug: str | None = SLUG
     timezone: Timezone | None = None
 

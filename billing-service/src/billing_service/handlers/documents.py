@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from billing_service.handlers.common import document_scope, path_id
+from billing_service.handlers.common import document_scope
 from billing_service.keys import CLOCK, DOCUMENTS, INVOICES, POOL, SETTINGS
 from billing_service.repositories import invoices as repo
 from billing_service.services.documents import snapshot
 from shared.errors import ServiceUnavailable
 from shared.pagination import public_base_url
+from shared.validation import path_id
 from shared.web import html_security_headers, json_response, new_nonce
+
+# secrets.token_urlsafe's alphabet: anything else (a NUL, a lone surrogate) cannot be an id.
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def _expiry(timestamp: int) -> str:
@@ -52,7 +57,7 @@ async def public_page(request: web.Request) -> web.Response:
     """GET /i/{public_id}: the issued invoice as a page, for whoever has the unguessable link."""
     public_id = request.match_info["public_id"]
     invoice = None
-    if 16 <= len(public_id) <= 64:
+    if _PUBLIC_ID.fullmatch(public_id):
         invoice = await repo.by_public_id(request.app[POOL], public_id, request.app[CLOCK]())
     if invoice is None:
         return _page(request, "not_found.html", {}, status=404)

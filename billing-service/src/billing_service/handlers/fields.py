@@ -1,25 +1,14 @@
-"""Field types shared by billing's request bodies."""
+"""Field types shared by billing's request bodies (text and dates: shared.fields)."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, Field
 
 from billing_service.money import is_currency
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _iso_date(value: Any) -> Any:
-    if isinstance(value, str) and not _DATE.match(value):
-        raise ValueError("must be a valid date (YYYY-MM-DD)")
-    if not isinstance(value, str | date):
-        raise ValueError("must be a valid date (YYYY-MM-DD)")
-    return value
+from shared.fields import MultiLine, SingleLine
 
 
 def _currency(value: str) -> str:
@@ -35,10 +24,9 @@ def _finite(value: Decimal) -> Decimal:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Currency = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
-Text = Annotated[str, Field(max_length=255)]
-LongText = Annotated[str, Field(max_length=10_000)]
+Text = Annotated[SingleLine, Field(max_length=255)]
+LongText = Annotated[MultiLine, Field(max_length=10_000)]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 # Four decimal places at most: what the numeric columns keep, so the stored value is the one
 # the line math used.

@@ -8,24 +8,26 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from billing_service.handlers.common import document_scope, member_scope, path_id, scope_for
-from billing_service.handlers.fields import Currency, Id, IsoDate, LongText, Percent, Quantity, Text
+from billing_service.handlers.common import document_scope, member_scope, scope_for
+from billing_service.handlers.fields import Currency, Id, LongText, Percent, Quantity, Text
 from billing_service.invoice_views import client_invoice_view, invoice_view
 from billing_service.keys import DOCUMENTS, INVOICES, RECURRING
 from billing_service.lifecycle import SEND_TEMPLATES
 from billing_service.repositories.invoices import Invoice
 from billing_service.services.invoices import Draft, ListQuery, etag
 from shared.errors import ValidationFailed
+from shared.fields import AwareDateTime, IsoDate, SingleLine
 from shared.identity import identity_of
-from shared.pagination import Page, PageParams, paginated, public_base_url
-from shared.validation import parse_body, parse_query, reject_nulls
+from shared.pagination import MAX_CURSOR_LENGTH, Page, PageParams, paginated, public_base_url
+from shared.validation import parse_body, parse_query, path_id, reject_nulls
 from shared.web import json_response
 
 Kind = Literal["invoice", "quote", "recurring", "template"]
 Interval = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
 ItemPrice = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), decimal_places=4)]
+MAX_RUNS = 1000  # a template billing more periods than this is a mistake, not a contract
 STATUSES = (
     "draft",
     "scheduled",
@@ -81,7 +83,9 @@ NOT_NULL_FIELDS = frozenset({"label", "type", "currency", "scheduled_date", "aut
 
 
 class InvoiceWrite(Body):
-    label: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    label: Annotated[SingleLine, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, validation_alias=AliasChoices("label", "invoice_number")
+    )
     type: Kind | None = None
     status: str | None = None
     company_id: Id | None = None
@@ -103,7 +107,7 @@ class InvoiceWrite(Body):
     invoice_parent_id: Id | None = None
     auto_send: bool | None = None
     end_date: IsoDate | None = None
-    max_runs: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    max_runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = None
     description: LongText | None = None
     notes: LongText | None = None
     items: Annotated[list[ItemIn], Field(max_length=200)] | None = None
@@ -132,7 +136,7 @@ class InvoiceWrite(Body):
 class ListFilters(PageParams):
     status: str | None = None
     type: Kind | None = None
-    search: Annotated[str, Field(max_length=100)] | None = None
+    search: Annotated[SingleLine, Field(max_length=100)] | None = None
     company_id: Id | None = None
     invoice_recipient_id: Id | None = Field(
         default=None, validation_alias=AliasChoices("invoice_recipient_id", "customer_id")
@@ -147,11 +151,11 @@ class ListFilters(PageParams):
             pattern=r"^-?(id|created_at|scheduled_date|issue_date|due_date|total|label|invoice_number)$"
         ),
     ] = "-id"
-    cursor: Annotated[str, Field(max_length=200)] | None = None
+    cursor: Annotated[str, Field(max_length=MAX_CURSOR_LENGTH)] | None = None
 
 
 class ApproveBody(Body):
-    approved_at: AwareDatetime | None = None
+    approved_at: AwareDateTime | None = None
 
 
 class SendBody(Body):
@@ -163,7 +167,7 @@ class PayBody(Body):
     amount: Annotated[Decimal, Field(ge=Decimal("0.01"), le=Decimal("1e13"))]
     paid_date: IsoDate | None = None
     reference: Text | None = None
-    payment_method: Annotated[str, Field(max_length=64)] | None = None
+    payment_method: Annotated[SingleLine, Field(max_length=64)] | None = None
 
 
 class ConvertBody(Body):

@@ -14,7 +14,6 @@ from billing_service.handlers.common import (
     member_scope,
     no_content,
     page_response,
-    path_id,
 )
 from billing_service.handlers.fields import Currency, Id, LongText, Money, Percent, Text
 from billing_service.keys import (
@@ -26,8 +25,9 @@ from billing_service.keys import (
 )
 from billing_service.services.base import company_conditions, rename
 from billing_service.services.resources import product_filters
+from shared.fields import Email, SingleLine
 from shared.pagination import Page, PageParams
-from shared.validation import parse_body, parse_query, reject_nulls
+from shared.validation import parse_body, parse_query, path_id, reject_nulls
 from shared.web import json_response
 
 _DEFAULT = {"default": "is_default"}
@@ -131,9 +131,9 @@ class PaymentDetailBody(Body):
     label: Text | None = None
     bank_name: Text | None = None
     account_name: Text | None = None
-    account_number: Annotated[str, Field(max_length=64)] | None = None
-    iban: Annotated[str, Field(max_length=64)] | None = None
-    swift: Annotated[str, Field(max_length=32)] | None = None
+    account_number: Annotated[SingleLine, Field(max_length=64)] | None = None
+    iban: Annotated[SingleLine, Field(max_length=64)] | None = None
+    swift: Annotated[SingleLine, Field(max_length=32)] | None = None
     default: bool | None = None
 
 
@@ -221,10 +221,8 @@ class RecipientUpdate(Body):
     organisation_id: Id | None = None
     company_entity: Text | None = Field(default=None, min_length=1)
     contact_name: Text | None = None
-    email: Annotated[str, Field(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
-        None
-    )
-    phone: Annotated[str, Field(max_length=64)] | None = None
+    email: Email | None = None
+    phone: Annotated[SingleLine, Field(max_length=64)] | None = None
     description: LongText | None = None
     company_tax_number: Text | None = None
     company_registration_number: Text | None = None
@@ -260,7 +258,7 @@ class CustomerCreate(CustomerUpdate):
 
 class RecipientFilter(CompanyFilter):
     organisation_id: Id | None = None
-    search: Annotated[str, Field(max_length=100)] | None = None
+    search: Annotated[SingleLine, Field(max_length=100)] | None = None
 
 
 def _recipient_where(scope: Any, query: RecipientFilter) -> Any:
@@ -352,14 +350,14 @@ async def delete_recipient(request: web.Request) -> web.Response:
 # --- products ---------------------------------------------------------------------------
 
 
-Unit = Annotated[str, Field(min_length=1, max_length=32)]
+Unit = Annotated[SingleLine, Field(min_length=1, max_length=32)]
 
 
 class ProductUpdate(Body):
     type: Literal["product", "service"] | None = None
     name: Text | None = Field(default=None, min_length=1)
     description: LongText | None = None
-    sku: Annotated[str, Field(max_length=64)] | None = None
+    sku: Annotated[SingleLine, Field(max_length=64)] | None = None
     price: Money | None = None
     unit: Unit | None = None
     tax_rate: Percent | None = None
@@ -394,7 +392,7 @@ class StockAdjustment(Body):
 
 
 class ProductFilter(CompanyFilter):
-    search: Annotated[str, Field(max_length=100)] | None = None
+    search: Annotated[SingleLine, Field(max_length=100)] | None = None
     type: Literal["product", "service"] | None = None
     active: bool | None = None
 

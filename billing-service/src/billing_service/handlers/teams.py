@@ -8,17 +8,17 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from billing_service.auth_client import User
-from billing_service.handlers.common import data, member_scope, no_content, path_id
+from billing_service.handlers.common import data, member_scope, no_content
 from billing_service.handlers.fields import Id, Text
 from billing_service.idempotency import replay_without_secret
 from billing_service.keys import CONTACTS, MEMBERS, TEAMS
 from billing_service.repositories.companies import Company, Member
+from shared.fields import Email
 from shared.identity import require_ability
-from shared.validation import parse_body
+from shared.validation import parse_body, path_id
 from shared.web import json_response
 
 Role = Literal["owner", "admin", "member"]
-Email = Annotated[str, Field(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
 class Body(BaseModel):

@@ -121,6 +121,13 @@ INSERT INTO number_sequences (company_id, prefix, last_value) VALUES ($1, $2, 1)
 ON CONFLICT (company_id, prefix) DO UPDATE SET last_value = number_sequences.last_value + 1
 RETURNING last_value
 """
+# Held until commit by whoever hands out or chooses a number in the company, so a generated
+# number never races a client's explicit one into the unique index.
+LOCK_NUMBERS = "SELECT pg_advisory_xact_lock(hashtextextended('invoice-numbers:' || $1, 0))"
+LABEL_IN_USE = "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1 AND label = $2)"
+LABEL_INDEX = "invoices_label_unique"  # (company_id, label, type), soft-deleted rows included
+# The lock an insert's foreign key takes on its parent invoice, taken ahead of time.
+LOCK_PARENT = "SELECT 1 FROM invoices WHERE id = $1 FOR KEY SHARE"
 INSERT_ITEM = (
     f"INSERT INTO invoice_items (invoice_id, {', '.join(ITEM_COLUMNS)}) VALUES "
     f"($1, {', '.join(f'${i}' for i in range(2, len(ITEM_COLUMNS) + 2))})"
@@ -167,9 +174,26 @@ def _invoice(record: asyncpg.Record | None) -> Invoice | None:
     return Invoice(**{name: record[name] for name in COLUMNS})
 
 
+def number_label(prefix: str, number: int) -> str:
+    return f"{prefix}-{number:04d}"
+
+
+async def lock_numbers(conn: asyncpg.Connection, company_id: int) -> None:
+    await conn.execute(LOCK_NUMBERS, str(company_id))
+
+
+async def lock_parent(conn: asyncpg.Connection, invoice_id: int) -> None:
+    await conn.execute(LOCK_PARENT, invoice_id)
+
+
 async def next_number(conn: asyncpg.Connection, company_id: int, prefix: str) -> int:
-    """The next number of the prefix in the company; the row stays locked until commit."""
-    return int(await conn.fetchval(NEXT_NUMBER, company_id, prefix))
+    """The next number of the prefix in the company whose label no invoice carries yet (a
+    client may have chosen it); the numbers stay locked until commit."""
+    await lock_numbers(conn, company_id)
+    while True:
+        number = int(await conn.fetchval(NEXT_NUMBER, company_id, prefix))
+        if not await conn.fetchval(LABEL_IN_USE, company_id, number_label(prefix, number)):
+            return number
 
 
 async def insert(conn: asyncpg.Connection, values: dict[str, Any]) -> Invoice:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,10 +33,11 @@ from billing_service.services.base import COUNT_CAP, resolve_company
 from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
 from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
-from shared.pagination import PageParams
+from shared.pagination import PageParams, decode_cursor, encode_cursor
 
 PREFIXES = {"invoice": "INV", "quote": "QUO", "recurring": "REC", "template": "TPL"}
 MAX_TOTAL = Decimal("1e13")  # far inside numeric(18, 4), so sums never overflow
+MAX_PAYMENT_TERMS = timedelta(days=3660)  # ten years: longer is a typo, not a contract
 Clock = Callable[[], datetime]  # the current instant, timezone-aware; injected so tests move time
 
 
@@ -193,7 +192,7 @@ class InvoiceService:
                 raise BadRequest(
                     "A cursor needs a sort by id, created_at, issue_date, total or label."
                 )
-            value, last_id = _decode_cursor(query.cursor, sql_type)
+            value, last_id = decode_cursor(query.cursor, sql_type)
             comparison = "<" if descending else ">"
             where.add(
                 f"(i.{column}, i.id) {comparison} ({{}}::{sql_type}, {{}}::bigint)", value, last_id
@@ -206,7 +205,7 @@ class InvoiceService:
         next_cursor = None
         if sql_type is not None and len(rows) == query.params.per_page:
             last = rows[-1].invoice
-            next_cursor = _encode_cursor(getattr(last, column), last.id)
+            next_cursor = encode_cursor(getattr(last, column), last.id)
         return InvoicePage(rows, total, query.params, next_cursor, capped)
 
     async def _total(
@@ -265,6 +264,10 @@ class InvoiceService:
         status = draft.status or "draft"
         if status not in {"draft", "scheduled"}:
             raise ValidationFailed.field("status", "A new invoice starts as draft or scheduled.")
+        with _label_unique():
+            return await self._create(scope, draft, kind, status)
+
+    async def _create(self, scope: Scope, draft: Draft, kind: str, status: str) -> Invoice:
         async with self.pool.acquire() as conn, conn.transaction():
             company = await self._company_for(conn, scope, draft)
             authorize_document(scope, kind, company, "create")
@@ -274,9 +277,15 @@ class InvoiceService:
             items = await self._priced_items(conn, company, draft.items or [], values, refs)
             if draft.members is not None:
                 await self._check_members(conn, company, draft.members)
-            if "label" not in values or not values["label"]:
+            if values.get("invoice_parent_id") is not None:
+                # Wait for a writer of the parent now, not while holding the numbers: writers
+                # lock their invoice first and the numbers second, so this order never deadlocks.
+                await repo.lock_parent(conn, values["invoice_parent_id"])
+            if values.get("label"):
+                await repo.lock_numbers(conn, company)
+            else:
                 number = await repo.next_number(conn, company, PREFIXES[kind])
-                values["label"] = f"{PREFIXES[kind]}-{number:04d}"
+                values["label"] = repo.number_label(PREFIXES[kind], number)
             invoice = await repo.insert(
                 conn,
                 values
@@ -310,6 +319,8 @@ class InvoiceService:
             if "type" in draft.fields and draft.fields["type"] != invoice.type:
                 raise ValidationFailed.field("type", "Use /convert to change the type.")
             fields = {key: value for key, value in draft.fields.items() if key != "type"}
+            if "label" in fields:
+                await repo.lock_numbers(conn, invoice.company_id)
             refs = await self._references(conn, invoice.company_id, fields, current=invoice)
             values = {name: getattr(invoice, name) for name in repo.EDITABLE} | fields
             values["currency"] = values["currency"].strip()
@@ -334,7 +345,8 @@ class InvoiceService:
             )
             return updated
 
-        return await self._locked(scope, invoice_id, if_match, "update", change, kind=kind)
+        with _label_unique():
+            return await self._locked(scope, invoice_id, if_match, "update", change, kind=kind)
 
     async def delete(
         self, scope: Scope, invoice_id: int, if_match: str | None, *, kind: str | None = None
@@ -494,6 +506,7 @@ class InvoiceService:
                 raise ValidationFailed.field(
                     "scheduled_date", "The scheduled date must not be after the due date."
                 )
+            _check_terms(scheduled, invoice.due_date, "scheduled_date")
             target = "due" if due_now else "scheduled"
             return await self._move(conn, scope, invoice, target, {"scheduled_date": scheduled})
 
@@ -508,6 +521,7 @@ class InvoiceService:
                 raise ValidationFailed.field(
                     "due_date", "The due date must be on or after the scheduled date."
                 )
+            _check_terms(invoice.scheduled_date, due, "due_date")
             await repo.add_history(
                 conn, invoice.id, scope.user_id, "due_date_set", invoice.status, invoice.status
             )
@@ -570,9 +584,9 @@ class InvoiceService:
                 ),
             }
             self._check_dates(values)
-            if target == "invoice" and source.type != "invoice":
-                number = await repo.next_number(conn, source.company_id, PREFIXES["invoice"])
-                values["label"] = f"INV-{number:04d}"
+            # A number belongs to one record: the new one gets its own, of its own type.
+            number = await repo.next_number(conn, source.company_id, PREFIXES[target])
+            values["label"] = repo.number_label(PREFIXES[target], number)
             items = [
                 {name: item[name] for name in repo.ITEM_COLUMNS}
                 for item in await repo.items(conn, source.id)
@@ -713,6 +727,7 @@ class InvoiceService:
                 raise ValidationFailed.field(
                     name, f"The {name.replace('_', ' ')} must be on or after the scheduled date."
                 )
+        _check_terms(scheduled, values.get("due_date"), "due_date")
 
     async def _priced_items(
         self,
@@ -820,25 +835,21 @@ def _invalid(field_name: str) -> ValidationFailed:
     return ValidationFailed.field(field_name, f"The selected {label} is invalid.")
 
 
-def _encode_cursor(value: Any, last_id: int) -> str:
-    raw = json.dumps([value.isoformat() if hasattr(value, "isoformat") else str(value), last_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def _check_terms(scheduled: date | None, due: date | None, field_name: str) -> None:
+    if scheduled is not None and due is not None and due - scheduled > MAX_PAYMENT_TERMS:
+        raise ValidationFailed.field(
+            field_name,
+            f"The due date must be at most {MAX_PAYMENT_TERMS.days} days after the issue date.",
+        )
 
 
-_CURSOR_TYPES: dict[str, Callable[[str], Any]] = {
-    "bigint": int,
-    "date": date.fromisoformat,
-    "timestamptz": datetime.fromisoformat,
-    "numeric": Decimal,
-    "text": str,
-}
-
-
-def _decode_cursor(cursor: str, sql_type: str) -> tuple[Any, int]:
-    """The (sort value, id) a cursor carries, typed for the sort column; 400 if tampered."""
+@contextmanager
+def _label_unique() -> Iterator[None]:
+    """A number the company already gave an invoice of the type (also a deleted one) is a 422
+    on label; the unique index decides, so two concurrent writes cannot both get it."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return _CURSOR_TYPES[sql_type](str(value)), int(last_id)
-    except (ValueError, TypeError, ArithmeticError, binascii.Error):
-        raise BadRequest("The cursor is not valid.") from None
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name != repo.LABEL_INDEX:
+            raise
+        raise ValidationFailed.field("label", "The label has already been taken.") from None

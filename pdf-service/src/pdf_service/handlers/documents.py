@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from pdf_service.keys import DOCUMENTS, SETTINGS
+from pdf_service.snapshot import Snapshot
 from shared.errors import NotFound, Unauthorized
 from shared.validation import parse_body
 from shared.web import json_response
 
 
 class RenderRequest(BaseModel):
-    snapshot: dict[str, Any]
+    snapshot: Snapshot
 
 
 class LinkRequest(BaseModel):
@@ -40,7 +40,9 @@ def _document_id(request: web.Request) -> uuid.UUID:
 async def render(request: web.Request) -> web.Response:
     _require_service(request)
     body = await parse_body(request, RenderRequest)
-    document, created = await request.app[DOCUMENTS].render(body.snapshot)
+    # What the layout reads (unknown keys left out), as billing sent it: the content hash.
+    snapshot = body.snapshot.model_dump(exclude_unset=True)
+    document, created = await request.app[DOCUMENTS].render(snapshot)
     payload = {"id": str(document.id), "filename": document.filename, "rendered": created}
     return json_response({"data": payload}, status=201 if created else 200)
 

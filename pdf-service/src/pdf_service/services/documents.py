@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,15 @@ import asyncpg
 from pdf_service.render import render_invoice
 from pdf_service.repositories import documents as repo
 from pdf_service.repositories.documents import Document
-from shared.errors import ApiError, Forbidden, NotFound
+from shared.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from shared.logging import get_logger
+from shared.validation import ascii_int
 
+log = get_logger("pdf.documents")
 # Part of every content hash: a new layout renders documents anew instead of serving old ones.
 RENDERER_VERSION = "3"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")  # a hex HMAC-SHA256
 
 
 def content_hash(snapshot: dict[str, Any]) -> str:
@@ -59,8 +64,15 @@ class Documents:
         loop = asyncio.get_running_loop()
         try:
             body = await loop.run_in_executor(self._renderer, render_invoice, snapshot)
-        except Exception as exc:  # a snapshot the layout cannot draw is a bad request
-            raise ApiError(f"The document could not be rendered: {type(exc).__name__}.") from exc
+        except BrokenProcessPool:
+            raise ServiceUnavailable("The renderer is restarting.") from None
+        except Exception as exc:
+            # The snapshot passed validation, so this is a layout bug for this input; but it
+            # is this input that cannot be drawn, not the service that is down.
+            log.exception("render_failed", label=snapshot.get("label"))
+            raise ValidationFailed.field(
+                "snapshot", f"The document could not be drawn ({type(exc).__name__})."
+            ) from None
         return await repo.insert(self._pool, digest, filename_for(snapshot), body), True
 
     async def get(self, document_id: uuid.UUID) -> Document:
@@ -82,10 +94,12 @@ class Documents:
 
     def verify(self, document_id: uuid.UUID, expires: str, signature: str) -> None:
         """403 unless the signature is ours and the link has not expired."""
-        if not expires.isdigit() or int(expires) < time.time():
+        expiry = ascii_int(expires, max_digits=12)  # a Unix time, in ASCII digits only
+        if expiry is None or not _SIGNATURE.fullmatch(signature):
+            raise Forbidden("This link is not valid.")
+        if expiry < time.time():
             raise Forbidden("This link has expired.")
-        expected = self._sign(document_id, int(expires))
-        if not hmac.compare_digest(expected.encode(), signature.encode()):
+        if not hmac.compare_digest(self._sign(document_id, expiry).encode(), signature.encode()):
             raise Forbidden("This link is not valid.")
 
     def _sign(self, document_id: uuid.UUID, expires: int) -> str:

@@ -1,0 +1,77 @@
+"""The document snapshot billing sends, checked before it reaches the layout: every value the
+layout draws is text of a bounded length, every group the shape the layout reads (ReportLab and
+the layout fail on a list where they expect an object, on lone surrogates, ...).
+
+Strict: no coercion, so a number where text belongs is refused rather than drawn as whatever
+str() makes of it, and strict text refuses lone surrogates (JSON's \\ud800 escapes), which no
+font or PDF string can hold. Keys the layout does not know are ignored (billing may send more
+than the layout draws)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ITEMS = 1000
+Line = Annotated[str, Field(max_length=1000)]
+Paragraph = Annotated[str, Field(max_length=20_000)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class Party(_Part):
+    name: Line | None = None
+    contact: Line | None = None
+    address: Paragraph | None = None
+    email: Line | None = None
+    tax_number: Line | None = None
+    registration_number: Line | None = None
+
+
+class Item(_Part):
+    label: Paragraph | None = None
+    quantity: Line | None = None
+    unit: Line | None = None
+    price: Line | None = None
+    discount: Line | None = None
+    tax: Line | None = None
+    total: Line | None = None
+
+
+class Totals(_Part):
+    subtotal: Line | None = None
+    tax: Line | None = None
+    total: Line | None = None
+    amount_paid: Line | None = None
+    balance_due: Line | None = None
+
+
+class PaymentDetails(_Part):
+    bank_name: Line | None = None
+    account_name: Line | None = None
+    account_number: Line | None = None
+    iban: Line | None = None
+    swift: Line | None = None
+
+
+class Snapshot(_Part):
+    label: Annotated[Line, Field(min_length=1)]
+    title: Line | None = None
+    type: Line | None = None
+    status: Line | None = None
+    currency: Line | None = None
+    issue_date: Line | None = None
+    due_date: Line | None = None
+    valid_until: Line | None = None
+    period: Line | None = None
+    subject: Line | None = None
+    invoicer: Party | None = None
+    recipient: Party | None = None
+    items: Annotated[list[Item], Field(max_length=MAX_ITEMS)]
+    totals: Totals
+    payment_details: PaymentDetails | None = None
+    notes: Paragraph | None = None
+    public_url: Line | None = None

@@ -1,0 +1,61 @@
+"""Field types every service's request models reuse: text that stays on one line, dates in a
+sane range. Bounds are checked where input is read, so nothing further down (e-mail headers,
+date arithmetic, the database) ever sees a value it cannot handle. (NUL characters and lone
+surrogates are refused in every string of a body or query: shared.validation.)"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+
+# Unicode category Cc (C0, DEL, C1), plus the line and paragraph separators some clients and
+# mail readers treat as line breaks.
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Multi-line text keeps tab, line feed and carriage return.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _single_line(value: str) -> str:
+    if _LINE_BREAKING.search(value):
+        raise ValueError("must be a single line without control characters")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    if _CONTROL_IN_TEXT.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _iso_date_input(value: Any) -> Any:
+    """Only YYYY-MM-DD in ASCII digits (pydantic alone also takes numbers as timestamps)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("must be a valid date (YYYY-MM-DD)")
+
+
+def _in_range(value: date) -> date:
+    # A date-time is judged by its own calendar day: no conversion that could overflow.
+    day = value.date() if isinstance(value, datetime) else value
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise ValueError(f"must be a date between {MIN_DATE} and {MAX_DATE}")
+    return value
+
+
+# Labels, names, subjects, references: anything that may end up in a header or on one line.
+SingleLine = Annotated[str, AfterValidator(_single_line)]
+# Notes, descriptions, addresses, messages.
+MultiLine = Annotated[str, AfterValidator(_multi_line)]
+Email = Annotated[SingleLine, Field(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+IsoDate = Annotated[date, BeforeValidator(_iso_date_input), AfterValidator(_in_range)]
+DateTime = Annotated[datetime, AfterValidator(_in_range)]
+AwareDateTime = Annotated[AwareDatetime, AfterValidator(_in_range)]
