@@ -29,7 +29,12 @@ def at(day: str, hour: int = 12) -> datetime:
 
 
 # Catch-up without the backfill bound, for the tests of other rules (it has tests of its own).
-UNBOUNDED = SchedulerLimits(max_attempts=5, catchup_per_pass=10_000, max_backfill=timedelta(9999))
+UNBOUNDED = SchedulerLimits(
+    max_attempts=5,
+    catchup_per_pass=10_000,
+    max_backfill=timedelta(9999),
+    company_share_per_pass=10_000,
+)
 
 
 def scheduler_for(
@@ -411,3 +416,48 @@ async def test_backfilled_periods_are_never_auto_sent(api, make_setup, billing):
     )
     assert [row["invoice_id"] for row in queued] == [rows[2]["id"]]
     assert "auto_send_skipped:backfilled" in await history_events(pool, rows[0]["id"])
+
+
+async def test_one_companys_backlog_never_holds_up_another_companys_periods(
+    api, make_setup, billing
+):
+    noisy, quiet = await make_setup(), await make_setup()
+    backlog = [
+        await new_template(
+            api, noisy, recurring="daily", scheduled_date="2025-06-01", due_date=None
+        )
+        for _ in range(4)
+    ]
+    punctual = await new_template(
+        api, quiet, recurring="monthly", scheduled_date="2025-06-15", due_date=None
+    )
+    pool = billing.app[POOL]
+    await only_these_templates_run(pool, [*backlog, punctual])
+    # A pass of 8 rows: the noisy company's 60 missed periods, oldest first, would fill it.
+    limits = SchedulerLimits(
+        max_attempts=5,
+        catchup_per_pass=10_000,
+        max_backfill=timedelta(9999),
+        company_share_per_pass=3,
+        max_per_pass=8,
+    )
+    run = await scheduler_for(pool, at("2025-06-15"), limits).run_once()
+    assert run.generated == 4  # the noisy company's share, then the quiet company's period
+    assert [row["period_start"] for row in await children(pool, punctual)] == [date(2025, 6, 15)]
+    billed = [len(await children(pool, template_id)) for template_id in backlog]
+    assert sum(billed) == 3
+
+
+async def test_a_template_ends_before_a_child_would_be_dated_past_2999(api, make_setup, billing):
+    setup = await make_setup()
+    template_id = await new_template(
+        api, setup, recurring="monthly", scheduled_date="2999-11-30", due_date="2999-12-20"
+    )
+    path = f"/api/v1/invoices/{template_id}/create-next"
+    status, child = await api("POST", path, setup.headers)
+    assert status == 201 and child["data"]["due_date"] == "2999-12-20"
+    # The next child (2999-12-30) would be due in 3000: the template has no run left.
+    status, refused = await api("POST", path, setup.headers)
+    assert status == 409, refused
+    status, shown = await api("GET", f"/api/v1/invoices/{template_id}", setup.headers)
+    assert shown["data"]["next_run_date"] is None

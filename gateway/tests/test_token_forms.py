@@ -3,6 +3,8 @@ gateway: revoked on the very next request whichever way it was revoked, never a 
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -126,3 +128,40 @@ async def test_a_token_id_that_is_not_ascii_digits_is_a_limited_401(gateway, tok
     # Counted against the client's anonymous bucket like any other bad token.
     assert statuses == [401, 401, 429]
     assert "X-RateLimit-Limit" in response.headers
+
+
+def _introspections() -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("gateway_introspections_total") or 0.0
+
+
+@pytest.mark.parametrize("shape", ["{n}{secret}", "{n}|{secret}"])
+async def test_unknown_tokens_cost_no_introspection_past_the_anonymous_limit(gateway, shape):
+    client = await gateway(rate_limit_unauthenticated=3)
+    before = _introspections()
+    statuses = []
+    for n in range(10):
+        token = shape.format(n=n + 1, secret=os.urandom(20).hex())
+        response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        statuses.append(response.status)
+    assert statuses == [401] * 3 + [429] * 7
+    # Only the three admitted guesses reached auth-service.
+    assert _introspections() - before == 3
+
+
+async def test_a_token_that_is_not_utf8_is_a_limited_401(gateway):
+    client = await gateway(rate_limit_unauthenticated=2)
+    statuses = []
+    for secret in (b"\xff", b"1|\xff\xfe", b"\xc3("):
+        reader, writer = await asyncio.open_connection(client.host, client.port)
+        writer.write(
+            b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + secret
+            + b"\r\nConnection: close\r\n\r\n"
+        )
+        await writer.drain()
+        status_line = await reader.readline()
+        writer.close()
+        statuses.append(int(status_line.split()[1]))
+    assert statuses == [401, 401, 429]

@@ -8,15 +8,26 @@ import base64
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from email.headerregistry import Address
 
 import asyncpg
 import pytest
 from aiohttp import web
-from pydantic import BaseModel
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
 
 from shared.db import create_pool
 from shared.errors import BadRequest, ValidationFailed
-from shared.fields import AwareDateTime, DateTime, IsoDate, MultiLine, SingleLine
+from shared.fields import (
+    _EMAIL_PATTERN,
+    AwareDateTime,
+    DateTime,
+    Email,
+    IsoDate,
+    MultiLine,
+    SingleLine,
+)
 from shared.pagination import decode_cursor, encode_cursor
 from shared.validation import MAX_JSON_DEPTH, parse_body, path_id, validate
 from shared.web import create_base_app, json_response
@@ -235,3 +246,38 @@ async def test_data_error_classes_reach_the_middleware_as_data_errors(database_u
             await conn.fetchval("SELECT '99999999999999999999'::bigint")  # refused by the server
     finally:
         await conn.close()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a<b@c.de",
+        "a,b@c.de",
+        "a;b@c.de",
+        "a(b@c.de",
+        "ü@ü.de",
+        "=?utf-8?q?x?=@c.de",
+        'a@b.c"><script>',
+        ".a@c.de",
+        "a..b@c.de",
+        "a.@c.de",
+        "a@-c.de",
+        "a@c",
+    ],
+)
+def test_addresses_the_mailer_could_not_use_are_refused(address: str) -> None:
+    class Body(BaseModel):
+        email: Email
+
+    with pytest.raises(ValidationError):
+        Body(email=address)
+
+
+@given(
+    st.from_regex(_EMAIL_PATTERN, fullmatch=True).filter(
+        lambda text: len(text) <= 255 and "=?" not in text
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_every_accepted_address_is_one_the_mailer_can_address(address: str) -> None:
+    assert Address(addr_spec=address).addr_spec == address

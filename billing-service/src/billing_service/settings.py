@@ -46,6 +46,8 @@ class Settings(ServiceSettings):
     # missed period is still billed (older ones are skipped, with a history entry).
     recurring_catchup_per_pass: PositiveInt = 10
     recurring_max_backfill_days: PositiveInt = 90
+    # Rows of one company the scheduler handles per pass (fairness between tenants).
+    scheduler_company_share_per_pass: int = 100
     # /readyz fails when a loop has not completed a pass for this many of its intervals
     # (never sooner than a minute).
     loop_stale_intervals: PositiveFloat = 5.0

@@ -85,9 +85,11 @@ class Guard:
             return await self._without_redis(key, token, policies, anon)
         state, blob = reply[0], reply[1].decode()
         decision = decision_from_reply(reply)
+        if state == b"limited":  # refused before introspecting: the anonymous limit is used up
+            return Verdict(decision, error=Unauthorized())
         if state == b"denied":
             return Verdict(decision, error=error_from_blob(blob))
-        if state != b"ok":  # pragma: no cover - the script answers ok, denied or miss
+        if state != b"ok":  # pragma: no cover - the script answers ok, denied, limited or miss
             raise ServiceUnavailable()
         if not token.matches(token_id_from_blob(blob)):
             return Verdict(decision, error=Unauthorized())  # Sanctum: the id must be the token's

@@ -22,7 +22,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local member = ARGV[1]
 
-local function apply(base, count, sub)
+local function apply(base, count, sub, record)
   local checked = {}
   local admitted = true
   for i = 0, count - 1 do
@@ -36,7 +36,8 @@ local function apply(base, count, sub)
     local reset = now + window
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
     if oldest[2] then reset = tonumber(oldest[2]) + window end
-    if used >= limit then admitted = false end
+    -- Without recording, the request being reported was counted already.
+    if used >= limit + (record and 0 or 1) then admitted = false end
     checked[#checked + 1] = {ARGV[at], key, limit, window, used, reset}
   end
   -- Report the tightest policy: the one that refused with the latest reset, else the one
@@ -45,10 +46,12 @@ local function apply(base, count, sub)
   for _, c in ipairs(checked) do
     local left = c[3] - c[5]
     if admitted then
-      left = left - 1
-      if c[5] == 0 then c[6] = now + c[4] end
-      redis.call('ZADD', c[2], now, member)
-      redis.call('PEXPIRE', c[2], c[4])
+      if record then
+        left = left - 1
+        if c[5] == 0 then c[6] = now + c[4] end
+        redis.call('ZADD', c[2], now, member)
+        redis.call('PEXPIRE', c[2], c[4])
+      end
       if best == nil or left < best_left or (left == best_left and c[3] < best[3]) then
         best, best_left, best_reset = c, left, c[6]
       end
@@ -65,7 +68,7 @@ local auth_count = tonumber(ARGV[4])
 local anon_base = 5 + auth_count * 4
 local anon_count = tonumber(ARGV[anon_base])
 if identity_key == nil or identity_key == '' then
-  local r = apply(anon_base + 1, anon_count, nil)
+  local r = apply(anon_base + 1, anon_count, nil, true)
   table.insert(r, 1, 'anon')
   table.insert(r, 2, '')
   return r
@@ -75,15 +78,26 @@ if ARGV[2] ~= '' then
   redis.call('SET', identity_key, ARGV[2], 'PX', ARGV[3], 'NX')
 end
 local blob = redis.call('GET', identity_key)
-if not blob then return {'miss', ''} end
+if not blob then
+  -- An unknown token costs an introspection: it counts against the caller's anonymous
+  -- limit first, so random tokens cannot make the gateway call auth-service without end.
+  local r = apply(anon_base + 1, anon_count, nil, true)
+  if r[1] == 0 then
+    table.insert(r, 1, 'limited')
+    table.insert(r, 2, '')
+    return r
+  end
+  return {'miss', ''}
+end
 if string.sub(blob, 1, 1) == '!' then
-  local r = apply(anon_base + 1, anon_count, nil)
+  -- Right after an introspection the miss was counted already: report, do not count again.
+  local r = apply(anon_base + 1, anon_count, nil, ARGV[2] == '')
   table.insert(r, 1, 'denied')
   table.insert(r, 2, blob)
   return r
 end
 local nl = string.find(blob, '\n', 1, true)
-local r = apply(5, auth_count, string.sub(blob, 1, nl - 1))
+local r = apply(5, auth_count, string.sub(blob, 1, nl - 1), true)
 table.insert(r, 1, 'ok')
 table.insert(r, 2, blob)
 return r

@@ -47,6 +47,8 @@ def parse_token(token: str) -> BearerToken | None:
     """Parse a plain token; None when it cannot be a token of ours."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
+    if not (token.isascii() and token.isprintable()):
+        return None  # every token we issue is printable ASCII (and bytes that are not can't hash)
     token_id, sep, secret = token.partition("|")
     if not sep:
         return BearerToken(None, token)

@@ -16,8 +16,8 @@ import asyncpg
 COMPANY_TIMEZONES = "SELECT DISTINCT timezone FROM companies"
 
 # A row is due when its date has come in its company's timezone and it is not waiting for a
-# retry, set aside, or done with for this pass ($4). SKIP LOCKED lets every replica's
-# scheduler take different rows.
+# retry, set aside, or done with for this pass ($4), and its company has not used up its share
+# of the pass ($5). SKIP LOCKED lets every replica's scheduler take different rows.
 _DUE_IN_COMPANY = """
 FROM invoices i
 JOIN companies c ON c.id = i.company_id
@@ -25,10 +25,11 @@ JOIN unnest($1::text[], $2::date[]) AS z (timezone, today) ON z.timezone = c.tim
 WHERE i.deleted_at IS NULL AND i.scheduler_failed_at IS NULL
   AND (i.scheduler_retry_at IS NULL OR i.scheduler_retry_at <= $3)
   AND NOT (i.id = ANY($4::bigint[]))
+  AND NOT (i.company_id = ANY($5::bigint[]))
 """
 # One template due for a run, the oldest run first.
 NEXT_DUE_TEMPLATE = f"""
-SELECT i.id, i.scheduler_attempts, z.today {_DUE_IN_COMPANY}
+SELECT i.id, i.company_id, i.scheduler_attempts, z.today {_DUE_IN_COMPANY}
   AND i.type = 'recurring' AND i.status <> 'cancelled'
   AND i.next_run_date IS NOT NULL AND i.next_run_date <= z.today
 ORDER BY i.next_run_date, i.id
@@ -37,7 +38,7 @@ FOR UPDATE OF i SKIP LOCKED
 """
 # One scheduled invoice whose issue date has come.
 NEXT_SCHEDULED_DUE = f"""
-SELECT i.id, i.scheduler_attempts, z.today {_DUE_IN_COMPANY}
+SELECT i.id, i.company_id, i.scheduler_attempts, z.today {_DUE_IN_COMPANY}
   AND i.status = 'scheduled' AND i.scheduled_date <= z.today
 ORDER BY i.scheduled_date, i.id
 LIMIT 1
@@ -54,6 +55,7 @@ WHERE id = $1
 @dataclass(frozen=True)
 class DueRow:
     id: int
+    company_id: int
     attempts: int  # failed attempts so far
     today: date  # in the company's timezone
 
@@ -65,21 +67,33 @@ async def company_timezones(db: asyncpg.Pool | asyncpg.Connection) -> list[str]:
     return [row["timezone"] for row in await db.fetch(COMPANY_TIMEZONES)]
 
 
+@dataclass(frozen=True)
+class Skip:
+    """What this pass is done with: rows that had their share, companies that had theirs."""
+
+    rows: list[int]
+    companies: list[int]
+
+
 async def _next(
-    conn: asyncpg.Connection, sql: str, dates: CompanyDates, now: datetime, skip: list[int]
+    conn: asyncpg.Connection, sql: str, dates: CompanyDates, now: datetime, skip: Skip
 ) -> DueRow | None:
-    row = await conn.fetchrow(sql, list(dates), list(dates.values()), now, skip)
-    return DueRow(row["id"], row["scheduler_attempts"], row["today"]) if row else None
+    row = await conn.fetchrow(
+        sql, list(dates), list(dates.values()), now, skip.rows, skip.companies
+    )
+    if row is None:
+        return None
+    return DueRow(row["id"], row["company_id"], row["scheduler_attempts"], row["today"])
 
 
 async def next_due_template(
-    conn: asyncpg.Connection, dates: CompanyDates, now: datetime, skip: list[int]
+    conn: asyncpg.Connection, dates: CompanyDates, now: datetime, skip: Skip
 ) -> DueRow | None:
     return await _next(conn, NEXT_DUE_TEMPLATE, dates, now, skip)
 
 
 async def next_scheduled_due(
-    conn: asyncpg.Connection, dates: CompanyDates, now: datetime, skip: list[int]
+    conn: asyncpg.Connection, dates: CompanyDates, now: datetime, skip: Skip
 ) -> DueRow | None:
     return await _next(conn, NEXT_SCHEDULED_DUE, dates, now, skip)
 

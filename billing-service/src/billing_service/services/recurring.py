@@ -33,6 +33,7 @@ from billing_service.scope import Scope
 from billing_service.services.invoices import PREFIXES, Clock, InvoiceService
 from billing_service.settings import Settings
 from shared.errors import Conflict
+from shared.fields import MAX_DATE
 from shared.logging import get_logger
 
 log = get_logger("billing.scheduler")
@@ -42,8 +43,21 @@ def _finished(template: Invoice, run: int) -> bool:
     if template.max_runs is not None and run >= template.max_runs:
         return True
     assert template.anchor_date is not None and template.recurring is not None
-    start = run_date(template.anchor_date, template.recurring, run)
-    return template.end_date is not None and start > template.end_date
+    try:
+        start = run_date(template.anchor_date, template.recurring, run)
+    except OverflowError:  # a legacy row dated near year 9999: no run can follow
+        return True
+    if template.end_date is not None and start > template.end_date:
+        return True
+    # A child dated past the last date clients may send would be one nobody can edit (and, near
+    # year 9999, one whose dates overflow): the template ends before it.
+    return start + _payment_terms(template) > MAX_DATE
+
+
+def _payment_terms(template: Invoice) -> timedelta:
+    if template.due_date is None or template.scheduled_date is None:
+        return timedelta(0)
+    return max(template.due_date - template.scheduled_date, timedelta(0))
 
 
 class RecurringService:
@@ -208,6 +222,9 @@ class SchedulerLimits:
     max_attempts: int  # a row failing this often is set aside
     catchup_per_pass: int  # periods of one template per pass
     max_backfill: timedelta  # missed periods older than this are skipped, not billed
+    # Rows of one company per pass: a tenant with a large backlog waits its turn instead of
+    # holding up every other tenant's due periods until its backlog is through.
+    company_share_per_pass: int = 100
     max_per_pass: int = 10_000  # rows of each kind per pass
 
     @classmethod
@@ -216,6 +233,7 @@ class SchedulerLimits:
             settings.scheduler_max_attempts,
             settings.recurring_catchup_per_pass,
             timedelta(days=settings.recurring_max_backfill_days),
+            settings.scheduler_company_share_per_pass,
         )
 
 
@@ -228,7 +246,7 @@ class SchedulerRun:
 
 Outcome = Literal["done", "failed"]
 Take = Callable[
-    [asyncpg.Connection, scheduling.CompanyDates, datetime, list[int]],
+    [asyncpg.Connection, scheduling.CompanyDates, datetime, scheduling.Skip],
     Awaitable[scheduling.DueRow | None],
 ]
 Work = Callable[[asyncpg.Connection, scheduling.DueRow], Awaitable[None]]
@@ -298,20 +316,25 @@ class Scheduler:
         per_row: int,
         set_aside_as: str,
     ) -> tuple[int, int]:
-        """Handle due rows one by one, each at most `per_row` times this pass: (done, failed)."""
-        handled: collections.Counter[int] = collections.Counter()
-        full: list[int] = []  # rows that used up their share of this pass
+        """Handle due rows one by one, each at most `per_row` times and each company's at most
+        its share this pass: (done, failed)."""
+        by_row: collections.Counter[int] = collections.Counter()
+        by_company: collections.Counter[int] = collections.Counter()
+        skip = scheduling.Skip(rows=[], companies=[])
         outcomes: collections.Counter[Outcome] = collections.Counter()
         while outcomes.total() < self.limits.max_per_pass:
             async with self.pool.acquire() as conn, conn.transaction():
-                due = await take(conn, dates, now, full)
+                due = await take(conn, dates, now, skip)
                 if due is None:
                     break
                 outcome = await self._handle(conn, due, work, now, set_aside_as)
             outcomes[outcome] += 1
-            handled[due.id] += 1
-            if handled[due.id] >= per_row:
-                full.append(due.id)
+            by_row[due.id] += 1
+            by_company[due.company_id] += 1
+            if by_row[due.id] >= per_row:
+                skip.rows.append(due.id)
+            if by_company[due.company_id] >= self.limits.company_share_per_pass:
+                skip.companies.append(due.company_id)
         return outcomes["done"], outcomes["failed"]
 
     async def _handle(
