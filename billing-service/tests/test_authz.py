@@ -402,3 +402,16 @@ async def test_deleting_a_company_deletes_its_client_logins(api, auth, billing, 
     await _invite(api, setup, setup.recipient_id, email)
     assert (await api("DELETE", f"/api/v1/companies/{setup.company_id}", headers))[0] == 204
     assert not await _login_exists(auth, email)
+
+
+async def test_regenerating_a_pdf_gives_its_link_only_to_a_token_that_may_download(
+    api, auth, owner, pdf_server
+):
+    _, invoice_id = await _quote_and_invoice(api, owner)
+    path = f"/api/v1/invoices/{invoice_id}/regenerate-pdf"
+    updater = await token_headers(auth, owner.user.id, ["invoices:update"])
+    status, answer = await api("POST", path, updater)
+    assert status == 200 and answer["data"]["pdf_url"] is None
+    downloader = await token_headers(auth, owner.user.id, ["invoices:update", "invoices:download"])
+    status, answer = await api("POST", path, downloader)
+    assert status == 200 and "/files/" in answer["data"]["pdf_url"]

@@ -47,6 +47,8 @@ async def regenerate(request: web.Request) -> web.Response:
     scope = await document_scope(request, "update")
     invoice_id = path_id(request)
     _, link = await request.app[DOCUMENTS].regenerate(scope, invoice_id)
+    if link is None:  # rendered, but this token may not download it
+        return json_response({"data": {"id": invoice_id, "pdf_url": None, "expires_at": None}})
     url = public_base_url(request) + link.path
     return json_response(
         {"data": {"id": invoice_id, "pdf_url": url, "expires_at": _expiry(link.expires_at)}}

@@ -13,6 +13,7 @@ from babel.numbers import format_currency, format_decimal
 
 from billing_service.money import round_money
 from billing_service.pdf_client import PdfClient, SignedLink
+from billing_service.permissions import document_resource
 from billing_service.repositories import invoices as repo
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
@@ -152,7 +153,11 @@ class DocumentService:
         invoice = await self.invoices.find(self.pool, scope, invoice_id, "download")
         return await self.pdf.link(await self.current(invoice))
 
-    async def regenerate(self, scope: Scope, invoice_id: int) -> tuple[str, SignedLink]:
+    async def regenerate(self, scope: Scope, invoice_id: int) -> tuple[str, SignedLink | None]:
+        """Render the current state; the download link only for a token that may download
+        (updating a record is no right to its PDF)."""
         invoice = await self.invoices.find(self.pool, scope, invoice_id, "update")
         document_id = await self.render(invoice)
+        if not scope.identity.can(f"{document_resource(invoice.type)}:download"):
+            return document_id, None
         return document_id, await self.pdf.link(document_id)
