@@ -444,3 +444,21 @@ async def test_migration_renumbers_existing_duplicates_then_enforces_uniqueness(
 
 def _versions() -> list[int]:
     return sorted(int(path.name.split("_")[0]) for path in MIGRATIONS.glob("*.sql"))
+
+
+async def test_every_money_value_the_api_accepts_fits_its_column(api, make_setup):
+    setup = await make_setup()
+    status, created = await api(
+        "POST",
+        "/api/v1/customers",
+        setup.headers,
+        {"company_name": "Big rates", "default_hour_rate": "999999999999"},
+    )
+    assert status == 201, created
+    status, refused = await api(
+        "POST",
+        "/api/v1/customers",
+        setup.headers,
+        {"company_name": "Too big", "default_hour_rate": "1000000000000"},
+    )
+    assert status == 422 and "default_hour_rate" in refused["errors"]
