@@ -76,7 +76,9 @@ async def test_recipient_rules_and_total_invoiced(api, make_setup, auth):
         setup.headers,
         {"company_entity": "X", "organisation_id": other.organisation_id},
     )
-    assert status == 422 and "organisation_id" in body["errors"]
+    # Issue 9: another tenant's organisation is 403 COMPANY_ACCESS_DENIED (was 422).
+    assert (status, body["error_code"]) == (403, "COMPANY_ACCESS_DENIED")
+    assert "organisation_id" in body["errors"]
     status, created = await api(
         "POST",
         "/api/v1/invoices",

@@ -70,7 +70,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[PAYMENT_DETAILS] = PaymentDetailService(pool)
     app[RECIPIENTS] = RecipientService(pool, app[ORGANISATIONS], app[AUTH])
     app[PRODUCTS] = ProductService(pool)
-    app[INVOICES] = InvoiceService(pool, app[CLOCK], MailQuota.from_settings(settings))
+    app[INVOICES] = InvoiceService(
+        pool, app[CLOCK], MailQuota.from_settings(settings), users=app[AUTH]
+    )
     app[RECURRING] = RecurringService(pool, app[INVOICES])
     app[DOCUMENTS] = DocumentService(pool, app[INVOICES], app[PDF], app[SETTINGS].document_locale)
     app[SCHEDULER] = Scheduler(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from shared.errors import Conflict
+from shared.errors import Conflict, ValidationFailed
 
 EDITABLE = frozenset({"draft", "scheduled"})
 FINAL = frozenset({"paid", "cancelled", "declined", "converted"})
@@ -123,3 +123,48 @@ def status_after_send(kind: str, status: str, template: str) -> str:
     if kind == "quote" and template == "quote" and status in {"draft", "approved"}:
         return "sent" if status == "draft" else status
     return status
+
+
+# Statuses a new record may be created in (InvoiceMee's `status` on POST /invoices, to import
+# invoices from another system), each with the actions that lead there from draft. Draft and
+# scheduled are where records start; the others are reached by checking those actions as if
+# they were taken, so an import never makes a record the lifecycle could not.
+IMPORTS: dict[str, tuple[str, ...]] = {
+    "draft": (),
+    "scheduled": (),
+    "approved": ("approve",),
+    "sent": ("send",),
+    "paid": ("send", "pay"),
+    "cancelled": ("cancel",),
+    "declined": ("decline",),
+}
+_REACHED = {"approve": "approved", "pay": "paid", "cancel": "cancelled", "decline": "declined"}
+
+
+def import_path(kind: str, status: str) -> tuple[str, ...]:
+    """The actions a record of `kind` created in `status` goes through (none for draft and
+    scheduled, where records start); 422 on `status` when the lifecycle does not lead there
+    (a quote is never paid, only quotes are declined, recurring templates are not sent)."""
+    if status not in IMPORTS:
+        raise ValidationFailed.field("status", f"The status must be one of: {', '.join(IMPORTS)}.")
+    current = status if status in EDITABLE else "draft"
+    for action in IMPORTS[status]:
+        if not allowed(action, kind, current):
+            break
+        if action == "send":
+            template = "quote" if kind == "quote" else "invoice-issued"
+            current = status_after_send(kind, current, template)
+        else:
+            current = _REACHED[action]
+    if current != status:
+        noun = _NOUNS.get(kind, kind)
+        raise ValidationFailed.field("status", f"{noun} cannot be created as {status}.")
+    return IMPORTS[status]
+
+
+_NOUNS = {
+    "invoice": "An invoice",
+    "quote": "A quote",
+    "recurring": "A recurring template",
+    "template": "A template",
+}

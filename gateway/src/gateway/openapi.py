@@ -63,7 +63,9 @@ def _actions() -> tuple[Operation, ...]:
             "post",
             f"{base}/send",
             "Invoices",
-            "Queue an e-mail from a template",
+            "Queue the e-mail to the recipient's address, the invoice members with "
+            "receive_invoice and the recipient's client-portal contacts (each once; 422 when "
+            "nobody is left)",
             "invoices:send",
             "Send",
             200,
@@ -446,7 +448,6 @@ _DOMAIN_SCHEMAS: dict[str, Any] = {
                 for name in (
                     "label",
                     "type",
-                    "status",
                     "company_id",
                     "invoicer_id",
                     "invoice_recipient_id",
@@ -466,6 +467,18 @@ _DOMAIN_SCHEMAS: dict[str, Any] = {
                 )
             },
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+            "status": {
+                "enum": ["draft", "scheduled", "approved", "sent", "paid", "cancelled", "declined"],
+                "description": "On create only; default draft. A later status imports the "
+                "record from another system: its transitions apply without e-mail, paid also "
+                "records a payment of the total, and the history says it was imported. Needs "
+                "what the transitions need (paid: invoices:pay and a manager role).",
+            },
+            "paid_at": {
+                "type": "string",
+                "format": "date",
+                "description": "With status paid: the payment's date (default: the issue date).",
+            },
         },
     },
     "Approve": _object("approved_at"),
@@ -484,7 +497,8 @@ _DOMAIN_SCHEMAS: dict[str, Any] = {
 _ERRORS = {
     "401": "UNAUTHORIZED or TOKEN_EXPIRED",
     "403": "FORBIDDEN: the token lacks the ability, or the caller's role in the record's "
-    "company does not allow it",
+    "company does not allow it; COMPANY_ACCESS_DENIED: the body or query names a company, or "
+    "a record of a company, the caller is not a member of (an id that exists nowhere is a 422)",
     "422": "VALIDATION_ERROR",
     "429": "RATE_LIMITED, with Retry-After",
 }

@@ -88,6 +88,7 @@ class InvoiceWrite(Body):
     )
     type: Kind | None = None
     status: str | None = None
+    paid_at: IsoDate | None = None  # with status paid: the day it was paid
     company_id: Id | None = None
     invoicer_id: Id | None = None
     invoice_recipient_id: Id | None = Field(
@@ -115,7 +116,7 @@ class InvoiceWrite(Body):
 
     def draft(self, kind: str | None) -> Draft:
         fields = self.model_dump(
-            exclude_unset=True, exclude={"items", "members", "status", "company_id"}
+            exclude_unset=True, exclude={"items", "members", "status", "paid_at", "company_id"}
         )
         reject_nulls(fields, NOT_NULL_FIELDS)
         if kind is not None:
@@ -130,6 +131,7 @@ class InvoiceWrite(Body):
             ),
             company_id=self.company_id,
             status=self.status,
+            paid_at=self.paid_at,
         )
 
 
@@ -292,6 +294,8 @@ def update_invoice(family: Family) -> Any:
         body = await parse_body(request, InvoiceWrite)
         if body.status is not None:
             raise ValidationFailed.field("status", "Change the status with the action routes.")
+        if body.paid_at is not None:
+            raise ValidationFailed.field("paid_at", "Record payments with /pay.")
         invoice = await request.app[INVOICES].update(
             scope, invoice_id, body.draft(None), request.headers.get("If-Match"), kind=family.kind
         )
@@ -340,10 +344,10 @@ async def send_email(request: web.Request) -> web.Response:
     scope = await document_scope(request, "send")
     invoice_id = path_id(request)
     body = await parse_body(request, SendBody)
-    _, email = await request.app[INVOICES].send(
+    _, addresses = await request.app[INVOICES].send(
         scope, invoice_id, "invoice-issued", body.custom_message, request.headers.get("If-Match")
     )
-    return json_response({"success": True, "message": f"Invoice sent to {email}"})
+    return json_response({"success": True, "message": f"Invoice sent to {', '.join(addresses)}"})
 
 
 async def send_payment_link(request: web.Request) -> web.Response:

@@ -23,8 +23,10 @@ from billing_service.keys import (
     PRODUCTS,
     RECIPIENTS,
 )
-from billing_service.services.base import company_conditions, rename
-from billing_service.services.resources import product_filters
+from billing_service.repositories.sql import Conditions
+from billing_service.scope import Scope
+from billing_service.services.base import rename
+from billing_service.services.resources import RecipientService
 from shared.fields import Email, SingleLine
 from shared.pagination import Page, PageParams
 from shared.validation import parse_body, parse_query, path_id, reject_nulls
@@ -67,14 +69,14 @@ class OrganisationCreate(Body):
 class OrganisationUpdate(Body):
     name: Text | None = Field(default=None, min_length=1)
     slug: Slug | None = None
+    company_id: Id | None = None  # InvoiceMee repeats it: must be the record's own
 
 
 async def list_organisations(request: web.Request) -> web.Response:
     scope = await member_scope(request, "organisations:read")
     query = parse_query(request, CompanyFilter)
-    page = await request.app[ORGANISATIONS].list(
-        scope, query, company_conditions(scope, query.company_id)
-    )
+    service = request.app[ORGANISATIONS]
+    page = await service.list(scope, query, await service.filters(scope, query.company_id))
     return page_response(request, _page(page, views.organisation_view))
 
 
@@ -98,7 +100,9 @@ async def update_organisation(request: web.Request) -> web.Response:
     scope = await member_scope(request, "organisations:update")
     row_id = path_id(request)
     body = await parse_body(request, OrganisationUpdate)
-    row = await request.app[ORGANISATIONS].update(scope, row_id, body.changes())
+    row = await request.app[ORGANISATIONS].update(
+        scope, row_id, body.changes("company_id"), body.company_id
+    )
     return data(views.organisation_view(row))
 
 
@@ -120,11 +124,11 @@ class InvoicerUpdate(Body):
     currency: Currency | None = None
     tax_rate: Percent | None = None
     default: bool | None = None
+    company_id: Id | None = None  # InvoiceMee repeats it on PUT: must be the record's own
 
 
 class InvoicerCreate(InvoicerUpdate):
     company_entity: Text = Field(min_length=1)
-    company_id: Id | None = None
 
 
 class PaymentDetailBody(Body):
@@ -140,9 +144,8 @@ class PaymentDetailBody(Body):
 async def list_invoicers(request: web.Request) -> web.Response:
     scope = await member_scope(request, "invoicers:read")
     query = parse_query(request, CompanyFilter)
-    page = await request.app[INVOICERS].list(
-        scope, query, company_conditions(scope, query.company_id)
-    )
+    service = request.app[INVOICERS]
+    page = await service.list(scope, query, await service.filters(scope, query.company_id))
     return page_response(request, _page(page, views.invoicer_view))
 
 
@@ -165,7 +168,7 @@ async def update_invoicer(request: web.Request) -> web.Response:
     row_id = path_id(request)
     body = await parse_body(request, InvoicerUpdate)
     service = request.app[INVOICERS]
-    row = await service.update(scope, row_id, body.changes())
+    row = await service.update(scope, row_id, body.changes("company_id"), body.company_id)
     return data(views.invoicer_view(row, await service.payment_details(row_id)))
 
 
@@ -261,9 +264,12 @@ class RecipientFilter(CompanyFilter):
     search: Annotated[SingleLine, Field(max_length=100)] | None = None
 
 
-def _recipient_where(scope: Any, query: RecipientFilter) -> Any:
-    where = company_conditions(scope, query.company_id)
+async def _recipient_where(
+    service: RecipientService, scope: Scope, query: RecipientFilter
+) -> Conditions:
+    where = await service.filters(scope, query.company_id)
     if query.organisation_id is not None:
+        await service.named(scope, "organisations", query.organisation_id, "organisation_id")
         where.add("organisation_id = {}", query.organisation_id)
     if query.search:
         escaped = query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -278,7 +284,7 @@ async def _list_recipients(request: web.Request, view: Any) -> web.Response:
     scope = await member_scope(request, "recipients:read")
     query = parse_query(request, RecipientFilter)
     service = request.app[RECIPIENTS]
-    page = await service.list(scope, query, _recipient_where(scope, query))
+    page = await service.list(scope, query, await _recipient_where(service, scope, query))
     page = Page(await service.with_totals(page.items), page.total, page.params)
     return page_response(request, _page(page, view))
 
@@ -405,8 +411,11 @@ class ProductFilter(CompanyFilter):
 async def list_products(request: web.Request) -> web.Response:
     scope = await member_scope(request, "products:read")
     query = parse_query(request, ProductFilter)
-    where = product_filters(scope, query.company_id, query.search, query.type, query.active)
-    page = await request.app[PRODUCTS].list(scope, query, where)
+    service = request.app[PRODUCTS]
+    where = await service.search_filters(
+        scope, query.company_id, query.search, query.type, query.active
+    )
+    page = await service.list(scope, query, where)
     return page_response(request, _page(page, views.product_view))
 
 

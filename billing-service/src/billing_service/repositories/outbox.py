@@ -43,9 +43,10 @@ UPDATE email_outbox SET status = 'failed', attempts = attempts + 1, last_error =
 # Over its company's hourly cap: waits, without counting as an attempt.
 DEFER = "UPDATE email_outbox SET next_attempt_at = $2 WHERE id = $1"
 
-# The quotas: how many e-mails (and the oldest one's time) since an instant.
+# The quotas: how many sends of an invoice, or e-mails of a company (and the oldest one's
+# time), since an instant. A send is one API call, however many addressees it queued.
 QUEUED_FOR_INVOICE = """
-SELECT count(*) AS count, min(created_at) AS oldest FROM email_outbox
+SELECT count(DISTINCT send_id) AS count, min(created_at) AS oldest FROM email_outbox
 WHERE invoice_id = $1 AND created_at > $2
 """
 QUEUED_FOR_COMPANY = """

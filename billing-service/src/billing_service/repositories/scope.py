@@ -9,6 +9,17 @@ import asyncpg
 MEMBERSHIPS = "SELECT company_id, role FROM company_members WHERE user_id = $1"
 CLIENT_LINK = "SELECT recipient_id, company_id FROM recipient_contacts WHERE user_id = $1"
 CURRENT_COMPANY = "SELECT current_company_id FROM user_preferences WHERE user_id = $1"
+# The company a record belongs to, whoever's it is (a body or query may name any id): tells
+# another tenant's record from an id that exists nowhere. Keyed by table: never input.
+OWNER_COMPANY = {
+    "companies": "SELECT id FROM companies WHERE id = $1",
+    "organisations": "SELECT company_id FROM organisations WHERE id = $1",
+    "invoicers": "SELECT company_id FROM invoicers WHERE id = $1",
+    "payment_details": "SELECT company_id FROM payment_details WHERE id = $1",
+    "recipients": "SELECT company_id FROM recipients WHERE id = $1",
+    "products": "SELECT company_id FROM products WHERE id = $1",
+    "invoices": "SELECT company_id FROM invoices WHERE id = $1",
+}
 SET_CURRENT_COMPANY = """
 INSERT INTO user_preferences (user_id, current_company_id) VALUES ($1, $2)
 ON CONFLICT (user_id) DO UPDATE SET current_company_id = EXCLUDED.current_company_id
@@ -39,3 +50,10 @@ async def set_current_company(
     db: asyncpg.Pool | asyncpg.Connection, user_id: int, company_id: int
 ) -> None:
     await db.execute(SET_CURRENT_COMPANY, user_id, company_id)
+
+
+async def owner_company(
+    db: asyncpg.Pool | asyncpg.Connection, table: str, row_id: int
+) -> int | None:
+    value = await db.fetchval(OWNER_COMPANY[table], row_id)
+    return int(value) if value is not None else None

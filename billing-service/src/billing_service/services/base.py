@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 
@@ -12,7 +12,7 @@ from billing_service.repositories import scope as scope_repo
 from billing_service.repositories.crud import Row, Table
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.errors import CompanyAccessDenied, Conflict, NotFound, ValidationFailed
 from shared.pagination import Page, PageParams
 
 # Lists count at most this many rows (API.md: meta.total is exact up to it, then capped), so
@@ -20,10 +20,54 @@ from shared.pagination import Page, PageParams
 COUNT_CAP = 10_000
 
 
+# What each table a body or query may name holds, for messages.
+NOUNS = {
+    "companies": "company",
+    "organisations": "organisation",
+    "invoicers": "invoicer",
+    "payment_details": "payment detail",
+    "recipients": "recipient",
+    "products": "product",
+    "invoices": "invoice",
+}
+
+
+async def named(db: crud.Db, scope: Scope, table: str, row_id: int, field: str) -> int:
+    """The company of a record a body or query names (or of the company itself), which must
+    be one the caller belongs to. Another tenant's is 403 COMPANY_ACCESS_DENIED, an id that
+    exists nowhere a 422 on the field (API.md). Path ids are not checked here: outside the
+    caller's scope they stay 404."""
+    owner = await scope_repo.owner_company(db, table, row_id)
+    if owner is None:
+        raise invalid_reference(field)
+    if scope.role_in(owner) is None:
+        raise denied_reference(table, field)
+    return owner
+
+
+async def refuse_reference(
+    db: crud.Db, scope: Scope, table: str, row_id: int, field: str
+) -> NoReturn:
+    """A named record that is not the company's the write is for: 403 or 422 as `named`
+    decides; one of the caller's other companies' records is a 422 on the field."""
+    await named(db, scope, table, row_id, field)
+    raise ValidationFailed.field(field, f"The {NOUNS[table]} belongs to another company.")
+
+
+def denied_reference(table: str, field: str) -> CompanyAccessDenied:
+    message = f"The {NOUNS[table]} belongs to a company you are not a member of."
+    return CompanyAccessDenied(message, errors={field: [message]})
+
+
+def invalid_reference(field: str) -> ValidationFailed:
+    label = field.replace("_", " ")
+    return ValidationFailed.field(field, f"The selected {label} is invalid.")
+
+
 async def resolve_company(db: crud.Db, scope: Scope, company_id: int | None) -> int:
     """The company a create names, else the caller's current (or only) company."""
     if company_id is not None:
-        return scope.company(company_id)
+        return await named(db, scope, "companies", company_id, "company_id")
     current = await scope_repo.current_company(db, scope.user_id)
     if current is not None and current in scope.roles:
         return current
@@ -32,10 +76,13 @@ async def resolve_company(db: crud.Db, scope: Scope, company_id: int | None) -> 
     raise ValidationFailed.field("company_id", "The company id field is required.")
 
 
-def company_conditions(scope: Scope, company_id: int | None = None) -> Conditions:
+async def company_conditions(
+    db: crud.Db, scope: Scope, company_id: int | None = None
+) -> Conditions:
+    """The caller's companies, or the one `?company_id=` names (checked as `named` does)."""
     where = Conditions().add("company_id = ANY({})", scope.company_ids)
     if company_id is not None:
-        where.add("company_id = {}", scope.company(company_id))
+        where.add("company_id = {}", await named(db, scope, "companies", company_id, "company_id"))
     return where
 
 

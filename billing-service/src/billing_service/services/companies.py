@@ -13,7 +13,8 @@ from billing_service.repositories import companies as repo
 from billing_service.repositories import resources as resource_repo
 from billing_service.repositories import scope as scope_repo
 from billing_service.repositories.companies import Company
-from shared.errors import CompanyAccessDenied, Conflict, Forbidden, NotFound, ValidationFailed
+from billing_service.services.base import denied_reference, invalid_reference
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.identity import Identity
 from shared.pagination import Page, PageParams
 
@@ -212,7 +213,10 @@ class TeamService:
     async def switch(self, identity: Identity, team_id: int) -> Company:
         company = await repo.one_for_member(self._pool, identity.user_id, team_id)
         if company is None:
-            raise CompanyAccessDenied()
+            # Another tenant's team is a 403, an id that exists nowhere a 422 (API.md).
+            if await scope_repo.owner_company(self._pool, "companies", team_id) is None:
+                raise invalid_reference("team_id")
+            raise denied_reference("companies", "team_id")
         await scope_repo.set_current_company(self._pool, identity.user_id, company.id)
         return company
 

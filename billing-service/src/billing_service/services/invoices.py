@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ import asyncpg
 from babel.numbers import get_currency_precision
 
 from billing_service import lifecycle
+from billing_service.auth_client import AuthClient
 from billing_service.money import (
     LineAmounts,
     LineInput,
@@ -29,10 +30,22 @@ from billing_service.repositories.crud import Row
 from billing_service.repositories.invoices import Invoice, ListedInvoice
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
-from billing_service.services.base import COUNT_CAP, resolve_company
+from billing_service.services.base import (
+    COUNT_CAP,
+    named,
+    refuse_reference,
+    resolve_company,
+)
 from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
-from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
+from shared.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from shared.pagination import PageParams, decode_cursor, encode_cursor
 
 PREFIXES = {"invoice": "INV", "quote": "QUO", "recurring": "REC", "template": "TPL"}
@@ -89,8 +102,21 @@ class Draft:
     members: list[dict[str, Any]] | None = None
     company_id: int | None = None
     status: str | None = None
+    paid_at: date | None = None  # a record imported as paid: the day it was
     extra: dict[str, Any] = field(default_factory=dict)
 
+
+# The operation (permissions.DOCUMENT_OPERATIONS) each lifecycle action needs, as its route
+# checks it: a record imported in a status needs those of the actions that lead there.
+ACTION_OPERATIONS = {
+    "approve": "update",
+    "send": "send",
+    "pay": "pay",
+    "cancel": "cancel",
+    "decline": "update",
+}
+# The timestamp each imported status sets (paid sets paid_at from the import's own date).
+IMPORT_STAMPS = {"approved": "approved_at", "sent": "sent_at", "cancelled": "cancelled_at"}
 
 # Sorts clients may ask for: API name -> (column, its SQL type for keyset cursors).
 SORTS: dict[str, tuple[str, str | None]] = {
@@ -119,11 +145,16 @@ def check_if_match(invoice: Invoice, if_match: str | None) -> None:
 
 class InvoiceService:
     def __init__(
-        self, pool: asyncpg.Pool, clock: Clock = utc_now, quota: MailQuota | None = None
+        self,
+        pool: asyncpg.Pool,
+        clock: Clock = utc_now,
+        quota: MailQuota | None = None,
+        users: AuthClient | None = None,
     ) -> None:
         self.pool = pool
         self.clock = clock
         self.quota = quota or MailQuota.from_settings(Settings())
+        self.users = users  # e-mails of invoice members and contacts (auth-service)
 
     async def today(self, db: Any, company_id: int) -> date:
         """Today in the company's timezone: the default issue and payment date."""
@@ -179,6 +210,7 @@ class InvoiceService:
         )
 
     async def list_page(self, scope: Scope, query: ListQuery) -> InvoicePage:
+        await self._check_named_filters(scope, query)
         where = self._scope_where(scope)
         needs_recipient = self._filters(where, scope, query)
         column, sql_type = SORTS.get(query.sort.lstrip("-"), SORTS["id"])
@@ -207,6 +239,17 @@ class InvoiceService:
             last = rows[-1].invoice
             next_cursor = encode_cursor(getattr(last, column), last.id)
         return InvoicePage(rows, total, query.params, next_cursor, capped)
+
+    async def _check_named_filters(self, scope: Scope, query: ListQuery) -> None:
+        """`?company_id=` and `?invoice_recipient_id=` name records: another tenant's is 403,
+        an id that exists nowhere 422 (base.named). A client's list is bounded by its
+        recipient whatever it names."""
+        if scope.is_client:
+            return
+        if query.company_id is not None:
+            await named(self.pool, scope, "companies", query.company_id, "company_id")
+        if query.recipient_id is not None:
+            await named(self.pool, scope, "recipients", query.recipient_id, "invoice_recipient_id")
 
     async def _total(
         self, scope: Scope, query: ListQuery, where: Conditions, needs_recipient: bool
@@ -260,21 +303,29 @@ class InvoiceService:
     # --- creating and editing -------------------------------------------------------------
 
     async def create(self, scope: Scope, draft: Draft) -> Invoice:
+        """A new record, in draft unless `status` says otherwise: scheduled, or a later
+        status for a record imported from another system (`_imported`)."""
         kind = draft.fields.get("type", "invoice")
         status = draft.status or "draft"
-        if status not in {"draft", "scheduled"}:
-            raise ValidationFailed.field("status", "A new invoice starts as draft or scheduled.")
+        steps = lifecycle.import_path(kind, status)
+        if draft.paid_at is not None and status != "paid":
+            raise ValidationFailed.field(
+                "paid_at", "The paid at field is only for a record created as paid."
+            )
         with _label_unique():
-            return await self._create(scope, draft, kind, status)
+            return await self._create(scope, draft, kind, status, steps)
 
-    async def _create(self, scope: Scope, draft: Draft, kind: str, status: str) -> Invoice:
+    async def _create(
+        self, scope: Scope, draft: Draft, kind: str, status: str, steps: tuple[str, ...]
+    ) -> Invoice:
         async with self.pool.acquire() as conn, conn.transaction():
             company = await self._company_for(conn, scope, draft)
             authorize_document(scope, kind, company, "create")
-            refs = await self._references(conn, company, draft.fields)
+            _authorize_import(scope, kind, company, steps)
+            refs = await self._references(conn, scope, company, draft.fields)
             values = self._defaults(draft.fields, refs, kind, await self.today(conn, company))
             self._check_dates(values)
-            items = await self._priced_items(conn, company, draft.items or [], values, refs)
+            items = await self._priced_items(conn, scope, company, draft.items or [], values, refs)
             if draft.members is not None:
                 await self._check_members(conn, company, draft.members)
             if values.get("invoice_parent_id") is not None:
@@ -294,7 +345,7 @@ class InvoiceService:
                     "company_id": company,
                     "public_id": secrets.token_urlsafe(16),
                     "type": kind,
-                    "status": status,
+                    "status": "draft" if steps else status,
                     "created_by": scope.user_id,
                 }
                 | draft.extra,
@@ -302,8 +353,39 @@ class InvoiceService:
             await repo.insert_items(conn, invoice.id, items)
             if draft.members is not None:
                 await repo.replace_members(conn, invoice.id, draft.members)
-            await repo.add_history(conn, invoice.id, scope.user_id, "created", None, status)
+            await repo.add_history(conn, invoice.id, scope.user_id, "created", None, invoice.status)
+            if steps:
+                invoice = await self._imported(conn, scope, invoice, status, draft.paid_at)
             return invoice
+
+    async def _imported(
+        self,
+        conn: asyncpg.Connection,
+        scope: Scope,
+        invoice: Invoice,
+        status: str,
+        paid_at: date | None,
+    ) -> Invoice:
+        """A record created in a later status, imported from another system: the status and
+        its timestamp set as its transitions would set them, but no e-mail goes out; `paid`
+        also records a payment of the total. One history entry says it was imported."""
+        values: dict[str, Any] = {"status": status}
+        if status in IMPORT_STAMPS:
+            values[IMPORT_STAMPS[status]] = datetime.now(UTC)
+        if status == "paid":
+            values |= await self._imported_payment(conn, scope, invoice, paid_at)
+        await repo.add_history(conn, invoice.id, scope.user_id, "imported", invoice.status, status)
+        return await repo.update(conn, invoice.id, values)
+
+    @staticmethod
+    async def _imported_payment(
+        conn: asyncpg.Connection, scope: Scope, invoice: Invoice, paid_at: date | None
+    ) -> dict[str, Any]:
+        """The payment of the whole total, dated `paid_at`, by default the issue date."""
+        day = paid_at or invoice.scheduled_date
+        if invoice.total > 0:  # a free invoice is paid with nothing to record
+            await repo.insert_payment(conn, invoice, invoice.total, day, None, None, scope.user_id)
+        return {"amount_paid": invoice.total, "paid_at": datetime.combine(day, time(), UTC)}
 
     async def update(
         self,
@@ -321,13 +403,13 @@ class InvoiceService:
             fields = {key: value for key, value in draft.fields.items() if key != "type"}
             if "label" in fields:
                 await repo.lock_numbers(conn, invoice.company_id)
-            refs = await self._references(conn, invoice.company_id, fields, current=invoice)
+            refs = await self._references(conn, scope, invoice.company_id, fields, current=invoice)
             values = {name: getattr(invoice, name) for name in repo.EDITABLE} | fields
             values["currency"] = values["currency"].strip()
             self._check_dates(values)
             if draft.items is not None:
                 items = await self._priced_items(
-                    conn, invoice.company_id, draft.items, values, refs
+                    conn, scope, invoice.company_id, draft.items, values, refs
                 )
                 await repo.replace_items(conn, invoice.id, items)
                 fields |= self._totals(items, values["currency"])
@@ -462,21 +544,18 @@ class InvoiceService:
         if_match: str | None,
         *,
         kind: str | None = None,
-    ) -> tuple[Invoice, str]:
-        """Queue the e-mail in the outbox (the mailer delivers it) and move the status."""
+    ) -> tuple[Invoice, list[str]]:
+        """Queue an e-mail to each addressee in the outbox (the mailer delivers them) and move
+        the status; the addresses it went to."""
+        addresses: list[str] = []
 
         async def send(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             lifecycle.require("send", invoice.type, invoice.status)
-            recipient = await self._recipient(conn, invoice)
-            email = (recipient or {}).get("email")
-            if not email:
-                raise ValidationFailed.field(
-                    "recipient", "The invoice's recipient has no e-mail address."
-                )
+            addresses.extend(await self._addressees(conn, invoice))
             now = self.clock()
-            await self.quota.check_send(conn, invoice, now)
-            await repo.queue_email(
-                conn, invoice, template, email, custom_message, scope.user_id, now
+            await self.quota.check_send(conn, invoice, now)  # one send, however many addressees
+            await repo.queue_emails(
+                conn, invoice, template, addresses, custom_message, scope.user_id, now
             )
             await repo.add_history(
                 conn,
@@ -494,8 +573,36 @@ class InvoiceService:
             return invoice
 
         invoice = await self._locked(scope, invoice_id, if_match, "send", send, kind=kind)
-        recipient = await self._recipient(self.pool, invoice)
-        return invoice, str((recipient or {}).get("email"))
+        return invoice, addresses
+
+    async def _addressees(self, conn: asyncpg.Connection, invoice: Invoice) -> list[str]:
+        """Everyone an invoice's e-mail goes to, each address once: the recipient's e-mail,
+        the invoice members with `receive_invoice` (still in its company) and the recipient's
+        client-portal contacts. 422 when nobody is left."""
+        recipient = await self._recipient(conn, invoice)
+        user_ids = await repo.receiving_users(conn, invoice)
+        found = [(recipient or {}).get("email")] + await self._user_emails(user_ids)
+        unique: dict[str, str] = {}
+        for address in found:
+            if address and address.strip():
+                unique.setdefault(address.strip().lower(), address.strip())
+        if not unique:
+            raise ValidationFailed.field(
+                "recipient",
+                "Nobody to send to: the recipient has no e-mail address, no invoice member "
+                "receives the invoice and the recipient has no client-portal contacts.",
+            )
+        return list(unique.values())
+
+    async def _user_emails(self, user_ids: list[int]) -> list[str]:
+        """Members and contacts are users of auth-service, which keeps their e-mails; a user
+        deleted there receives nothing."""
+        if not user_ids:
+            return []
+        if self.users is None:
+            raise ServiceUnavailable("The user directory is not configured.")
+        users = await self.users.find_by_ids(user_ids)
+        return [users[user_id].email for user_id in user_ids if user_id in users]
 
     async def set_schedule_date(
         self, scope: Scope, invoice_id: int, scheduled: date, due_now: bool, if_match: str | None
@@ -657,24 +764,22 @@ class InvoiceService:
 
     async def _company_for(self, conn: asyncpg.Connection, scope: Scope, draft: Draft) -> int:
         if draft.company_id is not None:
-            return scope.company(draft.company_id)
+            return await resolve_company(conn, scope, draft.company_id)
         for name, table in (("invoicer_id", "invoicers"), ("invoice_recipient_id", "recipients")):
             row_id = draft.fields.get(name)
             if row_id is not None:
-                company = await repo.company_of(conn, table, row_id, scope.company_ids)
-                if company is None:
-                    raise _invalid(name)
-                return company
+                return await named(conn, scope, table, row_id, name)
         return await resolve_company(conn, scope, None)
 
     async def _references(
         self,
         conn: asyncpg.Connection,
+        scope: Scope,
         company: int,
         fields: dict[str, Any],
         current: Invoice | None = None,
     ) -> dict[str, Row | None]:
-        """Every referenced record must belong to the invoice's company (422 otherwise)."""
+        """Every referenced record must belong to the invoice's company (`_reference`)."""
         refs: dict[str, Row | None] = {}
         for name, table in (
             ("invoicer_id", "invoicers"),
@@ -685,9 +790,7 @@ class InvoiceService:
             row_id = fields.get(name, getattr(current, name) if current else None)
             row = None
             if row_id is not None:
-                row = await repo.owned_by_company(conn, table, row_id, company)
-                if row is None:
-                    raise _invalid(name)
+                row = await _reference(conn, scope, company, table, row_id, name)
             refs[name] = row
         detail, invoicer = refs["invoicer_payment_detail_id"], refs["invoicer_id"]
         if detail is not None and invoicer is not None and detail["invoicer_id"] != invoicer["id"]:
@@ -732,6 +835,7 @@ class InvoiceService:
     async def _priced_items(
         self,
         conn: asyncpg.Connection,
+        scope: Scope,
         company: int,
         items: list[dict[str, Any]],
         values: dict[str, Any],
@@ -742,12 +846,9 @@ class InvoiceService:
         default_tax = (invoicer or {}).get("tax_rate") or Decimal(0)
         priced = []
         for position, item in enumerate(items):
-            if (
-                item.get("product_id") is not None
-                and await repo.owned_by_company(conn, "products", item["product_id"], company)
-                is None
-            ):
-                raise _invalid(f"items.{position}.product_id")
+            if item.get("product_id") is not None:
+                field_name = f"items.{position}.product_id"
+                await _reference(conn, scope, company, "products", item["product_id"], field_name)
             tax = item.get("tax_percentage")
             line = LineInput(
                 quantity=item["quantity"],
@@ -830,9 +931,23 @@ def _amounts(item: dict[str, Any]) -> LineAmounts:
     return LineAmounts(item["net"], item["tax_amount"])
 
 
-def _invalid(field_name: str) -> ValidationFailed:
-    label = field_name.replace("_", " ")
-    return ValidationFailed.field(field_name, f"The selected {label} is invalid.")
+async def _reference(
+    conn: asyncpg.Connection, scope: Scope, company: int, table: str, row_id: int, field_name: str
+) -> Row:
+    """A record a body names for the invoice: it must be of the invoice's company. Another
+    tenant's is 403 COMPANY_ACCESS_DENIED, an id that exists nowhere a 422 on the field, one
+    of the caller's other companies' a 422 (base.refuse_reference)."""
+    row = await repo.owned_by_company(conn, table, row_id, company)
+    if row is None:
+        await refuse_reference(conn, scope, table, row_id, field_name)
+    return row
+
+
+def _authorize_import(scope: Scope, kind: str, company: int, steps: tuple[str, ...]) -> None:
+    """A record created in a later status needs what each action leading there needs (a
+    member may not create one as paid, nor as cancelled: permissions.MATRIX)."""
+    for action in steps:
+        authorize_document(scope, kind, company, ACTION_OPERATIONS[action])
 
 
 def _check_terms(scheduled: date | None, due: date | None, field_name: str) -> None:

@@ -1,10 +1,15 @@
 """How much e-mail may go out: sends of one invoice in a window, and a company's e-mails in an
 hour.
 
-Both count e-mails that were queued in the outbox, so a refused, unauthorized or failed send
-uses up nothing. The API refuses a send over either quota with 429 and Retry-After; the mailer
-holds back (never drops) a delivery over the company's hourly cap, which keeps the cap for
-every e-mail whatever queued it (the scheduler's auto-send included).
+Both count what was queued in the outbox, so a refused, unauthorized or failed send uses up
+nothing. One send may queue an e-mail to each of several addressees (the recipient, invoice
+members, client-portal contacts): the invoice's quota counts sends (one per API call, whatever
+the number of addressees); the company's hourly cap counts e-mails, as the mailer's delivery
+cap does, because it bounds the company's mail volume. The API refuses a send over either
+quota with 429 and Retry-After (a send is accepted while the company is under its cap, even if
+its addressees take it over); the mailer holds back (never drops) a delivery over the
+company's hourly cap, which keeps the cap for every e-mail whatever queued it (the scheduler's
+auto-send included).
 """
 
 from __future__ import annotations

@@ -189,11 +189,11 @@ class RecurringService:
         if not recipient or not recipient.get("email"):
             log.warning("auto_send_without_email", invoice_id=child.id)
             return child
-        await repo.queue_email(
+        await repo.queue_emails(
             conn,
             child,
             "invoice-issued",
-            recipient["email"],
+            [recipient["email"]],
             None,
             user_id or child.created_by,
             self.invoices.clock(),

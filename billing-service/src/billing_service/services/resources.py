@@ -16,10 +16,12 @@ from billing_service.repositories.crud import Row, Table
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
 from billing_service.services.base import (
+    NOUNS,
     company_conditions,
     delete_row,
     delete_unreferenced,
     get_scoped,
+    named,
     resolve_company,
     scoped_page,
 )
@@ -47,6 +49,14 @@ class ResourceService:
     async def get(self, scope: Scope, row_id: int) -> Row:
         return await get_scoped(self.pool, self.table, scope, row_id)
 
+    async def filters(self, scope: Scope, company_id: int | None) -> Conditions:
+        """A list's conditions: the caller's companies, or the one `?company_id=` names."""
+        return await company_conditions(self.pool, scope, company_id)
+
+    async def named(self, scope: Scope, table: str, row_id: int, field: str) -> int:
+        """The company of a record a query names (403 another tenant's, 422 nobody's)."""
+        return await named(self.pool, scope, table, row_id, field)
+
     async def create(self, scope: Scope, company_id: int | None, values: dict[str, Any]) -> Row:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -59,10 +69,16 @@ class ResourceService:
         except asyncpg.UniqueViolationError:  # a concurrent create took the same slug
             raise ValidationFailed.field("slug", "The slug has already been taken.") from None
 
-    async def update(self, scope: Scope, row_id: int, values: dict[str, Any]) -> Row:
+    async def update(
+        self, scope: Scope, row_id: int, values: dict[str, Any], company_id: int | None = None
+    ) -> Row:
+        """`company_id`, when the body repeats it (InvoiceMee's PUT lists it), must name the
+        record's own company: records do not move between companies."""
         async with self.pool.acquire() as conn, conn.transaction():
             current = await get_scoped(conn, self.table, scope, row_id, lock=True)
             require(scope, current["company_id"], self.permission)
+            if company_id is not None:
+                await self._same_company(conn, scope, company_id, current)
             values = await self.prepare(conn, scope, current["company_id"], values, current)
             row = await crud.update(conn, self.table, row_id, values)
             await self.after_write(conn, row)
@@ -70,6 +86,14 @@ class ResourceService:
 
     async def delete(self, scope: Scope, row_id: int) -> None:
         await delete_unreferenced(self.pool, self.table, scope, row_id, self.what, self.permission)
+
+    async def _same_company(
+        self, conn: asyncpg.Connection, scope: Scope, company_id: int, current: Row
+    ) -> None:
+        if await named(conn, scope, "companies", company_id, "company_id") != current["company_id"]:
+            raise ValidationFailed.field(
+                "company_id", f"The {NOUNS[self.table.name]} cannot move to another company."
+            )
 
     async def prepare(
         self,
@@ -219,12 +243,7 @@ class RecipientService(ResourceService):
     async def _organisation_company(
         self, conn: asyncpg.Connection, scope: Scope, organisation_id: int
     ) -> int:
-        row = await crud.one(conn, repo.ORGANISATIONS, organisation_id, scope.company_ids)
-        if row is None:
-            raise ValidationFailed.field(
-                "organisation_id", "The selected organisation id is invalid."
-            )
-        return int(row["company_id"])
+        return await named(conn, scope, "organisations", organisation_id, "organisation_id")
 
     async def after_write(self, conn: asyncpg.Connection, row: Row) -> None:
         if row.get("is_default"):
@@ -319,19 +338,25 @@ class ProductService(ResourceService):
     async def movements(self, product_id: int) -> list[Row]:
         return await repo.recent_movements(self.pool, product_id)
 
-
-def product_filters(
-    scope: Scope, company_id: int | None, search: str | None, type_: str | None, active: bool | None
-) -> Conditions:
-    where = company_conditions(scope, company_id)
-    if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.add("(name ILIKE {0} OR sku ILIKE {0})", pattern)
-    if type_:
-        where.add("type = {}", type_)
-    if active is not None:
-        where.add("active = {}", active)
-    return where
+    async def search_filters(
+        self,
+        scope: Scope,
+        company_id: int | None,
+        search: str | None,
+        type_: str | None,
+        active: bool | None,
+    ) -> Conditions:
+        where = await self.filters(scope, company_id)
+        if search:
+            pattern = (
+                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            where.add("(name ILIKE {0} OR sku ILIKE {0})", pattern)
+        if type_:
+            where.add("type = {}", type_)
+        if active is not None:
+            where.add("active = {}", active)
+        return where
 
 
 class ContactService:
