@@ -12,6 +12,7 @@ from billing_service.repositories import scope as scope_repo
 from billing_service.repositories.crud import Row, Table
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
+from billing_service.services.companies import PersonalTeams
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.pagination import Page, PageParams
 
@@ -20,11 +21,16 @@ from shared.pagination import Page, PageParams
 COUNT_CAP = 10_000
 
 
-async def resolve_company(db: crud.Db, scope: Scope, company_id: int | None) -> int:
-    """The company a create names, else the caller's current (or only) company."""
+async def resolve_company(
+    conn: asyncpg.Connection, scope: Scope, company_id: int | None, personal: PersonalTeams
+) -> int:
+    """The company a create names, else the caller's current (or only) company. A member in
+    no company gets their personal team now, in the caller's transaction."""
     if company_id is not None:
         return scope.company(company_id)
-    current = await scope_repo.current_company(db, scope.user_id)
+    if not scope.roles and not scope.is_client:
+        scope.joined(await personal.ensure(conn, scope.user_id))
+    current = await scope_repo.current_company(conn, scope.user_id)
     if current is not None and current in scope.roles:
         return current
     if len(scope.roles) == 1:

@@ -29,7 +29,9 @@ from billing_service.repositories.crud import Row
 from billing_service.repositories.invoices import Invoice, ListedInvoice
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
+from billing_service.services import invoice_parties
 from billing_service.services.base import COUNT_CAP, resolve_company
+from billing_service.services.companies import PersonalTeams
 from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
 from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed, ValidationFailed
@@ -119,11 +121,19 @@ def check_if_match(invoice: Invoice, if_match: str | None) -> None:
 
 class InvoiceService:
     def __init__(
-        self, pool: asyncpg.Pool, clock: Clock = utc_now, quota: MailQuota | None = None
+        self,
+        pool: asyncpg.Pool,
+        clock: Clock = utc_now,
+        quota: MailQuota | None = None,
+        *,
+        personal: PersonalTeams | None = None,
     ) -> None:
         self.pool = pool
         self.clock = clock
         self.quota = quota or MailQuota.from_settings(Settings())
+        # A create without a company may make the member's team (named without the user
+        # directory when none is given: the scheduler's instances create no teams).
+        self.personal = personal or PersonalTeams(None)
 
     async def today(self, db: Any, company_id: int) -> date:
         """Today in the company's timezone: the default issue and payment date."""
@@ -272,7 +282,9 @@ class InvoiceService:
             company = await self._company_for(conn, scope, draft)
             authorize_document(scope, kind, company, "create")
             refs = await self._references(conn, company, draft.fields)
-            values = self._defaults(draft.fields, refs, kind, await self.today(conn, company))
+            await invoice_parties.require_live_recipient(conn, draft.fields, refs)
+            fields = await invoice_parties.with_defaults(conn, company, draft.fields, refs)
+            values = self._defaults(fields, refs, kind, await self.today(conn, company))
             self._check_dates(values)
             items = await self._priced_items(conn, company, draft.items or [], values, refs)
             if draft.members is not None:
@@ -322,6 +334,7 @@ class InvoiceService:
             if "label" in fields:
                 await repo.lock_numbers(conn, invoice.company_id)
             refs = await self._references(conn, invoice.company_id, fields, current=invoice)
+            await invoice_parties.require_live_recipient(conn, fields, refs)
             values = {name: getattr(invoice, name) for name in repo.EDITABLE} | fields
             values["currency"] = values["currency"].strip()
             self._check_dates(values)
@@ -558,6 +571,7 @@ class InvoiceService:
             if source.type == "quote" and target == "invoice":  # the quote becomes converted
                 authorize_document(scope, source.type, source.company_id, "update")
             lifecycle.require("convert", source.type, source.status)
+            await invoice_parties.require_live_source(conn, source.invoice_recipient_id)
             if target == "recurring" and not (options.get("recurring") or source.recurring):
                 raise ValidationFailed.field(
                     "recurring", "The recurring field is required when converting to recurring."
@@ -665,7 +679,7 @@ class InvoiceService:
                 if company is None:
                     raise _invalid(name)
                 return company
-        return await resolve_company(conn, scope, None)
+        return await resolve_company(conn, scope, None, self.personal)
 
     async def _references(
         self,
@@ -701,13 +715,6 @@ class InvoiceService:
     ) -> dict[str, Any]:
         values = dict(fields)
         values.pop("type", None)
-        if not values.get("currency"):
-            for ref in (refs["invoicer_id"], refs["invoice_recipient_id"]):
-                if ref is not None and (ref.get("currency") or "").strip():
-                    values["currency"] = ref["currency"].strip()
-                    break
-            else:
-                raise ValidationFailed.field("currency", "The currency field is required.")
         values.setdefault("scheduled_date", today)
         if kind == "recurring":
             if not values.get("recurring"):
