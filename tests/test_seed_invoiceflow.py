@@ -270,3 +270,57 @@ async def test_recipients_keep_invoicemees_delete_rule_and_members_cannot_delete
     assert (status, conflict["error_code"]) == (409, "CONFLICT")
     status, _ = await send("GET", f"/api/v1/recipients/{customer_id}", owner.token)
     assert status == 200
+
+
+async def test_the_references_other_routes_from_a_fresh_account(send, new_client):
+    """The routes the document lists without an example answer (tests/test_seeds.py replays
+    the ones with one), as a fresh account's client calls them."""
+    owner = await new_client()
+    status, invalid = await send("POST", "/api/v1/customers", owner.token, {"email": "x@y.z"})
+    assert status == 422 and invalid["errors"]["company_name"] and invalid["message"]
+    customer_id = await _customer(send, owner.token)
+    status, updated = await send(
+        "PUT", f"/api/v1/customers/{customer_id}", owner.token, {"phone": "+1 555-0199"}
+    )
+    assert (status, updated["data"]["phone"]) == (200, "+1 555-0199")
+
+    status, product = await send("POST", "/api/v1/products", owner.token, PRODUCT)
+    product_id = product["data"]["id"]
+    status, found = await send(
+        "GET", "/api/v1/products?search=Web&type=service&active=1", owner.token
+    )
+    assert [p["id"] for p in found["data"]] == [product_id]
+    status, changed = await send(
+        "PUT", f"/api/v1/products/{product_id}", owner.token, {"price": 160}
+    )
+    assert (status, changed["data"]["price"]) == (200, "160.00")
+    assert (await send("DELETE", f"/api/v1/products/{product_id}", owner.token))[0] == 204
+
+    _, first = await send("POST", "/api/v1/invoices", owner.token, invoice_body(customer_id))
+    _, second = await send("POST", "/api/v1/invoices", owner.token, invoice_body(customer_id))
+    invoice_id = first["data"]["id"]
+    status, edited = await send(
+        "PUT", f"/api/v1/invoices/{invoice_id}", owner.token, {"notes": "Net 30"}
+    )
+    assert (status, edited["data"]["notes"]) == (200, "Net 30")
+    assert (await send("DELETE", f"/api/v1/invoices/{second['data']['id']}", owner.token))[0] == 204
+    status, searched = await send("GET", "/api/v1/invoices?search=Acme&per_page=100", owner.token)
+    assert [row["id"] for row in searched["data"]] == [invoice_id]
+    assert searched["meta"]["per_page"] == 100
+    status, shown = await send("GET", f"/api/v1/customers/{customer_id}", owner.token)
+    assert [row["invoice_number"] for row in shown["data"]["recent_invoices"]] == ["INV-0001"]
+    assert shown["data"]["recent_payments"] == []
+
+    status, estimate = await send(
+        "POST", "/api/v1/estimates", owner.token, invoice_body(customer_id)
+    )
+    assert (status, estimate["data"]["status"]) == (201, "draft")
+    estimate_id = estimate["data"]["id"]
+    status, listed = await send("GET", "/api/v1/estimates?status=draft", owner.token)
+    assert [e["id"] for e in listed["data"]] == [estimate_id]
+    status, one = await send("GET", f"/api/v1/estimates/{estimate_id}", owner.token)
+    assert (status, one["data"]["total"]) == (200, "6000.00")
+    await send("POST", f"/api/v1/invoices/{estimate_id}/send", owner.token, {"template": "quote"})
+    await send("POST", f"/api/v1/invoices/{estimate_id}/decline", owner.token)
+    status, rejected = await send("GET", "/api/v1/estimates?status=rejected", owner.token)
+    assert [(e["id"], e["status"]) for e in rejected["data"]] == [(estimate_id, "rejected")]

@@ -284,7 +284,7 @@ class InvoiceService:
             refs = await self._references(conn, company, draft.fields)
             await invoice_parties.require_live_recipient(conn, draft.fields, refs)
             fields = await invoice_parties.with_defaults(conn, company, draft.fields, refs)
-            values = self._defaults(fields, refs, kind, await self.today(conn, company))
+            values = self._defaults(fields, kind, await self.today(conn, company))
             self._check_dates(values)
             items = await self._priced_items(conn, company, draft.items or [], values, refs)
             if draft.members is not None:
@@ -710,9 +710,7 @@ class InvoiceService:
             )
         return refs
 
-    def _defaults(
-        self, fields: dict[str, Any], refs: dict[str, Row | None], kind: str, today: date
-    ) -> dict[str, Any]:
+    def _defaults(self, fields: dict[str, Any], kind: str, today: date) -> dict[str, Any]:
         values = dict(fields)
         values.pop("type", None)
         values.setdefault("scheduled_date", today)
