@@ -336,3 +336,15 @@ async def test_only_owners_and_admins_of_the_customers_company_delete_it(api, au
     assert status == 403 and "recipients:delete" in refused["message"]
     assert (await api("GET", path, h))[0] == 200
     assert (await api("DELETE", path, await _headers(auth, users["admin"])))[0] == 204
+
+
+async def test_concurrent_first_customers_of_a_company_share_one_default_organisation(api, auth):
+    owner = await auth.user()
+    h = await _headers(auth, owner)
+    company = await _created(api, "/api/v1/companies", h, {"name": "Busy Ltd"})
+    results = await asyncio.gather(
+        *(api("POST", "/api/v1/customers", h, {"company_name": f"C{n}"}) for n in range(8))
+    )
+    assert [status for status, _ in results] == [201] * 8, results
+    status, organisations = await api("GET", f"/api/v1/organisations?company_id={company['id']}", h)
+    assert [(o["name"], o["default"]) for o in organisations["data"]] == [("Default", True)]

@@ -115,6 +115,17 @@ async def default_organisation(db: Db, company_id: int) -> int | None:
     return int(value) if value is not None else None
 
 
+# A concurrent insert of the same slug waits for the first to commit, then does nothing.
+INSERT_DEFAULT_ORGANISATION = """
+INSERT INTO organisations (company_id, name, slug, is_default) VALUES ($1, 'Default', 'default', true)
+ON CONFLICT (company_id, slug) DO NOTHING
+"""
+
+
+async def insert_default_organisation(conn: asyncpg.Connection, company_id: int) -> None:
+    await conn.execute(INSERT_DEFAULT_ORGANISATION, company_id)
+
+
 async def adjust_stock(
     conn: asyncpg.Connection, product_id: int, adjustment: object, reason: str | None, user_id: int
 ) -> object:

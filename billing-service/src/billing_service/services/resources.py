@@ -121,14 +121,14 @@ class OrganisationService(ResourceService):
         return values
 
     async def default_for(self, conn: asyncpg.Connection, company_id: int) -> int:
-        """The company's default organisation, created on first need (InvoiceFlow customers)."""
+        """The company's default organisation, created on first need (InvoiceFlow customers;
+        concurrent first customers share the one the first of them made)."""
         found = await repo.default_organisation(conn, company_id)
-        if found is not None:
-            return found
-        row = await crud.insert(
-            conn, self.table, company_id, {"name": "Default", "slug": "default", "is_default": True}
-        )
-        return int(row["id"])
+        if found is None:
+            await repo.insert_default_organisation(conn, company_id)
+            found = await repo.default_organisation(conn, company_id)
+        assert found is not None
+        return found
 
 
 class InvoicerService(ResourceService):
