@@ -37,7 +37,12 @@ from billing_service.keys import (
 from billing_service.loops import BackgroundLoop
 from billing_service.pdf_client import PdfClient
 from billing_service.routes import add_routes
-from billing_service.services.companies import CompanyService, MemberService, TeamService
+from billing_service.services.companies import (
+    CompanyService,
+    MemberService,
+    PersonalTeams,
+    TeamService,
+)
 from billing_service.services.documents import DocumentService
 from billing_service.services.invoices import Clock, InvoiceService, utc_now
 from billing_service.services.mail_quota import MailQuota
@@ -64,14 +69,15 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
     pool, settings = app[POOL], app[SETTINGS]
+    personal = PersonalTeams(app[AUTH])
     app[COMPANIES] = CompanyService(pool, app[AUTH])
-    app[ORGANISATIONS] = OrganisationService(pool)
-    app[INVOICERS] = InvoicerService(pool)
-    app[PAYMENT_DETAILS] = PaymentDetailService(pool)
-    app[RECIPIENTS] = RecipientService(pool, app[ORGANISATIONS], app[AUTH])
-    app[PRODUCTS] = ProductService(pool)
+    app[ORGANISATIONS] = OrganisationService(pool, personal)
+    app[INVOICERS] = InvoicerService(pool, personal)
+    app[PAYMENT_DETAILS] = PaymentDetailService(pool, personal)
+    app[RECIPIENTS] = RecipientService(pool, personal, app[ORGANISATIONS], app[AUTH])
+    app[PRODUCTS] = ProductService(pool, personal)
     app[INVOICES] = InvoiceService(
-        pool, app[CLOCK], MailQuota.from_settings(settings), users=app[AUTH]
+        pool, app[CLOCK], MailQuota.from_settings(settings), users=app[AUTH], personal=personal
     )
     app[RECURRING] = RecurringService(pool, app[INVOICES])
     app[DOCUMENTS] = DocumentService(pool, app[INVOICES], app[PDF], app[SETTINGS].document_locale)
@@ -79,7 +85,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         pool, app[RECURRING], app[CLOCK], SchedulerLimits.from_settings(settings)
     )
     app[MEMBERS] = MemberService(pool, app[COMPANIES], app[AUTH])
-    app[TEAMS] = TeamService(pool)
+    app[TEAMS] = TeamService(pool, personal)
     app[CONTACTS] = ContactService(pool, app[RECIPIENTS], app[AUTH])
     app[MAILER] = Mailer(pool, app[DOCUMENTS], app[SETTINGS], app[CLOCK])
     # Background loops, in every replica (their work is claimed with SKIP LOCKED).

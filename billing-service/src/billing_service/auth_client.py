@@ -19,10 +19,18 @@ class User:
     name: str
     kind: str
     password: str | None = None  # only when auth-service generated one
+    first_name: str | None = None
 
 
 def _user(data: dict[str, Any]) -> User:
-    return User(data["id"], data["email"], data["name"], data["kind"], data.get("password"))
+    return User(
+        data["id"],
+        data["email"],
+        data["name"],
+        data["kind"],
+        data.get("password"),
+        data.get("first_name"),
+    )
 
 
 class AuthClient:

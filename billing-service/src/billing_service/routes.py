@@ -86,7 +86,7 @@ def add_routes(app: web.Application) -> None:
         create=resources.create_customer,
         get=resources.get_customer,
         update=resources.update_customer,
-        delete=resources.delete_recipient,
+        delete=resources.delete_customer,
     )
     _crud(
         app,

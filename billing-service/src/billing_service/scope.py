@@ -44,6 +44,11 @@ class Scope:
         if self.is_client:
             raise Forbidden("Client-portal users cannot do this.")
 
+    def joined(self, roles: dict[int, str]) -> None:
+        """Memberships gained during this request (the member's personal team, made when the
+        request first needed a company): later checks of the request see them."""
+        self.roles.update(roles)
+
     def company(self, company_id: int) -> int:
         """A company the request names: the caller must be a member of it."""
         if company_id not in self.roles:

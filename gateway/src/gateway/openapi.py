@@ -353,7 +353,16 @@ _SCHEMAS: dict[str, Any] = {
     "Company": {
         "type": "object",
         "required": ["name"],
-        "properties": {"name": {"type": "string", "maxLength": 255}, "slug": {"type": "string"}},
+        "properties": {
+            "name": {"type": "string", "maxLength": 255},
+            "slug": {"type": "string"},
+            "timezone": {"type": "string", "description": "IANA timezone, default UTC"},
+            "currency": {
+                "type": "string",
+                "description": "ISO 4217; default USD. An invoice's currency defaults to its "
+                "recipient's, else its invoicer's, else this",
+            },
+        },
     },
 }
 

@@ -46,7 +46,13 @@ async def jwks(request: web.Request) -> web.Response:
 
 
 def _user_view(user: User) -> dict[str, object]:
-    return {"id": user.id, "email": user.email, "name": user.name, "kind": user.kind}
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "first_name": user.first_name,
+        "kind": user.kind,
+    }
 
 
 async def create_user(request: web.Request) -> web.Response:

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from billing_service.handlers.fields import Text
+from billing_service.handlers.fields import Currency, Text
 from billing_service.keys import COMPANIES
 from billing_service.recurrence import is_timezone
 from billing_service.repositories.companies import Company
+from billing_service.services.companies import DEFAULT_CURRENCY
 from shared.identity import require_ability
 from shared.pagination import PageParams, paginated
 from shared.validation import parse_body, parse_query, path_id
@@ -33,6 +34,7 @@ class CompanyCreate(BaseModel):
     name: Text = Field(min_length=1)
     slug: str | None = SLUG
     timezone: Timezone = "UTC"
+    currency: Currency = DEFAULT_CURRENCY  # the last default of its invoices' currency
 
 
 class CompanyUpdate(BaseModel):
@@ -40,6 +42,7 @@ class CompanyUpdate(BaseModel):
     name: Text | None = Field(default=None, min_length=1)
     slug: str | None = SLUG
     timezone: Timezone | None = None
+    currency: Currency | None = None
 
 
 def company_view(company: Company) -> dict[str, Any]:
@@ -48,6 +51,7 @@ def company_view(company: Company) -> dict[str, Any]:
         "name": company.name,
         "slug": company.slug,
         "timezone": company.timezone,
+        "currency": company.currency,
         "role": company.role,
         "is_owner": company.role == "owner",
         "created_at": company.created_at,
@@ -71,7 +75,9 @@ async def get_company(request: web.Request) -> web.Response:
 async def create_company(request: web.Request) -> web.Response:
     identity = require_ability(request, "companies:create")
     body = await parse_body(request, CompanyCreate)
-    company = await request.app[COMPANIES].create(identity, body.name, body.slug, body.timezone)
+    company = await request.app[COMPANIES].create(
+        identity, body.name, body.slug, body.timezone, body.currency
+    )
     return json_response({"data": company_view(company)}, status=201)
 
 
@@ -80,7 +86,7 @@ async def update_company(request: web.Request) -> web.Response:
     company_id = path_id(request)
     body = await parse_body(request, CompanyUpdate)
     company = await request.app[COMPANIES].update(
-        identity, company_id, body.name, body.slug, body.timezone
+        identity, company_id, body.name, body.slug, body.timezone, body.currency
     )
     return json_response({"data": company_view(company)})
 

@@ -353,6 +353,13 @@ async def delete_recipient(request: web.Request) -> web.Response:
     return no_content()
 
 
+async def delete_customer(request: web.Request) -> web.Response:
+    """InvoiceFlow: archived once nothing is unpaid (its invoices keep it); 409 before."""
+    scope = await member_scope(request, "recipients:delete")
+    await request.app[RECIPIENTS].archive(scope, path_id(request))
+    return no_content()
+
+
 # --- products ---------------------------------------------------------------------------
 
 

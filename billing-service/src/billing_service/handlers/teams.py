@@ -83,13 +83,15 @@ async def remove_member(request: web.Request) -> web.Response:
 
 
 def _team_view(company: Company, current: int | None) -> dict[str, Any]:
+    """InvoiceFlow's words: a team has admins and members, and says who owns it apart (the
+    owner is an admin with `is_owner`); /companies/{id}/members keeps owner/admin/member."""
     return {
         "id": company.id,
         "name": company.name,
         "slug": company.slug,
         "is_current": company.id == current,
         "is_owner": company.role == "owner",
-        "role": company.role,
+        "role": "admin" if company.role == "owner" else company.role,
         "plan": {"name": "Self-hosted"},
     }
 

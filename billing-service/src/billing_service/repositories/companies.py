@@ -20,33 +20,41 @@ class Company:
     role: str  # the caller's role in it
     created_at: datetime
     updated_at: datetime
+    currency: str | None  # the last default of an invoice's currency
 
 
 _SELECT = """
-SELECT c.id, c.name, c.slug, c.timezone, m.role, c.created_at, c.updated_at
+SELECT c.id, c.name, c.slug, c.timezone, m.role, c.created_at, c.updated_at, trim(c.currency) AS currency
 FROM companies c JOIN company_members m ON m.company_id = c.id AND m.user_id = $1
 """
 FOR_MEMBER_PAGE = _SELECT + " ORDER BY c.id LIMIT $2 OFFSET $3"
 COUNT_FOR_MEMBER = "SELECT count(*) FROM company_members WHERE user_id = $1"
 ONE_FOR_MEMBER = _SELECT + " WHERE c.id = $2"
 ONE_FOR_MEMBER_LOCKED = ONE_FOR_MEMBER + " FOR UPDATE OF c"
-INSERT = """
-INSERT INTO companies (name, slug, created_by, timezone) VALUES ($1, $2, $3, $4)
-RETURNING id, name, slug, timezone, 'owner' AS role, created_at, updated_at
-"""
+_RETURNING = (
+    "id, name, slug, timezone, {role} AS role, created_at, updated_at, trim(currency) AS currency"
+)
+INSERT = (
+    "INSERT INTO companies (name, slug, created_by, timezone, currency) VALUES ($1, $2, $3, $4, $5)"
+    " RETURNING " + _RETURNING.format(role="'owner'")
+)
 ADD_MEMBER = "INSERT INTO company_members (company_id, user_id, role) VALUES ($1, $2, $3)"
 SET_CURRENT_IF_NONE = """
 INSERT INTO user_preferences (user_id, current_company_id) VALUES ($1, $2)
 ON CONFLICT (user_id) DO UPDATE SET current_company_id = EXCLUDED.current_company_id
 WHERE user_preferences.current_company_id IS NULL
 """
-UPDATE = """
-UPDATE companies SET name = $2, slug = $3, timezone = $5, updated_at = now() WHERE id = $1
-RETURNING id, name, slug, timezone, $4::text AS role, created_at, updated_at
-"""
+UPDATE = (
+    "UPDATE companies SET name = $2, slug = $3, timezone = $5, currency = $6, updated_at = now()"
+    " WHERE id = $1 RETURNING " + _RETURNING.format(role="$4::text")
+)
 DELETE = "DELETE FROM companies WHERE id = $1"
 SLUG_TAKEN = "SELECT EXISTS (SELECT 1 FROM companies WHERE slug = $1 AND id <> $2)"
 LOCK_SLUG = "SELECT pg_advisory_xact_lock(hashtext('company-slug:' || $1))"
+# One personal team per user: their first requests that need one queue here.
+LOCK_PERSONAL_TEAM = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('personal-team:' || $1::bigint, 0))"
+)
 SLUGS_LIKE = "SELECT slug FROM companies WHERE slug = $1 OR slug LIKE $1 || '-%'"
 
 
@@ -71,9 +79,9 @@ async def one_for_member(
 
 
 async def insert(
-    conn: asyncpg.Connection, name: str, slug: str, user_id: int, timezone: str = "UTC"
+    conn: asyncpg.Connection, name: str, slug: str, user_id: int, timezone: str, currency: str
 ) -> Company:
-    company = _company(await conn.fetchrow(INSERT, name, slug, user_id, timezone))
+    company = _company(await conn.fetchrow(INSERT, name, slug, user_id, timezone, currency))
     assert company is not None
     await conn.execute(ADD_MEMBER, company.id, user_id, "owner")
     await conn.execute(SET_CURRENT_IF_NONE, user_id, company.id)
@@ -81,9 +89,16 @@ async def insert(
 
 
 async def update(
-    conn: asyncpg.Connection, company: Company, name: str, slug: str, timezone: str
+    conn: asyncpg.Connection,
+    company: Company,
+    name: str,
+    slug: str,
+    timezone: str,
+    currency: str | None,
 ) -> Company:
-    updated = _company(await conn.fetchrow(UPDATE, company.id, name, slug, company.role, timezone))
+    updated = _company(
+        await conn.fetchrow(UPDATE, company.id, name, slug, company.role, timezone, currency)
+    )
     assert updated is not None
     return updated
 
@@ -102,6 +117,10 @@ async def slugs_like(db: Executor, base: str) -> set[str]:
 
 async def lock_slug(conn: asyncpg.Connection, slug: str) -> None:
     await conn.execute(LOCK_SLUG, slug)
+
+
+async def lock_personal_team(conn: asyncpg.Connection, user_id: int) -> None:
+    await conn.execute(LOCK_PERSONAL_TEAM, user_id)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,15 @@ class Table:
     name: str
     columns: tuple[str, ...]  # readable, besides id, company_id and the timestamps
     writable: tuple[str, ...]
+    hidden: str | None = None  # a condition on rows no list or lookup returns (archived)
 
     @property
     def select_list(self) -> str:
         return ", ".join(("id", "company_id", *self.columns, "created_at", "updated_at"))
+
+    def visible(self, condition: str) -> str:
+        """The condition, restricted to the rows lists and lookups may return."""
+        return f"({condition}) AND NOT ({self.hidden})" if self.hidden else condition
 
 
 def _row(record: asyncpg.Record | None) -> Row | None:
@@ -34,7 +39,7 @@ async def page(
 ) -> list[Row]:
     limit_at, offset_at = where.param(limit), where.param(offset)
     sql = (
-        f"SELECT {table.select_list} FROM {table.name} WHERE {where.sql} "
+        f"SELECT {table.select_list} FROM {table.name} WHERE {table.visible(where.sql)} "
         f"ORDER BY {order} LIMIT {limit_at} OFFSET {offset_at}"
     )
     return [dict(record) for record in await db.fetch(sql, *where.params)]
@@ -43,14 +48,18 @@ async def page(
 async def count(db: Db, table: Table, where: Conditions, cap: int) -> int:
     """Matching rows, counted up to `cap` (a bounded cost however large the table)."""
     cap_at = where.param(cap)
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {table.name} WHERE {where.sql} LIMIT {cap_at}) t"
+    sql = (
+        f"SELECT count(*) FROM (SELECT 1 FROM {table.name} WHERE {table.visible(where.sql)} "
+        f"LIMIT {cap_at}) t"
+    )
     return int(await db.fetchval(sql, *where.params))
 
 
 async def one(
     db: Db, table: Table, row_id: int, company_ids: list[int], *, lock: bool = False
 ) -> Row | None:
-    sql = f"SELECT {table.select_list} FROM {table.name} WHERE id = $1 AND company_id = ANY($2)" + (
+    condition = table.visible("id = $1 AND company_id = ANY($2)")
+    sql = f"SELECT {table.select_list} FROM {table.name} WHERE {condition}" + (
         " FOR UPDATE" if lock else ""
     )
     return _row(await db.fetchrow(sql, row_id, company_ids))

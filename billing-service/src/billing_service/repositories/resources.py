@@ -52,7 +52,10 @@ _RECIPIENT_FIELDS = (
     "default_hour_rate",
     "is_default",
 )
-RECIPIENTS = Table("recipients", _RECIPIENT_FIELDS, _RECIPIENT_FIELDS)
+# Archived recipients (deleted customers their invoices still name) are found by no lookup.
+RECIPIENTS = Table(
+    "recipients", _RECIPIENT_FIELDS, _RECIPIENT_FIELDS, hidden="archived_at IS NOT NULL"
+)
 
 _PRODUCT_FIELDS = (
     "type",
@@ -110,6 +113,17 @@ async def payment_details_of(db: Db, invoicer_id: int) -> list[Row]:
 async def default_organisation(db: Db, company_id: int) -> int | None:
     value = await db.fetchval(DEFAULT_ORGANISATION, company_id)
     return int(value) if value is not None else None
+
+
+# A concurrent insert of the same slug waits for the first to commit, then does nothing.
+INSERT_DEFAULT_ORGANISATION = """
+INSERT INTO organisations (company_id, name, slug, is_default) VALUES ($1, 'Default', 'default', true)
+ON CONFLICT (company_id, slug) DO NOTHING
+"""
+
+
+async def insert_default_organisation(conn: asyncpg.Connection, company_id: int) -> None:
+    await conn.execute(INSERT_DEFAULT_ORGANISATION, company_id)
 
 
 async def adjust_stock(
@@ -189,3 +203,73 @@ async def insert_contact(
 ) -> Row:
     row = await db.fetchrow(INSERT_CONTACT, user_id, recipient_id, company_id, email, name)
     return dict(row)
+
+
+# --- an invoice's parties by default (InvoiceFlow sends no invoicer and no currency) -------
+
+# The default invoicer first; a second row tells "the only one" from "one of several".
+INVOICER_CANDIDATES = """
+SELECT * FROM invoicers WHERE company_id = $1 ORDER BY is_default DESC, id LIMIT 2
+"""
+# Concurrent first invoices of a company queue here; the later ones find the new invoicer.
+LOCK_DEFAULT_INVOICER = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('default-invoicer:' || $1::bigint, 0))"
+)
+COMPANY_IDENTITY = "SELECT name, trim(currency) AS currency FROM companies WHERE id = $1"
+
+
+async def invoicer_candidates(db: Db, company_id: int) -> list[Row]:
+    return [dict(row) for row in await db.fetch(INVOICER_CANDIDATES, company_id)]
+
+
+async def lock_default_invoicer(conn: asyncpg.Connection, company_id: int) -> None:
+    await conn.execute(LOCK_DEFAULT_INVOICER, company_id)
+
+
+async def company_identity(db: Db, company_id: int) -> Row:
+    """The company's name and currency: what an invoicer made from the company carries."""
+    return dict(await db.fetchrow(COMPANY_IDENTITY, company_id))
+
+
+# --- archived customers -----------------------------------------------------------------
+
+# What a customer still owes or will be billed: unpaid invoices (drafts and scheduled ones
+# included: they are bills in the making) and recurring templates that still run.
+OPEN_BILLING = """
+SELECT
+  count(*) FILTER (WHERE type = 'invoice') AS unpaid_invoices,
+  count(*) FILTER (WHERE type = 'recurring') AS running_templates
+FROM invoices
+WHERE invoice_recipient_id = $1 AND deleted_at IS NULL AND (
+  (type = 'invoice' AND status IN ('draft', 'scheduled'))
+  OR (type = 'invoice' AND status IN ('due', 'approved', 'sent') AND total > amount_paid)
+  OR (type = 'recurring' AND status <> 'cancelled')
+)
+"""
+IS_REFERENCED = "SELECT EXISTS (SELECT 1 FROM invoices WHERE invoice_recipient_id = $1)"
+ARCHIVE = "UPDATE recipients SET archived_at = now(), updated_at = now() WHERE id = $1"
+DELETE_CONTACTS = "DELETE FROM recipient_contacts WHERE recipient_id = $1"
+# Key-share locked: an archive (which locks the row for update) waits for the invoice being
+# written to commit, and then counts it; or the invoice waits and sees the archive.
+IS_ARCHIVED = "SELECT archived_at IS NOT NULL FROM recipients WHERE id = $1 FOR KEY SHARE"
+
+
+async def open_billing(db: Db, recipient_id: int) -> tuple[int, int]:
+    """(unpaid invoices, running recurring templates) of the recipient."""
+    row = await db.fetchrow(OPEN_BILLING, recipient_id)
+    return int(row["unpaid_invoices"]), int(row["running_templates"])
+
+
+async def is_referenced(db: Db, recipient_id: int) -> bool:
+    """Named by any invoice, deleted ones included (their rows still point at it)."""
+    return bool(await db.fetchval(IS_REFERENCED, recipient_id))
+
+
+async def archive(conn: asyncpg.Connection, recipient_id: int) -> None:
+    """Hide the recipient everywhere but on its invoices; its client-portal links go."""
+    await conn.execute(DELETE_CONTACTS, recipient_id)
+    await conn.execute(ARCHIVE, recipient_id)
+
+
+async def is_archived(conn: asyncpg.Connection, recipient_id: int) -> bool:
+    return bool(await conn.fetchval(IS_ARCHIVED, recipient_id))

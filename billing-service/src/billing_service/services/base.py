@@ -12,24 +12,14 @@ from billing_service.repositories import scope as scope_repo
 from billing_service.repositories.crud import Row, Table
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
-from shared.errors import CompanyAccessDenied, Conflict, NotFound, ValidationFailed
+from billing_service.services.companies import PersonalTeams
+from billing_service.services.references import NOUNS, denied_reference, invalid_reference
+from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.pagination import Page, PageParams
 
 # Lists count at most this many rows (API.md: meta.total is exact up to it, then capped), so
 # a page never pays for counting a huge table.
 COUNT_CAP = 10_000
-
-
-# What each table a body or query may name holds, for messages.
-NOUNS = {
-    "companies": "company",
-    "organisations": "organisation",
-    "invoicers": "invoicer",
-    "payment_details": "payment detail",
-    "recipients": "recipient",
-    "products": "product",
-    "invoices": "invoice",
-}
 
 
 async def named(db: crud.Db, scope: Scope, table: str, row_id: int, field: str) -> int:
@@ -54,21 +44,16 @@ async def refuse_reference(
     raise ValidationFailed.field(field, f"The {NOUNS[table]} belongs to another company.")
 
 
-def denied_reference(table: str, field: str) -> CompanyAccessDenied:
-    message = f"The {NOUNS[table]} belongs to a company you are not a member of."
-    return CompanyAccessDenied(message, errors={field: [message]})
-
-
-def invalid_reference(field: str) -> ValidationFailed:
-    label = field.replace("_", " ")
-    return ValidationFailed.field(field, f"The selected {label} is invalid.")
-
-
-async def resolve_company(db: crud.Db, scope: Scope, company_id: int | None) -> int:
-    """The company a create names, else the caller's current (or only) company."""
+async def resolve_company(
+    conn: asyncpg.Connection, scope: Scope, company_id: int | None, personal: PersonalTeams
+) -> int:
+    """The company a create names, else the caller's current (or only) company. A member in
+    no company gets their personal team now, in the caller's transaction."""
     if company_id is not None:
-        return await named(db, scope, "companies", company_id, "company_id")
-    current = await scope_repo.current_company(db, scope.user_id)
+        return await named(conn, scope, "companies", company_id, "company_id")
+    if not scope.roles and not scope.is_client:
+        scope.joined(await personal.ensure(conn, scope.user_id))
+    current = await scope_repo.current_company(conn, scope.user_id)
     if current is not None and current in scope.roles:
         return current
     if len(scope.roles) == 1:

@@ -13,10 +13,23 @@ from billing_service.repositories import companies as repo
 from billing_service.repositories import resources as resource_repo
 from billing_service.repositories import scope as scope_repo
 from billing_service.repositories.companies import Company
-from billing_service.services.base import denied_reference, invalid_reference
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from billing_service.services.references import denied_reference, invalid_reference
+from shared.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from shared.identity import Identity
+from shared.logging import get_logger
 from shared.pagination import Page, PageParams
+
+log = get_logger("billing.companies")
+
+DEFAULT_CURRENCY = "USD"  # of a company that names none (InvoiceFlow's examples are in USD)
+FALLBACK_TEAM_NAME = "My Team"
+MAX_FIRST_NAME = 240  # "<first name>'s Team" stays within a company name's 255 characters
 
 
 def slugify(text: str) -> str:
@@ -58,29 +71,18 @@ class CompanyService:
         return company
 
     async def create(
-        self, identity: Identity, name: str, slug: str | None, timezone: str = "UTC"
+        self,
+        identity: Identity,
+        name: str,
+        slug: str | None,
+        timezone: str = "UTC",
+        currency: str = DEFAULT_CURRENCY,
     ) -> Company:
         _require_member_kind(identity)
-        base = slug or slugify(name)
-        for _ in range(3):
-            try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    # Creations wanting the same slug queue here instead of colliding.
-                    await repo.lock_slug(conn, base)
-                    chosen = await self._slug_for_new(conn, base, explicit=slug is not None)
-                    return await repo.insert(conn, name, chosen, identity.user_id, timezone)
-            except asyncpg.UniqueViolationError:
-                if slug is not None:
-                    raise _slug_taken() from None
-                # A generated slug met an explicit one chosen meanwhile: pick again.
-        raise _slug_taken()
-
-    async def _slug_for_new(self, conn: asyncpg.Connection, base: str, *, explicit: bool) -> str:
-        if explicit:
-            if await repo.slug_taken(conn, base):
-                raise _slug_taken()
-            return base
-        return _first_free(base, await repo.slugs_like(conn, base))
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await insert_company(
+                conn, identity.user_id, name, slug, timezone=timezone, currency=currency
+            )
 
     async def update(
         self,
@@ -89,6 +91,7 @@ class CompanyService:
         name: str | None,
         slug: str | None,
         timezone: str | None = None,
+        currency: str | None = None,
     ) -> Company:
         _require_member_kind(identity)
         async with self._pool.acquire() as conn, conn.transaction():
@@ -101,7 +104,12 @@ class CompanyService:
                 raise _slug_taken()
             try:
                 return await repo.update(
-                    conn, company, name or company.name, new_slug, timezone or company.timezone
+                    conn,
+                    company,
+                    name or company.name,
+                    new_slug,
+                    timezone or company.timezone,
+                    currency or company.currency,
                 )
             except asyncpg.UniqueViolationError:
                 raise _slug_taken() from None
@@ -123,6 +131,83 @@ class CompanyService:
 
 def _slug_taken() -> ValidationFailed:
     return ValidationFailed.field("slug", "The slug has already been taken.")
+
+
+async def insert_company(
+    conn: asyncpg.Connection,
+    owner_id: int,
+    name: str,
+    slug: str | None,
+    *,
+    timezone: str = "UTC",
+    currency: str = DEFAULT_CURRENCY,
+) -> Company:
+    """A new company owned by `owner_id`, inside the caller's transaction. A generated slug
+    gets the first free suffix; an explicit one already taken is a 422 on slug."""
+    base = slug or slugify(name)
+    for _ in range(3):
+        try:
+            async with conn.transaction():  # a savepoint: a lost race is retried, not fatal
+                # Creations wanting the same slug queue here instead of colliding.
+                await repo.lock_slug(conn, base)
+                chosen = await _slug_for_new(conn, base, explicit=slug is not None)
+                return await repo.insert(conn, name, chosen, owner_id, timezone, currency)
+        except asyncpg.UniqueViolationError:
+            if slug is not None:
+                raise _slug_taken() from None
+            # A generated slug met an explicit one chosen meanwhile: pick again.
+    raise _slug_taken()
+
+
+async def _slug_for_new(conn: asyncpg.Connection, base: str, *, explicit: bool) -> str:
+    if explicit:
+        if await repo.slug_taken(conn, base):
+            raise _slug_taken()
+        return base
+    return _first_free(base, await repo.slugs_like(conn, base))
+
+
+class PersonalTeams:
+    """Every member has a team (InvoiceFlow assumes one): a member in no company gets a
+    personal one, "<first name>'s Team" with them as owner and made their current company,
+    the first time a request needs a current company.
+
+    The name comes from auth-service's user directory (the identity JWT carries no name),
+    asked once per user, when the team is made. Without a first name (none set, the user
+    gone, the directory down) the team is "My Team": a team to work in matters more than
+    its name, which the owner can change (PUT /companies/{id})."""
+
+    def __init__(self, users: AuthClient | None) -> None:
+        self._users = users
+
+    async def ensure(self, conn: asyncpg.Connection, user_id: int) -> dict[int, str]:
+        """The user's memberships (company id -> role), after creating their personal team
+        if they had none. Concurrent first requests of one user queue on a lock held until
+        the creating transaction ends; the later ones then find the team."""
+        await repo.lock_personal_team(conn, user_id)
+        roles = await scope_repo.memberships(conn, user_id)
+        if roles:
+            return roles
+        team = await insert_company(conn, user_id, await self._team_name(user_id), None)
+        await scope_repo.set_current_company(conn, user_id, team.id)
+        return {team.id: team.role}
+
+    async def _team_name(self, user_id: int) -> str:
+        first = await self._first_name(user_id)
+        return f"{first[:MAX_FIRST_NAME]}'s Team" if first else FALLBACK_TEAM_NAME
+
+    async def _first_name(self, user_id: int) -> str | None:
+        if self._users is None:
+            return None
+        try:
+            user = (await self._users.find_by_ids([user_id])).get(user_id)
+        except ApiError:
+            log.warning("personal_team_name_unknown", user_id=user_id, exc_info=True)
+            return None
+        if user is None:
+            return None
+        # The first name as the user gave it, else the first word of their name.
+        return (user.first_name or "").strip() or next(iter(user.name.split()), None)
 
 
 class MemberService:
@@ -197,14 +282,20 @@ class MemberService:
 
 
 class TeamService:
-    """InvoiceFlow's teams: the caller's companies, one of them current."""
+    """InvoiceFlow's teams: the caller's companies, one of them current. A member in none is
+    given their personal team here too: InvoiceFlow shows every user a current team."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, personal: PersonalTeams) -> None:
         self._pool = pool
+        self._personal = personal
 
     async def teams(self, identity: Identity) -> tuple[list[Company], int | None]:
-        companies = await repo.all_for_member(self._pool, identity.user_id)
-        current = await scope_repo.current_company(self._pool, identity.user_id)
+        async with self._pool.acquire() as conn, conn.transaction():
+            companies = await repo.all_for_member(conn, identity.user_id)
+            if not companies and identity.kind == "member":
+                await self._personal.ensure(conn, identity.user_id)
+                companies = await repo.all_for_member(conn, identity.user_id)
+            current = await scope_repo.current_company(conn, identity.user_id)
         ids = [company.id for company in companies]
         if current not in ids:
             current = ids[0] if ids else None

@@ -30,12 +30,14 @@ from billing_service.repositories.crud import Row
 from billing_service.repositories.invoices import Invoice, ListedInvoice
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
+from billing_service.services import invoice_parties
 from billing_service.services.base import (
     COUNT_CAP,
     named,
     refuse_reference,
     resolve_company,
 )
+from billing_service.services.companies import PersonalTeams
 from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
 from shared.errors import (
@@ -150,11 +152,16 @@ class InvoiceService:
         clock: Clock = utc_now,
         quota: MailQuota | None = None,
         users: AuthClient | None = None,
+        *,
+        personal: PersonalTeams | None = None,
     ) -> None:
         self.pool = pool
         self.clock = clock
         self.quota = quota or MailQuota.from_settings(Settings())
         self.users = users  # e-mails of invoice members and contacts (auth-service)
+        # A create without a company may make the member's team (named without the user
+        # directory when none is given: the scheduler's instances create no teams).
+        self.personal = personal or PersonalTeams(None)
 
     async def today(self, db: Any, company_id: int) -> date:
         """Today in the company's timezone: the default issue and payment date."""
@@ -323,7 +330,9 @@ class InvoiceService:
             authorize_document(scope, kind, company, "create")
             _authorize_import(scope, kind, company, steps)
             refs = await self._references(conn, scope, company, draft.fields)
-            values = self._defaults(draft.fields, refs, kind, await self.today(conn, company))
+            await invoice_parties.require_live_recipient(conn, draft.fields, refs)
+            fields = await invoice_parties.with_defaults(conn, company, draft.fields, refs)
+            values = self._defaults(fields, kind, await self.today(conn, company))
             self._check_dates(values)
             items = await self._priced_items(conn, scope, company, draft.items or [], values, refs)
             if draft.members is not None:
@@ -404,6 +413,7 @@ class InvoiceService:
             if "label" in fields:
                 await repo.lock_numbers(conn, invoice.company_id)
             refs = await self._references(conn, scope, invoice.company_id, fields, current=invoice)
+            await invoice_parties.require_live_recipient(conn, fields, refs)
             values = {name: getattr(invoice, name) for name in repo.EDITABLE} | fields
             values["currency"] = values["currency"].strip()
             self._check_dates(values)
@@ -665,6 +675,7 @@ class InvoiceService:
             if source.type == "quote" and target == "invoice":  # the quote becomes converted
                 authorize_document(scope, source.type, source.company_id, "update")
             lifecycle.require("convert", source.type, source.status)
+            await invoice_parties.require_live_source(conn, source.invoice_recipient_id)
             if target == "recurring" and not (options.get("recurring") or source.recurring):
                 raise ValidationFailed.field(
                     "recurring", "The recurring field is required when converting to recurring."
@@ -764,12 +775,12 @@ class InvoiceService:
 
     async def _company_for(self, conn: asyncpg.Connection, scope: Scope, draft: Draft) -> int:
         if draft.company_id is not None:
-            return await resolve_company(conn, scope, draft.company_id)
+            return await resolve_company(conn, scope, draft.company_id, self.personal)
         for name, table in (("invoicer_id", "invoicers"), ("invoice_recipient_id", "recipients")):
             row_id = draft.fields.get(name)
             if row_id is not None:
                 return await named(conn, scope, table, row_id, name)
-        return await resolve_company(conn, scope, None)
+        return await resolve_company(conn, scope, None, self.personal)
 
     async def _references(
         self,
@@ -799,18 +810,9 @@ class InvoiceService:
             )
         return refs
 
-    def _defaults(
-        self, fields: dict[str, Any], refs: dict[str, Row | None], kind: str, today: date
-    ) -> dict[str, Any]:
+    def _defaults(self, fields: dict[str, Any], kind: str, today: date) -> dict[str, Any]:
         values = dict(fields)
         values.pop("type", None)
-        if not values.get("currency"):
-            for ref in (refs["invoicer_id"], refs["invoice_recipient_id"]):
-                if ref is not None and (ref.get("currency") or "").strip():
-                    values["currency"] = ref["currency"].strip()
-                    break
-            else:
-                raise ValidationFailed.field("currency", "The currency field is required.")
         values.setdefault("scheduled_date", today)
         if kind == "recurring":
             if not values.get("recurring"):

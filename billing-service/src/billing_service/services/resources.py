@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,6 @@ from billing_service.repositories.crud import Row, Table
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
 from billing_service.services.base import (
-    NOUNS,
     company_conditions,
     delete_row,
     delete_unreferenced,
@@ -25,8 +25,9 @@ from billing_service.services.base import (
     resolve_company,
     scoped_page,
 )
-from billing_service.services.companies import slugify
-from shared.errors import ApiError, NotFound, ValidationFailed
+from billing_service.services.companies import PersonalTeams, slugify
+from billing_service.services.references import NOUNS
+from shared.errors import ApiError, Conflict, NotFound, ValidationFailed
 from shared.logging import get_logger
 from shared.pagination import Page, PageParams
 
@@ -40,8 +41,9 @@ class ResourceService:
     what = "record"
     permission: str  # the role-matrix entry its writes need (billing_service.permissions)
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, personal: PersonalTeams) -> None:
         self.pool = pool
+        self.personal = personal  # a create without a company may make the member's team
 
     async def list(self, scope: Scope, params: PageParams, where: Conditions) -> Page:
         return await scoped_page(self.pool, self.table, where, params)
@@ -60,7 +62,7 @@ class ResourceService:
     async def create(self, scope: Scope, company_id: int | None, values: dict[str, Any]) -> Row:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
-                company = await resolve_company(conn, scope, company_id)
+                company = await resolve_company(conn, scope, company_id, self.personal)
                 require(scope, company, self.permission)
                 values = await self.prepare(conn, scope, company, values, None)
                 row = await crud.insert(conn, self.table, company, values)
@@ -143,14 +145,14 @@ class OrganisationService(ResourceService):
         return values
 
     async def default_for(self, conn: asyncpg.Connection, company_id: int) -> int:
-        """The company's default organisation, created on first need (InvoiceFlow customers)."""
+        """The company's default organisation, created on first need (InvoiceFlow customers;
+        concurrent first customers share the one the first of them made)."""
         found = await repo.default_organisation(conn, company_id)
-        if found is not None:
-            return found
-        row = await crud.insert(
-            conn, self.table, company_id, {"name": "Default", "slug": "default", "is_default": True}
-        )
-        return int(row["id"])
+        if found is None:
+            await repo.insert_default_organisation(conn, company_id)
+            found = await repo.default_organisation(conn, company_id)
+        assert found is not None
+        return found
 
 
 class InvoicerService(ResourceService):
@@ -189,21 +191,53 @@ class RecipientService(ResourceService):
     permission = "recipients.write"
 
     def __init__(
-        self, pool: asyncpg.Pool, organisations: OrganisationService, users: AuthClient
+        self,
+        pool: asyncpg.Pool,
+        personal: PersonalTeams,
+        organisations: OrganisationService,
+        users: AuthClient,
     ) -> None:
-        super().__init__(pool)
+        super().__init__(pool, personal)
         self._organisations = organisations
         self._users = users
 
     async def delete(self, scope: Scope, row_id: int) -> None:
+        """InvoiceMee's rule: 409 while any invoice names the recipient."""
+        await self._remove(scope, row_id, self._delete)
+
+    async def archive(self, scope: Scope, row_id: int) -> None:
+        """InvoiceFlow's DELETE /customers/{id}: 409 while the customer owes anything (or a
+        recurring invoice still bills it); else it goes. Named by no invoice it is deleted;
+        named by settled ones it is archived: found by no list or lookup, used on no new
+        invoice, still named (and shown) by its invoices."""
+        await self._remove(scope, row_id, self._archive_or_delete)
+
+    async def _remove(
+        self,
+        scope: Scope,
+        row_id: int,
+        remove: Callable[[asyncpg.Connection, Row], Awaitable[None]],
+    ) -> None:
         """The recipient's client-portal logins go with it: deleted in auth-service before the
-        delete commits (if that fails, nothing is deleted), so none is left working."""
+        removal commits (if that fails, nothing is removed), so none is left working."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await get_scoped(conn, self.table, scope, row_id, lock=True)
             require(scope, row["company_id"], self.permission)
             logins = await repo.contact_logins(conn, recipient_id=row["id"])
-            await delete_row(conn, self.table, row["id"], self.what)
+            await remove(conn, row)
             await self._users.delete_all(logins)
+
+    async def _delete(self, conn: asyncpg.Connection, row: Row) -> None:
+        await delete_row(conn, self.table, row["id"], self.what)
+
+    async def _archive_or_delete(self, conn: asyncpg.Connection, row: Row) -> None:
+        unpaid, running = await repo.open_billing(conn, row["id"])
+        if unpaid or running:
+            raise Conflict(_still_billed(unpaid, running))
+        if await repo.is_referenced(conn, row["id"]):
+            await repo.archive(conn, row["id"])
+        else:
+            await self._delete(conn, row)
 
     async def create_in_organisation(
         self, scope: Scope, organisation_id: int | None, values: dict[str, Any]
@@ -212,7 +246,7 @@ class RecipientService(ResourceService):
         current company's default organisation."""
         async with self.pool.acquire() as conn, conn.transaction():
             if organisation_id is None:
-                company = await resolve_company(conn, scope, None)
+                company = await resolve_company(conn, scope, None, self.personal)
                 require(scope, company, self.permission)
                 organisation_id = await self._organisations.default_for(conn, company)
             else:
@@ -298,7 +332,7 @@ class ProductService(ResourceService):
         if values.get("type", "service") == "service" and stock is not None:
             raise ValidationFailed.field("stock_quantity", "Services have no stock.")
         async with self.pool.acquire() as conn, conn.transaction():
-            company = await resolve_company(conn, scope, company_id)
+            company = await resolve_company(conn, scope, company_id, self.personal)
             require(scope, company, self.permission)
             row = await crud.insert(conn, self.table, company, values)
             if row["type"] == "product":
@@ -357,6 +391,18 @@ class ProductService(ResourceService):
         if active is not None:
             where.add("active = {}", active)
         return where
+
+
+def _still_billed(unpaid: int, running: int) -> str:
+    owed = []
+    if unpaid:
+        owed.append(f"{unpaid} unpaid invoice{'s' if unpaid != 1 else ''}")
+    if running:
+        owed.append(f"{running} running recurring invoice{'s' if running != 1 else ''}")
+    return (
+        f"The customer has {' and '.join(owed)}: "
+        "settle, cancel or delete them before deleting the customer."
+    )
 
 
 class ContactService:
