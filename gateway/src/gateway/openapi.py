@@ -296,8 +296,10 @@ OPERATIONS: tuple[Operation, ...] = (
 _SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
-        "required": ["message", "error_code"],
+        "required": ["success", "error", "message", "error_code"],
         "properties": {
+            "success": {"type": "boolean", "const": False},
+            "error": {"type": "string", "description": "error_code in lower case"},
             "message": {"type": "string"},
             "error_code": {"type": "string"},
             "errors": {
@@ -544,7 +546,10 @@ def build_openapi() -> dict[str, Any]:
             "title": "Invoicing platform API",
             "version": "1.0.0",
             "description": "Every route is also served under /api (without v1). Rate-limit "
-            "headers X-RateLimit-* and RateLimit/RateLimit-Policy come with every response.",
+            "headers X-RateLimit-* and RateLimit/RateLimit-Policy come with every response. "
+            "Every JSON object answered carries `success` (true on 2xx, false on errors; "
+            "errors also carry `error`, the lower-case `error_code`); this document itself "
+            "is a plain OpenAPI document and a 204 has no body.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],

@@ -343,7 +343,7 @@ async def send_email(request: web.Request) -> web.Response:
     _, email = await request.app[INVOICES].send(
         scope, invoice_id, "invoice-issued", body.custom_message, request.headers.get("If-Match")
     )
-    return json_response({"success": True, "message": f"Invoice sent to {email}"})
+    return json_response({"message": f"Invoice sent to {email}"})
 
 
 async def send_payment_link(request: web.Request) -> web.Response:
@@ -402,7 +402,6 @@ async def convert_estimate(request: web.Request) -> web.Response:
     )
     return json_response(
         {
-            "success": True,
             "data": {"invoice_id": created.id, "invoice_number": created.label},
             "message": "Estimate converted to invoice",
         },
