@@ -276,6 +276,8 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
     ),
     *_crud("/customers", "Customers", "recipients", "Customer", "customer"),
+    # InvoisX's name for the customers: the same records, rules and answers.
+    *_crud("/buyers", "Buyers", "recipients", "Customer", "buyer"),
     *_crud("/products", "Products", "products", "Product", "product"),
     (
         "post",
