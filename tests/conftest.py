@@ -120,6 +120,23 @@ def send(stack: Stack, http: aiohttp.ClientSession):
     return request
 
 
+@pytest.fixture
+def login(send):
+    """InvoiceMee's login (`POST /api/login`): the token of a full-access session."""
+
+    async def log_in(email: str, password: str) -> str:
+        status, body = await send(
+            "POST",
+            "/api/login",
+            None,
+            {"email": email, "password": password, "device_name": "my-app"},
+        )
+        assert status == 200, body
+        return str(body["token"])
+
+    return log_in
+
+
 @dataclass
 class Client:
     """A user of the platform holding a token, as an API consumer would."""

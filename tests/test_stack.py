@@ -99,7 +99,12 @@ async def test_missing_or_bad_token_is_401(stack, http, authorization):
         http, stack, "GET", "/api/v1/companies", headers=headers
     )
     assert status == 401
-    assert body == {"message": "Unauthenticated.", "error_code": "UNAUTHORIZED"}
+    assert body == {
+        "success": False,
+        "error": "unauthorized",
+        "message": "Unauthenticated.",
+        "error_code": "UNAUTHORIZED",
+    }
     for name in RATE_HEADERS:
         assert name in response_headers
 
@@ -108,7 +113,7 @@ async def test_revoked_token_is_refused_on_the_next_request(stack, http, new_cli
     client = await new_client()
     assert (await call(http, stack, "GET", "/api/v1/me", client))[0] == 200
     status, body, _ = await call(http, stack, "POST", "/api/logout", client)
-    assert (status, body) == (200, {"message": "Logged out successfully"})
+    assert (status, body) == (200, {"success": True, "message": "Logged out successfully"})
     assert (await call(http, stack, "GET", "/api/v1/me", client))[0] == 401
 
 

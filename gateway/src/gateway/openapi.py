@@ -512,6 +512,29 @@ def _quote_note(method: str, path: str) -> str:
     return " On a quote, the `quotes:` ability of the same action instead."
 
 
+_PORTAL_READS = {("get", "/invoices"), ("get", "/invoices/{id}")}
+_PORTAL_QUOTES = {("get", "/quotes"), ("get", "/quotes/{id}")}
+
+
+def _portal_note(method: str, path: str) -> str:
+    """How INNOVATECH's client-portal users (kind `client`) are answered on their routes."""
+    if (method, path) in _PORTAL_READS:
+        return (
+            " Client-portal users: any valid token of theirs, invoices only (quotes under"
+            " /quotes), `status` in the portal's words (`Unpaid` for approved, sent and due,"
+            " overdue too; `Paid`; `Cancelled`), INNOVATECH's fields (`invoicenum`, `date`,"
+            ' `duedate`, `datepaid`, `paymentmethod`, ...) and empty text as "".'
+        )
+    if (method, path) in _PORTAL_QUOTES:
+        return (
+            " Client-portal users get `stage` (`Delivered` sent, `Accepted` approved or"
+            " converted, `Lost` declined, `Dead` cancelled) as `status` too, with `datecreated`,"
+            " `validuntil`, `subject`, `subtotal`, `tax1`, `tax2`, `total`, `customernotes`,"
+            ' empty text as "".'
+        )
+    return ""
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     _, _, tag, summary, ability, schema, status = op
     doc: dict[str, Any] = {
@@ -529,7 +552,11 @@ def _operation(op: Operation) -> dict[str, Any]:
     if ability is None:
         doc["security"] = []
     elif ability:
-        doc["description"] = f"Requires the `{ability}` ability." + _quote_note(op[0], op[1])
+        doc["description"] = (
+            f"Requires the `{ability}` ability."
+            + _quote_note(op[0], op[1])
+            + _portal_note(op[0], op[1])
+        )
     if schema:
         doc["requestBody"] = {
             "required": True,
