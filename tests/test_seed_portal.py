@@ -104,24 +104,13 @@ async def test_every_answer_says_whether_it_succeeded(stack, http, send, login):
 # --- InvoisX: buyers ---------------------------------------------------------------------
 
 
-async def test_invoisx_samples_list_and_manage_buyers(stack, send):
+async def test_invoisx_samples_list_and_manage_buyers(stack, send, issue_token):
     email, password = stack.create_user()
 
     async def token(name: str, abilities: list[str]) -> str:
         # "Create New Token": a name, an expiration (a year) and the permissions chosen.
-        status, issued = await send(
-            "POST",
-            "/api/v1/tokens",
-            None,
-            {
-                "email": email,
-                "password": password,
-                "device_name": name,
-                "expires_in_days": 365,
-                "abilities": abilities,
-            },
-        )
-        assert status == 201 and issued["abilities"] == abilities and issued["expires_at"]
+        issued = await issue_token(email, password, name, abilities, expires_in_days=365)
+        assert issued["abilities"] == abilities and issued["expires_at"]
         return str(issued["token"])
 
     crud = await token("Production Integration", ["*:create", "*:read", "*:update", "*:delete"])
@@ -153,13 +142,7 @@ async def test_invoisx_samples_list_and_manage_buyers(stack, send):
     assert await send("DELETE", buyer, crud) == (204, None)
     assert (await send("GET", buyer, crud))[0] == 404
     # Another seller's token sees none of it.
-    stranger_email, stranger_password = stack.create_user()
-    status, stranger = await send(
-        "POST",
-        "/api/v1/tokens",
-        None,
-        {"email": stranger_email, "password": stranger_password, "device_name": "other"},
-    )
+    stranger = await issue_token(*stack.create_user(), "other")
     status, theirs = await send("GET", "/api/v1/buyers", stranger["token"])
     assert (status, theirs["data"]) == (200, [])
     # "Revoking a token is immediate": the next call is the document's 401.
@@ -216,29 +199,16 @@ def _shaped_like(answer: dict, example: dict) -> None:
         assert isinstance(answer[name], type(value)) or answer[name] is None, (name, answer)
 
 
-async def test_innovatech_portal_reads_in_its_own_words(stack, send, login):
-    email, password = stack.create_user()
-    member = await login(email, password)
-    await send("POST", "/api/v1/companies", member, {"name": "INNOVATECH GROUP"})
-    status, customer = await send(
-        "POST",
-        "/api/v1/customers",
-        member,
-        {
-            "company_name": "Mokoena Trading (Pty) Ltd",
-            "email": "ap@mokoena.test",
-            "currency": "ZAR",
-        },
-    )
-    customer_id = customer["data"]["id"]
-    client_email = f"jane-{customer_id}@mokoena.test"
-    status, _ = await send(
-        "POST",
-        f"/api/v1/recipients/{customer_id}/contacts",
-        member,
-        {"email": client_email, "name": "Jane Mokoena", "password": "portal-password-1"},
-    )
-    assert status == 201
+async def test_innovatech_portal_reads_in_its_own_words(
+    stack, send, innovatech_portal, issue_token
+):
+    portal = await innovatech_portal()
+    member, customer_id = portal.member, portal.customer_id
+
+    async def client_token(device_name: str, abilities: list[str]) -> str:
+        issued = await issue_token(portal.email, portal.password, device_name, abilities)
+        assert issued["abilities"] == abilities  # "confirms which abilities were granted"
+        return str(issued["token"])
 
     async def document(path: str, body: dict, *actions: tuple[str, dict]) -> int:
         status, created = await send("POST", path, member, body | {"customer_id": customer_id})
@@ -273,20 +243,8 @@ async def test_innovatech_portal_reads_in_its_own_words(stack, send, login):
     accepted = await document("/api/v1/quotes", quote_body, sent, ("approve", {}))
     lost = await document("/api/v1/quotes", quote_body | {"notes": None}, sent, ("decline", {}))
 
-    # "Creating a Token", verbatim.
-    status, issued = await send(
-        "POST",
-        "/api/v1/tokens",
-        None,
-        {
-            "email": client_email,
-            "password": "portal-password-1",
-            "device_name": "erp-integration",
-            "abilities": ["invoices:read", "invoices:download"],
-        },
-    )
-    assert status == 201 and issued["abilities"] == ["invoices:read", "invoices:download"]
-    client = issued["token"]
+    # "Creating a Token": its example body.
+    client = await client_token("erp-integration", ["invoices:read", "invoices:download"])
     # "List Invoices": invoices only (never a draft, never a quote), in the portal's words.
     status, listed = await send("GET", "/api/v1/invoices", client)
     assert status == 200
@@ -324,18 +282,7 @@ async def test_innovatech_portal_reads_in_its_own_words(stack, send, login):
     assert status == 200 and download["data"]["invoice_id"] == paid
     assert download["data"]["download_url"].startswith(stack.base_url)
     # "The invoice list and detail endpoints accept any valid authenticated token".
-    status, profile_token = await send(
-        "POST",
-        "/api/v1/tokens",
-        None,
-        {
-            "email": client_email,
-            "password": "portal-password-1",
-            "device_name": "profile-only",
-            "abilities": ["profile:read"],
-        },
-    )
-    narrow = profile_token["token"]
+    narrow = await client_token("profile-only", ["profile:read"])
     status, listed = await send("GET", "/api/v1/invoices", narrow)
     assert status == 200 and len(listed["data"]) == 3
     assert (await send("GET", f"/api/v1/invoices/{paid}", narrow))[0] == 200
@@ -349,18 +296,7 @@ async def test_innovatech_portal_reads_in_its_own_words(stack, send, login):
         assert profile["data"][name] == "", name
 
     # "List Quotes" and "Retrieve a Single Quote".
-    status, quotes_token = await send(
-        "POST",
-        "/api/v1/tokens",
-        None,
-        {
-            "email": client_email,
-            "password": "portal-password-1",
-            "device_name": "quotes",
-            "abilities": ["quotes:read"],
-        },
-    )
-    quotes = quotes_token["token"]
+    quotes = await client_token("quotes", ["quotes:read"])
     status, listed = await send("GET", "/api/v1/quotes", quotes)
     assert status == 200
     assert {row["id"]: row["stage"] for row in listed["data"]} == {
@@ -387,10 +323,7 @@ async def test_innovatech_portal_reads_in_its_own_words(stack, send, login):
     status, seen = await send("GET", f"/api/v1/quotes/{accepted}", member)
     assert seen["data"]["status"] == "approved"
     # ... and still need invoices:read.
-    status, member_narrow = await send(
-        "POST",
-        "/api/v1/tokens",
-        None,
-        {"email": email, "password": password, "device_name": "x", "abilities": ["profile:read"]},
+    member_narrow = await issue_token(
+        portal.member_email, portal.member_password, "x", ["profile:read"]
     )
     _error(*await send("GET", "/api/v1/invoices", member_narrow["token"]), 403, "forbidden")

@@ -262,29 +262,9 @@ async def test_invoiceflow_reference(stack, http, send, login):
     assert [e["id"] for e in estimates["data"]] == [estimate["data"]["id"]]
 
 
-async def test_innovatech_client_portal_reads(stack, http, send, login):
-    email, password = stack.create_user()
-    member = await login(email, password)
-    await send("POST", "/api/v1/companies", member, {"name": "INNOVATECH GROUP"})
-    _, customer = await send(
-        "POST",
-        "/api/v1/customers",
-        member,
-        {
-            "company_name": "Mokoena Trading (Pty) Ltd",
-            "email": "accounts@mokoena.example",
-            "currency": "ZAR",
-        },
-    )
-    customer_id = customer["data"]["id"]
-    client_email = f"jane-{customer_id}@mokoena.example"
-    status, contact = await send(
-        "POST",
-        f"/api/v1/recipients/{customer_id}/contacts",
-        member,
-        {"email": client_email, "name": "Jane Mokoena", "password": "portal-password-1"},
-    )
-    assert status == 201
+async def test_innovatech_client_portal_reads(stack, http, send, innovatech_portal):
+    portal = await innovatech_portal()
+    member, customer_id, client_email = portal.member, portal.customer_id, portal.email
     invoice_ids = []
     for _ in range(2):
         _, created = await send(
