@@ -19,14 +19,12 @@ async def _profile(auth, kind: str) -> dict:
         return (await response.json())["data"]
 
 
-async def test_a_client_portal_users_empty_profile_fields_are_empty_strings(auth):
+async def test_a_client_portal_users_empty_profile_fields_are_empty_strings_not_members(auth):
     profile = await _profile(auth, "client")
     for name in (*EMPTY, "company_name", "phonenumber", "phone"):
         assert profile[name] == "", name
     assert (profile["firstname"], profile["lastname"]) == ("Test", "User")
     assert isinstance(profile["id"], int) and profile["email"].endswith("@example.com")
-
-
-async def test_members_keep_null_for_empty_profile_fields(auth):
+    # Members keep null.
     profile = await _profile(auth, "member")
     assert all(profile[name] is None for name in ("address1", "city", "phonenumber"))
