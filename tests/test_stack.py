@@ -79,7 +79,9 @@ async def test_me_tokens_and_profile(stack, http, new_client):
     client = await new_client()
     status, me, _ = await call(http, stack, "GET", "/api/me", client)
     assert status == 200
-    assert set(me) == {"id", "name", "email", "created_at"} and me["email"] == client.email
+    # Unwrapped, as InvoiceMee shows, with issue 9's `success`.
+    assert set(me) == {"success", "id", "name", "email", "created_at"}
+    assert me["email"] == client.email
     status, tokens, _ = await call(http, stack, "GET", "/api/v1/tokens", client)
     assert [t["name"] for t in tokens["data"]] == ["tests"]
     status, profile, _ = await call(http, stack, "GET", "/api/v1/profile", client)
