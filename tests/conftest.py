@@ -120,6 +120,23 @@ def send(stack: Stack, http: aiohttp.ClientSession):
     return request
 
 
+@pytest.fixture
+def login(send):
+    """InvoiceMee's login (`POST /api/login`): the token of a full-access session."""
+
+    async def log_in(email: str, password: str) -> str:
+        status, body = await send(
+            "POST",
+            "/api/login",
+            None,
+            {"email": email, "password": password, "device_name": "my-app"},
+        )
+        assert status == 200, body
+        return str(body["token"])
+
+    return log_in
+
+
 @dataclass
 class Client:
     """A user of the platform holding a token, as an API consumer would."""
@@ -144,5 +161,70 @@ def new_client(stack: Stack, http: aiohttp.ClientSession):
             assert response.status == 201, await response.text()
             token = (await response.json())["token"]
         return Client(email, password, token)
+
+    return make
+
+
+@pytest.fixture
+def issue_token(send):
+    """`POST /api/v1/tokens` as the seeds' examples send it; its answer."""
+
+    async def issue(
+        email: str,
+        password: str,
+        device_name: str,
+        abilities: list[str] | None = None,
+        **extra: object,
+    ) -> dict[str, object]:
+        body: dict[str, object] = {"email": email, "password": password, **extra}
+        body["device_name"] = device_name
+        if abilities is not None:
+            body["abilities"] = abilities
+        status, answer = await send("POST", "/api/v1/tokens", None, body)
+        assert status == 201, answer
+        return dict(answer)
+
+    return issue
+
+
+@dataclass
+class Portal:
+    """INNOVATECH's setting: a member's company, a customer, the customer's portal user."""
+
+    member_email: str
+    member_password: str
+    member: str  # the member's token
+    customer_id: int
+    email: str  # the client-portal user's login
+    password: str
+
+
+@pytest.fixture
+def innovatech_portal(stack: Stack, send, login):
+    async def make() -> Portal:
+        email, password = stack.create_user()
+        member = await login(email, password)
+        await send("POST", "/api/v1/companies", member, {"name": "INNOVATECH GROUP"})
+        status, customer = await send(
+            "POST",
+            "/api/v1/customers",
+            member,
+            {
+                "company_name": "Mokoena Trading (Pty) Ltd",
+                "email": "accounts@mokoena.example",
+                "currency": "ZAR",
+            },
+        )
+        assert status == 201, customer
+        customer_id = customer["data"]["id"]
+        client = {"email": f"jane-{customer_id}@mokoena.example", "password": "portal-password-1"}
+        status, contact = await send(
+            "POST",
+            f"/api/v1/recipients/{customer_id}/contacts",
+            member,
+            client | {"name": "Jane Mokoena"},
+        )
+        assert status == 201, contact
+        return Portal(email, password, member, customer_id, client["email"], client["password"])
 
     return make

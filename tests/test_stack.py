@@ -79,7 +79,9 @@ async def test_me_tokens_and_profile(stack, http, new_client):
     client = await new_client()
     status, me, _ = await call(http, stack, "GET", "/api/me", client)
     assert status == 200
-    assert set(me) == {"id", "name", "email", "created_at"} and me["email"] == client.email
+    # Unwrapped, as InvoiceMee shows, with issue 9's `success`.
+    assert set(me) == {"success", "id", "name", "email", "created_at"}
+    assert me["email"] == client.email
     status, tokens, _ = await call(http, stack, "GET", "/api/v1/tokens", client)
     assert [t["name"] for t in tokens["data"]] == ["tests"]
     status, profile, _ = await call(http, stack, "GET", "/api/v1/profile", client)
@@ -99,7 +101,12 @@ async def test_missing_or_bad_token_is_401(stack, http, authorization):
         http, stack, "GET", "/api/v1/companies", headers=headers
     )
     assert status == 401
-    assert body == {"message": "Unauthenticated.", "error_code": "UNAUTHORIZED"}
+    assert body == {
+        "success": False,
+        "error": "unauthorized",
+        "message": "Unauthenticated.",
+        "error_code": "UNAUTHORIZED",
+    }
     for name in RATE_HEADERS:
         assert name in response_headers
 
@@ -108,7 +115,7 @@ async def test_revoked_token_is_refused_on_the_next_request(stack, http, new_cli
     client = await new_client()
     assert (await call(http, stack, "GET", "/api/v1/me", client))[0] == 200
     status, body, _ = await call(http, stack, "POST", "/api/logout", client)
-    assert (status, body) == (200, {"message": "Logged out successfully"})
+    assert (status, body) == (200, {"success": True, "message": "Logged out successfully"})
     assert (await call(http, stack, "GET", "/api/v1/me", client))[0] == 401
 
 

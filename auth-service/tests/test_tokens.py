@@ -246,7 +246,7 @@ async def test_revocation_tombstones_the_gateway_cache(auth, auth_settings, http
     user = await auth.user()
     bearer = {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
     status, body, _ = await post(http, f"{auth.url}/api/v1/logout", {}, bearer)
-    assert (status, body) == (200, {"message": "Logged out successfully"})
+    assert (status, body) == (200, {"success": True, "message": "Logged out successfully"})
     client = redis.Redis.from_url(auth_settings.redis_url)
     secret = user.token.split("|", 1)[1]
     key = cache_key_for("tok:", hash_secret(secret))
@@ -384,6 +384,8 @@ async def test_protected_routes_need_an_identity_jwt(auth, http):
         async with http.get(f"{auth.url}/api/v1/me", headers=headers) as response:
             assert response.status == 401
             assert await response.json() == {
+                "success": False,
+                "error": "unauthorized",
                 "message": "Unauthenticated.",
                 "error_code": "UNAUTHORIZED",
             }

@@ -201,9 +201,34 @@ async def create_invoice(client: Any, setup: Setup, **fields: Any) -> int:
     return int(created["data"]["id"])
 
 
+PORTAL_ABILITIES = ["invoices:read", "invoices:download", "quotes:read", "profile:read"]
+
+
+async def client_token(
+    auth: Any, email: str, password: str, abilities: list[str] | None = None
+) -> dict[str, str]:
+    """A client-portal user's token made as INNOVATECH's clients make it (POST /tokens), as
+    the gateway passes it on."""
+    import aiohttp
+
+    body = {"email": email, "password": password, "device_name": "portal"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{auth.url}/api/v1/tokens", json=body | {"abilities": abilities or PORTAL_ABILITIES}
+        ) as response,
+    ):
+        assert response.status == 201, await response.text()
+        token = (await response.json())["token"]
+    return {"Authorization": f"Bearer {await auth.identity_jwt(token)}"}
+
+
 @pytest.fixture
 def helpers() -> Any:
-    """call(), setup_billing() and create_invoice() for tests that drive a billing client."""
+    """call(), setup_billing(), create_invoice() and client_token() for tests that drive a
+    billing client."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(call=call, setup=setup_billing, invoice=create_invoice)
+    return SimpleNamespace(
+        call=call, setup=setup_billing, invoice=create_invoice, client_token=client_token
+    )

@@ -229,7 +229,10 @@ async def test_transitions_and_conflicts(billing, setup):
         setup.headers,
         {"template": "invoice-issued", "custom_message": "Hello"},
     )
-    assert (status, sent) == (200, {"message": "Invoice email queued successfully."})
+    assert (status, sent) == (
+        200,
+        {"success": True, "message": "Invoice email queued successfully."},
+    )
     status, current = await call(billing, "GET", f"/api/v1/invoices/{invoice_id}", setup.headers)
     assert current["data"]["status"] == "sent"
     status, _ = await call(

@@ -114,7 +114,12 @@ async def test_missing_or_bad_token_is_401_with_limit_headers(gateway, headers):
     client = await gateway()
     response = await client.get("/api/v1/companies", headers=headers)
     assert response.status == 401
-    assert await response.json() == {"message": "Unauthenticated.", "error_code": "UNAUTHORIZED"}
+    assert await response.json() == {
+        "success": False,
+        "error": "unauthorized",
+        "message": "Unauthenticated.",
+        "error_code": "UNAUTHORIZED",
+    }
     assert response.headers["RateLimit-Policy"] == '"unauthenticated";q=60;w=60'
 
 
@@ -141,7 +146,12 @@ async def test_exactly_the_limit_is_admitted_then_429(gateway, auth):
     assert [r.status for r in responses] == [200] * 5 + [429] * 3
     assert [r.headers["X-RateLimit-Remaining"] for r in responses[:5]] == ["4", "3", "2", "1", "0"]
     refused = responses[5]
-    assert await refused.json() == {"message": "Too Many Attempts.", "error_code": "RATE_LIMITED"}
+    assert await refused.json() == {
+        "success": False,
+        "error": "rate_limited",
+        "message": "Too Many Attempts.",
+        "error_code": "RATE_LIMITED",
+    }
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert refused.headers["RateLimit"].startswith('"default";r=0;t=')
     assert refused.headers["RateLimit-Policy"] == '"default";q=5;w=60'

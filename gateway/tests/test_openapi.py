@@ -31,3 +31,13 @@ def test_every_public_route_is_documented():
     served = _served(create_billing()) | _served(create_auth())
     assert served - documented == set()
     assert {(m, p) for m, p in documented - served if p != "/openapi.json"} == set()
+
+
+def test_issue_9_is_documented():
+    spec = build_openapi()
+    assert {"get", "post"} <= set(spec["paths"]["/buyers"])
+    assert {"get", "put", "patch", "delete"} <= set(spec["paths"]["/buyers/{id}"])
+    for path in ("/invoices", "/invoices/{id}", "/quotes", "/quotes/{id}"):
+        assert "Client-portal users" in spec["paths"][path]["get"]["description"], path
+    assert "`success`" in spec["info"]["description"]
+    assert spec["components"]["schemas"]["Error"]["properties"]["error"]["type"] == "string"

@@ -21,7 +21,7 @@ from billing_service.keys import POOL
 from billing_service.repositories import idempotency as repo
 from shared.errors import ApiError, BadRequest, Conflict, ValidationFailed
 from shared.identity import IDENTITY
-from shared.web import dumps, error_response
+from shared.web import dumps, error_response, with_success, with_success_bytes
 
 HEADER = "Idempotency-Key"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -31,7 +31,7 @@ STORED_BODY = web.ResponseKey("idempotency_stored_body", bytes)
 def replay_without_secret(response: web.Response, payload: Any) -> web.Response:
     """The response carries a one-time secret: store and replay `payload` (the same answer
     without it) instead of the body."""
-    response[STORED_BODY] = dumps(payload).encode()
+    response[STORED_BODY] = dumps(with_success(payload, response.status)).encode()
     return response
 
 
@@ -79,7 +79,8 @@ async def _replay(stored: repo.Stored | None, request_hash: str) -> web.Response
         raise Conflict("A request with this Idempotency-Key is still in progress.")
     return web.Response(
         status=stored.status,
-        body=stored.body,
+        # Answers stored before API.md's envelope existed get it on the way out.
+        body=with_success_bytes(stored.body, stored.status, stored.content_type),
         content_type=stored.content_type,
         headers={"Idempotent-Replayed": "true"},
     )

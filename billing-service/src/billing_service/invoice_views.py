@@ -101,6 +101,7 @@ def invoice_view(
     }
     recipient: dict[str, Any] | None = None
     payment_method = None
+    last_paid_date = None
     if listed is not None:
         if invoice.invoice_recipient_id is not None:
             recipient = {
@@ -109,6 +110,7 @@ def invoice_view(
                 "email": listed.recipient_email,
             }
         payment_method = listed.last_payment_method
+        last_paid_date = listed.last_paid_date
     if detail is not None:
         view["items"] = [item_view(item, currency) for item in detail.items]
         view["payments"] = [
@@ -137,13 +139,16 @@ def invoice_view(
             }
         if detail.payments:
             payment_method = detail.payments[-1]["payment_method"]
+            last_paid_date = detail.payments[-1]["paid_date"]
     view["customer"] = recipient
     # INNOVATECH's client portal names, so its clients keep working.
     view |= {
         "invoicenum": invoice.label,
         "date": invoice.scheduled_date,
         "duedate": invoice.due_date,
-        "datepaid": invoice.paid_at.date() if invoice.paid_at else None,
+        # The date the settling payment was made (it may be back-dated), not when it was
+        # recorded.
+        "datepaid": (last_paid_date or invoice.paid_at.date()) if invoice.paid_at else None,
         "paymentmethod": payment_method,
     }
     if invoice.type == "quote":
@@ -235,6 +240,35 @@ CLIENT_PAYMENT_DETAIL_FIELDS = (
 )
 
 
+# INNOVATECH's portal words (API.md, "Compatibility"). "Refunded" joins them once the
+# platform records refunds; it records none yet. A quote withdrawn (cancelled) is "Dead", the
+# portal's word for a quote that can no longer be accepted.
+PORTAL_INVOICE_STATUS = {
+    "scheduled": "Unpaid",
+    "due": "Unpaid",
+    "approved": "Unpaid",
+    "sent": "Unpaid",  # also once past its due date: overdue is still unpaid
+    "paid": "Paid",
+    "cancelled": "Cancelled",
+}
+PORTAL_QUOTE_STAGE = {
+    "scheduled": "Delivered",
+    "due": "Delivered",
+    "sent": "Delivered",
+    "approved": "Accepted",
+    "converted": "Accepted",
+    "declined": "Lost",
+    "cancelled": "Dead",
+}
+# Text the portal's documents print as strings: "" when empty, never null.
+PORTAL_TEXT_FIELDS = ("subject", "notes", "customernotes", "paymentmethod")
+
+
+def portal_status(invoice_type: str, status: str) -> str:
+    words = PORTAL_QUOTE_STAGE if invoice_type == "quote" else PORTAL_INVOICE_STATUS
+    return words.get(status, status.capitalize())
+
+
 def _pick(source: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {name: source[name] for name in names if name in source}
 
@@ -251,9 +285,15 @@ def client_invoice_view(
     detail: InvoiceDetail | None = None,
     estimate: bool = False,
 ) -> dict[str, Any]:
-    """The client-portal view: built from the allow-lists above only."""
+    """The client-portal view: built from the allow-lists above only, in the portal's words."""
     full = invoice_view(invoice, base_url, listed=listed, detail=detail, estimate=estimate)
     view = _pick(full, CLIENT_FIELDS)
+    view["status"] = portal_status(invoice.type, invoice.status)
+    if invoice.type == "quote":
+        view["stage"] = view["status"]
+    for name in PORTAL_TEXT_FIELDS:
+        if name in view and view[name] is None:
+            view[name] = ""
     if detail is not None:
         view["items"] = [
             _pick(item, CLIENT_ITEM_FIELDS) for item in full["items"] if item["include"]

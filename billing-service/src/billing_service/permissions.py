@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from billing_service.scope import Scope
 from shared.errors import CompanyAccessDenied, Forbidden
+from shared.identity import Identity
 
 OWNER, ADMIN, MEMBER, CLIENT = "owner", "admin", "member", "client"
 TEAM = frozenset({OWNER, ADMIN, MEMBER})
@@ -88,8 +89,16 @@ def require(scope: Scope, company_id: int, name: str) -> None:
     require_role(scope.role_in(company_id), name)
 
 
+def reads_without_ability(identity: Identity, invoice_type: str | None, operation: str) -> bool:
+    """INNOVATECH's portal: "the invoice list and detail endpoints accept any valid
+    authenticated token". A client-portal user reads their own invoices whatever the token's
+    abilities; their quotes and downloads keep theirs, and members always need them."""
+    return identity.kind == CLIENT and invoice_type == "invoice" and operation == "read"
+
+
 def authorize_document(scope: Scope, invoice_type: str, company_id: int, operation: str) -> None:
     """The token's ability for the record's type, then the role in the record's company."""
     action, permission = DOCUMENT_OPERATIONS[operation]
-    scope.identity.require(f"{document_resource(invoice_type)}:{action}")
+    if not reads_without_ability(scope.identity, invoice_type, operation):
+        scope.identity.require(f"{document_resource(invoice_type)}:{action}")
     require(scope, company_id, permission)

@@ -31,6 +31,14 @@ def _crud(
     app.router.add_delete(f"{path}/{id_path}", delete)
 
 
+def _alias(app: web.Application, source: str, alias: str) -> None:
+    """Serve every route under `source` under `alias` too, with the very same handlers."""
+    for route in list(app.router.routes()):
+        path = route.resource.canonical if route.resource is not None else ""
+        if path == source or path.startswith(f"{source}/"):
+            app.router.add_route(route.method, alias + path.removeprefix(source), route.handler)
+
+
 def add_routes(app: web.Application) -> None:
     v1 = "/api/v1"
     _crud(
@@ -145,3 +153,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{v1}/invoices/{{id}}/download", documents.download)
     app.router.add_post(f"{v1}/invoices/{{id}}/regenerate-pdf", documents.regenerate)
     app.router.add_get("/i/{public_id}", documents.public_page)
+    # InvoisX's buyers are InvoiceFlow's customers: the same records, rules and answers.
+    _alias(app, f"{v1}/customers", f"{v1}/buyers")

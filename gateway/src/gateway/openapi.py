@@ -278,6 +278,8 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
     ),
     *_crud("/customers", "Customers", "recipients", "Customer", "customer"),
+    # InvoisX's name for the customers: the same records, rules and answers.
+    *_crud("/buyers", "Buyers", "recipients", "Customer", "buyer"),
     *_crud("/products", "Products", "products", "Product", "product"),
     (
         "post",
@@ -298,8 +300,10 @@ OPERATIONS: tuple[Operation, ...] = (
 _SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
-        "required": ["message", "error_code"],
+        "required": ["success", "error", "message", "error_code"],
         "properties": {
+            "success": {"type": "boolean", "const": False},
+            "error": {"type": "string", "description": "error_code in lower case"},
             "message": {"type": "string"},
             "error_code": {"type": "string"},
             "errors": {
@@ -531,6 +535,29 @@ def _quote_note(method: str, path: str) -> str:
     return " On a quote, the `quotes:` ability of the same action instead."
 
 
+_PORTAL_READS = {("get", "/invoices"), ("get", "/invoices/{id}")}
+_PORTAL_QUOTES = {("get", "/quotes"), ("get", "/quotes/{id}")}
+
+
+def _portal_note(method: str, path: str) -> str:
+    """How INNOVATECH's client-portal users (kind `client`) are answered on their routes."""
+    if (method, path) in _PORTAL_READS:
+        return (
+            " Client-portal users: any valid token of theirs, invoices only (quotes under"
+            " /quotes), `status` in the portal's words (`Unpaid` for approved, sent and due,"
+            " overdue too; `Paid`; `Cancelled`), INNOVATECH's fields (`invoicenum`, `date`,"
+            ' `duedate`, `datepaid`, `paymentmethod`, ...) and empty text as "".'
+        )
+    if (method, path) in _PORTAL_QUOTES:
+        return (
+            " Client-portal users get `stage` (`Delivered` sent, `Accepted` approved or"
+            " converted, `Lost` declined, `Dead` cancelled) as `status` too, with `datecreated`,"
+            " `validuntil`, `subject`, `subtotal`, `tax1`, `tax2`, `total`, `customernotes`,"
+            ' empty text as "".'
+        )
+    return ""
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     _, _, tag, summary, ability, schema, status = op
     doc: dict[str, Any] = {
@@ -548,7 +575,11 @@ def _operation(op: Operation) -> dict[str, Any]:
     if ability is None:
         doc["security"] = []
     elif ability:
-        doc["description"] = f"Requires the `{ability}` ability." + _quote_note(op[0], op[1])
+        doc["description"] = (
+            f"Requires the `{ability}` ability."
+            + _quote_note(op[0], op[1])
+            + _portal_note(op[0], op[1])
+        )
     if schema:
         doc["requestBody"] = {
             "required": True,
@@ -567,7 +598,10 @@ def build_openapi() -> dict[str, Any]:
             "title": "Invoicing platform API",
             "version": "1.0.0",
             "description": "Every route is also served under /api (without v1). Rate-limit "
-            "headers X-RateLimit-* and RateLimit/RateLimit-Policy come with every response.",
+            "headers X-RateLimit-* and RateLimit/RateLimit-Policy come with every response. "
+            "Every JSON object answered carries `success` (true on 2xx, false on errors; "
+            "errors also carry `error`, the lower-case `error_code`); this document itself "
+            "is a plain OpenAPI document and a 204 has no body.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],

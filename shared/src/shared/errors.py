@@ -1,6 +1,7 @@
 """Error types raised anywhere in a service and rendered by the one error middleware.
 
-Every error renders as API.md's shape: {"message", "error_code", "errors"?}.
+Every error renders as API.md's shape: {"success": false, "error", "message", "error_code",
+"errors"?}, where `error` is the lower-case `error_code` (InvoiceFlow's key).
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ class ApiError(Exception):
         super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:
-        payload: dict[str, Any] = {"message": self.message, "error_code": self.error_code}
+        payload: dict[str, Any] = {
+            "success": False,
+            "error": self.error_code.lower(),
+            "message": self.message,
+            "error_code": self.error_code,
+        }
         if self.errors:
             payload["errors"] = self.errors
         return payload

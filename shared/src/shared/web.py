@@ -69,10 +69,42 @@ def dumps(payload: Any) -> str:
     return json.dumps(payload, default=_default, separators=(",", ":"))
 
 
+def with_success(payload: Any, status: int) -> Any:
+    """API.md's envelope: every JSON object answered says whether it is a success, and an
+    error also names its code in lower case (`error`, InvoiceFlow's key). What the payload
+    already says is kept."""
+    if not isinstance(payload, dict):
+        return payload
+    envelope: dict[str, Any] = {"success": status < 400}
+    code = payload.get("error_code")
+    if status >= 400 and isinstance(code, str):
+        envelope["error"] = code.lower()
+    return envelope | payload
+
+
 def json_response(
-    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+    payload: Any,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    *,
+    envelope: bool = True,
 ) -> web.Response:
-    return web.json_response(payload, status=status, headers=headers, dumps=dumps)
+    """A JSON answer. `envelope=False` only for a document with a format of its own (the
+    OpenAPI document, a JWKS), which must stay exactly that format."""
+    body = with_success(payload, status) if envelope else payload
+    return web.json_response(body, status=status, headers=headers, dumps=dumps)
+
+
+def with_success_bytes(body: bytes | None, status: int, content_type: str | None) -> bytes | None:
+    """`with_success` for a stored JSON body (an answer kept before the envelope existed)."""
+    if body is None or content_type != "application/json":
+        return body
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return body
+    enveloped = with_success(payload, status)
+    return body if enveloped == payload else dumps(enveloped).encode()
 
 
 def error_response(error: ApiError) -> web.Response:

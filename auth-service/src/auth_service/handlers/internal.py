@@ -42,7 +42,8 @@ async def introspect(request: web.Request) -> web.Response:
 
 
 async def jwks(request: web.Request) -> web.Response:
-    return json_response(request.app[SIGNING_KEYS].jwks())
+    # A JWKS (RFC 7517): a format of its own, read by JWT libraries, so no envelope.
+    return json_response(request.app[SIGNING_KEYS].jwks(), envelope=False)
 
 
 def _user_view(user: User) -> dict[str, object]:

@@ -159,6 +159,9 @@ def _profile_view(user: User) -> dict[str, Any]:
         "companyname": user.company_name,
         "phonenumber": user.phone,
     }
+    if user.kind == "client":
+        # INNOVATECH's portal prints every profile field as a string: "" when empty.
+        return {name: "" if value is None else value for name, value in view.items()}
     return view
 
 

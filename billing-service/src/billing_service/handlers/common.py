@@ -7,7 +7,11 @@ from typing import Any
 from aiohttp import web
 
 from billing_service.keys import POOL
-from billing_service.permissions import DOCUMENT_OPERATIONS, DOCUMENT_RESOURCES
+from billing_service.permissions import (
+    DOCUMENT_OPERATIONS,
+    DOCUMENT_RESOURCES,
+    reads_without_ability,
+)
 from billing_service.repositories import scope as scope_repo
 from billing_service.scope import Scope
 from shared.errors import Forbidden
@@ -41,14 +45,21 @@ async def member_scope(request: web.Request, ability: str | None) -> Scope:
 
 
 async def document_scope(
-    request: web.Request, operation: str, *, members_only: bool = True
+    request: web.Request,
+    operation: str,
+    *,
+    members_only: bool = True,
+    kind: str | None = None,
 ) -> Scope:
-    """For a route on one record of the invoices table. Its type, known once the service has
-    loaded it, decides between `invoices:<action>` and `quotes:<action>` (the service checks
-    that one); a token with neither is refused here, before any work."""
+    """For a route on one record of the invoices table (of type `kind` when the route shows
+    only one). Its type, known once the service has loaded it, decides between
+    `invoices:<action>` and `quotes:<action>` (the service checks that one); a token with
+    neither is refused here, before any work."""
     action = DOCUMENT_OPERATIONS[operation][0]
     identity = identity_of(request)
-    if not any(identity.can(f"{resource}:{action}") for resource in DOCUMENT_RESOURCES):
+    if not reads_without_ability(identity, kind, operation) and not any(
+        identity.can(f"{resource}:{action}") for resource in DOCUMENT_RESOURCES
+    ):
         raise Forbidden(f"This token lacks the 'invoices:{action}' or 'quotes:{action}' ability.")
     scope = await scope_for(request, None)
     if members_only:

@@ -15,6 +15,7 @@ from billing_service.handlers.fields import Currency, Id, LongText, Percent, Qua
 from billing_service.invoice_views import client_invoice_view, invoice_view
 from billing_service.keys import DOCUMENTS, INVOICES, RECURRING
 from billing_service.lifecycle import SEND_TEMPLATES
+from billing_service.permissions import reads_without_ability
 from billing_service.repositories.invoices import Invoice
 from billing_service.services.invoices import Draft, ListQuery, etag
 from shared.errors import ValidationFailed
@@ -51,6 +52,16 @@ class Family:
 INVOICES_FAMILY = Family("invoices", None)
 QUOTES_FAMILY = Family("quotes", "quote")
 ESTIMATES_FAMILY = Family("quotes", "quote", estimate=True)
+# /invoices as a client-portal user sees it: invoices only (INNOVATECH; quotes live under
+# /quotes).
+PORTAL_INVOICES_FAMILY = Family("invoices", "invoice")
+
+
+def _shown(request: web.Request, family: Family) -> Family:
+    """The family a route shows this caller."""
+    if family is INVOICES_FAMILY and identity_of(request).kind == "client":
+        return PORTAL_INVOICES_FAMILY
+    return family
 
 
 class Body(BaseModel):
@@ -240,10 +251,14 @@ async def _detailed(
     return _answer(request, detail.invoice, family, status=status, message=message, detail=detail)
 
 
-def list_invoices(family: Family) -> Any:
+def list_invoices(route_family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
-        scope = await scope_for(request, f"{family.ability}:read")
+        family = _shown(request, route_family)
+        needs_ability = not reads_without_ability(identity_of(request), family.kind, "read")
+        scope = await scope_for(request, f"{family.ability}:read" if needs_ability else None)
         filters = parse_query(request, ListFilters)
+        if family is PORTAL_INVOICES_FAMILY and filters.type not in (None, "invoice"):
+            raise ValidationFailed.field("type", "Quotes are listed under /quotes.")
         query = ListQuery(
             params=PageParams(page=filters.page, per_page=filters.per_page),
             status=_status_filter(family, filters.status),
@@ -265,9 +280,10 @@ def list_invoices(family: Family) -> Any:
     return handle
 
 
-def get_invoice(family: Family) -> Any:
+def get_invoice(route_family: Family) -> Any:
     async def handle(request: web.Request) -> web.Response:
-        scope = await document_scope(request, "read", members_only=False)
+        family = _shown(request, route_family)
+        scope = await document_scope(request, "read", members_only=False, kind=family.kind)
         detail = await request.app[INVOICES].detail(scope, path_id(request), kind=family.kind)
         return _answer(request, detail.invoice, family, detail=detail)
 
@@ -347,7 +363,7 @@ async def send_email(request: web.Request) -> web.Response:
     _, addresses = await request.app[INVOICES].send(
         scope, invoice_id, "invoice-issued", body.custom_message, request.headers.get("If-Match")
     )
-    return json_response({"success": True, "message": f"Invoice sent to {', '.join(addresses)}"})
+    return json_response({"message": f"Invoice sent to {', '.join(addresses)}"})
 
 
 async def send_payment_link(request: web.Request) -> web.Response:
@@ -406,7 +422,6 @@ async def convert_estimate(request: web.Request) -> web.Response:
     )
     return json_response(
         {
-            "success": True,
             "data": {"invoice_id": created.id, "invoice_number": created.label},
             "message": "Estimate converted to invoice",
         },

@@ -115,7 +115,6 @@ async def switch_team(request: web.Request) -> web.Response:
     company = await request.app[TEAMS].switch(identity, body.team_id)
     return json_response(
         {
-            "success": True,
             "message": f"Switched to {company.name}",
             "data": {"id": company.id, "name": company.name},
         }

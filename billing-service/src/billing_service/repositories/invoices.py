@@ -68,6 +68,7 @@ class ListedInvoice:
     recipient_name: str | None
     recipient_email: str | None
     last_payment_method: str | None
+    last_paid_date: date | None
 
 
 COLUMNS = tuple(field.name for field in fields(Invoice))
@@ -271,9 +272,10 @@ async def page(
     limit_at, offset_at = where.param(limit), where.param(offset)
     sql = (
         f"SELECT {_SELECT}, r.company_entity AS recipient_name, r.email AS recipient_email, "
-        "(SELECT p.payment_method FROM payments p WHERE p.invoice_id = i.id "
-        " ORDER BY p.id DESC LIMIT 1) AS last_payment_method "
+        "lp.payment_method AS last_payment_method, lp.paid_date AS last_paid_date "
         "FROM invoices i LEFT JOIN recipients r ON r.id = i.invoice_recipient_id "
+        "LEFT JOIN LATERAL (SELECT p.payment_method, p.paid_date FROM payments p "
+        " WHERE p.invoice_id = i.id ORDER BY p.id DESC LIMIT 1) lp ON true "
         f"WHERE {where.sql} ORDER BY {order} LIMIT {limit_at} OFFSET {offset_at}"
     )
     return [
@@ -282,6 +284,7 @@ async def page(
             row["recipient_name"],
             row["recipient_email"],
             row["last_payment_method"],
+            row["last_paid_date"],
         )
         for row in await db.fetch(sql, *where.params)
     ]

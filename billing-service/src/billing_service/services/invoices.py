@@ -23,7 +23,11 @@ from billing_service.money import (
     round_money,
     totals,
 )
-from billing_service.permissions import authorize_document, document_resource
+from billing_service.permissions import (
+    authorize_document,
+    document_resource,
+    reads_without_ability,
+)
 from billing_service.recurrence import company_today
 from billing_service.repositories import invoices as repo
 from billing_service.repositories.crud import Row
@@ -923,7 +927,8 @@ def readable_types(scope: Scope, requested: str | None) -> list[str] | None:
     """The record types a list may show (None: all). A type whose resource the token may not
     read never appears (no quote without `quotes:read`); asking for it is a 403."""
     if requested is not None:
-        scope.identity.require(f"{document_resource(requested)}:read")
+        if not reads_without_ability(scope.identity, requested, "read"):
+            scope.identity.require(f"{document_resource(requested)}:read")
         return [requested]
     types = [kind for kind in PREFIXES if scope.identity.can(f"{document_resource(kind)}:read")]
     return None if len(types) == len(PREFIXES) else types
