@@ -104,7 +104,10 @@ async def test_a_send_reaches_recipient_members_and_contacts_each_once(
         setup.headers,
         {"template": "invoice-issued", "custom_message": "Please review."},
     )
-    assert (status, sent) == (200, {"message": "Invoice email queued successfully."})
+    assert (status, sent) == (
+        200,
+        {"success": True, "message": "Invoice email queued successfully."},
+    )
     rows = await outbox(billing, invoice_id)
     assert [row["to_email"] for row in rows] == [receiving.email.upper(), contact["data"]["email"]]
     assert len({row["send_id"] for row in rows}) == 1
