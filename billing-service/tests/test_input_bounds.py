@@ -462,3 +462,40 @@ async def test_every_money_value_the_api_accepts_fits_its_column(api, make_setup
         {"company_name": "Too big", "default_hour_rate": "1000000000000"},
     )
     assert status == 422 and "default_hour_rate" in refused["errors"]
+
+
+async def test_a_member_listed_twice_on_an_invoice_is_a_422_on_that_entry(api, make_setup):
+    setup = await make_setup()
+    _, members = await api("GET", f"/api/v1/companies/{setup.company_id}/members", setup.headers)
+    me = members["data"][0]["user_id"]
+    twice = [{"member_id": me}, {"member_id": me, "receive_invoice": True}]
+    body = {
+        "invoicer_id": setup.invoicer_id,
+        "invoice_recipient_id": setup.recipient_id,
+        "members": twice,
+    }
+    status, refused = await api("POST", "/api/v1/invoices", setup.headers, body)
+    assert status == 422 and "members.1.member_id" in refused["errors"], refused
+    _, created = await api("POST", "/api/v1/invoices", setup.headers, body | {"members": twice[:1]})
+    invoice_id = created["data"]["id"]
+    for method, path in (
+        ("PUT", f"/api/v1/invoices/{invoice_id}"),
+        ("POST", f"/api/v1/invoices/{invoice_id}/members"),
+    ):
+        status, refused = await api(method, path, setup.headers, {"members": twice})
+        assert status == 422 and "members.1.member_id" in refused["errors"], (method, refused)
+
+
+async def test_a_stock_adjustment_finer_than_the_column_is_a_422(api, make_setup):
+    setup = await make_setup()
+    _, product = await api(
+        "POST",
+        "/api/v1/products",
+        setup.headers,
+        {"name": "Widget", "type": "product", "price": 10, "stock_quantity": 5},
+    )
+    path = f"/api/v1/products/{product['data']['id']}/adjust-stock"
+    status, refused = await api("POST", path, setup.headers, {"adjustment": "0.00001"})
+    assert status == 422 and "adjustment" in refused["errors"], refused
+    status, _ = await api("POST", path, setup.headers, {"adjustment": "0.0001"})
+    assert status == 200

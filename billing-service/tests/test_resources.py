@@ -266,3 +266,23 @@ async def test_more_decimal_places_than_kept_is_422(api, make_setup):
     assert body["errors"]["items.0.quantity"] == [
         "The items.0.quantity field must have at most 4 decimal places."
     ]
+
+
+async def test_a_customer_is_filed_in_the_company_its_body_names(api, make_setup):
+    setup, stranger = await make_setup(), await make_setup()
+    _, second = await api("POST", "/api/v1/companies", setup.headers, {"name": "Second Ltd"})
+    for company_id in (second["data"]["id"], setup.company_id):
+        status, created = await api(
+            "POST",
+            "/api/v1/customers",
+            setup.headers,
+            {"company_id": company_id, "company_name": "Meant for it"},
+        )
+        assert status == 201 and created["data"]["company_id"] == company_id, created
+    status, refused = await api(
+        "POST",
+        "/api/v1/customers",
+        setup.headers,
+        {"company_id": stranger.company_id, "company_name": "Not mine"},
+    )
+    assert status == 403 and refused["error_code"] == "COMPANY_ACCESS_DENIED"

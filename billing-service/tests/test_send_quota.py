@@ -72,3 +72,20 @@ async def test_a_company_over_its_hourly_cap_gets_429(start_billing, auth, helpe
     assert (status, body["error_code"]) == (429, "RATE_LIMITED")
     assert 3500 < int(retry_after) <= 3600
     assert (await send(service, other, await helpers.invoice(service, other)))[0] == 200
+
+
+async def test_another_company_buys_no_more_email_for_its_user(start_billing, auth, helpers):
+    service = await start_billing(mail_company_hourly_cap=100, mail_user_hourly_cap=3)
+    first = await helpers.setup(service, await auth.bearer())
+    for _ in range(3):
+        assert (await send(service, first, await helpers.invoice(service, first)))[0] == 200
+    # The same user, in a company of their own making a moment later.
+    second = await helpers.setup(service, first.headers)
+    assert second.company_id != first.company_id
+    status, retry_after, body = await send(service, second, await helpers.invoice(service, second))
+    assert (status, body["error_code"]) == (429, "RATE_LIMITED")
+    assert 3500 < int(retry_after) <= 3600
+    someone_else = await helpers.setup(service, await auth.bearer())
+    assert (await send(service, someone_else, await helpers.invoice(service, someone_else)))[
+        0
+    ] == 200

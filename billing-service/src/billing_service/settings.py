@@ -35,6 +35,8 @@ class Settings(ServiceSettings):
     mail_invoice_sends_per_window: PositiveInt = 1
     mail_invoice_window_seconds: PositiveInt = 60
     mail_company_hourly_cap: PositiveInt = 200
+    # Across all of a user's companies: making another company buys no more e-mail.
+    mail_user_hourly_cap: PositiveInt = 500
     # The scheduler (recurring runs, scheduled -> due) runs in every replica; SKIP LOCKED and a
     # unique index keep its work exactly-once.
     scheduler_enabled: bool = True

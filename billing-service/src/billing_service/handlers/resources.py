@@ -257,6 +257,8 @@ class CustomerUpdate(RecipientUpdate):
 
 class CustomerCreate(CustomerUpdate):
     company_name: Text = Field(min_length=1)
+    # Without an organisation, the company whose default organisation holds the customer.
+    company_id: Id | None = None
 
 
 class RecipientFilter(CompanyFilter):
@@ -317,7 +319,10 @@ async def create_customer(request: web.Request) -> web.Response:
     scope = await member_scope(request, "recipients:create")
     body = await parse_body(request, CustomerCreate)
     row = await request.app[RECIPIENTS].create_in_organisation(
-        scope, body.organisation_id, body.changes("organisation_id")
+        scope,
+        body.organisation_id,
+        body.changes("organisation_id", "company_id"),
+        company_id=body.company_id,
     )
     return json_response(
         {
@@ -398,8 +403,11 @@ def _nonzero(value: Decimal) -> Decimal:
 
 
 class StockAdjustment(Body):
+    # Four decimal places, as the stock column keeps: a finer adjustment would be stored as 0.
     adjustment: Annotated[
-        Decimal, Field(ge=Decimal("-1e12"), le=Decimal("1e12")), AfterValidator(_nonzero)
+        Decimal,
+        Field(ge=Decimal("-1e12"), le=Decimal("1e12"), decimal_places=4),
+        AfterValidator(_nonzero),
     ]
     reason: Text | None = None
 

@@ -53,6 +53,10 @@ QUEUED_FOR_COMPANY = """
 SELECT count(*) AS count, min(created_at) AS oldest FROM email_outbox
 WHERE company_id = $1 AND created_at > $2
 """
+QUEUED_BY_USER = """
+SELECT count(*) AS count, min(created_at) AS oldest FROM email_outbox
+WHERE user_id = $1 AND created_at > $2
+"""
 SENT_FOR_COMPANY = """
 SELECT count(*) AS count, min(sent_at) AS oldest FROM email_outbox
 WHERE company_id = $1 AND status = 'sent' AND sent_at > $2
@@ -97,6 +101,10 @@ async def queued_for_invoice(conn: asyncpg.Connection, invoice_id: int, since: d
 
 async def queued_for_company(conn: asyncpg.Connection, company_id: int, since: datetime) -> Tally:
     return await _tally(conn, QUEUED_FOR_COMPANY, company_id, since)
+
+
+async def queued_by_user(conn: asyncpg.Connection, user_id: int, since: datetime) -> Tally:
+    return await _tally(conn, QUEUED_BY_USER, user_id, since)
 
 
 async def sent_for_company(conn: asyncpg.Connection, company_id: int, since: datetime) -> Tally:

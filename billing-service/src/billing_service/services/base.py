@@ -101,12 +101,13 @@ async def delete_unreferenced(
 
 
 async def delete_row(conn: asyncpg.Connection, table: Table, row_id: int, what: str) -> None:
-    """Delete the row, or 409 while invoices reference it."""
+    """Delete the row, or 409 while other records (invoices, an organisation's recipients)
+    reference it."""
     try:
         async with conn.transaction():
             await crud.delete(conn, table, row_id)
     except asyncpg.ForeignKeyViolationError:
-        raise Conflict(f"The {what} is still referenced by invoices.") from None
+        raise Conflict(f"The {what} is still referenced by other records.") from None
 
 
 def rename(values: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:

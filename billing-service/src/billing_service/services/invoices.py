@@ -567,7 +567,8 @@ class InvoiceService:
             lifecycle.require("send", invoice.type, invoice.status)
             addresses.extend(await self._addressees(conn, invoice))
             now = self.clock()
-            await self.quota.check_send(conn, invoice, now)  # one send, however many addressees
+            # One send, however many addressees.
+            await self.quota.check_send(conn, invoice, scope.user_id, now)
             await repo.queue_emails(
                 conn, invoice, template, addresses, custom_message, scope.user_id, now
             )
@@ -916,11 +917,14 @@ class InvoiceService:
         conn: asyncpg.Connection, company: int, members: list[dict[str, Any]]
     ) -> None:
         known = await repo.company_member_ids(conn, company)
+        seen: set[int] = set()
         for position, member in enumerate(members):
+            field = f"members.{position}.member_id"
             if member["member_id"] not in known:
-                raise ValidationFailed.field(
-                    f"members.{position}.member_id", "The member is not in the invoice's company."
-                )
+                raise ValidationFailed.field(field, "The member is not in the invoice's company.")
+            if member["member_id"] in seen:  # one access rule per member (the table's key)
+                raise ValidationFailed.field(field, "The member is listed more than once.")
+            seen.add(member["member_id"])
 
 
 def readable_types(scope: Scope, requested: str | None) -> list[str] | None:

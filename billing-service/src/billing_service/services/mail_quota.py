@@ -1,5 +1,6 @@
-"""How much e-mail may go out: sends of one invoice in a window, and a company's e-mails in an
-hour.
+"""How much e-mail may go out: sends of one invoice in a window, a company's e-mails in an
+hour, and the e-mails a user queued in an hour across all their companies (a user can make
+companies at will, so the company's cap alone would not bound them).
 
 Both count what was queued in the outbox, so a refused, unauthorized or failed send uses up
 nothing. One send may queue an e-mail to each of several addressees (the recipient, invoice
@@ -34,6 +35,7 @@ class MailQuota:
     invoice_sends: int
     invoice_window: timedelta
     company_hourly: int
+    user_hourly: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MailQuota:
@@ -41,9 +43,12 @@ class MailQuota:
             settings.mail_invoice_sends_per_window,
             timedelta(seconds=settings.mail_invoice_window_seconds),
             settings.mail_company_hourly_cap,
+            settings.mail_user_hourly_cap,
         )
 
-    async def check_send(self, conn: asyncpg.Connection, invoice: Invoice, now: datetime) -> None:
+    async def check_send(
+        self, conn: asyncpg.Connection, invoice: Invoice, user_id: int, now: datetime
+    ) -> None:
         """Refuse a send over a quota. The caller holds the invoice's row lock, so concurrent
         sends of one invoice are counted one after the other."""
         window = self.invoice_window
@@ -53,6 +58,9 @@ class MailQuota:
         company = await outbox.queued_for_company(conn, invoice.company_id, now - HOUR)
         if company.count >= self.company_hourly:
             raise _limited(company, HOUR, now, "The company's hourly e-mail limit is reached.")
+        user = await outbox.queued_by_user(conn, user_id, now - HOUR)
+        if user.count >= self.user_hourly:
+            raise _limited(user, HOUR, now, "Your hourly e-mail limit is reached.")
 
     async def delivery_slot(
         self, conn: asyncpg.Connection, company_id: int, now: datetime

@@ -240,18 +240,27 @@ class RecipientService(ResourceService):
             await self._delete(conn, row)
 
     async def create_in_organisation(
-        self, scope: Scope, organisation_id: int | None, values: dict[str, Any]
+        self,
+        scope: Scope,
+        organisation_id: int | None,
+        values: dict[str, Any],
+        *,
+        company_id: int | None = None,
     ) -> Row:
         """Recipients belong to an organisation; without one (InvoiceFlow's customers), to the
-        current company's default organisation."""
+        default organisation of the company named, else of the current company."""
         async with self.pool.acquire() as conn, conn.transaction():
             if organisation_id is None:
-                company = await resolve_company(conn, scope, None, self.personal)
+                company = await resolve_company(conn, scope, company_id, self.personal)
                 require(scope, company, self.permission)
                 organisation_id = await self._organisations.default_for(conn, company)
             else:
                 company = await self._organisation_company(conn, scope, organisation_id)
                 require(scope, company, self.permission)
+                if company_id is not None and company_id != company:
+                    raise ValidationFailed.field(
+                        "company_id", "The organisation belongs to another company."
+                    )
             row = await crud.insert(
                 conn, self.table, company, values | {"organisation_id": organisation_id}
             )
