@@ -89,3 +89,48 @@ async def test_another_company_buys_no_more_email_for_its_user(start_billing, au
     assert (await send(service, someone_else, await helpers.invoice(service, someone_else)))[
         0
     ] == 200
+
+
+async def test_create_next_of_an_auto_send_template_is_a_send(start_billing, auth, helpers):
+    from auth_service.keys import TOKENS
+
+    service = await start_billing(mail_user_hourly_cap=2)
+    user = await auth.user()
+    setup = await helpers.setup(
+        service, {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    )
+    template = {"type": "recurring", "recurring": "daily", "auto_send": True, "max_runs": 100}
+    template_id = await helpers.invoice(service, setup, **template)
+    path = f"/api/v1/invoices/{template_id}/create-next"
+    # A token that may create but not send gets no e-mail out of a template.
+    narrow = await auth.app[TOKENS].issue(
+        user_id=user.id,
+        name="no-send",
+        abilities=["invoices:create", "invoices:read"],
+        expires_at=None,
+    )
+    no_send = {"Authorization": f"Bearer {await auth.identity_jwt(narrow.plain_text)}"}
+    status, refused = await helpers.call(service, "POST", path, no_send)
+    assert (status, refused["error_code"]) == (403, "FORBIDDEN")
+    for _ in range(2):
+        assert (await helpers.call(service, "POST", path, setup.headers))[0] == 201
+    status, refused = await helpers.call(service, "POST", path, setup.headers)
+    assert (status, refused["error_code"]) == (429, "RATE_LIMITED")
+    sent = await service.app[POOL].fetchval(
+        "SELECT count(*) FROM email_outbox o JOIN invoices i ON i.id = o.invoice_id "
+        "WHERE i.invoice_parent_id = $1",
+        template_id,
+    )
+    assert sent == 2
+
+
+async def test_concurrent_sends_of_many_invoices_stop_at_the_company_cap(
+    start_billing, auth, helpers
+):
+    service = await start_billing(mail_company_hourly_cap=5)
+    setup = await helpers.setup(service, await auth.bearer())
+    invoice_ids = [await helpers.invoice(service, setup) for _ in range(12)]
+    results = await asyncio.gather(
+        *(send(service, setup, invoice_id) for invoice_id in invoice_ids)
+    )
+    assert sorted(status for status, _, _ in results) == [200] * 5 + [429] * 7

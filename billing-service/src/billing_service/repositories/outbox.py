@@ -53,6 +53,9 @@ QUEUED_FOR_COMPANY = """
 SELECT count(*) AS count, min(created_at) AS oldest FROM email_outbox
 WHERE company_id = $1 AND created_at > $2
 """
+# Serialises the quota checks of one company (then of one user) until the transaction ends, so
+# concurrent sends of different invoices cannot all see the same count under the cap.
+LOCK_QUOTA = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 QUEUED_BY_USER = """
 SELECT count(*) AS count, min(created_at) AS oldest FROM email_outbox
 WHERE user_id = $1 AND created_at > $2
@@ -101,6 +104,11 @@ async def queued_for_invoice(conn: asyncpg.Connection, invoice_id: int, since: d
 
 async def queued_for_company(conn: asyncpg.Connection, company_id: int, since: datetime) -> Tally:
     return await _tally(conn, QUEUED_FOR_COMPANY, company_id, since)
+
+
+async def lock_quota(conn: asyncpg.Connection, company_id: int, user_id: int) -> None:
+    await conn.execute(LOCK_QUOTA, f"mail-quota:company:{company_id}")
+    await conn.execute(LOCK_QUOTA, f"mail-quota:user:{user_id}")
 
 
 async def queued_by_user(conn: asyncpg.Connection, user_id: int, since: datetime) -> Tally:

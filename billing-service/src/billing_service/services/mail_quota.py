@@ -55,6 +55,7 @@ class MailQuota:
         sent = await outbox.queued_for_invoice(conn, invoice.id, now - window)
         if sent.count >= self.invoice_sends:
             raise _limited(sent, window, now, "This invoice was e-mailed moments ago.")
+        await outbox.lock_quota(conn, invoice.company_id, user_id)
         company = await outbox.queued_for_company(conn, invoice.company_id, now - HOUR)
         if company.count >= self.company_hourly:
             raise _limited(company, HOUR, now, "The company's hourly e-mail limit is reached.")

@@ -18,6 +18,7 @@ import asyncpg
 
 from billing_service import lifecycle
 from billing_service.loops import DONE, FAILED, count_row, describe, next_attempt
+from billing_service.permissions import authorize_document
 from billing_service.recurrence import (
     company_today,
     first_run_on_or_after,
@@ -70,6 +71,12 @@ class RecurringService:
         async with self.pool.acquire() as conn, conn.transaction():
             template = await self.invoices.find(conn, scope, template_id, "create", lock=True)
             lifecycle.require("create_next", template.type, template.status)
+            if template.auto_send:
+                # The child is e-mailed at once: as a send, it needs the send right and quota.
+                authorize_document(scope, "invoice", template.company_id, "send")
+                await self.invoices.quota.check_send(
+                    conn, template, scope.user_id, self.invoices.clock()
+                )
             today = await self.invoices.today(conn, template.company_id)
             child = await self.generate(conn, template, scope.user_id, today=today)
             if child is None:
