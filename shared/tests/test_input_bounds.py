@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.headerregistry import Address
@@ -281,3 +282,40 @@ def test_addresses_the_mailer_could_not_use_are_refused(address: str) -> None:
 @settings(max_examples=300, deadline=None)
 def test_every_accepted_address_is_one_the_mailer_can_address(address: str) -> None:
     assert Address(addr_spec=address).addr_spec == address
+
+
+async def test_a_reference_that_vanished_meanwhile_is_a_422_on_its_field(
+    aiohttp_client, database_urls
+):
+    """A concurrent delete between a check and the write surfaces as a foreign-key violation:
+    the middleware answers what the check would now say, never a 500."""
+    suffix = os.urandom(4).hex()
+    parents, children = f"parents_{suffix}", f"children_{suffix}"
+    conn = await asyncpg.connect(database_urls["pdf"])
+    await conn.execute(
+        f"CREATE TABLE {parents} (id int PRIMARY KEY);"
+        f"CREATE TABLE {children} (id int, parent_id int REFERENCES {parents});"
+        f"INSERT INTO {parents} VALUES (1); INSERT INTO {children} VALUES (1, 1)"
+    )
+
+    async def insert_child(_: web.Request) -> web.Response:
+        await conn.execute(f"INSERT INTO {children} VALUES (2, 99)")
+        return json_response({})
+
+    async def delete_parent(_: web.Request) -> web.Response:
+        await conn.execute(f"DELETE FROM {parents} WHERE id = 1")
+        return json_response({})
+
+    app = create_base_app("test")
+    app.router.add_post("/children", insert_child)
+    app.router.add_delete("/parents", delete_parent)
+    client = await aiohttp_client(app)
+    try:
+        response = await client.post("/children")
+        assert response.status == 422
+        assert "parent_id" in (await response.json())["errors"]
+        response = await client.delete("/parents")
+        assert (response.status, (await response.json())["error_code"]) == (409, "CONFLICT")
+    finally:
+        await conn.execute(f"DROP TABLE {children}; DROP TABLE {parents}")
+        await conn.close()

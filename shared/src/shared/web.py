@@ -6,6 +6,7 @@ import asyncio
 import json
 import multiprocessing
 import multiprocessing.connection
+import re
 import secrets
 import signal
 import time
@@ -23,9 +24,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from shared.errors import (
     ApiError,
     BadRequest,
+    Conflict,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    ValidationFailed,
 )
 from shared.ids import unique_id
 from shared.logging import access_log, get_logger
@@ -154,9 +157,26 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             route=_route_label(request),
         )
         return error_response(BadRequest("The request holds a value out of range."))
+    except asyncpg.ForeignKeyViolationError as exc:
+        # A record the request names was deleted (or gained a reference) between its check
+        # and the write, by a concurrent request: what the check would have said now.
+        return error_response(_vanished_reference(exc))
     except Exception:
         log.exception("unhandled_error", method=request.method, route=_route_label(request))
         return error_response(ApiError())
+
+
+_MISSING_KEY = re.compile(r"Key \((\w+)\)=\(.*\) is not present in table")
+
+
+def _vanished_reference(exc: asyncpg.ForeignKeyViolationError) -> ApiError:
+    """A write naming a row that is gone is a 422 on that field (the id exists nowhere now);
+    a delete of a row that just became referenced is a 409."""
+    found = _MISSING_KEY.search(str(getattr(exc, "detail", "") or ""))
+    if found is None:
+        return Conflict("The record is referenced by another record; retry the request.")
+    field = found.group(1)
+    return ValidationFailed.field(field, f"The selected {field.replace('_', ' ')} is invalid.")
 
 
 @web.middleware
