@@ -415,3 +415,20 @@ async def test_regenerating_a_pdf_gives_its_link_only_to_a_token_that_may_downlo
     downloader = await token_headers(auth, owner.user.id, ["invoices:update", "invoices:download"])
     status, answer = await api("POST", path, downloader)
     assert status == 200 and "/files/" in answer["data"]["pdf_url"]
+
+
+async def test_a_customer_shows_only_the_invoices_and_payments_the_token_may_read(api, auth, owner):
+    quote_id, invoice_id = await _quote_and_invoice(api, owner)
+    await api("POST", f"/api/v1/invoices/{invoice_id}/approve", owner.headers, {})
+    await api("POST", f"/api/v1/invoices/{invoice_id}/pay", owner.headers, {"amount": 10})
+    path = f"/api/v1/customers/{owner.recipient_id}"
+    _, full = await api("GET", path, owner.headers)
+    assert {row["id"] for row in full["data"]["recent_invoices"]} == {quote_id, invoice_id}
+    assert len(full["data"]["recent_payments"]) == 1
+    recipients_only = await token_headers(auth, owner.user.id, ["recipients:read"])
+    _, narrow = await api("GET", path, recipients_only)
+    assert (narrow["data"]["recent_invoices"], narrow["data"]["recent_payments"]) == ([], [])
+    quotes_too = await token_headers(auth, owner.user.id, ["recipients:read", "quotes:read"])
+    _, quotes = await api("GET", path, quotes_too)
+    assert [row["id"] for row in quotes["data"]["recent_invoices"]] == [quote_id]
+    assert quotes["data"]["recent_payments"] == []

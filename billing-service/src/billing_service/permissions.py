@@ -68,6 +68,7 @@ DOCUMENT_OPERATIONS: dict[str, tuple[str, str]] = {
     "delete": ("delete", "documents.delete"),
 }
 DOCUMENT_RESOURCES = ("invoices", "quotes")
+DOCUMENT_TYPES = ("invoice", "quote", "recurring", "template")  # the invoices table's types
 
 
 def document_resource(invoice_type: str) -> str:

@@ -486,5 +486,5 @@ async def get_customer(request: web.Request) -> web.Response:
     service = request.app[RECIPIENTS]
     row = (await service.with_totals([await service.get(scope, path_id(request))]))[0]
     view = views.customer_view(row)
-    view |= await service.recent_activity(row["id"])
+    view |= await service.recent_activity(scope, row["id"])
     return data(view)

@@ -152,7 +152,7 @@ async def initial_stock(
 
 RECENT_INVOICES = """
 SELECT id, label, type, status, currency, total, amount_paid, scheduled_date, due_date
-FROM invoices WHERE invoice_recipient_id = $1 AND deleted_at IS NULL
+FROM invoices WHERE invoice_recipient_id = $1 AND deleted_at IS NULL AND type = ANY($2::text[])
 ORDER BY id DESC LIMIT 10
 """
 RECENT_PAYMENTS = """
@@ -163,8 +163,8 @@ WHERE i.invoice_recipient_id = $1 ORDER BY p.id DESC LIMIT 10
 """
 
 
-async def recent_invoices(db: Db, recipient_id: int) -> list[Row]:
-    return [dict(row) for row in await db.fetch(RECENT_INVOICES, recipient_id)]
+async def recent_invoices(db: Db, recipient_id: int, types: list[str]) -> list[Row]:
+    return [dict(row) for row in await db.fetch(RECENT_INVOICES, recipient_id, types)]
 
 
 async def recent_payments(db: Db, recipient_id: int) -> list[Row]:

@@ -10,7 +10,7 @@ import asyncpg
 
 from billing_service.auth_client import AuthClient, User
 from billing_service.money import format_money
-from billing_service.permissions import require
+from billing_service.permissions import DOCUMENT_TYPES, document_resource, require
 from billing_service.repositories import crud
 from billing_service.repositories import resources as repo
 from billing_service.repositories.crud import Row, Table
@@ -294,9 +294,17 @@ class RecipientService(ResourceService):
                 conn, self.table, "organisation_id", row["organisation_id"], row["id"]
             )
 
-    async def recent_activity(self, recipient_id: int) -> dict[str, Any]:
-        invoices = await repo.recent_invoices(self.pool, recipient_id)
-        payments = await repo.recent_payments(self.pool, recipient_id)
+    async def recent_activity(self, scope: Scope, recipient_id: int) -> dict[str, Any]:
+        """The customer's latest invoices and payments, as far as the token may read them
+        (`recipients:read` alone shows neither)."""
+        identity = scope.identity
+        types = [kind for kind in DOCUMENT_TYPES if identity.can(f"{document_resource(kind)}:read")]
+        invoices = await repo.recent_invoices(self.pool, recipient_id, types)
+        payments = (
+            await repo.recent_payments(self.pool, recipient_id)
+            if identity.can("invoices:read")
+            else []
+        )
         return {
             "recent_invoices": [
                 {
