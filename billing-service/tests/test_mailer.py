@@ -274,6 +274,28 @@ async def test_stored_line_breaks_never_make_headers(api, make_setup, billing, s
     assert (await outbox_row(billing, invoice_id))["status"] == "sent"
 
 
+async def test_an_encoded_word_in_a_label_is_sent_as_plain_text(api, make_setup, billing, smtp):
+    """RFC 2047's "=?...?=" would be decoded by readers (into line breaks, too): the mailer
+    writes it as text, and the message goes out."""
+    inbox, port = smtp
+    setup, invoice_id = await sent_invoice(api, make_setup)
+    await isolate_outbox(billing, invoice_id)
+    pool = billing.app[POOL]
+    await pool.execute(
+        "UPDATE invoices SET label = '=?utf-8?q?X=0D=0ABcc:_evil@evil.example?=' WHERE id = $1",
+        invoice_id,
+    )
+    mailer = mailer_for(
+        billing, datetime.now(UTC), smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
+    )
+    assert await mailer.run_once() == 1
+    message = inbox.messages[0]
+    assert message["Bcc"] is None and inbox.recipients == [["billing@client.example"]]
+    [attachment] = list(message.iter_attachments())
+    assert "\n" not in attachment.get_filename() and "\r" not in attachment.get_filename()
+    assert (await outbox_row(billing, invoice_id))["status"] == "sent"
+
+
 async def test_a_stored_address_with_a_line_break_is_refused_not_sent(
     api, make_setup, billing, smtp
 ):

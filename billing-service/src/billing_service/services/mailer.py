@@ -59,6 +59,12 @@ SUBJECTS = {
 LOOP = "mailer"
 
 
+def header_text(text: str) -> str:
+    """A value for a header: one line, and no "=?" that would open an RFC 2047 encoded word
+    (which the reader decodes: into anything, line breaks included)."""
+    return single_line(text).replace("=?", "= ?")
+
+
 def sender_address(mail_from: str) -> Address:
     """The From address of the settings, its display name folded to one line."""
     name, address = parseaddr(mail_from)
@@ -142,8 +148,8 @@ class Mailer:
         doc = snapshot(detail, self.settings.document_locale)
         pdf = await self.documents.pdf.pdf(await self.documents.current(invoice))
         context = {"doc": doc, "custom_message": email.custom_message, "public_url": None}
-        label = single_line(invoice.label)
-        sender = single_line((detail.invoicer or {}).get("company_entity") or "") or "us"
+        label = header_text(invoice.label)
+        sender = header_text((detail.invoicer or {}).get("company_entity") or "") or "us"
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = Address(addr_spec=single_line(email.to_email))
@@ -179,6 +185,11 @@ class Mailer:
         """The file transport: an .eml file per e-mail, written whole or not at all."""
         directory = Path(self.settings.mail_dir)
         directory.mkdir(parents=True, exist_ok=True)
+        data = message.as_bytes()  # before any file exists: a message that cannot be written
         with tempfile.NamedTemporaryFile("wb", dir=directory, delete=False, suffix=".tmp") as file:
-            file.write(message.as_bytes())
+            try:
+                file.write(data)
+            except BaseException:
+                os.unlink(file.name)
+                raise
         os.replace(file.name, directory / f"{email.id:08d}-{email.template}.eml")
