@@ -499,3 +499,14 @@ async def test_a_stock_adjustment_finer_than_the_column_is_a_422(api, make_setup
     assert status == 422 and "adjustment" in refused["errors"], refused
     status, _ = await api("POST", path, setup.headers, {"adjustment": "0.0001"})
     assert status == 200
+
+
+async def test_an_invoice_cannot_be_its_own_parent(api, make_setup):
+    setup = await make_setup()
+    body = {"invoicer_id": setup.invoicer_id, "invoice_recipient_id": setup.recipient_id}
+    _, created = await api("POST", "/api/v1/invoices", setup.headers, body)
+    invoice_id = created["data"]["id"]
+    status, refused = await api(
+        "PUT", f"/api/v1/invoices/{invoice_id}", setup.headers, {"invoice_parent_id": invoice_id}
+    )
+    assert status == 422 and "invoice_parent_id" in refused["errors"], refused

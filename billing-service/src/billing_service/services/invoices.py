@@ -414,6 +414,10 @@ class InvoiceService:
             if "type" in draft.fields and draft.fields["type"] != invoice.type:
                 raise ValidationFailed.field("type", "Use /convert to change the type.")
             fields = {key: value for key, value in draft.fields.items() if key != "type"}
+            if fields.get("invoice_parent_id") == invoice.id:
+                raise ValidationFailed.field(
+                    "invoice_parent_id", "An invoice cannot be its own parent."
+                )
             if "label" in fields:
                 await repo.lock_numbers(conn, invoice.company_id)
             refs = await self._references(conn, scope, invoice.company_id, fields, current=invoice)
