@@ -242,7 +242,7 @@ async def test_a_customer_is_archived_once_nothing_is_unpaid(api, auth, billing,
 
     status, conflict = await api("DELETE", path, h)  # a draft is an unpaid invoice
     assert (status, conflict["error_code"]) == (409, "CONFLICT")
-    assert conflict["message"].startswith("The customer has 1 unpaid invoice:")
+    assert conflict["message"].startswith("The customer has 1 unpaid invoice or open quote:")
     await api("POST", f"/api/v1/invoices/{invoice['id']}/approve", h, {})
     await api("POST", f"/api/v1/invoices/{invoice['id']}/pay", h, {"amount": "7000.00"})
     assert (await api("DELETE", path, h))[0] == 409  # 200.00 still due
@@ -256,6 +256,10 @@ async def test_a_customer_is_archived_once_nothing_is_unpaid(api, auth, billing,
     status, conflict = await api("DELETE", path, h)
     assert status == 409 and "1 running recurring invoice" in conflict["message"]
     await api("POST", f"/api/v1/invoices/{template['id']}/cancel", h, {})
+    # An open quote could still be sent to the customer: it holds the archive back too.
+    quote = await _created(api, "/api/v1/quotes", h, _invoice(customer_id))
+    assert (await api("DELETE", path, h))[0] == 409
+    await api("POST", f"/api/v1/invoices/{quote['id']}/cancel", h, {})
 
     assert (await api("DELETE", path, h))[0] == 204
     for method, where in (

@@ -237,11 +237,13 @@ async def company_identity(db: Db, company_id: int) -> Row:
 # included: they are bills in the making) and recurring templates that still run.
 OPEN_BILLING = """
 SELECT
-  count(*) FILTER (WHERE type = 'invoice') AS unpaid_invoices,
+  count(*) FILTER (WHERE type IN ('invoice', 'quote')) AS unpaid_invoices,
   count(*) FILTER (WHERE type = 'recurring') AS running_templates
 FROM invoices
 WHERE invoice_recipient_id = $1 AND deleted_at IS NULL AND (
   (type = 'invoice' AND status IN ('draft', 'scheduled'))
+  -- An open quote could still be sent to the customer and become an invoice.
+  OR (type = 'quote' AND status IN ('draft', 'scheduled', 'due', 'sent', 'approved'))
   OR (type = 'invoice' AND status IN ('due', 'approved', 'sent') AND total > amount_paid)
   OR (type = 'recurring' AND status <> 'cancelled')
 )

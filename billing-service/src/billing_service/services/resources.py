@@ -413,7 +413,9 @@ class ProductService(ResourceService):
 def _still_billed(unpaid: int, running: int) -> str:
     owed = []
     if unpaid:
-        owed.append(f"{unpaid} unpaid invoice{'s' if unpaid != 1 else ''}")
+        owed.append(
+            f"{unpaid} unpaid invoice{'s' if unpaid != 1 else ''} or open quote{'s' if unpaid != 1 else ''}"
+        )
     if running:
         owed.append(f"{running} running recurring invoice{'s' if running != 1 else ''}")
     return (
