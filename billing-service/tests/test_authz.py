@@ -432,3 +432,17 @@ async def test_a_customer_shows_only_the_invoices_and_payments_the_token_may_rea
     _, quotes = await api("GET", path, quotes_too)
     assert [row["id"] for row in quotes["data"]["recent_invoices"]] == [quote_id]
     assert quotes["data"]["recent_payments"] == []
+
+
+async def test_a_stored_regenerate_answer_holds_no_signed_link(
+    api, auth, owner, billing, pdf_server
+):
+    _, invoice_id = await _quote_and_invoice(api, owner)
+    headers = owner.headers | {"Idempotency-Key": f"regen-{invoice_id}"}
+    path = f"/api/v1/invoices/{invoice_id}/regenerate-pdf"
+    status, first = await api("POST", path, headers)
+    assert status == 200 and "/files/" in first["data"]["pdf_url"]
+    stored = await billing.app[POOL].fetch("SELECT body FROM idempotency_keys")
+    assert not any(b"/files/" in bytes(row["body"]) for row in stored if row["body"])
+    status, replayed = await api("POST", path, headers)
+    assert status == 200 and replayed["data"]["pdf_url"] is None

@@ -80,7 +80,9 @@ def require(
 ) -> None:
     if not allowed(action, kind, status, amount_paid=amount_paid, balance_due=balance_due):
         label = action.replace("_", "-")
-        raise Conflict(f"Cannot {label} a {kind} that is {status}.")
+        article = "an" if kind[0] in "aeiou" else "a"
+        why = " with payments" if amount_paid > 0 else ""
+        raise Conflict(f"Cannot {label} {article} {kind} that is {status}{why}.")
 
 
 def available_actions(

@@ -10,6 +10,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from billing_service.handlers.common import document_scope
+from billing_service.idempotency import replay_without_secret
 from billing_service.keys import CLOCK, DOCUMENTS, INVOICES, POOL, SETTINGS
 from billing_service.repositories import invoices as repo
 from billing_service.services.documents import snapshot
@@ -50,8 +51,13 @@ async def regenerate(request: web.Request) -> web.Response:
     if link is None:  # rendered, but this token may not download it
         return json_response({"data": {"id": invoice_id, "pdf_url": None, "expires_at": None}})
     url = public_base_url(request) + link.path
-    return json_response(
+    response = json_response(
         {"data": {"id": invoice_id, "pdf_url": url, "expires_at": _expiry(link.expires_at)}}
+    )
+    # The signed link opens the PDF without a token: an idempotent replay gets none (the
+    # client asks /download for a fresh one).
+    return replay_without_secret(
+        response, {"data": {"id": invoice_id, "pdf_url": None, "expires_at": None}}
     )
 
 
