@@ -286,3 +286,16 @@ async def test_a_customer_is_filed_in_the_company_its_body_names(api, make_setup
         {"company_id": stranger.company_id, "company_name": "Not mine"},
     )
     assert status == 403 and refused["error_code"] == "COMPANY_ACCESS_DENIED"
+
+
+async def test_concurrent_organisations_of_one_name_get_their_own_slugs(api, make_setup):
+    setup = await make_setup()
+    results = await asyncio.gather(
+        *(
+            api("POST", "/api/v1/organisations", setup.headers, {"name": "Northern Branch"})
+            for _ in range(8)
+        )
+    )
+    assert [status for status, _ in results] == [201] * 8
+    slugs = {body["data"]["slug"] for _, body in results}
+    assert len(slugs) == 8 and "northern-branch" in slugs

@@ -275,3 +275,17 @@ async def archive(conn: asyncpg.Connection, recipient_id: int) -> None:
 
 async def is_archived(conn: asyncpg.Connection, recipient_id: int) -> bool:
     return bool(await conn.fetchval(IS_ARCHIVED, recipient_id))
+
+
+LOCK_ORGANISATION_SLUGS = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('organisation-slugs:' || $1::bigint::text, 0))"
+)
+ORGANISATION_SLUGS = "SELECT slug FROM organisations WHERE company_id = $1 AND id <> $2"
+
+
+async def lock_organisation_slugs(conn: Db, company_id: int) -> None:
+    await conn.execute(LOCK_ORGANISATION_SLUGS, company_id)
+
+
+async def organisation_slugs(conn: Db, company_id: int, *, except_id: int) -> set[str]:
+    return {row["slug"] for row in await conn.fetch(ORGANISATION_SLUGS, company_id, except_id)}

@@ -128,14 +128,12 @@ class OrganisationService(ResourceService):
         if "slug" in values or current is None:
             name = values.get("name") or (current or {}).get("name") or "organisation"
             base = values.get("slug") or slugify(name)
-            taken = {
-                r["slug"]
-                for r in await conn.fetch(
-                    "SELECT slug FROM organisations WHERE company_id = $1 AND id <> $2",
-                    company_id,
-                    current["id"] if current else 0,
-                )
-            }
+            # Held to the end of the transaction: concurrent creates pick different slugs
+            # instead of one slug twice (and a 422 on a slug nobody sent).
+            await repo.lock_organisation_slugs(conn, company_id)
+            taken = await repo.organisation_slugs(
+                conn, company_id, except_id=current["id"] if current else 0
+            )
             if values.get("slug") and values["slug"] in taken:
                 raise ValidationFailed.field("slug", "The slug has already been taken.")
             slug, suffix = base, 2
