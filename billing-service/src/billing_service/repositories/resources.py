@@ -215,7 +215,10 @@ SELECT * FROM invoicers WHERE company_id = $1 ORDER BY is_default DESC, id LIMIT
 LOCK_DEFAULT_INVOICER = (
     "SELECT pg_advisory_xact_lock(hashtextextended('default-invoicer:' || $1::bigint, 0))"
 )
-COMPANY_IDENTITY = "SELECT name, trim(currency) AS currency FROM companies WHERE id = $1"
+# Key-share locked: a company deleted meanwhile waits for this request, or is gone already.
+COMPANY_IDENTITY = (
+    "SELECT name, trim(currency) AS currency FROM companies WHERE id = $1 FOR KEY SHARE"
+)
 
 
 async def invoicer_candidates(db: Db, company_id: int) -> list[Row]:
@@ -226,9 +229,10 @@ async def lock_default_invoicer(conn: asyncpg.Connection, company_id: int) -> No
     await conn.execute(LOCK_DEFAULT_INVOICER, company_id)
 
 
-async def company_identity(db: Db, company_id: int) -> Row:
+async def company_identity(db: Db, company_id: int) -> Row | None:
     """The company's name and currency: what an invoicer made from the company carries."""
-    return dict(await db.fetchrow(COMPANY_IDENTITY, company_id))
+    row = await db.fetchrow(COMPANY_IDENTITY, company_id)
+    return dict(row) if row is not None else None
 
 
 # --- archived customers -----------------------------------------------------------------

@@ -13,6 +13,7 @@ from billing_service.repositories import crud
 from billing_service.repositories import invoices as invoice_repo
 from billing_service.repositories import resources as repo
 from billing_service.repositories.crud import Row
+from billing_service.services.references import invalid_reference
 from shared.errors import Conflict, ValidationFailed
 
 
@@ -72,7 +73,7 @@ async def _default_invoicer(
     found = await _chosen_invoicer(conn, company_id)  # made while this request waited?
     if found is not None:
         return found
-    company = await repo.company_identity(conn, company_id)
+    company = await _company(conn, company_id)
     return await crud.insert(
         conn,
         repo.INVOICERS,
@@ -101,7 +102,14 @@ async def _default_currency(
     for ref in (refs["invoice_recipient_id"], refs["invoicer_id"]):
         if ref is not None and (ref.get("currency") or "").strip():
             return str(ref["currency"]).strip()
-    currency = (await repo.company_identity(conn, company_id))["currency"]
+    currency = (await _company(conn, company_id))["currency"]
     if not currency:
         raise ValidationFailed.field("currency", "The currency field is required.")
     return str(currency)
+
+
+async def _company(conn: asyncpg.Connection, company_id: int) -> Row:
+    company = await repo.company_identity(conn, company_id)
+    if company is None:  # deleted by a concurrent request
+        raise invalid_reference("company_id")
+    return company
