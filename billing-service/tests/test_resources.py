@@ -299,3 +299,29 @@ async def test_concurrent_organisations_of_one_name_get_their_own_slugs(api, mak
     assert [status for status, _ in results] == [201] * 8
     slugs = {body["data"]["slug"] for _, body in results}
     assert len(slugs) == 8 and "northern-branch" in slugs
+
+
+async def test_a_company_id_repeated_on_an_update_must_be_the_records_own(api, make_setup):
+    setup, stranger = await make_setup(), await make_setup()
+    _, invoice = await api(
+        "POST",
+        "/api/v1/invoices",
+        setup.headers,
+        {"invoicer_id": setup.invoicer_id, "invoice_recipient_id": setup.recipient_id},
+    )
+    _, product = await api("POST", "/api/v1/products", setup.headers, {"name": "Widget"})
+    paths = [
+        f"/api/v1/invoices/{invoice['data']['id']}",
+        f"/api/v1/recipients/{setup.recipient_id}",
+        f"/api/v1/customers/{setup.recipient_id}",
+        f"/api/v1/buyers/{setup.recipient_id}",
+        f"/api/v1/products/{product['data']['id']}",
+        f"/api/v1/invoicers/{setup.invoicer_id}/payment-details/{setup.payment_detail_id}",
+    ]
+    for path in paths:
+        status, body = await api("PUT", path, setup.headers, {"company_id": stranger.company_id})
+        assert (status, body.get("error_code")) == (403, "COMPANY_ACCESS_DENIED"), (path, body)
+        status, body = await api("PUT", path, setup.headers, {"company_id": 2**62})
+        assert status == 422 and "company_id" in body["errors"], (path, body)
+        status, body = await api("PUT", path, setup.headers, {"company_id": setup.company_id})
+        assert status == 200, (path, body)

@@ -132,6 +132,7 @@ class InvoicerCreate(InvoicerUpdate):
 
 
 class PaymentDetailBody(Body):
+    company_id: Id | None = None  # InvoiceMee repeats it on PUT: must be the record's own
     label: Text | None = None
     bank_name: Text | None = None
     account_name: Text | None = None
@@ -197,7 +198,7 @@ async def create_payment_detail(request: web.Request) -> web.Response:
     scope = await member_scope(request, "invoicers:update")
     invoicer = await request.app[INVOICERS].get(scope, path_id(request))
     body = await parse_body(request, PaymentDetailBody)
-    row = await request.app[PAYMENT_DETAILS].create_for(scope, invoicer, body.changes())
+    row = await request.app[PAYMENT_DETAILS].create_for(scope, invoicer, body.changes("company_id"))
     return data(views.payment_detail_view(row), status=201)
 
 
@@ -206,7 +207,8 @@ async def update_payment_detail(request: web.Request) -> web.Response:
     service = request.app[PAYMENT_DETAILS]
     row = await service.get_of(scope, path_id(request), path_id(request, "detail_id"))
     body = await parse_body(request, PaymentDetailBody)
-    return data(views.payment_detail_view(await service.update(scope, row["id"], body.changes())))
+    row = await service.update(scope, row["id"], body.changes("company_id"), body.company_id)
+    return data(views.payment_detail_view(row))
 
 
 async def delete_payment_detail(request: web.Request) -> web.Response:
@@ -221,6 +223,8 @@ async def delete_payment_detail(request: web.Request) -> web.Response:
 
 
 class RecipientUpdate(Body):
+    # On an update, repeated by InvoiceMee's clients: must be the record's own company.
+    company_id: Id | None = None
     organisation_id: Id | None = None
     company_entity: Text | None = Field(default=None, min_length=1)
     contact_name: Text | None = None
@@ -256,9 +260,9 @@ class CustomerUpdate(RecipientUpdate):
 
 
 class CustomerCreate(CustomerUpdate):
+    # Without an organisation, `company_id` names the company whose default organisation
+    # holds the customer.
     company_name: Text = Field(min_length=1)
-    # Without an organisation, the company whose default organisation holds the customer.
-    company_id: Id | None = None
 
 
 class RecipientFilter(CompanyFilter):
@@ -310,7 +314,10 @@ async def create_recipient(request: web.Request) -> web.Response:
     scope = await member_scope(request, "recipients:create")
     body = await parse_body(request, RecipientCreate)
     row = await request.app[RECIPIENTS].create_in_organisation(
-        scope, body.organisation_id, body.changes("organisation_id")
+        scope,
+        body.organisation_id,
+        body.changes("organisation_id", "company_id"),
+        company_id=body.company_id,
     )
     return data(views.recipient_view(row | {"total_invoiced": Decimal(0)}), status=201)
 
@@ -340,7 +347,7 @@ async def _update_recipient(
     row_id = path_id(request)
     body = await parse_body(request, model)
     service = request.app[RECIPIENTS]
-    row = await service.update(scope, row_id, body.changes())
+    row = await service.update(scope, row_id, body.changes("company_id"), body.company_id)
     return data(view((await service.with_totals([row]))[0]))
 
 
@@ -372,6 +379,7 @@ Unit = Annotated[SingleLine, Field(min_length=1, max_length=32)]
 
 
 class ProductUpdate(Body):
+    company_id: Id | None = None  # on an update, the record's own (InvoiceMee repeats it)
     type: Literal["product", "service"] | None = None
     name: Text | None = Field(default=None, min_length=1)
     description: LongText | None = None
@@ -389,7 +397,6 @@ class ProductCreate(ProductUpdate):
     unit: Unit = "service"
     active: bool = True
     stock_quantity: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))] | None = None
-    company_id: Id | None = None
 
     def changes(self, *exclude: str) -> dict[str, Any]:
         # Defaults count too: a created product has every column set.
@@ -462,7 +469,11 @@ async def update_product(request: web.Request) -> web.Response:
     row_id = path_id(request)
     body = await parse_body(request, ProductUpdate)
     return data(
-        views.product_view(await request.app[PRODUCTS].update(scope, row_id, body.changes()))
+        views.product_view(
+            await request.app[PRODUCTS].update(
+                scope, row_id, body.changes("company_id"), body.company_id
+            )
+        )
     )
 
 

@@ -414,6 +414,8 @@ class InvoiceService:
             if "type" in draft.fields and draft.fields["type"] != invoice.type:
                 raise ValidationFailed.field("type", "Use /convert to change the type.")
             fields = {key: value for key, value in draft.fields.items() if key != "type"}
+            if draft.company_id is not None:  # repeated by a client: must be the record's own
+                await self._same_company(conn, scope, draft.company_id, invoice.company_id)
             if fields.get("invoice_parent_id") == invoice.id:
                 raise ValidationFailed.field(
                     "invoice_parent_id", "An invoice cannot be its own parent."
@@ -781,6 +783,15 @@ class InvoiceService:
         return await repo.owned_by_company(
             db, "recipients", invoice.invoice_recipient_id, invoice.company_id
         )
+
+    @staticmethod
+    async def _same_company(
+        conn: asyncpg.Connection, scope: Scope, company_id: int, current: int
+    ) -> None:
+        if await named(conn, scope, "companies", company_id, "company_id") != current:
+            raise ValidationFailed.field(
+                "company_id", "The invoice cannot move to another company."
+            )
 
     async def _company_for(self, conn: asyncpg.Connection, scope: Scope, draft: Draft) -> int:
         if draft.company_id is not None:
