@@ -144,6 +144,28 @@ async def test_invoices_speak_the_portals_words(api, portal):
     assert (await api("GET", f"/api/v1/invoices/{paid}", portal.h))[1]["data"]["notes"] is None
 
 
+async def test_a_client_filters_in_the_portals_words(api, portal):
+    paid = await portal.create("/api/v1/invoices", INVOICE, APPROVE, ("pay", {"amount": "1725.00"}))
+    approved = await portal.create("/api/v1/invoices", INVOICE, APPROVE)
+    sent = await portal.create("/api/v1/invoices", INVOICE, SEND)
+    delivered = await portal.create("/api/v1/quotes", QUOTE, ("send", {"template": "quote"}))
+    client = await portal.token(["invoices:read", "quotes:read"])
+
+    async def listed(path: str) -> set[int]:
+        status, answer = await api("GET", path, client)
+        assert status == 200, answer
+        return {row["id"] for row in answer["data"]}
+
+    assert await listed("/api/v1/invoices?status=Unpaid") == {approved, sent}
+    assert await listed("/api/v1/invoices?status=paid") == {paid}  # our own words still work
+    assert await listed("/api/v1/invoices?status=PAID") == {paid}
+    assert await listed("/api/v1/quotes?status=Delivered") == {delivered}
+    status, refused = await api("GET", "/api/v1/invoices?status=Someday", client)
+    assert status == 422 and "status" in refused["errors"]
+    # Members filter by the platform's statuses, where "Unpaid" is no status.
+    assert (await api("GET", "/api/v1/invoices?status=Unpaid", portal.h))[0] == 422
+
+
 async def test_quotes_have_a_stage_and_the_documents_fields(api, portal):
     delivered = await portal.create("/api/v1/quotes", QUOTE, ("send", {"template": "quote"}))
     accepted = await portal.create(

@@ -264,6 +264,14 @@ PORTAL_QUOTE_STAGE = {
 PORTAL_TEXT_FIELDS = ("subject", "notes", "customernotes", "paymentmethod")
 
 
+def statuses_for_portal_word(invoice_type: str, word: str) -> list[str] | None:
+    """The statuses a portal word stands for (`Unpaid`: scheduled, due, approved, sent), in
+    any letter case; None when it is no portal word."""
+    words = PORTAL_QUOTE_STAGE if invoice_type == "quote" else PORTAL_INVOICE_STATUS
+    statuses = [status for status, shown in words.items() if shown.lower() == word.lower()]
+    return statuses or None
+
+
 def portal_status(invoice_type: str, status: str) -> str:
     words = PORTAL_QUOTE_STAGE if invoice_type == "quote" else PORTAL_INVOICE_STATUS
     return words.get(status, status.capitalize())

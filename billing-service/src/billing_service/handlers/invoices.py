@@ -12,7 +12,11 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from billing_service.handlers.common import document_scope, member_scope, scope_for
 from billing_service.handlers.fields import Currency, Id, LongText, Percent, Quantity, Text
-from billing_service.invoice_views import client_invoice_view, invoice_view
+from billing_service.invoice_views import (
+    client_invoice_view,
+    invoice_view,
+    statuses_for_portal_word,
+)
 from billing_service.keys import DOCUMENTS, INVOICES, RECURRING
 from billing_service.lifecycle import SEND_TEMPLATES
 from billing_service.permissions import reads_without_ability
@@ -218,6 +222,18 @@ def _status_filter(family: Family, status: str | None) -> str | None:
     return status
 
 
+def _statuses(
+    request: web.Request, family: Family, status: str | None
+) -> tuple[str | None, list[str] | None]:
+    """The list's status filter: a client-portal user may filter in the portal's own words
+    (`?status=Unpaid`, `/quotes?status=Delivered`), as the answers show them."""
+    if status is not None and identity_of(request).kind == "client":
+        statuses = statuses_for_portal_word(family.kind or "invoice", status)
+        if statuses is not None:
+            return None, statuses
+    return _status_filter(family, status), None
+
+
 def _view(request: web.Request, invoice: Invoice, family: Family, **extra: Any) -> dict[str, Any]:
     view = client_invoice_view if identity_of(request).kind == "client" else invoice_view
     return view(invoice, public_base_url(request), estimate=family.estimate, **extra)
@@ -259,9 +275,11 @@ def list_invoices(route_family: Family) -> Any:
         filters = parse_query(request, ListFilters)
         if family is PORTAL_INVOICES_FAMILY and filters.type not in (None, "invoice"):
             raise ValidationFailed.field("type", "Quotes are listed under /quotes.")
+        status, statuses = _statuses(request, family, filters.status)
         query = ListQuery(
             params=PageParams(page=filters.page, per_page=filters.per_page),
-            status=_status_filter(family, filters.status),
+            status=status,
+            statuses=statuses,
             type=family.kind or filters.type,
             search=filters.search,
             company_id=filters.company_id,

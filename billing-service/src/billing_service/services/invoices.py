@@ -80,6 +80,7 @@ class InvoiceDetail:
 class ListQuery:
     params: PageParams
     status: str | None = None
+    statuses: list[str] | None = None  # any of these (a client-portal word stands for several)
     type: str | None = None
     search: str | None = None
     company_id: int | None = None
@@ -269,6 +270,7 @@ class InvoiceService:
         otherwise counted up to COUNT_CAP (meta.total_capped says when the cap was hit)."""
         simple = (
             not scope.is_client
+            and query.statuses is None
             and query.status != "overdue"
             and not query.search
             and query.recipient_id is None
@@ -299,6 +301,8 @@ class InvoiceService:
             where.add("i.total > i.amount_paid")
         elif query.status is not None:
             where.add("i.status = {}", query.status)
+        if query.statuses is not None:
+            where.add("i.status = ANY({})", query.statuses)
         if query.recipient_id is not None:
             where.add("i.invoice_recipient_id = {}", query.recipient_id)
         if query.date_from is not None:
