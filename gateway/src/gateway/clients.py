@@ -49,6 +49,8 @@ class ClientAddresses:
 
     def client_of(self, peer: str | None, forwarded_for: Iterable[str]) -> str:
         """The client's address, from the TCP peer and the X-Forwarded-For header values."""
+        if not self._trusted:  # the common case: the peer is the client, nothing to parse
+            return peer or "unknown"
         address = _address(peer or "")
         if address is None:
             return peer or "unknown"
