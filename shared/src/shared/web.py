@@ -20,6 +20,7 @@ import asyncpg
 import structlog
 from aiohttp import web, web_response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import BaseModel
 
 from shared.errors import (
     ApiError,
@@ -65,6 +66,9 @@ def _default(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, BaseModel):
+        # A response model as its fields by their public names; nested values come back here.
+        return value.model_dump(by_alias=True)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
@@ -125,7 +129,9 @@ _HTTP_EXCEPTION_ERRORS: dict[int, type[ApiError]] = {
 def _error_for_http_exception(exc: web.HTTPException) -> ApiError:
     error_type = _HTTP_EXCEPTION_ERRORS.get(exc.status)
     if error_type is not None:
-        return error_type()
+        # A 405 says which methods the path has (RFC 9110), as aiohttp's router knows them.
+        allow = exc.headers.get("Allow")
+        return error_type(headers={"Allow": allow} if allow else None)
     error = ApiError(exc.reason)
     error.status = exc.status
     error.error_code = exc.reason.upper().replace(" ", "_")
