@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import redis.asyncio as redis
 from aiohttp import web
 
-from auth_service.keys import ACCOUNTS, PASSWORDS, POOL, REDIS, SETTINGS, SIGNING_KEYS, TOKENS
+from auth_service.keys import ACCOUNTS, POOL, REDIS, SETTINGS, SIGNING_KEYS, TOKENS
 from auth_service.routes import add_routes, is_public
 from auth_service.services.accounts import AccountService
 from auth_service.services.passwords import PasswordHasher
@@ -21,6 +23,7 @@ from auth_service.settings import Settings
 from shared.db import check_pool, pool_context
 from shared.identity import VERIFIER, IdentityVerifier, identity_middleware
 from shared.logging import configure_logging, get_logger
+from shared.openapi import add_document_route
 from shared.redis_client import redis_context
 from shared.web import add_readiness_check, create_base_app
 
@@ -38,11 +41,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         return keys.jwks()
 
     app[VERIFIER] = IdentityVerifier(own_jwks)
-    app[PASSWORDS] = PasswordHasher()
-    throttle = LoginThrottle(
-        app[REDIS], settings.failed_login_limit, settings.failed_login_window_seconds
-    )
-    app[ACCOUNTS] = AccountService(app[POOL], app[PASSWORDS], throttle)
+    app[ACCOUNTS] = account_service(settings, app[POOL], app[REDIS])
     tokens = TokenService(app[POOL], app[REDIS], keys, settings)
     app[TOKENS] = tokens
     await _seed_demo_user(app)
@@ -52,6 +51,16 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await flusher
     await tokens.flush_usage()
+
+
+def account_service(
+    settings: Settings, pool: asyncpg.Pool, redis_client: redis.Redis
+) -> AccountService:
+    """Accounts as the service and its command line use them."""
+    throttle = LoginThrottle(
+        redis_client, settings.failed_login_limit, settings.failed_login_window_seconds
+    )
+    return AccountService(pool, PasswordHasher(), throttle)
 
 
 async def _seed_demo_user(app: web.Application) -> None:
@@ -83,4 +92,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(_services)
     add_readiness_check(app, "postgres", lambda a: check_pool(a[POOL]))
     add_routes(app)
+    add_document_route(app, title="auth-service")
     return app

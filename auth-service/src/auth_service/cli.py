@@ -6,32 +6,29 @@ import argparse
 import asyncio
 import sys
 
-from auth_service.app import MIGRATIONS, create_app
-from auth_service.repositories import users as user_repo
-from auth_service.services.passwords import PasswordHasher
+import redis.asyncio as redis
+
+from auth_service.app import MIGRATIONS, account_service, create_app
 from auth_service.settings import Settings
 from shared.db import apply_migrations, create_pool
+from shared.errors import ValidationFailed
 from shared.web import run
 
 
 async def create_user(settings: Settings, email: str, password: str, name: str, kind: str) -> int:
     pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    # Never connected to: creating a user counts no login attempt.
+    redis_client = redis.Redis.from_url(settings.redis_url)
     try:
         await apply_migrations(pool, MIGRATIONS)
-        user = await user_repo.insert(
-            pool,
-            kind=kind,
-            name=name,
-            email=email,
-            password_hash=await PasswordHasher().hash(password),
-            first_name=name.partition(" ")[0] or None,
-            last_name=name.partition(" ")[2] or None,
-        )
-    finally:
-        await pool.close()
-    if user is None:
+        accounts = account_service(settings, pool, redis_client)
+        user = await accounts.create_user(email=email, password=password, name=name, kind=kind)
+    except ValidationFailed:
         print(f"error: a user with e-mail {email} already exists", file=sys.stderr)
         return 1
+    finally:
+        await redis_client.aclose()
+        await pool.close()
     print(f"created user {user.id} <{user.email}> ({user.kind})")
     return 0
 

@@ -7,7 +7,6 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from auth_service.services.accounts import AccountService
-from auth_service.services.passwords import PasswordHasher
 from auth_service.services.signing import SigningKeys
 from auth_service.services.tokens import TokenService
 from auth_service.settings import Settings
@@ -16,6 +15,5 @@ SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", redis.Redis)
 SIGNING_KEYS = web.AppKey("signing_keys", SigningKeys)
-PASSWORDS = web.AppKey("passwords", PasswordHasher)
 TOKENS = web.AppKey("tokens", TokenService)
 ACCOUNTS = web.AppKey("accounts", AccountService)

@@ -11,14 +11,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from pdf_service.handlers import documents
 from pdf_service.keys import DOCUMENTS, POOL, SETTINGS
 from pdf_service.render import render_invoice
+from pdf_service.routes import add_routes, is_public
 from pdf_service.services.documents import Documents
 from pdf_service.settings import Settings
 from shared.db import check_pool, pool_context
 from shared.identity import identity_middleware, verifier_context
 from shared.logging import configure_logging
+from shared.openapi import add_document_route
 from shared.web import add_readiness_check, create_base_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -48,15 +49,10 @@ async def _renderer(app: web.Application) -> AsyncIterator[None]:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _is_public(request: web.Request) -> bool:
-    # Files are public behind their signature; internal routes check the service secret.
-    return request.path.startswith(("/files/", "/internal/"))
-
-
 def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or Settings()
     configure_logging("pdf-service", settings.log_level, settings.log_json)
-    app = create_base_app("pdf-service", middlewares=[identity_middleware(_is_public)])
+    app = create_base_app("pdf-service", middlewares=[identity_middleware(is_public)])
     app[SETTINGS] = settings
     app.cleanup_ctx.append(
         pool_context(POOL, lambda a: a[SETTINGS].database_url, migrations=MIGRATIONS)
@@ -64,8 +60,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(verifier_context(lambda a: a[SETTINGS].auth_jwks_url))
     app.cleanup_ctx.append(_renderer)
     add_readiness_check(app, "postgres", lambda a: check_pool(a[POOL]))
-    app.router.add_post("/internal/documents", documents.render)
-    app.router.add_post("/internal/documents/{document_id}/links", documents.link)
-    app.router.add_get("/internal/documents/{document_id}", documents.raw)
-    app.router.add_get("/files/{document_id}", documents.public_file)
+    add_routes(app)
+    add_document_route(app, title="pdf-service")
     return app

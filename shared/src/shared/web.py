@@ -79,7 +79,9 @@ def dumps(payload: Any) -> str:
 def with_success(payload: Any, status: int) -> Any:
     """API.md's envelope: every JSON object answered says whether it is a success, and an
     error also names its code in lower case (`error`, InvoiceFlow's key). What the payload
-    already says is kept."""
+    already says is kept. A response model answered whole (`Plain`) is enveloped likewise."""
+    if isinstance(payload, BaseModel):
+        payload = payload.model_dump(by_alias=True)
     if not isinstance(payload, dict):
         return payload
     envelope: dict[str, Any] = {"success": status < 400}

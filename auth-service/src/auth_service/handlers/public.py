@@ -1,9 +1,7 @@
-"""Public routes of auth-service (reached through the gateway under /api/v1)."""
+"""Public routes of auth-service (reached through the gateway under /api/v1). Who may call
+each is checked before these run (routes.py)."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from aiohttp import web
 
@@ -14,12 +12,21 @@ from auth_service.handlers.schemas import (
     TokenRequest,
 )
 from auth_service.keys import ACCOUNTS, TOKENS
-from auth_service.repositories.tokens import AccessToken
 from auth_service.repositories.users import User
-from shared.abilities import known_abilities
-from shared.errors import NotFound, Unauthorized, ValidationFailed
-from shared.identity import Identity, identity_of, require_ability
-from shared.validation import parse_body, path_id, reject_nulls
+from auth_service.services.grants import SESSION
+from auth_service.views import (
+    IssuedTokenView,
+    LoginUserView,
+    LoginView,
+    MessageView,
+    TokenView,
+    UserView,
+    profile_view,
+)
+from shared.contract import body_of
+from shared.errors import NotFound, Unauthorized
+from shared.identity import Identity, identity_of
+from shared.validation import path_id, reject_nulls
 from shared.web import json_response
 
 
@@ -30,55 +37,42 @@ def client_ip(request: web.Request) -> str:
     return hops[-1] if hops else (request.remote or "unknown")
 
 
-def _expiry(body: TokenRequest) -> datetime | None:
-    if body.expires_at is not None and body.expires_in_days is not None:
-        raise ValidationFailed.field(
-            "expires_at", "Give either expires_at or expires_in_days, not both."
-        )
-    if body.expires_in_days is not None:
-        return datetime.now(UTC) + timedelta(days=body.expires_in_days)
-    return body.expires_at
-
-
-def _granted_abilities(requested: list[str] | None) -> list[str]:
-    if requested is None:
-        return ["*"]
-    granted = known_abilities(requested)
-    if not granted:
-        raise ValidationFailed.field("abilities", "None of the requested abilities is valid.")
-    return granted
-
-
 async def create_token(request: web.Request) -> web.Response:
-    body = await parse_body(request, TokenRequest)
-    abilities = _granted_abilities(body.abilities)
-    expires_at = _expiry(body)
+    body = await body_of(request, TokenRequest)
+    tokens = request.app[TOKENS]
+    # The request's own mistakes are answered before the password is checked.
+    grant = tokens.grant(
+        body.abilities, expires_at=body.expires_at, expires_in_days=body.expires_in_days
+    )
     user = await request.app[ACCOUNTS].authenticate(body.email, body.password, client_ip(request))
-    issued = await request.app[TOKENS].issue(
-        user_id=user.id, name=body.device_name, abilities=abilities, expires_at=expires_at
+    issued = await tokens.issue(
+        user_id=user.id,
+        name=body.device_name,
+        abilities=grant.abilities,
+        expires_at=grant.expires_at,
     )
-    return json_response(
-        {
-            "token": issued.plain_text,
-            "abilities": issued.record.abilities,
-            "expires_at": issued.record.expires_at,
-        },
-        status=201,
+    view = IssuedTokenView(
+        token=issued.plain_text,
+        abilities=issued.record.abilities,
+        expires_at=issued.record.expires_at,
     )
+    return json_response(view, status=201)
 
 
 async def login(request: web.Request) -> web.Response:
-    body = await parse_body(request, Credentials)
+    body = await body_of(request, Credentials)
     user = await request.app[ACCOUNTS].authenticate(body.email, body.password, client_ip(request))
     issued = await request.app[TOKENS].issue(
-        user_id=user.id, name=body.device_name, abilities=["*"], expires_at=None
+        user_id=user.id,
+        name=body.device_name,
+        abilities=SESSION.abilities,
+        expires_at=SESSION.expires_at,
     )
-    return json_response(
-        {
-            "token": issued.plain_text,
-            "user": {"id": user.id, "name": user.name, "email": user.email},
-        }
+    view = LoginView(
+        token=issued.plain_text,
+        user=LoginUserView(id=user.id, name=user.name, email=user.email),
     )
+    return json_response(view)
 
 
 def _token_id(identity: Identity) -> int:
@@ -90,7 +84,7 @@ def _token_id(identity: Identity) -> int:
 async def logout(request: web.Request) -> web.Response:
     identity = identity_of(request)
     await request.app[TOKENS].revoke(user_id=identity.user_id, token_id=_token_id(identity))
-    return json_response({"message": "Logged out successfully"})
+    return json_response(MessageView(message="Logged out successfully"))
 
 
 async def _current_user(request: web.Request) -> User:
@@ -103,78 +97,32 @@ async def _current_user(request: web.Request) -> User:
 async def me(request: web.Request) -> web.Response:
     user = await _current_user(request)
     return json_response(
-        {"id": user.id, "name": user.name, "email": user.email, "created_at": user.created_at}
+        UserView(id=user.id, name=user.name, email=user.email, created_at=user.created_at)
     )
 
 
-def _token_view(token: AccessToken, current_id: int | None) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "abilities": token.abilities,
-        "last_used_at": token.last_used_at,
-        "expires_at": token.expires_at,
-        "created_at": token.created_at,
-        "is_current": token.id == current_id,
-    }
-
-
 async def list_tokens(request: web.Request) -> web.Response:
-    identity = require_ability(request, "tokens:read")
+    identity = identity_of(request)
     tokens = await request.app[TOKENS].list_for(identity.user_id)
-    return json_response({"data": [_token_view(token, identity.token_id) for token in tokens]})
+    return json_response({"data": [TokenView.of(token, identity.token_id) for token in tokens]})
 
 
 async def revoke_token(request: web.Request) -> web.Response:
     identity = identity_of(request)
     token_id = path_id(request, "token_id")
-    if token_id != identity.token_id:
-        # Revoking itself is logging out, always allowed; other tokens need the ability.
-        identity.require("tokens:delete")
     if not await request.app[TOKENS].revoke(user_id=identity.user_id, token_id=token_id):
         raise NotFound()
     return web.Response(status=204)
 
 
-def _profile_view(user: User) -> dict[str, Any]:
-    view = {
-        "id": user.id,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "name": user.name,
-        "email": user.email,
-        "company_name": user.company_name,
-        "address1": user.address1,
-        "address2": user.address2,
-        "city": user.city,
-        "state": user.state,
-        "postcode": user.postcode,
-        "country": user.country,
-        "phone": user.phone,
-    }
-    # INNOVATECH's client portal spelled these without underscores; its clients read them so.
-    view |= {
-        "firstname": user.first_name,
-        "lastname": user.last_name,
-        "companyname": user.company_name,
-        "phonenumber": user.phone,
-    }
-    if user.kind == "client":
-        # INNOVATECH's portal prints every profile field as a string: "" when empty.
-        return {name: "" if value is None else value for name, value in view.items()}
-    return view
-
-
 async def get_profile(request: web.Request) -> web.Response:
-    require_ability(request, "profile:read")
-    return json_response({"data": _profile_view(await _current_user(request))})
+    return json_response({"data": profile_view(await _current_user(request))})
 
 
 async def update_profile(request: web.Request) -> web.Response:
-    require_ability(request, "profile:update")
-    body = await parse_body(request, ProfileUpdate)
+    body = await body_of(request, ProfileUpdate)
     user = await _current_user(request)
     changes = body.model_dump(exclude_unset=True)
     reject_nulls(changes, PROFILE_NOT_NULL)
     updated = await request.app[ACCOUNTS].update_profile(user, changes)
-    return json_response({"data": _profile_view(updated)})
+    return json_response({"data": profile_view(updated)})

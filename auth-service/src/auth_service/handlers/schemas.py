@@ -1,13 +1,14 @@
-"""Request bodies of auth-service, validated by pydantic."""
+"""Request bodies and queries of auth-service, validated by pydantic."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 
 from shared.fields import DateTime, Email, SingleLine
+from shared.models import Body
 
 Name = Annotated[SingleLine, Field(min_length=1, max_length=255)]
 Ability = Annotated[SingleLine, Field(max_length=64)]
@@ -18,9 +19,7 @@ def _optional(*names: str, max_length: int = 255) -> Any:
     return Field(default=None, max_length=max_length, validation_alias=AliasChoices(*names))
 
 
-class Credentials(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
+class Credentials(Body):
     email: Email
     password: str = Field(min_length=1, max_length=1024)
     device_name: Name
@@ -46,8 +45,8 @@ class TokenRequest(Credentials):
 PROFILE_NOT_NULL = frozenset({"name", "email"})
 
 
-class ProfileUpdate(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+class ProfileUpdate(Body):
+    """Every field optional (PUT and PATCH alike); the seeds' spellings are accepted too."""
 
     name: Name | None = None
     first_name: SingleLine | None = _optional("first_name", "firstname")
@@ -63,14 +62,19 @@ class ProfileUpdate(BaseModel):
     phone: SingleLine | None = _optional("phone", "phonenumber", max_length=64)
 
 
-class IntrospectRequest(BaseModel):
+class IntrospectRequest(Body):
     token: str = Field(min_length=1, max_length=512)
 
 
-class InternalUserCreate(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
+class InternalUserCreate(Body):
     email: Email
     name: Name
     password: str | None = Field(default=None, min_length=8, max_length=1024)
     kind: Literal["member", "client"] = "member"
+
+
+class UserLookup(Body):
+    """One user by e-mail, or several by id."""
+
+    email: str | None = Field(default=None, max_length=255)
+    ids: str | None = Field(default=None, description="Comma-separated user ids (up to 500).")

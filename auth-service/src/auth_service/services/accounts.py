@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import asyncpg
@@ -53,6 +54,19 @@ class AccountService:
         if user is None:
             raise ValidationFailed.field("email", "The email has already been taken.")
         return user
+
+    async def register(
+        self, *, email: str, name: str, kind: str, password: str | None
+    ) -> tuple[User, str | None]:
+        """A new user (another service invites them); without a password one is generated
+        and returned, this once, for the inviting member to pass on."""
+        if password is not None:
+            return await self.create_user(
+                email=email, password=password, name=name, kind=kind
+            ), None
+        generated = secrets.token_urlsafe(12)
+        user = await self.create_user(email=email, password=generated, name=name, kind=kind)
+        return user, generated
 
     async def ensure_user(self, *, email: str, password: str, name: str) -> tuple[User, bool]:
         """The user with this e-mail, created when missing; True when created now."""

@@ -17,8 +17,6 @@ from jwt.algorithms import OKPAlgorithm
 from auth_service.repositories import signing_keys as repo
 from shared.identity import ALGORITHM, AUDIENCE, ISSUER
 
-_KEY_CREATION_LOCK = 0x6B657973
-
 
 @dataclass(frozen=True)
 class SigningKey:
@@ -27,7 +25,7 @@ class SigningKey:
     public_jwk: dict[str, Any]
 
 
-def _new_key() -> tuple[str, str, dict[str, Any]]:
+def _new_key() -> repo.StoredKey:
     private_key = Ed25519PrivateKey.generate()
     kid = uuid.uuid4().hex
     pem = private_key.private_bytes(
@@ -37,13 +35,13 @@ def _new_key() -> tuple[str, str, dict[str, Any]]:
     ).decode()
     jwk = json.loads(OKPAlgorithm.to_jwk(private_key.public_key()))
     jwk.update({"kid": kid, "alg": ALGORITHM, "use": "sig"})
-    return kid, pem, jwk
+    return repo.StoredKey(kid, pem, jwk)
 
 
-def _load(row: asyncpg.Record) -> SigningKey:
-    private_key = serialization.load_pem_private_key(row["private_pem"].encode(), password=None)
+def _load(stored: repo.StoredKey) -> SigningKey:
+    private_key = serialization.load_pem_private_key(stored.private_pem.encode(), password=None)
     assert isinstance(private_key, Ed25519PrivateKey)
-    return SigningKey(row["kid"], private_key, json.loads(row["public_jwk"]))
+    return SigningKey(stored.kid, private_key, stored.public_jwk)
 
 
 class SigningKeys:
@@ -54,14 +52,7 @@ class SigningKeys:
 
     @classmethod
     async def load_or_create(cls, pool: asyncpg.Pool) -> SigningKeys:
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", _KEY_CREATION_LOCK)
-            rows = await conn.fetch(repo.ACTIVE_KEYS)
-            if not rows:
-                kid, pem, jwk = _new_key()
-                await conn.execute(repo.INSERT_KEY, kid, pem, json.dumps(jwk))
-                rows = await conn.fetch(repo.ACTIVE_KEYS)
-        return cls([_load(row) for row in rows])
+        return cls([_load(stored) for stored in await repo.active_or_first(pool, _new_key)])
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [key.public_jwk for key in self._keys]}

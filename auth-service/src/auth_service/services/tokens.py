@@ -16,6 +16,8 @@ import redis.asyncio as redis
 from auth_service.repositories import tokens as token_repo
 from auth_service.repositories import users as user_repo
 from auth_service.repositories.tokens import AccessToken
+from auth_service.services import grants
+from auth_service.services.grants import Grant
 from auth_service.services.signing import SigningKeys
 from auth_service.settings import Settings
 from shared.errors import ServiceUnavailable, TokenExpired, Unauthorized
@@ -53,6 +55,21 @@ class TokenService:
         self._keys = keys
         self._settings = settings
         self._used: set[int] = set()
+
+    def grant(
+        self,
+        requested: list[str] | None,
+        *,
+        expires_at: datetime | None,
+        expires_in_days: int | None,
+    ) -> Grant:
+        """What a token request may get (services.grants), as of now; 422 on a field."""
+        return grants.grant(
+            requested,
+            expires_at=expires_at,
+            expires_in_days=expires_in_days,
+            now=datetime.now(UTC),
+        )
 
     async def issue(
         self, *, user_id: int, name: str, abilities: list[str], expires_at: datetime | None

@@ -1,36 +1,21 @@
-"""pdf-service's routes: internal ones for billing (service secret), public signed files."""
+"""pdf-service's routes: internal ones for billing, public signed files. Who may call each is
+checked before these run (routes.py)."""
 
 from __future__ import annotations
 
-import hmac
 import uuid
 
 from aiohttp import web
-from pydantic import BaseModel, Field
 
-from pdf_service.keys import DOCUMENTS, SETTINGS
-from pdf_service.snapshot import Snapshot
-from shared.errors import NotFound, Unauthorized
-from shared.validation import parse_body
+from pdf_service.keys import DOCUMENTS
+from pdf_service.schemas import LinkRequest, RenderRequest
+from pdf_service.views import DocumentView, LinkView
+from shared.contract import body_of
+from shared.errors import NotFound
 from shared.web import json_response
 
 
-class RenderRequest(BaseModel):
-    snapshot: Snapshot
-
-
-class LinkRequest(BaseModel):
-    ttl_seconds: int | None = Field(default=None, ge=10, le=7 * 24 * 3600)
-
-
-def _require_service(request: web.Request) -> None:
-    expected = request.app[SETTINGS].internal_secret.get_secret_value()
-    given = request.headers.get("X-Internal-Secret", "")
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise Unauthorized()
-
-
-def _document_id(request: web.Request) -> uuid.UUID:
+def document_id(request: web.Request) -> uuid.UUID:
     try:
         return uuid.UUID(request.match_info["document_id"])
     except ValueError:
@@ -38,40 +23,28 @@ def _document_id(request: web.Request) -> uuid.UUID:
 
 
 async def render(request: web.Request) -> web.Response:
-    _require_service(request)
-    body = await parse_body(request, RenderRequest)
-    # What the layout reads (unknown keys left out), as billing sent it: the content hash.
-    snapshot = body.snapshot.model_dump(exclude_unset=True)
-    document, created = await request.app[DOCUMENTS].render(snapshot)
-    payload = {"id": str(document.id), "filename": document.filename, "rendered": created}
-    return json_response({"data": payload}, status=201 if created else 200)
+    body = await body_of(request, RenderRequest)
+    document, created = await request.app[DOCUMENTS].render_snapshot(body.snapshot)
+    view = DocumentView(id=document.id, filename=document.filename, rendered=created)
+    return json_response({"data": view}, status=201 if created else 200)
 
 
 async def link(request: web.Request) -> web.Response:
-    _require_service(request)
-    document_id = _document_id(request)
-    body = await parse_body(request, LinkRequest)
-    documents = request.app[DOCUMENTS]
-    await documents.get(document_id)
-    signed = documents.link(document_id, body.ttl_seconds)
-    return json_response({"data": {"path": signed.path, "expires_at": signed.expires_at}})
+    linked = document_id(request)
+    body = await body_of(request, LinkRequest)
+    signed = await request.app[DOCUMENTS].link_to(linked, body.ttl_seconds)
+    return json_response({"data": LinkView(path=signed.path, expires_at=signed.expires_at)})
 
 
 async def raw(request: web.Request) -> web.Response:
-    _require_service(request)
-    _, pdf = await request.app[DOCUMENTS].pdf(_document_id(request))
+    _, pdf = await request.app[DOCUMENTS].pdf(document_id(request))
     return web.Response(body=pdf, content_type="application/pdf")
 
 
 async def public_file(request: web.Request) -> web.Response:
     """GET /files/{id}?expires=&signature=: the PDF as an attachment, for whoever holds a
-    valid, unexpired link (no token: the link is the permission)."""
-    document_id = _document_id(request)
-    documents = request.app[DOCUMENTS]
-    documents.verify(
-        document_id, request.query.get("expires", ""), request.query.get("signature", "")
-    )
-    filename, pdf = await documents.pdf(document_id)
+    valid, unexpired link (checked before this runs: the link is the permission)."""
+    filename, pdf = await request.app[DOCUMENTS].pdf(document_id(request))
     return web.Response(
         body=pdf,
         content_type="application/pdf",

@@ -19,6 +19,7 @@ import asyncpg
 from pdf_service.render import render_invoice
 from pdf_service.repositories import documents as repo
 from pdf_service.repositories.documents import Document
+from pdf_service.snapshot import Snapshot
 from shared.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from shared.logging import get_logger
 from shared.validation import ascii_int
@@ -75,11 +76,20 @@ class Documents:
             ) from None
         return await repo.insert(self._pool, digest, filename_for(snapshot), body), True
 
+    async def render_snapshot(self, snapshot: Snapshot) -> tuple[Document, bool]:
+        # What the layout reads (unknown keys left out), as billing sent it: the content hash.
+        return await self.render(snapshot.model_dump(exclude_unset=True))
+
     async def get(self, document_id: uuid.UUID) -> Document:
         document = await repo.by_id(self._pool, document_id)
         if document is None:
             raise NotFound("Document not found.")
         return document
+
+    async def link_to(self, document_id: uuid.UUID, ttl: int | None = None) -> Link:
+        """A signed link to a stored document (404 when there is none)."""
+        await self.get(document_id)
+        return self.link(document_id, ttl)
 
     async def pdf(self, document_id: uuid.UUID) -> tuple[str, bytes]:
         found = await repo.pdf(self._pool, document_id)

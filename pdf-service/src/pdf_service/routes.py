@@ -1,0 +1,117 @@
+"""The operation table of pdf-service: each route's contract, checked and documented from
+here (shared.contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from pdf_service.handlers import documents
+from pdf_service.keys import DOCUMENTS, SETTINGS
+from pdf_service.schemas import LinkRequest, RenderRequest, SignedLink
+from pdf_service.views import DocumentView, LinkView
+from shared.contract import Content, Data, Operation, add_operations
+from shared.service_access import INTERNAL_SECRET, InternalSecret, no_identity_needed
+
+DOCUMENT_ID = {"document_id": {"type": "string", "format": "uuid"}}
+FILES, INTERNAL = "Files", "Internal"
+PDF = "application/pdf"
+
+
+@dataclass(frozen=True)
+class SignedLinkHolder:
+    """Whoever holds a valid, unexpired signed link (made by the links route): the link is
+    the permission, no token is needed."""
+
+    public: bool = True
+
+    def abilities(self) -> tuple[str, ...]:
+        return ()
+
+    def describe(self) -> str:
+        return "Public: the signed link (`expires` and `signature`) is the permission."
+
+    def check(self, request: web.Request) -> None:
+        request.app[DOCUMENTS].verify(
+            documents.document_id(request),
+            request.query.get("expires", ""),
+            request.query.get("signature", ""),
+        )
+
+
+def _internal_secret(app: web.Application) -> str:
+    return app[SETTINGS].internal_secret.get_secret_value()
+
+
+SERVICE = InternalSecret(_internal_secret)
+
+OPERATIONS = [
+    Operation(
+        "POST",
+        "/internal/documents",
+        documents.render,
+        SERVICE,
+        "Render a document snapshot",
+        INTERNAL,
+        "render_document",
+        Data(DocumentView),
+        status=201,
+        body=RenderRequest,
+        errors=(401,),
+        headers=(INTERNAL_SECRET,),
+        description="Rendered once per snapshot: an identical one answers 200 with the "
+        "stored document.",
+    ),
+    Operation(
+        "POST",
+        "/internal/documents/{document_id}/links",
+        documents.link,
+        SERVICE,
+        "Sign a link to a document",
+        INTERNAL,
+        "link_document",
+        Data(LinkView),
+        body=LinkRequest,
+        body_required=False,
+        errors=(401,),
+        headers=(INTERNAL_SECRET,),
+        path_types=DOCUMENT_ID,
+    ),
+    Operation(
+        "GET",
+        "/internal/documents/{document_id}",
+        documents.raw,
+        SERVICE,
+        "Download a document",
+        INTERNAL,
+        "download_document",
+        Content(PDF, "The PDF"),
+        errors=(401,),
+        headers=(INTERNAL_SECRET,),
+        path_types=DOCUMENT_ID,
+    ),
+    Operation(
+        "GET",
+        "/files/{document_id}",
+        documents.public_file,
+        SignedLinkHolder(),
+        "Download a file through its signed link",
+        FILES,
+        "download_file",
+        Content(PDF, "The PDF, as an attachment"),
+        query=SignedLink,
+        errors=(403,),
+        response_headers=("Content-Disposition", "Cache-Control"),
+        path_types=DOCUMENT_ID,
+        description="A link is valid until its `expires` time (15 minutes by default).",
+    ),
+]
+
+# Every operation of pdf-service needs no identity JWT (public or internal); a path it does
+# not have still does (a 401 before a 404 tells a stranger nothing).
+is_public = no_identity_needed(OPERATIONS)
+
+
+def add_routes(app: web.Application) -> None:
+    add_operations(app, OPERATIONS)
