@@ -9,11 +9,13 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from jsonschema import Draft202012Validator
 
 # Import the real packages before pytest imports `gateway/tests/conftest.py` and
 # `shared/tests/...`: in importlib mode it would otherwise register placeholder modules named
@@ -140,6 +142,36 @@ def auth(auth_server: TestServer) -> Auth:
 @pytest.fixture(scope="session")
 def jwks_url(auth: Auth) -> str:
     return f"{auth.url}/internal/jwks"
+
+
+class AnswerSchemas:
+    """Checks real answers against a service's generated OpenAPI document: the status is one
+    the operation documents, a JSON body matches its schema (components resolved, formats
+    checked). Remembers which operations it has checked."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.checked: set[tuple[str, str]] = set()
+
+    def check(self, method: str, route: str, status: int, body: Any) -> None:
+        responses = self.document["paths"][route][method.lower()]["responses"]
+        assert str(status) in responses, f"{method} {route}: {status} is not documented"
+        content = responses[str(status)].get("content", {})
+        if body is None:
+            assert "application/json" not in content, f"{method} {route}: no JSON body"
+        else:
+            schema = content["application/json"]["schema"] | {
+                "components": self.document["components"]
+            }
+            Draft202012Validator(
+                schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+            ).validate(body)
+        self.checked.add((method.upper(), route))
+
+
+@pytest.fixture
+def answer_schemas() -> type[AnswerSchemas]:
+    return AnswerSchemas
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -57,6 +57,7 @@ OPERATIONS = [
         "render_document",
         Data(DocumentView),
         status=201,
+        also_status=(200,),
         body=RenderRequest,
         errors=(401,),
         headers=(INTERNAL_SECRET,),

@@ -185,6 +185,8 @@ class Operation:
     response_headers: tuple[str, ...] = ()  # e.g. ("ETag",)
     description: str = ""
     path_types: dict[str, dict[str, Any]] = field(default_factory=dict)  # default: an id
+    # Other success statuses with the same answer (200 when a create found it made already).
+    also_status: tuple[int, ...] = ()
 
 
 def aliased(operations: Iterable[Operation], source: str, alias: str, tag: str) -> list[Operation]:

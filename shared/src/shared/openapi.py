@@ -274,7 +274,11 @@ def _operation(operation: Operation, models: _Models) -> dict[str, Any]:
         "tags": [operation.tag],
         "summary": operation.summary,
         "description": description,
-        "responses": {str(operation.status): _success(operation, models)} | _errors(operation),
+        "responses": {
+            str(status): _success(operation, models)
+            for status in (operation.status, *operation.also_status)
+        }
+        | _errors(operation),
     }
     if operation.access.public:
         document["security"] = []

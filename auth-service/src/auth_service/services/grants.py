@@ -35,13 +35,17 @@ def granted_abilities(requested: list[str] | None) -> list[str]:
 def expiry(
     expires_at: datetime | None, expires_in_days: int | None, *, now: datetime
 ) -> datetime | None:
-    """When the token expires: a moment, or a number of days from now; never both."""
+    """When the token expires: a moment to come, or a number of days from now; never both."""
     if expires_at is not None and expires_in_days is not None:
         raise ValidationFailed.field(
             "expires_at", "Give either expires_at or expires_in_days, not both."
         )
     if expires_in_days is not None:
         return now + timedelta(days=expires_in_days)
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed.field(
+            "expires_at", "The expires at field must be a date-time in the future."
+        )
     return expires_at
 
 
