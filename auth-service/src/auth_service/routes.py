@@ -68,11 +68,7 @@ class OwnTokenOr:
             identity.require(self.ability)
 
 
-def _internal_secret(app: web.Application) -> str:
-    return app[SETTINGS].internal_secret.get_secret_value()
-
-
-SERVICE = InternalSecret(_internal_secret)
+SERVICE = InternalSecret(SETTINGS)
 
 OPERATIONS = [
     Operation(

@@ -58,15 +58,8 @@ class TokenView(View):
 
     @classmethod
     def of(cls, token: AccessToken, current_id: int | None) -> TokenView:
-        return cls(
-            id=token.id,
-            name=token.name,
-            abilities=token.abilities,
-            last_used_at=token.last_used_at,
-            expires_at=token.expires_at,
-            created_at=token.created_at,
-            is_current=token.id == current_id,
-        )
+        shown = {name: getattr(token, name) for name in cls.model_fields if name != "is_current"}
+        return cls(**shown, is_current=token.id == current_id)
 
 
 Text = TypeVar("Text", str, str | None)
@@ -160,9 +153,7 @@ class AccountView(View):
 
     @classmethod
     def of(cls, user: User) -> AccountView:
-        return cls(
-            id=user.id, email=user.email, name=user.name, first_name=user.first_name, kind=user.kind
-        )
+        return cls.model_validate(user, from_attributes=True)
 
 
 class InvitedAccountView(AccountView):

@@ -6,8 +6,10 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from aiohttp import web
+from pydantic import SecretStr
 
 from shared.contract import Header, Operation
 from shared.errors import Unauthorized
@@ -18,12 +20,16 @@ INTERNAL_SECRET = Header(
 )
 
 
+class _HoldsInternalSecret(Protocol):
+    internal_secret: SecretStr
+
+
 @dataclass(frozen=True)
 class InternalSecret:
     """Another service of the platform: it proves itself with the shared internal secret
     (the gateway never proxies these routes), so no identity JWT is needed."""
 
-    secret_of: Callable[[web.Application], str]
+    settings: web.AppKey[Any]  # the service's settings, which hold `internal_secret`
     public: bool = True
 
     def abilities(self) -> tuple[str, ...]:
@@ -33,7 +39,8 @@ class InternalSecret:
         return "Service-to-service: requires the `X-Internal-Secret` header."
 
     def check(self, request: web.Request) -> None:
-        expected = self.secret_of(request.app).encode()
+        settings: _HoldsInternalSecret = request.app[self.settings]
+        expected = settings.internal_secret.get_secret_value().encode()
         given = request.headers.get(INTERNAL_SECRET.name, "").encode()
         if not hmac.compare_digest(given, expected):
             raise Unauthorized()

@@ -13,7 +13,8 @@ from auth_service.handlers.schemas import (
 )
 from auth_service.keys import ACCOUNTS, TOKENS
 from auth_service.repositories.users import User
-from auth_service.services.grants import SESSION
+from auth_service.services.grants import SESSION, Grant
+from auth_service.services.tokens import IssuedToken
 from auth_service.views import (
     IssuedTokenView,
     LoginUserView,
@@ -39,18 +40,11 @@ def client_ip(request: web.Request) -> str:
 
 async def create_token(request: web.Request) -> web.Response:
     body = await body_of(request, TokenRequest)
-    tokens = request.app[TOKENS]
     # The request's own mistakes are answered before the password is checked.
-    grant = tokens.grant(
+    grant = request.app[TOKENS].grant(
         body.abilities, expires_at=body.expires_at, expires_in_days=body.expires_in_days
     )
-    user = await request.app[ACCOUNTS].authenticate(body.email, body.password, client_ip(request))
-    issued = await tokens.issue(
-        user_id=user.id,
-        name=body.device_name,
-        abilities=grant.abilities,
-        expires_at=grant.expires_at,
-    )
+    _, issued = await _token_for(request, body, grant)
     view = IssuedTokenView(
         token=issued.plain_text,
         abilities=issued.record.abilities,
@@ -61,18 +55,28 @@ async def create_token(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     body = await body_of(request, Credentials)
-    user = await request.app[ACCOUNTS].authenticate(body.email, body.password, client_ip(request))
-    issued = await request.app[TOKENS].issue(
-        user_id=user.id,
-        name=body.device_name,
-        abilities=SESSION.abilities,
-        expires_at=SESSION.expires_at,
-    )
+    user, issued = await _token_for(request, body, SESSION)
     view = LoginView(
         token=issued.plain_text,
         user=LoginUserView(id=user.id, name=user.name, email=user.email),
     )
     return json_response(view)
+
+
+async def _token_for(
+    request: web.Request, credentials: Credentials, grant: Grant
+) -> tuple[User, IssuedToken]:
+    """The user these credentials are (throttled per e-mail and address) and a new token."""
+    user = await request.app[ACCOUNTS].authenticate(
+        credentials.email, credentials.password, client_ip(request)
+    )
+    issued = await request.app[TOKENS].issue(
+        user_id=user.id,
+        name=credentials.device_name,
+        abilities=grant.abilities,
+        expires_at=grant.expires_at,
+    )
+    return user, issued
 
 
 def _token_id(identity: Identity) -> int:
