@@ -45,9 +45,12 @@ async def test_every_operation_answers_as_documented(pdf, answer_schemas):
     async def call(method: str, route: str, status: int, path: str = "", **kwargs: Any) -> Any:
         response = await pdf.request(method, path or route, **kwargs)
         assert response.status == status, (method, path or route, await response.text())
-        if response.content_type == "application/pdf":
-            content = document["paths"][route][method.lower()]["responses"][str(status)]
-            assert "application/pdf" in content["content"]
+        documented = document["paths"][route][method.lower()]["responses"]
+        if method == "HEAD" or response.content_type == "application/pdf":
+            # No JSON to check: the status is documented, and a PDF is documented as one.
+            assert str(status) in documented
+            if response.content_type == "application/pdf":
+                assert "application/pdf" in documented[str(status)]["content"]
             schemas.checked.add((method, route))
             return await response.read()
         body = await response.json()
@@ -72,6 +75,8 @@ async def test_every_operation_answers_as_documented(pdf, answer_schemas):
     assert raw.startswith(b"%PDF")
     public = await call("GET", "/files/{document_id}", 200, signed["data"]["path"])
     assert public == raw
+    assert await call("HEAD", "/files/{document_id}", 200, signed["data"]["path"]) == b""
+    await call("HEAD", "/files/{document_id}", 403, f"/files/{document_id}")
     await call("GET", "/files/{document_id}", 403, f"/files/{document_id}")
     await call("GET", "/files/{document_id}", 404, "/files/not-a-uuid")
 
@@ -105,7 +110,7 @@ async def test_the_declared_access_is_the_enforced_one(pdf, operation):
 async def test_a_method_a_path_does_not_have_is_405_with_allow(pdf):
     document_id = uuid.uuid4()
     for path, method, allowed in (
-        (f"/files/{document_id}", "POST", {"GET"}),
+        (f"/files/{document_id}", "POST", {"GET", "HEAD"}),
         (f"/internal/documents/{document_id}", "DELETE", {"GET"}),
         ("/internal/documents", "GET", {"POST"}),
     ):

@@ -88,20 +88,27 @@ OPERATIONS = [
         headers=(INTERNAL_SECRET,),
         path_types=DOCUMENT_ID,
     ),
-    Operation(
-        "GET",
-        "/files/{document_id}",
-        documents.public_file,
-        SignedLinkHolder(),
-        "Download a file through its signed link",
-        FILES,
-        "download_file",
-        Content(PDF, "The PDF, as an attachment"),
-        query=SignedLink,
-        errors=(403,),
-        response_headers=("Content-Disposition", "Cache-Control"),
-        path_types=DOCUMENT_ID,
-        description="A link is valid until its `expires` time (15 minutes by default).",
+    *(
+        Operation(
+            method,
+            "/files/{document_id}",
+            documents.public_file,
+            SignedLinkHolder(),
+            summary,
+            FILES,
+            operation_id,
+            Content(PDF, answer),
+            query=SignedLink,
+            errors=(403,),
+            response_headers=("Content-Disposition", "Cache-Control"),
+            path_types=DOCUMENT_ID,
+            description="A link is valid until its `expires` time (15 minutes by default).",
+        )
+        for method, operation_id, summary, answer in (
+            ("GET", "download_file", "Download a file through its signed link", "The PDF"),
+            # Download managers and link checkers ask first; the gateway passes HEAD on.
+            ("HEAD", "check_file", "Check a file's signed link", "The PDF's headers, no body"),
+        )
     ),
 ]
 
