@@ -76,5 +76,5 @@ class InternalUserCreate(Body):
 class UserLookup(Body):
     """One user by e-mail, or several by id."""
 
-    email: str | None = Field(default=None, max_length=255)
+    email: str | None = None
     ids: str | None = Field(default=None, description="Comma-separated user ids (up to 500).")
