@@ -79,7 +79,9 @@ class PaymentDetailView(Record):
     default: bool = Field(validation_alias="is_default")
 
 
-class InvoicerView(Record):
+class PartyView(Record):
+    """What invoicers and recipients, the two parties of an invoice, both show."""
+
     company_entity: str
     description: str | None
     company_tax_number: str | None
@@ -88,6 +90,10 @@ class InvoicerView(Record):
     currency: CurrencyCode
     tax_rate: Amount | None
     default: bool = Field(validation_alias="is_default")
+
+
+class InvoicerView(PartyView):
+    pass
 
 
 class InvoicerDetailView(InvoicerView):
@@ -95,27 +101,15 @@ class InvoicerDetailView(InvoicerView):
 
     payment_details: list[PaymentDetailView]
 
-    @classmethod
-    def with_details(cls, row: Row, details: list[Row]) -> Self:
-        return cls.model_validate(row | {"payment_details": details})
 
-
-class RecipientView(Record):
+class RecipientView(PartyView):
     """A recipient as an invoice names it."""
 
     organisation_id: int
-    company_entity: str
     contact_name: str | None
     email: str | None
     phone: str | None
-    description: str | None
-    company_tax_number: str | None
-    company_registration_number: str | None
-    company_address: str | None
-    currency: CurrencyCode
-    tax_rate: Amount | None
     default_hour_rate: Amount | None
-    default: bool = Field(validation_alias="is_default")
 
 
 class InvoicedRecipientView(RecipientView):
@@ -212,10 +206,6 @@ class ProductDetailView(ProductView):
     """One product, with its latest stock movements."""
 
     stock_movements: list[StockMovementView]
-
-    @classmethod
-    def with_movements(cls, row: Row, movements: list[Row]) -> Self:
-        return cls.model_validate(row | {"stock_movements": movements})
 
 
 # --- companies, members, teams, contacts ------------------------------------------------
@@ -326,14 +316,14 @@ class RegeneratedPdf(View):
     expires_at: datetime | None
 
 
-# invoice_views embeds these records in an invoice's answer.
-def invoicer_view(row: Row) -> InvoicerView:
-    return InvoicerView.of(row)
+# invoice_views embeds these records in an invoice's answer, as dicts it picks fields from.
+def invoicer_view(row: Row) -> dict[str, Any]:
+    return InvoicerView.of(row).model_dump(by_alias=True)
 
 
-def recipient_view(row: Row) -> RecipientView:
-    return RecipientView.of(row)
+def recipient_view(row: Row) -> dict[str, Any]:
+    return RecipientView.of(row).model_dump(by_alias=True)
 
 
-def payment_detail_view(row: Row) -> PaymentDetailView:
-    return PaymentDetailView.of(row)
+def payment_detail_view(row: Row) -> dict[str, Any]:
+    return PaymentDetailView.of(row).model_dump(by_alias=True)

@@ -18,14 +18,15 @@ async def get_invoicer(request: web.Request) -> web.Response:
     scope = await member_scope(request, None)
     service = request.app[INVOICERS]
     row = await service.get(scope, path_id(request))
-    return data(InvoicerDetailView.with_details(row, await service.payment_details(row["id"])))
+    payment_details = await service.payment_details(row["id"])
+    return data(InvoicerDetailView.of(row | {"payment_details": payment_details}))
 
 
 async def create_invoicer(request: web.Request) -> web.Response:
     scope = await member_scope(request, None)
     body = await body_of(request, InvoicerCreate)
     row = await request.app[INVOICERS].create(scope, body.company_id, body.changes())
-    return data(InvoicerDetailView.with_details(row, []), status=201)
+    return data(InvoicerDetailView.of(row | {"payment_details": []}), status=201)
 
 
 async def update_invoicer(request: web.Request) -> web.Response:
@@ -34,7 +35,8 @@ async def update_invoicer(request: web.Request) -> web.Response:
     body = await body_of(request, InvoicerUpdate)
     service = request.app[INVOICERS]
     row = await service.update(scope, row_id, body.changes(), body.company_id)
-    return data(InvoicerDetailView.with_details(row, await service.payment_details(row_id)))
+    payment_details = await service.payment_details(row_id)
+    return data(InvoicerDetailView.of(row | {"payment_details": payment_details}))
 
 
 async def list_payment_details(request: web.Request) -> web.Response:

@@ -17,7 +17,8 @@ async def get_product(request: web.Request) -> web.Response:
     scope = await member_scope(request, None)
     service = request.app[PRODUCTS]
     row = await service.get(scope, path_id(request))
-    return data(ProductDetailView.with_movements(row, await service.movements(row["id"])))
+    stock_movements = await service.movements(row["id"])
+    return data(ProductDetailView.of(row | {"stock_movements": stock_movements}))
 
 
 async def adjust_stock(request: web.Request) -> web.Response:

@@ -7,26 +7,18 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from billing_service.schemas.fields import Currency, Id, LongText, Money, Percent, Text
-from billing_service.schemas.resources import CompanyFilter, ResourceBody, Search
+from billing_service.schemas.fields import Id, Money, Text
+from billing_service.schemas.resources import CompanyFilter, PartyUpdate, Search
 from shared.fields import Email, SingleLine
 from shared.validation import reject_nulls
 
 
-class RecipientUpdate(ResourceBody):
+class RecipientUpdate(PartyUpdate):
     organisation_id: Id | None = None
-    company_entity: Text | None = Field(default=None, min_length=1)
     contact_name: Text | None = None
     email: Email | None = None
     phone: Annotated[SingleLine, Field(max_length=64)] | None = None
-    description: LongText | None = None
-    company_tax_number: Text | None = None
-    company_registration_number: Text | None = None
-    company_address: LongText | None = None
-    currency: Currency | None = None
-    tax_rate: Percent | None = None
     default_hour_rate: Money | None = None
-    default: bool | None = None
 
 
 class RecipientCreate(RecipientUpdate):

@@ -67,7 +67,9 @@ class OrganisationCreate(OrganisationUpdate):
 # --- invoicers and payment details --------------------------------------------------------
 
 
-class InvoicerUpdate(ResourceBody):
+class PartyUpdate(ResourceBody):
+    """What invoicers and recipients, the two parties of an invoice, both have."""
+
     company_entity: Text | None = Field(default=None, min_length=1)
     description: LongText | None = None
     company_tax_number: Text | None = None
@@ -76,6 +78,10 @@ class InvoicerUpdate(ResourceBody):
     currency: Currency | None = None
     tax_rate: Percent | None = None
     default: bool | None = None
+
+
+class InvoicerUpdate(PartyUpdate):
+    pass
 
 
 class InvoicerCreate(InvoicerUpdate):
