@@ -43,18 +43,18 @@ from billing_service.services.companies import (
     PersonalTeams,
     TeamService,
 )
+from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
 from billing_service.services.invoices import Clock, InvoiceService, utc_now
 from billing_service.services.mail_quota import MailQuota
 from billing_service.services.mailer import Mailer
+from billing_service.services.products import ProductService
+from billing_service.services.recipients import RecipientService
 from billing_service.services.recurring import RecurringService, Scheduler, SchedulerLimits
 from billing_service.services.resources import (
-    ContactService,
     InvoicerService,
     OrganisationService,
     PaymentDetailService,
-    ProductService,
-    RecipientService,
 )
 from billing_service.settings import Settings
 from shared.db import check_pool, pool_context
@@ -80,7 +80,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         pool, app[CLOCK], MailQuota.from_settings(settings), users=app[AUTH], personal=personal
     )
     app[RECURRING] = RecurringService(pool, app[INVOICES])
-    app[DOCUMENTS] = DocumentService(pool, app[INVOICES], app[PDF], app[SETTINGS].document_locale)
+    app[DOCUMENTS] = DocumentService(
+        pool, app[INVOICES], app[PDF], settings.document_locale, app[CLOCK]
+    )
     app[SCHEDULER] = Scheduler(
         pool, app[RECURRING], app[CLOCK], SchedulerLimits.from_settings(settings)
     )

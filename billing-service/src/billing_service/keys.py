@@ -9,17 +9,17 @@ from billing_service.auth_client import AuthClient
 from billing_service.loops import BackgroundLoop
 from billing_service.pdf_client import PdfClient
 from billing_service.services.companies import CompanyService, MemberService, TeamService
+from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
 from billing_service.services.invoices import Clock, InvoiceService
 from billing_service.services.mailer import Mailer
+from billing_service.services.products import ProductService
+from billing_service.services.recipients import RecipientService
 from billing_service.services.recurring import RecurringService, Scheduler
 from billing_service.services.resources import (
-    ContactService,
     InvoicerService,
     OrganisationService,
     PaymentDetailService,
-    ProductService,
-    RecipientService,
 )
 from billing_service.settings import Settings
 

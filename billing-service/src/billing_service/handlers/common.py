@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -55,16 +56,44 @@ async def document_scope(
     only one). Its type, known once the service has loaded it, decides between
     `invoices:<action>` and `quotes:<action>` (the service checks that one); a token with
     neither is refused here, before any work."""
-    action = DOCUMENT_OPERATIONS[operation][0]
-    identity = identity_of(request)
-    if not reads_without_ability(identity, kind, operation) and not any(
-        identity.can(f"{resource}:{action}") for resource in DOCUMENT_RESOURCES
-    ):
-        raise Forbidden(f"This token lacks the 'invoices:{action}' or 'quotes:{action}' ability.")
+    DocumentAccess(operation, kind).check(request)
     scope = await scope_for(request, None)
     if members_only:
         scope.require_member()
     return scope
+
+
+@dataclass(frozen=True)
+class DocumentAccess:
+    """An operation's access (shared.contract.Access) on one record of the invoices table:
+    `invoices:<action>` or `quotes:<action>`, as the record's type decides once the service
+    has loaded it (and checks that one); a token with neither is refused before any work."""
+
+    operation: str  # a key of DOCUMENT_OPERATIONS
+    kind: str | None = None  # the one type the route shows, if only one
+    public: bool = False
+
+    @property
+    def action(self) -> str:
+        return DOCUMENT_OPERATIONS[self.operation][0]
+
+    def abilities(self) -> tuple[str, ...]:
+        return tuple(f"{resource}:{self.action}" for resource in DOCUMENT_RESOURCES)
+
+    def describe(self) -> str:
+        return (
+            f"Requires the `invoices:{self.action}` ability for an invoice (recurring "
+            f"invoices and templates included), `quotes:{self.action}` for a quote."
+        )
+
+    def check(self, request: web.Request) -> None:
+        identity = identity_of(request)
+        if not reads_without_ability(identity, self.kind, self.operation) and not any(
+            identity.can(ability) for ability in self.abilities()
+        ):
+            raise Forbidden(
+                f"This token lacks the 'invoices:{self.action}' or 'quotes:{self.action}' ability."
+            )
 
 
 def data(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import asyncpg
 
@@ -65,10 +65,9 @@ async def company_conditions(
     db: crud.Db, scope: Scope, company_id: int | None = None
 ) -> Conditions:
     """The caller's companies, or the one `?company_id=` names (checked as `named` does)."""
-    where = Conditions().add("company_id = ANY({})", scope.company_ids)
     if company_id is not None:
-        where.add("company_id = {}", await named(db, scope, "companies", company_id, "company_id"))
-    return where
+        company_id = await named(db, scope, "companies", company_id, "company_id")
+    return crud.in_companies(scope.company_ids, company_id)
 
 
 async def scoped_page(
@@ -108,8 +107,3 @@ async def delete_row(conn: asyncpg.Connection, table: Table, row_id: int, what: 
             await crud.delete(conn, table, row_id)
     except asyncpg.ForeignKeyViolationError:
         raise Conflict(f"The {what} is still referenced by other records.") from None
-
-
-def rename(values: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
-    """API names -> column names (e.g. `default` -> `is_default`)."""
-    return {mapping.get(key, key): value for key, value in values.items()}
