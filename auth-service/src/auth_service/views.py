@@ -1,4 +1,4 @@
-"""What auth-service answers: each record as its clients read it (API.md's names, the seeds'
+"""What auth-service answers: each record as its clients read it (docs/api.md names, the seeds'
 spellings beside them), declared once for the answers and for the OpenAPI document."""
 
 from __future__ import annotations
