@@ -1,5 +1,5 @@
-"""What auth-service answers: each record as its clients read it (docs/api.md names, the seeds'
-spellings beside them), declared once for the answers and for the OpenAPI document."""
+"""What auth-service answers: each record as its clients read it (the names docs/api.md gives,
+the seeds' spellings beside them), declared once for the answers and for the OpenAPI document."""
 
 from __future__ import annotations
 
