@@ -17,7 +17,7 @@ ANY = ("*",)
 class RouteSpec:
     path: str
     upstream: str  # "auth" | "billing" | "pdf" | "local"
-    methods: tuple[str, ...] = ANY
+    methods: tuple[str, ...] = ANY  # others get 405 from the gateway (ANY: the upstream's say)
     authenticated: bool = True
     # Policies applied on top of the caller's default one (see Limits.authenticated).
     extra_policies: tuple[str, ...] = ()
@@ -54,6 +54,7 @@ ROUTES: tuple[RouteSpec, ...] = (
         anonymous_policy="files",
     ),
     RouteSpec("/docs", "local", ("GET",), authenticated=False),
+    RouteSpec("/docs/{asset}", "local", ("GET",), authenticated=False),
 )
 
 API_PREFIX = "/api/v1/"

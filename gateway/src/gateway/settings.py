@@ -49,6 +49,14 @@ class Settings(ServiceSettings):
     upstream_resolve_interval: float = 5.0
     upstream_connections: int = 512
 
+    # The services' OpenAPI documents (merged into /api/v1/openapi.json): refetched this often;
+    # a missing one (its service was down) asked again on demand at most every retry seconds,
+    # a request waiting for that at most wait seconds.
+    openapi_refresh_seconds: float = 60.0
+    openapi_retry_seconds: float = 5.0
+    openapi_wait_seconds: float = 1.0
+    openapi_fetch_timeout: float = 5.0
+
     access_log: bool = True
 
     secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret",)
