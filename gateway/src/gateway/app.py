@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from functools import partial
 
 import aiohttp
 from aiohttp import web
@@ -31,14 +30,12 @@ from gateway.keys import (
 )
 from gateway.limits import Limits
 from gateway.proxy import Proxy
-from gateway.reference import page
 from gateway.reference.cache import DocumentCache, http_fetcher
 from gateway.reference.public import publish
 from gateway.routes import ROUTES, RouteSpec, alias_of
 from gateway.settings import Settings
 from gateway.upstreams import Upstreams
 from shared.logging import configure_logging
-from shared.openapi import build_document
 from shared.ratelimit import SLIDING_WINDOW_LUA
 from shared.redis_client import redis_context
 from shared.web import MAX_BODY_BYTES, create_base_app, metrics_listener
@@ -96,8 +93,6 @@ async def _documents(app: web.Application) -> AsyncIterator[None]:
     """The services' OpenAPI documents, refetched in the background (see DocumentCache)."""
     settings = app[SETTINGS]
     urls = {"auth": settings.auth_url, "billing": settings.billing_url, "pdf": settings.pdf_url}
-    own = build_document(page.OPERATIONS, title="gateway")
-    local = [spec.path for spec in ROUTES if spec.upstream == "local"]
     app[DOCUMENTS] = DocumentCache(
         http_fetcher(
             app[SESSION],
@@ -106,7 +101,7 @@ async def _documents(app: web.Application) -> AsyncIterator[None]:
             settings.openapi_fetch_timeout,
         ),
         UPSTREAM_NAMES,
-        partial(publish, own=own, local_paths=local),
+        publish,
         interval=settings.openapi_refresh_seconds,
         retry=settings.openapi_retry_seconds,
         wait=settings.openapi_wait_seconds,

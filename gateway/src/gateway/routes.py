@@ -57,6 +57,8 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("/docs/{asset}", "local", ("GET",), authenticated=False),
 )
 
+LOCAL_PATHS = frozenset(spec.path for spec in ROUTES if spec.upstream == "local")
+
 API_PREFIX = "/api/v1/"
 ALIAS_PREFIX = "/api/"
 

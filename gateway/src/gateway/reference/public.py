@@ -5,10 +5,14 @@ the token scheme, the rate-limit headers and the answers the gateway itself give
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
+from gateway.reference import page
 from gateway.reference.merge import Document, merge, referenced_schemas
 from gateway.reference.tags import TAG_DESCRIPTIONS
+from gateway.routes import LOCAL_PATHS
+from shared.openapi import build_document
 
 SCHEME = "bearer"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -71,16 +75,18 @@ body; this document itself is a plain OpenAPI document.
 """
 
 
-def publish(
-    services: Mapping[str, Document], own: Document, local_paths: Iterable[str]
-) -> Document:
-    """The public document from each service's own (`own` is the gateway's, whose
-    `local_paths` it answers itself: no upstream, so no 502 or 504 on them)."""
-    merged = merge({**services, "gateway": own})
-    local = set(local_paths)
+@cache
+def _own_document() -> Document:
+    return build_document(page.OPERATIONS, title="gateway")
+
+
+def publish(services: Mapping[str, Document]) -> Document:
+    """The public document from each service's own, by service name."""
+    merged = merge({**services, "gateway": _own_document()})
     for path, item in merged["paths"].items():
         for operation in item.values():
-            _add_gateway_answers(operation, proxied=path not in local)
+            # What the gateway answers itself has no upstream to fail (no 502 or 504).
+            _add_gateway_answers(operation, proxied=path not in LOCAL_PATHS)
     schemas = merged["components"]["schemas"]
     document: Document = {
         "openapi": "3.1.0",
