@@ -320,6 +320,9 @@ async def test_docs_is_swagger_ui_served_from_here_under_a_nonce_policy(gateway)
     nonce = re.search(r"script-src 'nonce-([\w-]+)';", policy).group(1)
     assert f"style-src 'nonce-{nonce}';" in policy and "default-src 'none'" in policy
     assert "unsafe" not in policy and "http" not in policy  # no inline code, no other origin
+    assert policy.endswith("frame-ancestors 'none'") and "form-action 'none'" in policy
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
     html = await page.text()
     for tag in re.findall(r"<(?:script|link rel=stylesheet) [^>]*>", html):
         assert f"nonce={nonce}" in tag, tag
