@@ -4,11 +4,12 @@ document, and "try it out" of GET /api/v1/me with a token shows the caller."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import ConsoleMessage, Page, Request, async_playwright
+from playwright.async_api import ConsoleMessage, Page, Request, async_playwright, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -20,6 +21,8 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+SCREENSHOT = os.environ.get("DOCS_SCREENSHOT")  # a path: keep a picture of the page
 
 pytestmark = [
     pytest.mark.stack,
@@ -81,9 +84,11 @@ async def test_docs_in_a_browser(stack, http, new_client) -> None:
             await me.locator(".opblock-summary").click()
             await me.locator("button.try-out__btn").click()
             await me.locator("button.execute").click()
-            answer = me.locator(".live-responses-table .response-col_description")
-            await answer.first.wait_for()
-            assert client.email in await answer.first.inner_text()
+            answer = me.locator(".live-responses-table tr.response .response-col_description")
+            await expect(answer).to_contain_text(f'"email": "{client.email}"')
+            await expect(answer).to_contain_text("x-ratelimit-remaining")
+            if SCREENSHOT:
+                await page.screenshot(path=SCREENSHOT, full_page=True)
             assert watched.errors == []
             assert watched.elsewhere == []
         finally:

@@ -91,6 +91,11 @@ def test_every_operation_has_a_unique_id_a_summary_and_its_path_parameters(
         assert operation["summary"] and operation["tags"], (method, path)
 
 
+def _shape(path: str) -> str:
+    """A path with its parameters unnamed (the gateway and a service may name them apart)."""
+    return _PARAMETER.sub("{}", path)
+
+
 def _pattern(spec_path: str) -> re.Pattern[str]:
     regex = re.sub(r"\\\{\w+:\\\.\\\*\\\}", ".*", re.escape(spec_path))
     return re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", regex) + "$")
@@ -126,10 +131,14 @@ def test_every_route_the_gateway_names_is_documented_with_the_same_methods(
     for spec in ROUTES:
         if spec.methods == ANY or spec.path in LOCAL_PATHS - {"/api/v1/openapi.json", "/docs"}:
             continue
-        path = _PARAMETER.sub(lambda m: "{" + m.group(1) + "}", spec.path)
-        documented = {method.upper() for method in document["paths"].get(path, {})}
+        documented = {
+            method.upper()
+            for path, item in document["paths"].items()
+            if _shape(path) == _shape(spec.path)
+            for method in item
+        }
         named = {method for other in ROUTES if other.path == spec.path for method in other.methods}
-        assert documented == named - {"HEAD"}, path
+        assert documented == named - {"HEAD"}, spec.path
 
 
 # --- the served document --------------------------------------------------------------------

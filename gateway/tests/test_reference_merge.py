@@ -174,11 +174,19 @@ def test_the_public_document_adds_what_the_gateway_owns() -> None:
     assert set(public) == {"200", "400", "404", "429", "502", "503", "504"}  # no token needed
     assert set(spec) == {"200", "429", "503"}  # the gateway's own: no upstream
     for responses in (me, invoice, public, spec):
-        for status, response in responses.items():
+        for status, answer in responses.items():
+            response = _resolved(document, answer)
             assert {"X-RateLimit-Limit", "RateLimit", "RateLimit-Policy"} <= set(
                 response["headers"]
             )
             assert ("Retry-After" in response["headers"]) == (status == "429")
+
+
+def _resolved(document: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" not in response:
+        return response
+    resolved: dict[str, Any] = document["components"]["responses"][response["$ref"].split("/")[-1]]
+    return resolved
 
 
 def test_every_tag_used_is_listed_with_a_description_and_no_other() -> None:

@@ -46,16 +46,31 @@ RETRY_AFTER = {
     "schema": {"type": "integer", "minimum": 1},
 }
 
-# The answers the gateway gives by itself, whichever service owns the operation.
+# The answers the gateway gives by itself, whichever service owns the operation: described
+# once, under components.responses.
 GATEWAY_ERRORS = {
-    400: "The path is not canonical (a `.` or `..` segment, an encoded slash or backslash)",
-    401: "No valid token: missing, unknown, revoked, or expired (`TOKEN_EXPIRED`)",
-    403: "The token lacks the ability, or the record belongs to another tenant",
-    429: "Too many requests: wait `Retry-After` seconds",
-    502: "The service behind the gateway failed to answer properly",
-    503: "The service, or rate limiting, is unavailable for a moment",
-    504: "The service behind the gateway did not answer in time",
+    400: ("BadPath", "The path is not canonical (a `.` or `..` segment, an encoded slash)"),
+    401: ("Unauthenticated", "No valid token: missing, unknown, revoked or expired"),
+    403: ("Forbidden", "The token lacks the ability, or the record is another tenant's"),
+    429: ("TooManyRequests", "Too many requests: wait `Retry-After` seconds"),
+    502: ("BadGateway", "The service behind the gateway failed to answer properly"),
+    503: ("Unavailable", "The service, or rate limiting, is unavailable for a moment"),
+    504: ("GatewayTimeout", "The service behind the gateway did not answer in time"),
 }
+_RESPONSE_REF = "#/components/responses/{name}"
+
+
+def _gateway_responses() -> dict[str, Any]:
+    responses = {}
+    for status, (name, description) in GATEWAY_ERRORS.items():
+        headers = [*RATE_LIMIT_HEADERS, "Retry-After"] if status == 429 else [*RATE_LIMIT_HEADERS]
+        responses[name] = {
+            "description": description,
+            "content": {"application/json": {"schema": ERROR_REF}},
+            "headers": _header_refs(headers),
+        }
+    return responses
+
 
 DESCRIPTION = """\
 Self-hosted invoicing and billing API.
@@ -98,6 +113,7 @@ def publish(services: Mapping[str, Document]) -> Document:
         "components": {
             "schemas": schemas,
             "headers": RATE_LIMIT_HEADERS | {"Retry-After": RETRY_AFTER},
+            "responses": _gateway_responses(),
             "securitySchemes": {
                 SCHEME: {
                     "type": "http",
@@ -118,19 +134,13 @@ def _header_refs(names: Iterable[str]) -> dict[str, Any]:
 
 def _add_gateway_answers(operation: dict[str, Any], *, proxied: bool) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    for response in responses.values():  # the service's own answers pass the guard too
+        response.setdefault("headers", {}).update(_header_refs(RATE_LIMIT_HEADERS))
     for status in _gateway_statuses(operation, proxied=proxied):
-        responses.setdefault(
-            str(status),
-            {
-                "description": GATEWAY_ERRORS[status],
-                "content": {"application/json": {"schema": ERROR_REF}},
-            },
-        )
-    for code, response in responses.items():
-        headers = response.setdefault("headers", {})
-        headers.update(_header_refs(RATE_LIMIT_HEADERS))
-        if code == "429":
-            headers.update(_header_refs(["Retry-After"]))
+        name = GATEWAY_ERRORS[status][0]
+        responses.setdefault(str(status), {"$ref": _RESPONSE_REF.format(name=name)})
+    if "headers" in responses.get("429", {}):
+        responses["429"]["headers"].update(_header_refs(["Retry-After"]))
 
 
 def _gateway_statuses(operation: dict[str, Any], *, proxied: bool) -> list[int]:
