@@ -5,6 +5,7 @@ request never waits long for a fetch."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,6 +117,7 @@ async def test_fetched_with_the_secret_and_a_missing_service_asked_again(service
     document = await cache.current()
     assert {"/api/v1/me", "/api/v1/invoices"} <= set(document["paths"])
     assert cache.missing == ()
+    assert json.loads(await cache.body()) == document  # what is served
     clock.now += 30  # neither missing nor stale: served from the cache
     await cache.current()
     assert len(billing.secrets) == 2

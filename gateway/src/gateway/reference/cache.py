@@ -16,6 +16,7 @@ from yarl import URL
 from gateway.reference.merge import Document
 from shared.identity import DOCUMENT_PATH
 from shared.logging import get_logger
+from shared.web import dumps
 
 log = get_logger("gateway.reference")
 
@@ -75,6 +76,7 @@ class DocumentCache:
         self._clock = clock
         self._documents: dict[str, Document] = {}  # the last good copy, per service
         self._published = publish({})
+        self._body = dumps(self._published).encode()  # serialised once, not per request
         self._fetched_at = -float("inf")
         self._refreshing: asyncio.Task[None] | None = None
 
@@ -94,6 +96,11 @@ class DocumentCache:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self.refresh()), self._wait)
         return self._published
+
+    async def body(self) -> bytes:
+        """`current()` as the JSON served."""
+        await self.current()
+        return self._body
 
     def refresh(self) -> asyncio.Task[None]:
         """One refetch of every service at a time: concurrent callers share it."""
@@ -117,6 +124,7 @@ class DocumentCache:
             log.exception("openapi_merge_failed")  # and the last good document stays published
             return
         self._documents, self._published = documents, published
+        self._body = dumps(published).encode()
 
     async def _fetch_quietly(self, service: str) -> Document | None:
         try:

@@ -11,7 +11,7 @@ from aiohttp import web
 from gateway.keys import DOCUMENTS
 from shared.contract import Content, Operation, Public
 from shared.errors import NotFound
-from shared.web import json_response, new_nonce
+from shared.web import new_nonce
 
 DOCUMENT_ROUTE = "/api/v1/openapi.json"
 PAGE_ROUTE = "/docs"
@@ -57,7 +57,8 @@ def page_policy(nonce: str) -> str:
 
 async def serve_document(request: web.Request) -> web.StreamResponse:
     # A plain OpenAPI document (tools validate it), so without the API's envelope.
-    return json_response(await request.app[DOCUMENTS].current(), envelope=False)
+    body = await request.app[DOCUMENTS].body()
+    return web.Response(body=body, content_type="application/json")
 
 
 async def serve_page(_: web.Request) -> web.StreamResponse:
