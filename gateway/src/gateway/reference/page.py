@@ -56,7 +56,7 @@ def page_policy(nonce: str) -> str:
 
 
 async def serve_document(request: web.Request) -> web.StreamResponse:
-    # A plain OpenAPI document (tools validate it), so without the API's envelope.
+    # A plain OpenAPI document (tools validate it), so without the envelope (docs/api.md).
     body = await request.app[DOCUMENTS].body()
     return web.Response(body=body, content_type="application/json")
 
