@@ -189,6 +189,12 @@ def _resolved(document: dict[str, Any], response: dict[str, Any]) -> dict[str, A
     return resolved
 
 
+def test_a_document_of_the_gateway_alone_keeps_the_error_schema_its_answers_use() -> None:
+    document = publish({})
+    validate(document)
+    assert set(document["components"]["schemas"]) == {"Error"}
+
+
 def test_every_tag_used_is_listed_with_a_description_and_no_other() -> None:
     document = publish({"auth": _auth(), "billing": _billing()})
     names = [tag["name"] for tag in document["tags"]]

@@ -56,10 +56,7 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
         cookie_jar=aiohttp.DummyCookieJar(),  # never carry one client's cookies to another
         skip_auto_headers=("User-Agent", "Accept-Encoding"),
     )
-    upstreams = Upstreams(
-        {"auth": settings.auth_url, "billing": settings.billing_url, "pdf": settings.pdf_url},
-        settings.upstream_resolve_interval,
-    )
+    upstreams = Upstreams(settings.upstream_urls, settings.upstream_resolve_interval)
     await upstreams.start()
     batcher = ScriptBatcher(app[REDIS], SLIDING_WINDOW_LUA)
     introspector = Introspector(
@@ -86,13 +83,10 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
     await session.close()
 
 
-UPSTREAM_NAMES = ("auth", "billing", "pdf")
-
-
 async def _documents(app: web.Application) -> AsyncIterator[None]:
     """The services' OpenAPI documents, refetched in the background (see DocumentCache)."""
     settings = app[SETTINGS]
-    urls = {"auth": settings.auth_url, "billing": settings.billing_url, "pdf": settings.pdf_url}
+    urls = settings.upstream_urls
     app[DOCUMENTS] = DocumentCache(
         http_fetcher(
             app[SESSION],
@@ -100,7 +94,7 @@ async def _documents(app: web.Application) -> AsyncIterator[None]:
             settings.internal_secret.get_secret_value(),
             settings.openapi_fetch_timeout,
         ),
-        UPSTREAM_NAMES,
+        list(urls),
         publish,
         interval=settings.openapi_refresh_seconds,
         retry=settings.openapi_retry_seconds,

@@ -59,5 +59,10 @@ class Settings(ServiceSettings):
 
     access_log: bool = True
 
+    @property
+    def upstream_urls(self) -> dict[str, str]:
+        """Each upstream service by the name the route table gives it."""
+        return {"auth": self.auth_url, "billing": self.billing_url, "pdf": self.pdf_url}
+
     secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret",)
     url_password_fields: ClassVar[dict[str, bool]] = {"redis_url": True}

@@ -110,10 +110,14 @@ def _rewrite_refs(value: Any, renamed: Mapping[str, str]) -> Any:
 
 
 def referenced_schemas(document: Document) -> set[str]:
-    """The schema names `document`'s paths use, directly or through other schemas."""
+    """The schema names `document` uses outside `components.schemas`, directly or through
+    other schemas."""
     schemas = document["components"]["schemas"]
     found: set[str] = set()
-    pending = [document["paths"]]
+    pending: list[Any] = [
+        {key: value for key, value in document.items() if key != "components"},
+        {key: value for key, value in document["components"].items() if key != "schemas"},
+    ]
     while pending:
         for name in _refs_in(pending.pop()):
             if name not in found and name in schemas:
