@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import jwt
 import pytest
@@ -311,13 +312,55 @@ async def test_body_over_one_mebibyte_is_413(gateway, auth):
     assert (await response.json())["error_code"] == "PAYLOAD_TOO_LARGE"
 
 
-async def test_openapi_and_docs_are_served(gateway):
+async def test_docs_is_swagger_ui_served_from_here_under_a_nonce_policy(gateway):
     client = await gateway()
-    spec = await (await client.get("/api/v1/openapi.json")).json()
-    assert spec["openapi"].startswith("3.")
-    assert {"/tokens", "/me", "/profile", "/companies"} <= set(spec["paths"])
-    docs = await client.get("/docs")
-    assert docs.status == 200 and "/api/v1/companies" in await docs.text()
+    page = await client.get("/docs")
+    assert page.status == 200 and "X-RateLimit-Remaining" in page.headers
+    policy = page.headers["Content-Security-Policy"]
+    nonce = re.search(r"script-src 'nonce-([\w-]+)';", policy).group(1)
+    assert f"style-src 'nonce-{nonce}';" in policy and "default-src 'none'" in policy
+    assert "unsafe" not in policy and "http" not in policy  # no inline code, no other origin
+    assert policy.endswith("frame-ancestors 'none'") and "form-action 'none'" in policy
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    html = await page.text()
+    for tag in re.findall(r"<(?:script|link rel=stylesheet) [^>]*>", html):
+        assert f"nonce={nonce}" in tag, tag
+    assert "<script>" not in html  # every script is a file of this origin
+    assets = re.findall(r"(?:src|href)=(/docs/[\w.-]+)", html)
+    assert {"/docs/swagger-ui-bundle.js", "/docs/docs.js", "/docs/swagger-ui.css"} <= set(assets)
+    for asset in assets:
+        response = await client.get(asset)
+        assert response.status == 200 and len(await response.read()) > 100, asset
+    assert "/api/v1/openapi.json" in await (await client.get("/docs/docs.js")).text()
+    again = await client.get("/docs")
+    assert again.headers["Content-Security-Policy"] != policy  # one nonce per page
+    missing = await client.get("/docs/index.html")
+    assert missing.status == 404 and "X-RateLimit-Remaining" in missing.headers
+
+
+async def test_a_wrong_method_on_a_known_route_is_405_with_allow(gateway):
+    client = await gateway()
+    for method, path, allow in (
+        ("GET", "/api/v1/login", "POST"),
+        ("GET", "/api/login", "POST"),
+        ("DELETE", "/api/v1/tokens", "GET, POST"),
+        ("POST", "/api/v1/me", "GET"),
+        ("POST", "/docs", "GET"),
+        ("PUT", "/files/abc", "GET, HEAD"),
+    ):
+        response = await client.request(method, path)
+        assert response.status == 405, (method, path)
+        assert response.headers["Allow"] == allow
+        assert (await response.json())["error_code"] == "METHOD_NOT_ALLOWED"
+        assert "X-RateLimit-Remaining" in response.headers  # counted like any request
+
+
+async def test_any_method_of_billing_routes_is_billing_s_to_answer(gateway, auth):
+    client = await gateway()
+    user = await auth.user()
+    response = await client.request("PATCH", "/api/v1/companies/1", headers=bearer(user.token))
+    assert (await response.json())["method"] == "PATCH"  # the echo upstream, standing in
 
 
 async def test_idempotent_requests_retry_another_address_others_do_not(gateway, auth):

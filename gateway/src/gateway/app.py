@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 from aiohttp import web
@@ -11,15 +13,15 @@ from gateway.batcher import ScriptBatcher
 from gateway.clients import ClientAddresses
 from gateway.front import front_door
 from gateway.guard import Guard
-from gateway.handlers import local_handler, not_found, proxy_handler
+from gateway.handlers import local_handler, method_not_allowed, not_found, proxy_handler
 from gateway.introspection import Introspector
 from gateway.keys import (
     BATCHER,
     CLIENTS,
+    DOCUMENTS,
     GUARD,
     INTROSPECTOR,
     LIMITS,
-    OPENAPI,
     PROXY,
     REDIS,
     SESSION,
@@ -27,9 +29,10 @@ from gateway.keys import (
     UPSTREAMS,
 )
 from gateway.limits import Limits
-from gateway.openapi import build_openapi
 from gateway.proxy import Proxy
-from gateway.routes import ROUTES, alias_of
+from gateway.reference.cache import DocumentCache, http_fetcher
+from gateway.reference.public import publish
+from gateway.routes import ROUTES, RouteSpec, alias_of
 from gateway.settings import Settings
 from gateway.upstreams import Upstreams
 from shared.logging import configure_logging
@@ -53,10 +56,7 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
         cookie_jar=aiohttp.DummyCookieJar(),  # never carry one client's cookies to another
         skip_auto_headers=("User-Agent", "Accept-Encoding"),
     )
-    upstreams = Upstreams(
-        {"auth": settings.auth_url, "billing": settings.billing_url, "pdf": settings.pdf_url},
-        settings.upstream_resolve_interval,
-    )
+    upstreams = Upstreams(settings.upstream_urls, settings.upstream_resolve_interval)
     await upstreams.start()
     batcher = ScriptBatcher(app[REDIS], SLIDING_WINDOW_LUA)
     introspector = Introspector(
@@ -83,16 +83,54 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
     await session.close()
 
 
+async def _documents(app: web.Application) -> AsyncIterator[None]:
+    """The services' OpenAPI documents, refetched in the background (see DocumentCache)."""
+    settings = app[SETTINGS]
+    urls = settings.upstream_urls
+    app[DOCUMENTS] = DocumentCache(
+        http_fetcher(
+            app[SESSION],
+            urls,
+            settings.internal_secret.get_secret_value(),
+            settings.openapi_fetch_timeout,
+        ),
+        list(urls),
+        publish,
+        interval=settings.openapi_refresh_seconds,
+        retry=settings.openapi_retry_seconds,
+        wait=settings.openapi_wait_seconds,
+    )
+    task = asyncio.create_task(app[DOCUMENTS].run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _by_path(specs: tuple[RouteSpec, ...]) -> Iterator[tuple[str, list[RouteSpec]]]:
+    """The specs grouped by path, in the order each path first appears."""
+    grouped: dict[str, list[RouteSpec]] = {}
+    for spec in specs:
+        grouped.setdefault(spec.path, []).append(spec)
+    yield from grouped.items()
+
+
 def _add_routes(app: web.Application) -> None:
-    # Canonical /api/v1 routes first, then their /api aliases, then the catch-all 404.
+    # Canonical /api/v1 routes first, then their /api aliases, then the catch-all 404. A path
+    # with a closed list of methods answers any other with 405 (else a wrong method on an
+    # auth route, say, would fall through to the catch-all and reach billing).
     for aliases in (False, True):
-        for spec in ROUTES:
-            path = alias_of(spec.path) if aliases else spec.path
+        for canonical, specs in _by_path(ROUTES):
+            path = alias_of(canonical) if aliases else canonical
             if path is None:
                 continue
-            handler = local_handler(spec) if spec.upstream == "local" else proxy_handler(spec)
-            for method in spec.methods:
-                app.router.add_route(method, path, handler)
+            methods = [method for spec in specs for method in spec.methods]
+            for spec in specs:
+                handler = local_handler(spec) if spec.upstream == "local" else proxy_handler(spec)
+                for method in spec.methods:
+                    app.router.add_route(method, path, handler)
+            if "*" not in methods:
+                app.router.add_route("*", path, method_not_allowed(methods))
     app.router.add_route("*", "/{tail:.*}", not_found)
 
 
@@ -107,11 +145,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[CLIENTS] = ClientAddresses(settings.trusted_proxies)
     app[LIMITS] = Limits(settings)
-    app[OPENAPI] = build_openapi()
     app.cleanup_ctx.append(
         redis_context(REDIS, lambda a: a[SETTINGS].redis_url, timeout=0.25, max_connections=32)
     )
     app.cleanup_ctx.append(_http)
+    app.cleanup_ctx.append(_documents)
     app.cleanup_ctx.append(metrics_listener(lambda a: (a[SETTINGS].host, a[SETTINGS].metrics_port)))
     _add_routes(app)
     return app

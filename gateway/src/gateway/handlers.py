@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from gateway import docs
 from gateway.front import CLIENT
 from gateway.guard import Verdict
-from gateway.keys import GUARD, LIMITS, OPENAPI, PROXY
+from gateway.keys import GUARD, LIMITS, PROXY
+from gateway.reference import page
 from gateway.routes import RouteSpec, upstream_path
-from shared.errors import ApiError, NotFound, RateLimited, Unauthorized
+from shared.errors import ApiError, MethodNotAllowed, NotFound, RateLimited, Unauthorized
 from shared.tokens import parse_token
-from shared.web import html_security_headers, json_response, new_nonce
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# What the gateway answers itself, by route.
+LOCAL_ANSWERS: dict[str, Handler] = {
+    page.DOCUMENT_ROUTE: page.serve_document,
+    page.PAGE_ROUTE: page.serve_page,
+    page.ASSET_ROUTE: page.serve_asset,
+}
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -48,19 +54,18 @@ def _admit(verdict: Verdict) -> dict[str, str]:
     return headers
 
 
-def proxy_handler(spec: RouteSpec) -> Handler:
+Answer = Callable[[web.Request, Verdict, dict[str, str]], Awaitable[web.StreamResponse]]
+
+
+def _guarded(spec: RouteSpec | None, answer: Answer) -> Handler:
+    """`answer` once the guard admitted the request; its errors carry the rate-limit headers
+    too (`answer` adds them to its response)."""
+
     async def handle(request: web.Request) -> web.StreamResponse:
         verdict = await _verdict(request, spec)
         headers = _admit(verdict)
         try:
-            return await request.app[PROXY].forward(
-                request,
-                spec.upstream,
-                upstream_path(request.path, request.rel_url.raw_query_string),
-                client=request[CLIENT],
-                identity_jwt=verdict.identity_jwt,
-                extra_headers=headers,
-            )
+            return await answer(request, verdict, headers)
         except ApiError as error:
             error.headers.update(headers)
             raise
@@ -68,23 +73,53 @@ def proxy_handler(spec: RouteSpec) -> Handler:
     return handle
 
 
-def local_handler(spec: RouteSpec) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
-        headers = _admit(await _verdict(request, spec))
-        if request.path.endswith("openapi.json"):
-            # A pure OpenAPI document (tools validate it), so without the envelope (docs/api.md).
-            return json_response(request.app[OPENAPI], headers=headers, envelope=False)
-        nonce = new_nonce()
-        return web.Response(
-            text=docs.render_docs_page(request.app[OPENAPI], style_nonce=nonce),
-            content_type="text/html",
-            headers=headers | html_security_headers(style_nonce=nonce),
+def proxy_handler(spec: RouteSpec) -> Handler:
+    async def forward(
+        request: web.Request, verdict: Verdict, headers: dict[str, str]
+    ) -> web.StreamResponse:
+        return await request.app[PROXY].forward(
+            request,
+            spec.upstream,
+            upstream_path(request.path, request.rel_url.raw_query_string),
+            client=request[CLIENT],
+            identity_jwt=verdict.identity_jwt,
+            extra_headers=headers,
         )
 
-    return handle
+    return _guarded(spec, forward)
 
 
-async def not_found(request: web.Request) -> web.StreamResponse:
-    """Unknown paths (and /internal/*, which is never proxied) still count against the IP."""
-    headers = _admit(await _verdict(request, None))
-    raise NotFound(headers=headers)
+def local_handler(spec: RouteSpec) -> Handler:
+    local = LOCAL_ANSWERS[spec.path]
+
+    async def answer(
+        request: web.Request, _: Verdict, headers: dict[str, str]
+    ) -> web.StreamResponse:
+        response = await local(request)
+        response.headers.update(headers)
+        return response
+
+    return _guarded(spec, answer)
+
+
+def method_not_allowed(allowed: Iterable[str]) -> Handler:
+    """A known path asked with another method: 405 naming the path's methods (counted against
+    the client's address, like any request without a route)."""
+    allow = ", ".join(sorted(allowed))
+
+    async def refuse(
+        request: web.Request, _: Verdict, headers: dict[str, str]
+    ) -> web.StreamResponse:
+        raise MethodNotAllowed(headers={"Allow": allow})
+
+    return _guarded(None, refuse)
+
+
+async def _no_route(
+    request: web.Request, _: Verdict, headers: dict[str, str]
+) -> web.StreamResponse:
+    raise NotFound()
+
+
+# Unknown paths (and /internal/*, which is never proxied) still count against the IP.
+not_found = _guarded(None, _no_route)

@@ -12,6 +12,7 @@ from gateway.guard import Guard
 from gateway.introspection import Introspector
 from gateway.limits import Limits
 from gateway.proxy import Proxy
+from gateway.reference.cache import DocumentCache
 from gateway.settings import Settings
 from gateway.upstreams import Upstreams
 
@@ -24,5 +25,5 @@ GUARD = web.AppKey("guard", Guard)
 INTROSPECTOR = web.AppKey("introspector", Introspector)
 LIMITS = web.AppKey("limits", Limits)
 PROXY = web.AppKey("proxy", Proxy)
-OPENAPI = web.AppKey("openapi", dict)
+DOCUMENTS = web.AppKey("documents", DocumentCache)  # the public OpenAPI document
 CLIENTS = web.AppKey("clients", ClientAddresses)

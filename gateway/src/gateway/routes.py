@@ -17,7 +17,7 @@ ANY = ("*",)
 class RouteSpec:
     path: str
     upstream: str  # "auth" | "billing" | "pdf" | "local"
-    methods: tuple[str, ...] = ANY
+    methods: tuple[str, ...] = ANY  # others get 405 from the gateway (ANY: the upstream's say)
     authenticated: bool = True
     # Policies applied on top of the caller's default one (see Limits.authenticated).
     extra_policies: tuple[str, ...] = ()
@@ -54,7 +54,10 @@ ROUTES: tuple[RouteSpec, ...] = (
         anonymous_policy="files",
     ),
     RouteSpec("/docs", "local", ("GET",), authenticated=False),
+    RouteSpec("/docs/{asset}", "local", ("GET",), authenticated=False),
 )
+
+LOCAL_PATHS = frozenset(spec.path for spec in ROUTES if spec.upstream == "local")
 
 API_PREFIX = "/api/v1/"
 ALIAS_PREFIX = "/api/"

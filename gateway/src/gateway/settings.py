@@ -49,7 +49,20 @@ class Settings(ServiceSettings):
     upstream_resolve_interval: float = 5.0
     upstream_connections: int = 512
 
+    # The services' OpenAPI documents (merged into /api/v1/openapi.json): refetched this often;
+    # a missing one (its service was down) asked again on demand at most every retry seconds,
+    # a request waiting for that at most wait seconds.
+    openapi_refresh_seconds: float = 60.0
+    openapi_retry_seconds: float = 5.0
+    openapi_wait_seconds: float = 1.0
+    openapi_fetch_timeout: float = 5.0
+
     access_log: bool = True
+
+    @property
+    def upstream_urls(self) -> dict[str, str]:
+        """Each upstream service by the name the route table gives it."""
+        return {"auth": self.auth_url, "billing": self.billing_url, "pdf": self.pdf_url}
 
     secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret",)
     url_password_fields: ClassVar[dict[str, bool]] = {"redis_url": True}

@@ -117,6 +117,9 @@ VERIFIER = web.AppKey("identity_verifier", IdentityVerifier)
 
 
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# A service's OpenAPI document (shared.openapi): internal, and nothing secret (the gateway
+# publishes it), fetched by the gateway without an identity.
+DOCUMENT_PATH = "/internal/openapi.json"
 PublicRule = Callable[[web.Request], bool]
 
 
@@ -130,7 +133,7 @@ def identity_middleware(is_public: PublicRule = lambda _: False) -> Any:
     async def middleware(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        if request.path in OPS_PATHS:
+        if request.path in OPS_PATHS or request.path == DOCUMENT_PATH:
             return await handler(request)
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token:

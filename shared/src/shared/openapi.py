@@ -25,6 +25,7 @@ from shared.contract import (
     Paged,
     Plain,
 )
+from shared.identity import DOCUMENT_PATH as DOCUMENT_PATH  # its home; served from here
 from shared.validation import MAX_ID
 from shared.web import json_response
 
@@ -331,7 +332,6 @@ def build_document(operations: Sequence[Operation], *, title: str) -> dict[str, 
     }
 
 
-DOCUMENT_PATH = "/internal/openapi.json"
 DOCUMENT = web.AppKey("openapi_document", dict[str, Any])
 
 
