@@ -7,14 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from billing_service.keys import POOL
-from billing_service.permissions import (
-    DOCUMENT_OPERATIONS,
-    DOCUMENT_RESOURCES,
-    reads_without_ability,
-)
+from billing_service.permissions import DocumentAccess
 from billing_service.repositories import scope as scope_repo
 from billing_service.scope import Scope
-from shared.errors import Forbidden
 from shared.identity import identity_of, require_ability
 from shared.pagination import Page, paginated
 from shared.web import json_response
@@ -51,20 +46,12 @@ async def document_scope(
     members_only: bool = True,
     kind: str | None = None,
 ) -> Scope:
-    """For a route on one record of the invoices table (of type `kind` when the route shows
-    only one). Its type, known once the service has loaded it, decides between
-    `invoices:<action>` and `quotes:<action>` (the service checks that one); a token with
-    neither is refused here, before any work."""
-    action = DOCUMENT_OPERATIONS[operation][0]
-    identity = identity_of(request)
-    if not reads_without_ability(identity, kind, operation) and not any(
-        identity.can(f"{resource}:{action}") for resource in DOCUMENT_RESOURCES
-    ):
-        raise Forbidden(f"This token lacks the 'invoices:{action}' or 'quotes:{action}' ability.")
-    scope = await scope_for(request, None)
-    if members_only:
-        scope.require_member()
-    return scope
+    """For a handler on one record of the invoices table (of type `kind` when the route shows
+    only one) whose route does not declare its access (routes declared as operations have it
+    checked before the handler: permissions.DocumentAccess); the scope."""
+    portal_reads = kind == "invoice" and operation == "read"
+    DocumentAccess(operation, members_only=members_only, portal_reads=portal_reads).check(request)
+    return await scope_for(request, None)
 
 
 def data(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

@@ -266,37 +266,24 @@ async def one(db: Db, invoice_id: int, where: Conditions, *, lock: bool = False)
     return _invoice(await db.fetchrow(sql, *conditions.params))
 
 
-async def page(
-    db: Db, where: Conditions, *, order: str, limit: int, offset: int
-) -> list[ListedInvoice]:
-    limit_at, offset_at = where.param(limit), where.param(offset)
-    sql = (
-        f"SELECT {_SELECT}, r.company_entity AS recipient_name, r.email AS recipient_email, "
-        "lp.payment_method AS last_payment_method, lp.paid_date AS last_paid_date "
-        "FROM invoices i LEFT JOIN recipients r ON r.id = i.invoice_recipient_id "
-        "LEFT JOIN LATERAL (SELECT p.payment_method, p.paid_date FROM payments p "
-        " WHERE p.invoice_id = i.id ORDER BY p.id DESC LIMIT 1) lp ON true "
-        f"WHERE {where.sql} ORDER BY {order} LIMIT {limit_at} OFFSET {offset_at}"
-    )
-    return [
-        ListedInvoice(
-            _invoice(row),  # type: ignore[arg-type]
-            row["recipient_name"],
-            row["recipient_email"],
-            row["last_payment_method"],
-            row["last_paid_date"],
-        )
-        for row in await db.fetch(sql, *where.params)
-    ]
+LISTED_SELECT = (
+    f"SELECT {_SELECT}, r.company_entity AS recipient_name, r.email AS recipient_email, "
+    "lp.payment_method AS last_payment_method, lp.paid_date AS last_paid_date "
+    "FROM invoices i LEFT JOIN recipients r ON r.id = i.invoice_recipient_id "
+    "LEFT JOIN LATERAL (SELECT p.payment_method, p.paid_date FROM payments p "
+    " WHERE p.invoice_id = i.id ORDER BY p.id DESC LIMIT 1) lp ON true"
+)
 
 
-async def count(db: Db, where: Conditions, cap: int, *, needs_recipient: bool) -> int:
-    cap_at = where.param(cap)
-    join = "LEFT JOIN recipients r ON r.id = i.invoice_recipient_id " if needs_recipient else ""
-    sql = (
-        f"SELECT count(*) FROM (SELECT 1 FROM invoices i {join}WHERE {where.sql} LIMIT {cap_at}) t"
+def listed(row: asyncpg.Record) -> ListedInvoice:
+    """A row of LISTED_SELECT."""
+    return ListedInvoice(
+        _invoice(row),  # type: ignore[arg-type]
+        row["recipient_name"],
+        row["recipient_email"],
+        row["last_payment_method"],
+        row["last_paid_date"],
     )
-    return int(await db.fetchval(sql, *where.params))
 
 
 async def insert_items(
@@ -425,21 +412,6 @@ async def owned_by_company(db: Db, table: str, row_id: int, company_id: int) -> 
         f"SELECT * FROM {table} WHERE id = $1 AND company_id = $2", row_id, company_id
     )
     return dict(row) if row is not None else None
-
-
-COUNTED = """
-SELECT coalesce(sum(count), 0) FROM invoice_counts
-WHERE company_id = ANY($1) AND ($2::text[] IS NULL OR type = ANY($2))
-  AND ($3::text IS NULL OR status = $3)
-"""
-
-
-async def counted(
-    db: Db, company_ids: list[int], kinds: list[str] | None, status: str | None
-) -> int:
-    """The exact number of live invoices of these types (None: all), from the trigger-kept
-    counts (no row is counted)."""
-    return int(await db.fetchval(COUNTED, company_ids, kinds, status))
 
 
 COMPANY_TIMEZONE = "SELECT timezone FROM companies WHERE id = $1"

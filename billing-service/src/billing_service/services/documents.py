@@ -17,7 +17,7 @@ from billing_service.permissions import document_resource
 from billing_service.repositories import invoices as repo
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
-from billing_service.services.invoices import InvoiceDetail, InvoiceService
+from billing_service.services.invoice_queries import InvoiceDetail, InvoiceQueries
 from shared.errors import ServiceUnavailable
 from shared.logging import get_logger
 
@@ -122,7 +122,7 @@ def _item(item: dict[str, Any], fmt: Formatter) -> dict[str, Any]:
 
 class DocumentService:
     def __init__(
-        self, pool: asyncpg.Pool, invoices: InvoiceService, pdf: PdfClient, locale: str
+        self, pool: asyncpg.Pool, invoices: InvoiceQueries, pdf: PdfClient, locale: str
     ) -> None:
         self.pool = pool
         self.invoices = invoices
