@@ -14,6 +14,7 @@ from babel.numbers import get_currency_precision
 from billing_service import lifecycle
 from billing_service.auth_client import AuthClient
 from billing_service.money import quantum, round_money
+from billing_service.repositories import invoice_members as members_repo
 from billing_service.repositories import invoices as repo
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
@@ -122,7 +123,7 @@ class InvoiceActions:
             now = self.records.clock()
             # One send, however many addressees.
             await self.quota.check_send(conn, invoice, scope.user_id, now)
-            await repo.queue_emails(
+            await members_repo.queue_emails(
                 conn, invoice, template, addresses, custom_message, scope.user_id, now
             )
             event = f"email_queued:{template}"
@@ -194,7 +195,7 @@ class InvoiceActions:
             recipient = await repo.owned_by_company(
                 conn, "recipients", invoice.invoice_recipient_id, invoice.company_id
             )
-        user_ids = await repo.receiving_users(conn, invoice)
+        user_ids = await members_repo.receiving_users(conn, invoice)
         found = [(recipient or {}).get("email")] + await self._user_emails(user_ids)
         unique: dict[str, str] = {}
         for address in found:

@@ -15,6 +15,7 @@ import asyncpg
 
 from billing_service import lifecycle
 from billing_service.permissions import authorize_document
+from billing_service.repositories import invoice_members as members_repo
 from billing_service.repositories import invoices as repo
 from billing_service.repositories.crud import Row
 from billing_service.repositories.invoices import Invoice
@@ -122,7 +123,7 @@ class InvoiceEditor:
         )
         await repo.insert_items(conn, invoice.id, items)
         if draft.members is not None:
-            await repo.replace_members(conn, invoice.id, draft.members)
+            await members_repo.replace_members(conn, invoice.id, draft.members)
         await repo.add_history(conn, invoice.id, scope.user_id, "created", None, invoice.status)
         if steps:
             invoice = await self._imported(conn, scope, invoice, status, draft.paid_at)
@@ -183,11 +184,11 @@ class InvoiceEditor:
     ) -> list[Row]:
         async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             await _check_members(conn, invoice.company_id, members)
-            await repo.replace_members(conn, invoice.id, members)
+            await members_repo.replace_members(conn, invoice.id, members)
             return await repo.update(conn, invoice.id, {})
 
         invoice = await self.records.locked(scope, invoice_id, None, "update", change)
-        return await repo.members(self.records.pool, invoice.id)
+        return await members_repo.members(self.records.pool, invoice.id)
 
     async def _company_for(self, conn: asyncpg.Connection, scope: Scope, draft: Draft) -> int:
         if draft.company_id is not None:
@@ -226,7 +227,7 @@ async def _updated(
         raise ValidationFailed.field("currency", "Send the items again to change the currency.")
     if draft.members is not None:
         await _check_members(conn, invoice.company_id, draft.members)
-        await repo.replace_members(conn, invoice.id, draft.members)
+        await members_repo.replace_members(conn, invoice.id, draft.members)
     # An edit may have fixed what made the scheduler set the invoice aside: retry it.
     updated = await repo.update(conn, invoice.id, fields | repo.SCHEDULER_CLEARED)
     await repo.add_history(
@@ -321,7 +322,7 @@ def _defaults(fields: dict[str, Any], kind: str, today: date) -> dict[str, Any]:
 async def _check_members(
     conn: asyncpg.Connection, company: int, members: list[dict[str, Any]]
 ) -> None:
-    known = await repo.company_member_ids(conn, company)
+    known = await members_repo.company_member_ids(conn, company)
     seen: set[int] = set()
     for position, member in enumerate(members):
         field = f"members.{position}.member_id"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from billing_service.permissions import document_resource, reads_without_ability
+from billing_service.repositories import invoice_members as members_repo
 from billing_service.repositories import invoice_queries as listing
 from billing_service.repositories import invoices as repo
 from billing_service.repositories.crud import Row
@@ -71,7 +72,7 @@ class InvoiceQueries:
             await repo.items(db, invoice.id),
             await repo.payments(db, invoice.id),
             await repo.history(db, invoice.id) if internal else [],
-            await repo.members(db, invoice.id) if internal else [],
+            await members_repo.members(db, invoice.id) if internal else [],
             await related("invoicers", invoice.invoicer_id),
             await related("recipients", invoice.invoice_recipient_id),
             await related("payment_details", invoice.invoicer_payment_detail_id),
@@ -79,7 +80,7 @@ class InvoiceQueries:
 
     async def members(self, scope: Scope, invoice_id: int) -> list[Row]:
         invoice = await self.records.find(self.pool, scope, invoice_id, "read")
-        return await repo.members(self.pool, invoice.id)
+        return await members_repo.members(self.pool, invoice.id)
 
     async def list_page(self, scope: Scope, query: ListQuery) -> InvoicePage:
         await self._check_named_filters(scope, query)

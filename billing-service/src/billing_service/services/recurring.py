@@ -26,6 +26,7 @@ from billing_service.recurrence import (
     period_label,
     run_date,
 )
+from billing_service.repositories import invoice_members as members_repo
 from billing_service.repositories import invoices as repo
 from billing_service.repositories import scheduling
 from billing_service.repositories.invoices import Invoice
@@ -186,7 +187,7 @@ class RecurringService:
             log.warning("auto_send_without_email", invoice_id=child.id)
             return child
         now = self.records.clock()
-        await repo.queue_emails(
+        await members_repo.queue_emails(
             conn,
             child,
             "invoice-issued",
