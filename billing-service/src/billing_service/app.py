@@ -46,6 +46,7 @@ from billing_service.services.companies import (
     PersonalTeams,
     TeamService,
 )
+from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
 from billing_service.services.invoice_actions import InvoiceActions
 from billing_service.services.invoice_conversion import InvoiceConversion
@@ -54,14 +55,13 @@ from billing_service.services.invoice_queries import InvoiceQueries
 from billing_service.services.invoices import Clock, InvoiceRecords, utc_now
 from billing_service.services.mail_quota import MailQuota
 from billing_service.services.mailer import Mailer
+from billing_service.services.products import ProductService
+from billing_service.services.recipients import RecipientService
 from billing_service.services.recurring import RecurringService, Scheduler, SchedulerLimits
 from billing_service.services.resources import (
-    ContactService,
     InvoicerService,
     OrganisationService,
     PaymentDetailService,
-    ProductService,
-    RecipientService,
 )
 from billing_service.settings import Settings
 from shared.db import check_pool, pool_context
@@ -86,7 +86,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[PRODUCTS] = ProductService(pool, personal)
     records, quota = InvoiceRecords(pool, app[CLOCK]), MailQuota.from_settings(settings)
     app[INVOICES] = InvoiceQueries(records)
-    app[DOCUMENTS] = DocumentService(pool, app[INVOICES], app[PDF], app[SETTINGS].document_locale)
+    app[DOCUMENTS] = DocumentService(
+        pool, app[INVOICES], app[PDF], settings.document_locale, app[CLOCK]
+    )
     app[INVOICE_EDITS] = InvoiceEditor(records, personal)
     app[INVOICE_ACTIONS] = InvoiceActions(records, quota, app[DOCUMENTS], users=app[AUTH])
     app[CONVERSIONS] = InvoiceConversion(records)

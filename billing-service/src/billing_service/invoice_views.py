@@ -1,5 +1,5 @@
 """Invoices as API answers (schemas.invoice_views): money per currency, the seeds' field names
-alongside API.md's, the client portal's own words."""
+alongside the API's, the client portal's own words."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from billing_service.schemas.invoice_views import (
     PortalRecipientView,
 )
 from billing_service.services.invoice_queries import InvoiceDetail
-from billing_service.views import decimal_str, invoicer_view, payment_detail_view, recipient_view
+from billing_service.views import InvoicerView, PaymentDetailView, RecipientView, decimal_str
 
 ESTIMATE_STATUS = {"declined": "rejected"}
 
@@ -188,11 +188,9 @@ def invoice_view(
             "payments": [_payment(payment, currency) for payment in detail.payments],
             "history": [HistoryEntryView.model_validate(row) for row in detail.history],
             "members": invoice_members(detail.members),
-            "invoicer": invoicer_view(detail.invoicer) if detail.invoicer else None,
-            "recipient": recipient_view(detail.recipient) if detail.recipient else None,
-            "payment_detail": (
-                payment_detail_view(detail.payment_detail) if detail.payment_detail else None
-            ),
+            "invoicer": _party(InvoicerView, detail.invoicer),
+            "recipient": _party(RecipientView, detail.recipient),
+            "payment_detail": _party(PaymentDetailView, detail.payment_detail),
         }
     return InvoiceView.model_validate(view)
 
@@ -201,7 +199,7 @@ def invoice_members(rows: list[Row]) -> list[InvoiceMemberView]:
     return [InvoiceMemberView.model_validate(row) for row in rows]
 
 
-# INNOVATECH's portal words (API.md, "Compatibility"). "Refunded" joins them once the
+# INNOVATECH's portal words (docs/api.md, "Compatibility decisions"). "Refunded" joins them once the
 # platform records refunds; it records none yet. A quote withdrawn (cancelled) is "Dead", the
 # portal's word for a quote that can no longer be accepted.
 PORTAL_INVOICE_STATUS = {

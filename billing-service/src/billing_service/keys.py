@@ -9,6 +9,7 @@ from billing_service.auth_client import AuthClient
 from billing_service.loops import BackgroundLoop
 from billing_service.pdf_client import PdfClient
 from billing_service.services.companies import CompanyService, MemberService, TeamService
+from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
 from billing_service.services.invoice_actions import InvoiceActions
 from billing_service.services.invoice_conversion import InvoiceConversion
@@ -16,14 +17,13 @@ from billing_service.services.invoice_editing import InvoiceEditor
 from billing_service.services.invoice_queries import InvoiceQueries
 from billing_service.services.invoices import Clock
 from billing_service.services.mailer import Mailer
+from billing_service.services.products import ProductService
+from billing_service.services.recipients import RecipientService
 from billing_service.services.recurring import RecurringService, Scheduler
 from billing_service.services.resources import (
-    ContactService,
     InvoicerService,
     OrganisationService,
     PaymentDetailService,
-    ProductService,
-    RecipientService,
 )
 from billing_service.settings import Settings
 

@@ -77,7 +77,7 @@ def dumps(payload: Any) -> str:
 
 
 def with_success(payload: Any, status: int) -> Any:
-    """API.md's envelope: every JSON object answered says whether it is a success, and an
+    """The envelope (docs/api.md): every JSON object answered says whether it is a success, and an
     error also names its code in lower case (`error`, InvoiceFlow's key). What the payload
     already says is kept."""
     if not isinstance(payload, dict):
@@ -140,7 +140,7 @@ def _error_for_http_exception(exc: web.HTTPException) -> ApiError:
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The one place where exceptions become API.md's JSON error shape."""
+    """The one place where exceptions become the JSON error shape of docs/api.md."""
     try:
         return await handler(request)
     except ApiError as error:

@@ -103,3 +103,16 @@ async def clear_default(
         scope_id,
         keep_id,
     )
+
+
+def in_companies(company_ids: list[int], company_id: int | None = None) -> Conditions:
+    """A list's scope: the caller's companies, narrowed to one when a query names it."""
+    where = Conditions().add("company_id = ANY({})", company_ids)
+    if company_id is not None:
+        where.add("company_id = {}", company_id)
+    return where
+
+
+def containing(text: str) -> str:
+    """An ILIKE pattern matching `text` anywhere, its wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

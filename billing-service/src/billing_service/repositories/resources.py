@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from billing_service.repositories.crud import Db, Row, Table
+from billing_service.repositories.crud import Db, Row, Table, containing
+from billing_service.repositories.sql import Conditions
 
 ORGANISATIONS = Table(
     "organisations", ("name", "slug", "is_default"), ("name", "slug", "is_default")
@@ -72,6 +73,34 @@ _PRODUCT_FIELDS = (
 PRODUCTS = Table(
     "products", _PRODUCT_FIELDS, tuple(f for f in _PRODUCT_FIELDS if f != "stock_quantity")
 )
+
+
+def recipient_conditions(
+    where: Conditions, organisation_id: int | None, search: str | None
+) -> Conditions:
+    """A recipient list's filters: one organisation's, matching a search of name and e-mail."""
+    if organisation_id is not None:
+        where.add("organisation_id = {}", organisation_id)
+    if search:
+        where.add(
+            "(company_entity ILIKE {0} OR contact_name ILIKE {0} OR email ILIKE {0})",
+            containing(search),
+        )
+    return where
+
+
+def product_conditions(
+    where: Conditions, search: str | None, type_: str | None, active: bool | None
+) -> Conditions:
+    """A product list's filters: a search of name and SKU, the type, active or not."""
+    if search:
+        where.add("(name ILIKE {0} OR sku ILIKE {0})", containing(search))
+    if type_:
+        where.add("type = {}", type_)
+    if active is not None:
+        where.add("active = {}", active)
+    return where
+
 
 # What a customer has been invoiced: issued invoices, not drafts or cancelled ones.
 TOTAL_INVOICED = """

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from billing_service.routes import invoices, resources
+from billing_service.routes import companies, documents, invoices, resources
+from shared.contract import add_operations
 
 
 def add_routes(app: web.Application) -> None:
-    resources.add_routes(app)
+    add_operations(app, [*companies.operations(), *resources.operations(), *documents.operations()])
     invoices.add_routes(app)

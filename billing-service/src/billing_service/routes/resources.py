@@ -1,5 +1,5 @@
-"""Routes of companies, teams, organisations, invoicers, recipients/customers/buyers,
-products, and the PDF and public-page routes."""
+"""Operations of the company-owned resources: organisations, invoicers and their payment
+details, recipients, customers (and InvoisX's buyers), products."""
 
 from __future__ import annotations
 
@@ -7,7 +7,215 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from billing_service.handlers import companies, documents, resources, teams
+from billing_service.handlers import invoicers, products, recipients
+from billing_service.handlers.crud import Endpoint, Resource, crud_operations
+from billing_service.keys import INVOICERS, ORGANISATIONS, PRODUCTS, RECIPIENTS
+from billing_service.schemas import recipients as recipient_schemas
+from billing_service.schemas import resources as schemas
+from billing_service.views import (
+    CustomerDetailView,
+    CustomerView,
+    InvoicedRecipientView,
+    InvoicerDetailView,
+    InvoicerView,
+    OrganisationView,
+    PaymentDetailView,
+    ProductDetailView,
+    ProductView,
+)
+from shared.contract import Data, NoContent, Operation, aliased, requires
+
+V1 = "/api/v1"
+
+ORGANISATION = Resource(
+    f"{V1}/organisations",
+    "Organisations",
+    "organisation",
+    "organisations",
+    ORGANISATIONS,
+    schemas.OrganisationCreate,
+    schemas.OrganisationUpdate,
+    OrganisationView,
+)
+INVOICER = Resource(
+    f"{V1}/invoicers",
+    "Invoicers",
+    "invoicer",
+    "invoicers",
+    INVOICERS,
+    schemas.InvoicerCreate,
+    schemas.InvoicerUpdate,
+    InvoicerView,
+)
+RECIPIENT = Resource(
+    f"{V1}/recipients",
+    "Recipients",
+    "recipient",
+    "recipients",
+    RECIPIENTS,
+    recipient_schemas.RecipientCreate,
+    recipient_schemas.RecipientUpdate,
+    InvoicedRecipientView,
+    recipient_schemas.RecipientFilter,
+)
+CUSTOMER = Resource(
+    f"{V1}/customers",
+    "Customers",
+    "customer",
+    "recipients",
+    RECIPIENTS,
+    recipient_schemas.CustomerCreate,
+    recipient_schemas.CustomerUpdate,
+    CustomerView,
+    recipient_schemas.RecipientFilter,
+)
+PRODUCT = Resource(
+    f"{V1}/products",
+    "Products",
+    "product",
+    "products",
+    PRODUCTS,
+    schemas.ProductCreate,
+    schemas.ProductUpdate,
+    ProductView,
+    schemas.ProductFilter,
+)
+
+
+def _payment_details() -> list[Operation]:
+    """Under their invoicer: reading them is reading it, any change to them updates it."""
+    many = f"{V1}/invoicers/{{id}}/payment-details"
+    one = f"{many}/{{detail_id}}"
+    read, update = requires("invoicers:read"), requires("invoicers:update")
+    tag, body = "Invoicers", schemas.PaymentDetailBody
+    return [
+        Operation(
+            "GET",
+            many,
+            invoicers.list_payment_details,
+            read,
+            "List an invoicer's payment details",
+            tag,
+            "list_payment_details",
+            Data(list[PaymentDetailView]),
+            errors=(403,),
+        ),
+        Operation(
+            "POST",
+            many,
+            invoicers.create_payment_detail,
+            update,
+            "Add a payment detail to an invoicer",
+            tag,
+            "create_payment_detail",
+            Data(PaymentDetailView),
+            status=201,
+            body=body,
+            errors=(403,),
+        ),
+        Operation(
+            "GET",
+            one,
+            invoicers.get_payment_detail,
+            read,
+            "Get a payment detail",
+            tag,
+            "get_payment_detail",
+            Data(PaymentDetailView),
+            errors=(403,),
+        ),
+        *(
+            Operation(
+                method,
+                one,
+                invoicers.update_payment_detail,
+                update,
+                summary,
+                tag,
+                operation_id,
+                Data(PaymentDetailView),
+                body=body,
+                errors=(403,),
+            )
+            for method, summary, operation_id in (
+                ("PUT", "Update a payment detail", "update_payment_detail"),
+                ("PATCH", "Update a payment detail (the fields sent)", "patch_payment_detail"),
+            )
+        ),
+        Operation(
+            "DELETE",
+            one,
+            invoicers.delete_payment_detail,
+            update,
+            "Delete a payment detail",
+            tag,
+            "delete_payment_detail",
+            NoContent(),
+            status=204,
+            errors=(403, 409),
+        ),
+    ]
+
+
+def _customers() -> list[Operation]:
+    operations = crud_operations(
+        CUSTOMER,
+        create=Endpoint(
+            recipients.create_customer,
+            Data(CustomerView, message=True),
+            "Without `organisation_id`, the customer is filed in the default organisation of "
+            "the company `company_id` names (else of the current company).",
+        ),
+        get=Endpoint(recipients.get_customer, Data(CustomerDetailView)),
+        delete=Endpoint(
+            recipients.archive_customer,
+            NoContent(),
+            "409 while the customer owes anything or a recurring invoice still bills them. "
+            "A customer named by settled invoices is archived: found by no list or lookup, "
+            "still shown on those invoices.",
+        ),
+    )
+    # InvoisX's buyers are InvoiceFlow's customers: the same records, rules and answers.
+    return operations + aliased(operations, f"{V1}/customers", f"{V1}/buyers", "Buyers")
+
+
+def _products() -> list[Operation]:
+    adjust = Operation(
+        "POST",
+        f"{V1}/products/{{id}}/adjust-stock",
+        products.adjust_stock,
+        requires("products:update"),
+        "Adjust a product's stock",
+        "Products",
+        "adjust_stock",
+        Data(ProductView),
+        body=schemas.StockAdjustment,
+        errors=(403,),
+        description="The adjustment is added to the stock (negative to take some out), "
+        "which never goes below zero; services have no stock.",
+    )
+    get = Endpoint(products.get_product, Data(ProductDetailView))
+    return [*crud_operations(PRODUCT, get=get), adjust]
+
+
+def operations() -> list[Operation]:
+    invoicer_detail = Data(InvoicerDetailView)
+    return [
+        *crud_operations(ORGANISATION),
+        *crud_operations(
+            INVOICER,
+            create=Endpoint(invoicers.create_invoicer, invoicer_detail),
+            get=Endpoint(invoicers.get_invoicer, invoicer_detail),
+            update=Endpoint(invoicers.update_invoicer, invoicer_detail),
+        ),
+        *_payment_details(),
+        *crud_operations(RECIPIENT),
+        *_customers(),
+        *_products(),
+    ]
+
+
+# --- until routes/invoices.py declares operations ----------------------------------------
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -29,96 +237,3 @@ def crud(
     app.router.add_put(f"{path}/{id_path}", update)
     app.router.add_patch(f"{path}/{id_path}", update)
     app.router.add_delete(f"{path}/{id_path}", delete)
-
-
-def _alias(app: web.Application, source: str, alias: str) -> None:
-    """Serve every route under `source` under `alias` too, with the very same handlers."""
-    for route in list(app.router.routes()):
-        path = route.resource.canonical if route.resource is not None else ""
-        if path == source or path.startswith(f"{source}/"):
-            app.router.add_route(route.method, alias + path.removeprefix(source), route.handler)
-
-
-def add_routes(app: web.Application) -> None:
-    v1 = "/api/v1"
-    crud(
-        app,
-        f"{v1}/companies",
-        list_=companies.list_companies,
-        create=companies.create_company,
-        get=companies.get_company,
-        update=companies.update_company,
-        delete=companies.delete_company,
-    )
-    crud(
-        app,
-        f"{v1}/organisations",
-        list_=resources.list_organisations,
-        create=resources.create_organisation,
-        get=resources.get_organisation,
-        update=resources.update_organisation,
-        delete=resources.delete_organisation,
-    )
-    crud(
-        app,
-        f"{v1}/invoicers",
-        list_=resources.list_invoicers,
-        create=resources.create_invoicer,
-        get=resources.get_invoicer,
-        update=resources.update_invoicer,
-        delete=resources.delete_invoicer,
-    )
-    crud(
-        app,
-        f"{v1}/invoicers/{{id}}/payment-details",
-        list_=resources.list_payment_details,
-        create=resources.create_payment_detail,
-        get=resources.get_payment_detail,
-        update=resources.update_payment_detail,
-        delete=resources.delete_payment_detail,
-        id_path="{detail_id}",
-    )
-    crud(
-        app,
-        f"{v1}/recipients",
-        list_=resources.list_recipients,
-        create=resources.create_recipient,
-        get=resources.get_recipient,
-        update=resources.update_recipient,
-        delete=resources.delete_recipient,
-    )
-    crud(
-        app,
-        f"{v1}/customers",
-        list_=resources.list_customers,
-        create=resources.create_customer,
-        get=resources.get_customer,
-        update=resources.update_customer,
-        delete=resources.delete_customer,
-    )
-    crud(
-        app,
-        f"{v1}/products",
-        list_=resources.list_products,
-        create=resources.create_product,
-        get=resources.get_product,
-        update=resources.update_product,
-        delete=resources.delete_product,
-    )
-    app.router.add_post(f"{v1}/products/{{id}}/adjust-stock", resources.adjust_stock)
-
-    app.router.add_get(f"{v1}/companies/{{id}}/members", teams.list_members)
-    app.router.add_post(f"{v1}/companies/{{id}}/members", teams.add_member)
-    app.router.add_put(f"{v1}/companies/{{id}}/members/{{user_id}}", teams.change_role)
-    app.router.add_patch(f"{v1}/companies/{{id}}/members/{{user_id}}", teams.change_role)
-    app.router.add_delete(f"{v1}/companies/{{id}}/members/{{user_id}}", teams.remove_member)
-    app.router.add_get(f"{v1}/teams", teams.list_teams)
-    app.router.add_get(f"{v1}/teams/current", teams.current_team)
-    app.router.add_post(f"{v1}/teams/switch", teams.switch_team)
-    app.router.add_get(f"{v1}/recipients/{{id}}/contacts", teams.list_contacts)
-    app.router.add_post(f"{v1}/recipients/{{id}}/contacts", teams.invite_contact)
-    app.router.add_get(f"{v1}/invoices/{{id}}/download", documents.download)
-    app.router.add_post(f"{v1}/invoices/{{id}}/regenerate-pdf", documents.regenerate)
-    app.router.add_get("/i/{public_id}", documents.public_page)
-    # InvoisX's buyers are InvoiceFlow's customers: the same records, rules and answers.
-    _alias(app, f"{v1}/customers", f"{v1}/buyers")

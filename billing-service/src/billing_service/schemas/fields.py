@@ -37,3 +37,5 @@ Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=4), AfterValidat
 Quantity = Annotated[
     Decimal, Field(ge=Decimal("0.01"), le=9999, decimal_places=4), AfterValidator(_finite)
 ]
+# A URL-friendly name: lower-case words joined by single hyphens.
+Slug = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]

@@ -1,5 +1,5 @@
 """Answers of the invoices table's routes: the member view, the client-portal view (INNOVATECH),
-with the seeds' other names of fields alongside API.md's.
+with the seeds' other names of fields alongside the API's.
 
 Money is a decimal string in the currency's minor units ("1725.00", "1725" for JPY). A field
 that only some records carry (a quote's INNOVATECH fields, a detail's lines and parties) is
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from pydantic import MISSING, Field
 
+from billing_service.views import InvoicerView, PaymentDetailView, RecipientView
 from shared.models import View
 
 
@@ -172,10 +172,9 @@ class InvoiceView(_Document):
     payments: list[PaymentView] | MISSING = MISSING
     history: list[HistoryEntryView] | MISSING = MISSING
     members: list[InvoiceMemberView] | MISSING = MISSING
-    # As GET /invoicers/{id}, /recipients/{id} and the payment detail answer them.
-    invoicer: dict[str, Any] | MISSING | None = MISSING
-    recipient: dict[str, Any] | MISSING | None = MISSING
-    payment_detail: dict[str, Any] | MISSING | None = MISSING
+    invoicer: InvoicerView | MISSING | None = MISSING
+    recipient: RecipientView | MISSING | None = MISSING
+    payment_detail: PaymentDetailView | MISSING | None = MISSING
 
 
 class PortalInvoiceView(_Document):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import asyncpg
 
@@ -17,7 +17,7 @@ from billing_service.services.references import NOUNS, denied_reference, invalid
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.pagination import Page, PageParams
 
-# Lists count at most this many rows (API.md: meta.total is exact up to it, then capped), so
+# Lists count at most this many rows (docs/api.md: meta.total is exact up to it, then capped), so
 # a page never pays for counting a huge table.
 COUNT_CAP = 10_000
 
@@ -25,7 +25,7 @@ COUNT_CAP = 10_000
 async def named(db: crud.Db, scope: Scope, table: str, row_id: int, field: str) -> int:
     """The company of a record a body or query names (or of the company itself), which must
     be one the caller belongs to. Another tenant's is 403 COMPANY_ACCESS_DENIED, an id that
-    exists nowhere a 422 on the field (API.md). Path ids are not checked here: outside the
+    exists nowhere a 422 on the field (docs/api.md). Path ids are not checked here: outside the
     caller's scope they stay 404."""
     owner = await scope_repo.owner_company(db, table, row_id)
     if owner is None:
@@ -65,10 +65,9 @@ async def company_conditions(
     db: crud.Db, scope: Scope, company_id: int | None = None
 ) -> Conditions:
     """The caller's companies, or the one `?company_id=` names (checked as `named` does)."""
-    where = Conditions().add("company_id = ANY({})", scope.company_ids)
     if company_id is not None:
-        where.add("company_id = {}", await named(db, scope, "companies", company_id, "company_id"))
-    return where
+        company_id = await named(db, scope, "companies", company_id, "company_id")
+    return crud.in_companies(scope.company_ids, company_id)
 
 
 async def scoped_page(
@@ -108,8 +107,3 @@ async def delete_row(conn: asyncpg.Connection, table: Table, row_id: int, what: 
             await crud.delete(conn, table, row_id)
     except asyncpg.ForeignKeyViolationError:
         raise Conflict(f"The {what} is still referenced by other records.") from None
-
-
-def rename(values: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
-    """API names -> column names (e.g. `default` -> `is_default`)."""
-    return {mapping.get(key, key): value for key, value in values.items()}

@@ -3,6 +3,8 @@ and the PDF's life (rendered on approval, on regenerate, or on first download)."
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,10 +20,13 @@ from billing_service.repositories import invoices as repo
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
 from billing_service.services.invoice_queries import InvoiceDetail, InvoiceQueries
+from billing_service.services.invoices import Clock
 from shared.errors import ServiceUnavailable
 from shared.logging import get_logger
 
 log = get_logger("billing.documents")
+# secrets.token_urlsafe's alphabet: anything else (a NUL, a lone surrogate) cannot be an id.
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 TITLES = {
     "invoice": "Invoice",
     "quote": "Quote",
@@ -120,14 +125,29 @@ def _item(item: dict[str, Any], fmt: Formatter) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class PublicPage:
+    """What the public page of an issued invoice shows."""
+
+    document: dict[str, Any]  # the snapshot the PDF shows too
+    pdf_path: str | None  # a signed link to the PDF; None while pdf-service is down
+    lang: str
+
+
 class DocumentService:
     def __init__(
-        self, pool: asyncpg.Pool, invoices: InvoiceQueries, pdf: PdfClient, locale: str
+        self,
+        pool: asyncpg.Pool,
+        invoices: InvoiceQueries,
+        pdf: PdfClient,
+        locale: str,
+        clock: Clock,
     ) -> None:
         self.pool = pool
         self.invoices = invoices
         self.pdf = pdf
         self.locale = locale
+        self.clock = clock
 
     async def render(self, invoice: Invoice) -> str:
         """Render the invoice as it is now; it becomes the invoice's current document."""
@@ -161,3 +181,20 @@ class DocumentService:
         if not scope.identity.can(f"{document_resource(invoice.type)}:download"):
             return document_id, None
         return document_id, await self.pdf.link(document_id)
+
+    async def public_page(self, public_id: str) -> PublicPage | None:
+        """The issued invoice behind an unguessable public id, for whoever has the link; None
+        for an id that names none (or no longer does)."""
+        if not _PUBLIC_ID.fullmatch(public_id):
+            return None
+        invoice = await repo.by_public_id(self.pool, public_id, self.clock())
+        if invoice is None:
+            return None
+        detail = await self.invoices.detail_of(self.pool, invoice, internal=False)
+        try:
+            pdf_path: str | None = (await self.pdf.link(await self.current(invoice))).path
+        except ServiceUnavailable:
+            pdf_path = (
+                None  # the page still shows the invoice; the link comes back with pdf-service
+            )
+        return PublicPage(snapshot(detail, self.locale), pdf_path, self.locale.split("_")[0])

@@ -1,0 +1,56 @@
+"""Operations of invoices' PDFs and the public invoice page."""
+
+from __future__ import annotations
+
+from billing_service.handlers import documents
+from billing_service.permissions import DocumentAccess
+from billing_service.views import DownloadAnswer, RegeneratedPdf
+from shared.contract import IDEMPOTENCY_KEY, Content, Data, Operation, Plain, Public
+
+V1 = "/api/v1"
+
+
+def operations() -> list[Operation]:
+    return [
+        Operation(
+            "GET",
+            f"{V1}/invoices/{{id}}/download",
+            documents.download,
+            DocumentAccess("download", members_only=False),
+            "Get a signed link to an invoice's PDF",
+            "Invoices",
+            "download_invoice",
+            Plain(DownloadAnswer),
+            errors=(403,),
+            description="The link opens the PDF without a token until `expires_at`; the PDF "
+            "is rendered now if the invoice has none yet. Client-portal users download "
+            "their recipient's documents.",
+        ),
+        Operation(
+            "POST",
+            f"{V1}/invoices/{{id}}/regenerate-pdf",
+            documents.regenerate,
+            DocumentAccess("update"),
+            "Render an invoice's PDF again",
+            "Invoices",
+            "regenerate_invoice_pdf",
+            Data(RegeneratedPdf),
+            errors=(403,),
+            headers=(IDEMPOTENCY_KEY,),
+            description="`pdf_url` is null for a token that may not download the PDF, and "
+            "in an answer replayed for an Idempotency-Key (ask /download for a link).",
+        ),
+        Operation(
+            "GET",
+            "/i/{public_id}",
+            documents.public_page,
+            Public("Public: the unguessable id is the secret."),
+            "Show an issued invoice's public page",
+            "Public pages",
+            "show_public_invoice",
+            Content("text/html", "The invoice as an HTML page"),
+            errors=(404,),
+            path_types={"public_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$"}},
+            description="A 404 page for an id that names no issued invoice.",
+        ),
+    ]

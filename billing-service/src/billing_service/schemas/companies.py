@@ -1,0 +1,57 @@
+"""Request bodies of companies, their members, InvoiceFlow's teams and recipients' contacts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from billing_service.recurrence import is_timezone
+from billing_service.schemas.fields import Currency, Id, Slug, Text
+from billing_service.services.companies import DEFAULT_CURRENCY
+from shared.fields import Email
+from shared.models import Body
+
+Role = Literal["owner", "admin", "member"]
+
+
+def _timezone(value: str) -> str:
+    if not is_timezone(value):
+        raise ValueError("must be an IANA timezone such as Europe/Berlin")
+    return value
+
+
+Timezone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
+
+
+class CompanyCreate(Body):
+    name: Text = Field(min_length=1)
+    slug: Slug | None = None
+    timezone: Timezone = "UTC"
+    currency: Currency = DEFAULT_CURRENCY  # the last default of its invoices' currency
+
+
+class CompanyUpdate(Body):
+    name: Text | None = Field(default=None, min_length=1)
+    slug: Slug | None = None
+    timezone: Timezone | None = None
+    currency: Currency | None = None
+
+
+class MemberAdd(Body):
+    email: Email
+    role: Role = "member"
+
+
+class RoleChange(Body):
+    role: Role
+
+
+class TeamSwitch(Body):
+    team_id: Id
+
+
+class ContactInvite(Body):
+    email: Email
+    name: Text = Field(min_length=1)
+    password: Annotated[str, Field(min_length=8, max_length=1024)] | None = None

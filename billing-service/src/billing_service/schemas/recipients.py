@@ -1,0 +1,53 @@
+"""Request bodies and list filters of recipients and InvoiceFlow's customers (InvoisX's
+buyers are the same records under the customers' names)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from billing_service.schemas.fields import Id, Money, Text
+from billing_service.schemas.resources import CompanyFilter, PartyUpdate, Search
+from shared.fields import Email, SingleLine
+from shared.validation import reject_nulls
+
+
+class RecipientUpdate(PartyUpdate):
+    organisation_id: Id | None = None
+    contact_name: Text | None = None
+    email: Email | None = None
+    phone: Annotated[SingleLine, Field(max_length=64)] | None = None
+    default_hour_rate: Money | None = None
+
+
+class RecipientCreate(RecipientUpdate):
+    organisation_id: Id
+    company_entity: Text = Field(min_length=1)
+
+
+class CustomerUpdate(RecipientUpdate):
+    """InvoiceFlow's name of company_entity is company_name."""
+
+    company_name: Text | None = Field(default=None, min_length=1)
+
+    def changes(self, *exclude: str) -> dict[str, Any]:
+        reject_nulls(
+            self.model_dump(exclude_unset=True, include={"company_name"}),
+            frozenset({"company_name"}),
+        )
+        values = super().changes("company_name", *exclude)
+        if self.company_name is not None:
+            values["company_entity"] = self.company_name
+        return values
+
+
+class CustomerCreate(CustomerUpdate):
+    # Without an organisation, `company_id` names the company whose default organisation
+    # holds the customer.
+    company_name: Text = Field(min_length=1)
+
+
+class RecipientFilter(CompanyFilter):
+    organisation_id: Id | None = None
+    search: Search | None = None
