@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from billing_service.keys import DOCUMENTS, POOL, SETTINGS
-from billing_service.services.invoices import InvoiceService
+from billing_service.services.invoices import InvoiceRecords
 from billing_service.services.mailer import Mailer
 from billing_service.services.recurring import RecurringService, Scheduler
 
@@ -343,7 +343,7 @@ async def test_over_the_company_hourly_cap_an_email_waits_in_the_outbox(
         template["data"]["id"],
     )
     clock = lambda: datetime.now(UTC)  # noqa: E731
-    await Scheduler(pool, RecurringService(pool, InvoiceService(pool, clock)), clock).run_once()
+    await Scheduler(pool, RecurringService(InvoiceRecords(pool, clock)), clock).run_once()
     [child] = await pool.fetch(
         "SELECT id, status FROM invoices WHERE invoice_parent_id = $1", template["data"]["id"]
     )

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 
 from billing_service.keys import POOL
-from billing_service.services.invoices import InvoiceService
+from billing_service.services.invoices import InvoiceRecords
 from billing_service.services.recurring import RecurringService, Scheduler, SchedulerLimits
 
 
@@ -41,7 +41,7 @@ def scheduler_for(
     pool: asyncpg.Pool, now: datetime, limits: SchedulerLimits = UNBOUNDED
 ) -> Scheduler:
     clock = lambda: now  # noqa: E731 - a frozen instant
-    return Scheduler(pool, RecurringService(pool, InvoiceService(pool, clock)), clock, limits)
+    return Scheduler(pool, RecurringService(InvoiceRecords(pool, clock)), clock, limits)
 
 
 async def only_these_templates_run(pool, keep: list[int]) -> None:

@@ -17,7 +17,10 @@ from billing_service.keys import (
     CLOCK,
     COMPANIES,
     CONTACTS,
+    CONVERSIONS,
     DOCUMENTS,
+    INVOICE_ACTIONS,
+    INVOICE_EDITS,
     INVOICERS,
     INVOICES,
     LOOPS,
@@ -45,7 +48,11 @@ from billing_service.services.companies import (
 )
 from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
-from billing_service.services.invoices import Clock, InvoiceService, utc_now
+from billing_service.services.invoice_actions import InvoiceActions
+from billing_service.services.invoice_conversion import InvoiceConversion
+from billing_service.services.invoice_editing import InvoiceEditor
+from billing_service.services.invoice_queries import InvoiceQueries
+from billing_service.services.invoices import Clock, InvoiceRecords, utc_now
 from billing_service.services.mail_quota import MailQuota
 from billing_service.services.mailer import Mailer
 from billing_service.services.products import ProductService
@@ -61,6 +68,7 @@ from shared.db import check_pool, pool_context
 from shared.http_client import client_context
 from shared.identity import identity_middleware, verifier_context
 from shared.logging import configure_logging
+from shared.openapi import add_document_route
 from shared.pagination import PUBLIC_BASE_URL
 from shared.web import ReadinessCheck, add_readiness_check, create_base_app
 
@@ -76,13 +84,15 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[PAYMENT_DETAILS] = PaymentDetailService(pool, personal)
     app[RECIPIENTS] = RecipientService(pool, personal, app[ORGANISATIONS], app[AUTH])
     app[PRODUCTS] = ProductService(pool, personal)
-    app[INVOICES] = InvoiceService(
-        pool, app[CLOCK], MailQuota.from_settings(settings), users=app[AUTH], personal=personal
-    )
-    app[RECURRING] = RecurringService(pool, app[INVOICES])
+    records, quota = InvoiceRecords(pool, app[CLOCK]), MailQuota.from_settings(settings)
+    app[INVOICES] = InvoiceQueries(records)
     app[DOCUMENTS] = DocumentService(
         pool, app[INVOICES], app[PDF], settings.document_locale, app[CLOCK]
     )
+    app[INVOICE_EDITS] = InvoiceEditor(records, personal)
+    app[INVOICE_ACTIONS] = InvoiceActions(records, quota, app[DOCUMENTS], users=app[AUTH])
+    app[CONVERSIONS] = InvoiceConversion(records)
+    app[RECURRING] = RecurringService(records, quota)
     app[SCHEDULER] = Scheduler(
         pool, app[RECURRING], app[CLOCK], SchedulerLimits.from_settings(settings)
     )
@@ -169,4 +179,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app, loader=jinja2.PackageLoader("billing_service", "templates"), autoescape=True
     )
     add_routes(app)
+    add_document_route(app, title="billing-service")
     return app

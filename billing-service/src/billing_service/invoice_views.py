@@ -1,4 +1,5 @@
-"""Invoices as API answers: money per currency, the seeds' field names alongside the API's."""
+"""Invoices as API answers (schemas.invoice_views): money per currency, the seeds' field names
+alongside the API's, the client portal's own words."""
 
 from __future__ import annotations
 
@@ -6,143 +7,127 @@ from decimal import Decimal
 from typing import Any
 
 from billing_service import lifecycle
-from billing_service.money import format_money
+from billing_service.money import round_money
 from billing_service.repositories.crud import Row
 from billing_service.repositories.invoices import Invoice, ListedInvoice
-from billing_service.services.invoices import InvoiceDetail
-from billing_service.views import decimal_str, invoicer_view, payment_detail_view, recipient_view
+from billing_service.schemas.invoice_views import (
+    CustomerRef,
+    HistoryEntryView,
+    InvoiceMemberView,
+    InvoiceView,
+    PortalInvoicerView,
+    PortalInvoiceView,
+    PortalItemView,
+    PortalPaymentDetailView,
+    PortalPaymentView,
+    PortalRecipientView,
+)
+from billing_service.services.invoice_queries import InvoiceDetail
+from billing_service.views import InvoicerView, PaymentDetailView, RecipientView, decimal_str
 
 ESTIMATE_STATUS = {"declined": "rejected"}
 
 
-def _quantity(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+def _digits(value: Decimal) -> Decimal:
+    """The value with the digits the API shows (views.decimal_str): 150.00, 0.125."""
+    return Decimal(decimal_str(value) or "0")
 
 
-def item_view(item: Row, currency: str) -> dict[str, Any]:
+def _item(item: Row, currency: str) -> dict[str, Any]:
     return {
         "id": item["id"],
         "label": item["label"],
         "description": item["label"],
         "unit": item["unit"],
-        "quantity": _quantity(item["quantity"]),
-        "price": decimal_str(item["price"]),
-        "unit_price": decimal_str(item["price"]),
-        "tax_percentage": decimal_str(item["tax_percentage"]),
+        "quantity": Decimal(format(item["quantity"].normalize(), "f")),
+        "price": _digits(item["price"]),
+        "unit_price": _digits(item["price"]),
+        "tax_percentage": _digits(item["tax_percentage"]),
         "discount_percentage": item["discount_percentage"],
-        "discount": decimal_str(item["discount"]),
+        "discount": _digits(item["discount"]),
         "price_includes_tax": item["price_includes_tax"],
         "price_includes_discount": item["price_includes_discount"],
         "include": item["include"],
         "product_id": item["product_id"],
-        "net": format_money(item["net"], currency),
-        "tax": format_money(item["tax_amount"], currency),
-        "total": format_money(item["total"], currency),
+        "net": round_money(item["net"], currency),
+        "tax": round_money(item["tax_amount"], currency),
+        "total": round_money(item["total"], currency),
     }
 
 
-def invoice_view(
+def _payment(payment: Row, currency: str) -> dict[str, Any]:
+    return {
+        "id": payment["id"],
+        "amount": round_money(payment["amount"], currency),
+        "paid_date": payment["paid_date"],
+        "reference": payment["reference"],
+        "payment_method": payment["payment_method"],
+        "created_at": payment["created_at"],
+    }
+
+
+def _customer(
+    invoice: Invoice, listed: ListedInvoice | None, detail: InvoiceDetail | None
+) -> CustomerRef | None:
+    if detail is not None and detail.recipient is not None:
+        recipient = detail.recipient
+        return CustomerRef(
+            id=recipient["id"], name=recipient["company_entity"], email=recipient["email"]
+        )
+    if listed is not None and invoice.invoice_recipient_id is not None:
+        return CustomerRef(
+            id=invoice.invoice_recipient_id,
+            name=listed.recipient_name,
+            email=listed.recipient_email,
+        )
+    return None
+
+
+def _last_payment(
+    listed: ListedInvoice | None, detail: InvoiceDetail | None
+) -> tuple[str | None, Any]:
+    """The last payment's method and day (a list row has them joined)."""
+    if detail is not None:
+        last = detail.payments[-1] if detail.payments else None
+        return (last["payment_method"], last["paid_date"]) if last else (None, None)
+    if listed is not None:
+        return listed.last_payment_method, listed.last_paid_date
+    return None, None
+
+
+def _document(
     invoice: Invoice,
     base_url: str,
-    *,
-    listed: ListedInvoice | None = None,
-    detail: InvoiceDetail | None = None,
-    estimate: bool = False,
+    status: str,
+    listed: ListedInvoice | None,
+    detail: InvoiceDetail | None,
 ) -> dict[str, Any]:
+    """The fields member and client-portal views share (schemas.invoice_views._Document)."""
     currency = invoice.currency.strip()
-
-    def money(value: Decimal) -> str:
-        return format_money(value, currency)
-
-    status = ESTIMATE_STATUS.get(invoice.status, invoice.status) if estimate else invoice.status
-    view: dict[str, Any] = {
+    payment_method, last_paid_date = _last_payment(listed, detail)
+    shown: dict[str, Any] = {
         "id": invoice.id,
-        "company_id": invoice.company_id,
         "type": invoice.type,
         "status": status,
         "label": invoice.label,
         "invoice_number": invoice.label,
-        "invoicer_id": invoice.invoicer_id,
-        "invoice_recipient_id": invoice.invoice_recipient_id,
-        "customer_id": invoice.invoice_recipient_id,
-        "invoicer_payment_detail_id": invoice.invoicer_payment_detail_id,
         "currency": currency,
         "scheduled_date": invoice.scheduled_date,
         "issue_date": invoice.scheduled_date,
         "due_date": invoice.due_date,
         "valid_until": invoice.valid_until,
-        "subject": invoice.subject,
         "period": invoice.period,
-        "recurring": invoice.recurring,
-        "next_run_date": invoice.next_run_date,
-        "invoice_parent_id": invoice.invoice_parent_id,
-        "auto_send": invoice.auto_send,
-        "end_date": invoice.end_date,
-        "max_runs": invoice.max_runs,
-        "run_count": invoice.run_count,
-        "description": invoice.description,
-        "notes": invoice.notes,
-        "subtotal": money(invoice.subtotal),
-        "tax": money(invoice.tax),
-        "total": money(invoice.total),
-        "amount_paid": money(invoice.amount_paid),
-        "balance_due": money(invoice.balance_due),
+        "subtotal": round_money(invoice.subtotal, currency),
+        "tax": round_money(invoice.tax, currency),
+        "total": round_money(invoice.total, currency),
+        "amount_paid": round_money(invoice.amount_paid, currency),
+        "balance_due": round_money(invoice.balance_due, currency),
         "public_url": f"{base_url}/i/{invoice.public_id}",
         "approved_at": invoice.approved_at,
         "sent_at": invoice.sent_at,
         "paid_at": invoice.paid_at,
         "cancelled_at": invoice.cancelled_at,
-        "created_at": invoice.created_at,
-        "updated_at": invoice.updated_at,
-        "available_actions": lifecycle.available_actions(
-            invoice.type, invoice.status, invoice.amount_paid, invoice.balance_due
-        ),
-        "version": invoice.version,
-    }
-    recipient: dict[str, Any] | None = None
-    payment_method = None
-    last_paid_date = None
-    if listed is not None:
-        if invoice.invoice_recipient_id is not None:
-            recipient = {
-                "id": invoice.invoice_recipient_id,
-                "name": listed.recipient_name,
-                "email": listed.recipient_email,
-            }
-        payment_method = listed.last_payment_method
-        last_paid_date = listed.last_paid_date
-    if detail is not None:
-        view["items"] = [item_view(item, currency) for item in detail.items]
-        view["payments"] = [
-            {
-                "id": payment["id"],
-                "amount": money(payment["amount"]),
-                "paid_date": payment["paid_date"],
-                "reference": payment["reference"],
-                "payment_method": payment["payment_method"],
-                "created_at": payment["created_at"],
-            }
-            for payment in detail.payments
-        ]
-        view["history"] = detail.history
-        view["members"] = detail.members
-        view["invoicer"] = invoicer_view(detail.invoicer) if detail.invoicer else None
-        view["recipient"] = recipient_view(detail.recipient) if detail.recipient else None
-        view["payment_detail"] = (
-            payment_detail_view(detail.payment_detail) if detail.payment_detail else None
-        )
-        if detail.recipient is not None:
-            recipient = {
-                "id": detail.recipient["id"],
-                "name": detail.recipient["company_entity"],
-                "email": detail.recipient["email"],
-            }
-        if detail.payments:
-            payment_method = detail.payments[-1]["payment_method"]
-            last_paid_date = detail.payments[-1]["paid_date"]
-    view["customer"] = recipient
-    # INNOVATECH's client portal names, so its clients keep working.
-    view |= {
+        "customer": _customer(invoice, listed, detail),
         "invoicenum": invoice.label,
         "date": invoice.scheduled_date,
         "duedate": invoice.due_date,
@@ -152,92 +137,66 @@ def invoice_view(
         "paymentmethod": payment_method,
     }
     if invoice.type == "quote":
-        view |= {
+        shown |= {
             "stage": status,
             "datecreated": invoice.scheduled_date,
             "validuntil": invoice.valid_until,
-            "tax1": money(invoice.tax),
-            "tax2": money(Decimal(0)),
+            "tax1": round_money(invoice.tax, currency),
+            "tax2": round_money(Decimal(0), currency),
             "customernotes": invoice.notes,
         }
-    return view
+    return shown
 
 
-# What a client-portal user sees of an invoice or a quote: only these fields, picked from the
-# member view, so a field added there (internal notes, history, who created it, ...) never
-# reaches the portal unless it is listed here.
-CLIENT_FIELDS = (
-    "id",
-    "type",
-    "status",
-    "label",
-    "invoice_number",
-    "currency",
-    "scheduled_date",
-    "issue_date",
-    "due_date",
-    "valid_until",
-    "subject",
-    "period",
-    "notes",
-    "subtotal",
-    "tax",
-    "total",
-    "amount_paid",
-    "balance_due",
-    "public_url",
-    "approved_at",
-    "sent_at",
-    "paid_at",
-    "cancelled_at",
-    "customer",
-    # INNOVATECH's portal names
-    "invoicenum",
-    "date",
-    "duedate",
-    "datepaid",
-    "paymentmethod",
-    "stage",
-    "datecreated",
-    "validuntil",
-    "tax1",
-    "tax2",
-    "customernotes",
-)
-CLIENT_ITEM_FIELDS = (
-    "label",
-    "description",  # the line's text (its label), not the invoice's internal description
-    "unit",
-    "quantity",
-    "price",
-    "unit_price",
-    "tax_percentage",
-    "discount_percentage",
-    "discount",
-    "price_includes_tax",
-    "price_includes_discount",
-    "net",
-    "tax",
-    "total",
-)
-CLIENT_PAYMENT_FIELDS = ("amount", "paid_date", "reference", "payment_method")
-CLIENT_PARTY_FIELDS = (  # the invoicer and the recipient, as the document prints them
-    "company_entity",
-    "contact_name",
-    "email",
-    "phone",
-    "company_address",
-    "company_tax_number",
-    "company_registration_number",
-)
-CLIENT_PAYMENT_DETAIL_FIELDS = (
-    "label",
-    "bank_name",
-    "account_name",
-    "account_number",
-    "iban",
-    "swift",
-)
+def invoice_view(
+    invoice: Invoice,
+    base_url: str,
+    *,
+    listed: ListedInvoice | None = None,
+    detail: InvoiceDetail | None = None,
+    estimate: bool = False,
+) -> InvoiceView:
+    """The member view; InvoiceFlow's estimates say `rejected` for declined."""
+    status = ESTIMATE_STATUS.get(invoice.status, invoice.status) if estimate else invoice.status
+    view = _document(invoice, base_url, status, listed, detail) | {
+        "company_id": invoice.company_id,
+        "invoicer_id": invoice.invoicer_id,
+        "invoice_recipient_id": invoice.invoice_recipient_id,
+        "customer_id": invoice.invoice_recipient_id,
+        "invoicer_payment_detail_id": invoice.invoicer_payment_detail_id,
+        "subject": invoice.subject,
+        "recurring": invoice.recurring,
+        "next_run_date": invoice.next_run_date,
+        "invoice_parent_id": invoice.invoice_parent_id,
+        "auto_send": invoice.auto_send,
+        "end_date": invoice.end_date,
+        "max_runs": invoice.max_runs,
+        "run_count": invoice.run_count,
+        "description": invoice.description,
+        "notes": invoice.notes,
+        "created_at": invoice.created_at,
+        "updated_at": invoice.updated_at,
+        "available_actions": lifecycle.available_actions(
+            invoice.type, invoice.status, invoice.amount_paid, invoice.balance_due
+        ),
+        "version": invoice.version,
+    }
+    if detail is not None:
+        currency = view["currency"]
+        view |= {
+            "items": [_item(item, currency) for item in detail.items],
+            "payments": [_payment(payment, currency) for payment in detail.payments],
+            "history": [HistoryEntryView.model_validate(row) for row in detail.history],
+            "members": invoice_members(detail.members),
+            "invoicer": _party(InvoicerView, detail.invoicer),
+            "recipient": _party(RecipientView, detail.recipient),
+            "payment_detail": _party(PaymentDetailView, detail.payment_detail),
+        }
+    return InvoiceView.model_validate(view)
+
+
+def invoice_members(rows: list[Row]) -> list[InvoiceMemberView]:
+    return [InvoiceMemberView.model_validate(row) for row in rows]
 
 
 # INNOVATECH's portal words (docs/api.md, "Compatibility decisions"). "Refunded" joins them once the
@@ -260,8 +219,6 @@ PORTAL_QUOTE_STAGE = {
     "declined": "Lost",
     "cancelled": "Dead",
 }
-# Text the portal's documents print as strings: "" when empty, never null.
-PORTAL_TEXT_FIELDS = ("subject", "notes", "customernotes", "paymentmethod")
 
 
 def statuses_for_portal_word(invoice_type: str, word: str) -> list[str] | None:
@@ -277,12 +234,8 @@ def portal_status(invoice_type: str, status: str) -> str:
     return words.get(status, status.capitalize())
 
 
-def _pick(source: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: source[name] for name in names if name in source}
-
-
-def _pick_optional(source: dict[str, Any] | None, names: tuple[str, ...]) -> Any:
-    return _pick(source, names) if source is not None else None
+def _party(model: Any, row: Row | None) -> Any:
+    return model.model_validate(row) if row is not None else None
 
 
 def client_invoice_view(
@@ -292,24 +245,31 @@ def client_invoice_view(
     listed: ListedInvoice | None = None,
     detail: InvoiceDetail | None = None,
     estimate: bool = False,
-) -> dict[str, Any]:
-    """The client-portal view: built from the allow-lists above only, in the portal's words."""
-    full = invoice_view(invoice, base_url, listed=listed, detail=detail, estimate=estimate)
-    view = _pick(full, CLIENT_FIELDS)
-    view["status"] = portal_status(invoice.type, invoice.status)
-    if invoice.type == "quote":
-        view["stage"] = view["status"]
-    for name in PORTAL_TEXT_FIELDS:
-        if name in view and view[name] is None:
-            view[name] = ""
+) -> PortalInvoiceView:
+    """The client-portal view: only what the portal shows (nothing internal: notes to the
+    company, history, who created it), in the portal's words; text it prints is never null."""
+    status = portal_status(invoice.type, invoice.status)
+    view = _document(invoice, base_url, status, listed, detail) | {
+        "subject": invoice.subject or "",
+        "notes": invoice.notes or "",
+    }
+    view["paymentmethod"] = view["paymentmethod"] or ""
+    if "customernotes" in view:
+        view["customernotes"] = view["customernotes"] or ""
     if detail is not None:
-        view["items"] = [
-            _pick(item, CLIENT_ITEM_FIELDS) for item in full["items"] if item["include"]
-        ]
-        view["payments"] = [_pick(payment, CLIENT_PAYMENT_FIELDS) for payment in full["payments"]]
-        view["invoicer"] = _pick_optional(full["invoicer"], CLIENT_PARTY_FIELDS)
-        view["recipient"] = _pick_optional(full["recipient"], CLIENT_PARTY_FIELDS)
-        view["payment_detail"] = _pick_optional(
-            full["payment_detail"], CLIENT_PAYMENT_DETAIL_FIELDS
-        )
-    return view
+        currency = view["currency"]
+        view |= {
+            "items": [
+                PortalItemView.model_validate(_item(item, currency))
+                for item in detail.items
+                if item["include"]
+            ],
+            "payments": [
+                PortalPaymentView.model_validate(_payment(payment, currency))
+                for payment in detail.payments
+            ],
+            "invoicer": _party(PortalInvoicerView, detail.invoicer),
+            "recipient": _party(PortalRecipientView, detail.recipient),
+            "payment_detail": _party(PortalPaymentDetailView, detail.payment_detail),
+        }
+    return PortalInvoiceView.model_validate(view)

@@ -11,7 +11,11 @@ from billing_service.pdf_client import PdfClient
 from billing_service.services.companies import CompanyService, MemberService, TeamService
 from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
-from billing_service.services.invoices import Clock, InvoiceService
+from billing_service.services.invoice_actions import InvoiceActions
+from billing_service.services.invoice_conversion import InvoiceConversion
+from billing_service.services.invoice_editing import InvoiceEditor
+from billing_service.services.invoice_queries import InvoiceQueries
+from billing_service.services.invoices import Clock
 from billing_service.services.mailer import Mailer
 from billing_service.services.products import ProductService
 from billing_service.services.recipients import RecipientService
@@ -31,7 +35,10 @@ INVOICERS = web.AppKey("invoicers", InvoicerService)
 PAYMENT_DETAILS = web.AppKey("payment_details", PaymentDetailService)
 RECIPIENTS = web.AppKey("recipients", RecipientService)
 PRODUCTS = web.AppKey("products", ProductService)
-INVOICES = web.AppKey("invoices", InvoiceService)
+INVOICES = web.AppKey("invoices", InvoiceQueries)  # the invoices table, read
+INVOICE_EDITS = web.AppKey("invoice_edits", InvoiceEditor)
+INVOICE_ACTIONS = web.AppKey("invoice_actions", InvoiceActions)
+CONVERSIONS = web.AppKey("conversions", InvoiceConversion)
 AUTH = web.AppKey("auth", AuthClient)
 MEMBERS = web.AppKey("members", MemberService)
 TEAMS = web.AppKey("teams", TeamService)

@@ -12,8 +12,24 @@ from decimal import Decimal
 
 from shared.errors import Conflict, ValidationFailed
 
+STATUSES = (
+    "draft",
+    "scheduled",
+    "due",
+    "approved",
+    "sent",
+    "paid",
+    "cancelled",
+    "declined",
+    "converted",
+)
 EDITABLE = frozenset({"draft", "scheduled"})
 FINAL = frozenset({"paid", "cancelled", "declined", "converted"})
+# Overdue is no status of its own: an invoice is overdue while it awaits payment (sent, or
+# due on its date), still has a balance, and its due date has passed in its company's
+# timezone. Lists filter by it (`?status=overdue`); repositories.invoice_queries says it in SQL.
+OVERDUE = "overdue"
+AWAITING_PAYMENT = frozenset({"sent", "due"})
 
 # action -> type -> statuses it may start from
 _ALLOWED: dict[str, dict[str, frozenset[str]]] = {

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiohttp import web
+
 from billing_service.scope import Scope
 from shared.errors import CompanyAccessDenied, Forbidden
-from shared.identity import Identity
+from shared.identity import Identity, identity_of
 
 OWNER, ADMIN, MEMBER, CLIENT = "owner", "admin", "member", "client"
 TEAM = frozenset({OWNER, ADMIN, MEMBER})
@@ -103,3 +105,52 @@ def authorize_document(scope: Scope, invoice_type: str, company_id: int, operati
     if not reads_without_ability(scope.identity, invoice_type, operation):
         scope.identity.require(f"{document_resource(invoice_type)}:{action}")
     require(scope, company_id, permission)
+
+
+@dataclass(frozen=True)
+class DocumentAccess:
+    """Who may call a route of the invoices table (shared.contract's `Access`), checked before
+    the handler: the token's ability for one of `resources` (several: the record's type,
+    known once the service has loaded it, decides which, and the service checks that one),
+    every `extra` ability, and whether client-portal users may call it at all."""
+
+    operation: str  # a DOCUMENT_OPERATIONS key
+    resources: tuple[str, ...] = DOCUMENT_RESOURCES
+    members_only: bool = True
+    portal_reads: bool = False  # a client-portal user reads their invoices with any token
+    extra: tuple[str, ...] = ()
+    public: bool = False
+
+    @property
+    def _alternatives(self) -> tuple[str, ...]:
+        action = DOCUMENT_OPERATIONS[self.operation][0]
+        return tuple(f"{resource}:{action}" for resource in self.resources)
+
+    def abilities(self) -> tuple[str, ...]:
+        return self._alternatives + self.extra
+
+    def describe(self) -> str:
+        first, *others = self._alternatives
+        text = f"Requires `{first}`" + "".join(
+            f" or, on a {resource.removesuffix('s')}, `{ability}`"
+            for resource, ability in zip(self.resources[1:], others, strict=True)
+        )
+        text += "".join(f" and `{ability}`" for ability in self.extra) + "."
+        if self.portal_reads:
+            text += " Client-portal users read their own invoices with any token."
+        elif self.members_only:
+            text += " Not for client-portal users."
+        else:
+            text += " Client-portal users: their own records only."
+        return text
+
+    def check(self, request: web.Request) -> None:
+        identity = identity_of(request)
+        if not (self.portal_reads and identity.kind == CLIENT):
+            if not any(identity.can(ability) for ability in self._alternatives):
+                lacking = "' or '".join(self._alternatives)
+                raise Forbidden(f"This token lacks the '{lacking}' ability.")
+            for ability in self.extra:
+                identity.require(ability)
+        if self.members_only and identity.kind == CLIENT:
+            raise Forbidden("Client-portal users cannot do this.")

@@ -314,16 +314,3 @@ class RegeneratedPdf(View):
     id: int
     pdf_url: str | None  # None for a token that may not download the PDF (or on replay)
     expires_at: datetime | None
-
-
-# invoice_views embeds these records in an invoice's answer, as dicts it picks fields from.
-def invoicer_view(row: Row) -> dict[str, Any]:
-    return InvoicerView.of(row).model_dump(by_alias=True)
-
-
-def recipient_view(row: Row) -> dict[str, Any]:
-    return RecipientView.of(row).model_dump(by_alias=True)
-
-
-def payment_detail_view(row: Row) -> dict[str, Any]:
-    return PaymentDetailView.of(row).model_dump(by_alias=True)

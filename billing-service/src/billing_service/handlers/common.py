@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from billing_service.keys import POOL
-from billing_service.permissions import (
-    DOCUMENT_OPERATIONS,
-    DOCUMENT_RESOURCES,
-    reads_without_ability,
-)
+from billing_service.permissions import DocumentAccess
 from billing_service.repositories import scope as scope_repo
 from billing_service.scope import Scope
-from shared.errors import Forbidden
 from shared.identity import identity_of, require_ability
 from shared.pagination import Page, paginated
 from shared.web import json_response
@@ -52,48 +46,12 @@ async def document_scope(
     members_only: bool = True,
     kind: str | None = None,
 ) -> Scope:
-    """For a route on one record of the invoices table (of type `kind` when the route shows
-    only one). Its type, known once the service has loaded it, decides between
-    `invoices:<action>` and `quotes:<action>` (the service checks that one); a token with
-    neither is refused here, before any work."""
-    DocumentAccess(operation, kind).check(request)
-    scope = await scope_for(request, None)
-    if members_only:
-        scope.require_member()
-    return scope
-
-
-@dataclass(frozen=True)
-class DocumentAccess:
-    """An operation's access (shared.contract.Access) on one record of the invoices table:
-    `invoices:<action>` or `quotes:<action>`, as the record's type decides once the service
-    has loaded it (and checks that one); a token with neither is refused before any work."""
-
-    operation: str  # a key of DOCUMENT_OPERATIONS
-    kind: str | None = None  # the one type the route shows, if only one
-    public: bool = False
-
-    @property
-    def action(self) -> str:
-        return DOCUMENT_OPERATIONS[self.operation][0]
-
-    def abilities(self) -> tuple[str, ...]:
-        return tuple(f"{resource}:{self.action}" for resource in DOCUMENT_RESOURCES)
-
-    def describe(self) -> str:
-        return (
-            f"Requires the `invoices:{self.action}` ability for an invoice (recurring "
-            f"invoices and templates included), `quotes:{self.action}` for a quote."
-        )
-
-    def check(self, request: web.Request) -> None:
-        identity = identity_of(request)
-        if not reads_without_ability(identity, self.kind, self.operation) and not any(
-            identity.can(ability) for ability in self.abilities()
-        ):
-            raise Forbidden(
-                f"This token lacks the 'invoices:{self.action}' or 'quotes:{self.action}' ability."
-            )
+    """For a handler on one record of the invoices table (of type `kind` when the route shows
+    only one) whose route does not declare its access (routes declared as operations have it
+    checked before the handler: permissions.DocumentAccess); the scope."""
+    portal_reads = kind == "invoice" and operation == "read"
+    DocumentAccess(operation, members_only=members_only, portal_reads=portal_reads).check(request)
+    return await scope_for(request, None)
 
 
 def data(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

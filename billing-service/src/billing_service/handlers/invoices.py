@@ -1,49 +1,49 @@
 """/invoices (every type), /quotes (INNOVATECH) and /estimates (InvoiceFlow): one set of
-handlers, parameterised by the route family's ability and the type it shows."""
+handlers, parameterised by the route family's ability and the type it shows. The ability is
+checked before a handler runs (routes.invoices declares it); handlers load the caller's scope,
+read the declared body, call a service and shape the answer (ETag and If-Match are theirs)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from aiohttp import web
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from billing_service.handlers.common import document_scope, member_scope, scope_for
+from billing_service.handlers.common import scope_for
 from billing_service.invoice_views import (
     client_invoice_view,
+    invoice_members,
     invoice_view,
     statuses_for_portal_word,
 )
-from billing_service.keys import DOCUMENTS, INVOICES, RECURRING
-from billing_service.lifecycle import SEND_TEMPLATES
-from billing_service.permissions import reads_without_ability
+from billing_service.keys import CONVERSIONS, INVOICE_ACTIONS, INVOICE_EDITS, INVOICES, RECURRING
+from billing_service.lifecycle import OVERDUE, STATUSES
+from billing_service.repositories.invoice_queries import ListQuery
 from billing_service.repositories.invoices import Invoice
-from billing_service.schemas.fields import Currency, Id, LongText, Percent, Quantity, Text
-from billing_service.services.invoices import Draft, ListQuery, etag
-from shared.errors import ValidationFailed
-from shared.fields import AwareDateTime, IsoDate, SingleLine
-from shared.identity import identity_of
-from shared.pagination import MAX_CURSOR_LENGTH, Page, PageParams, paginated, public_base_url
-from shared.validation import parse_body, parse_query, path_id, reject_nulls
-from shared.web import json_response
-
-Kind = Literal["invoice", "quote", "recurring", "template"]
-Interval = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
-ItemPrice = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), decimal_places=4)]
-MAX_RUNS = 1000  # a template billing more periods than this is a mistake, not a contract
-STATUSES = (
-    "draft",
-    "scheduled",
-    "due",
-    "approved",
-    "sent",
-    "paid",
-    "cancelled",
-    "declined",
-    "converted",
+from billing_service.schemas.invoice_views import ConvertedEstimate, Message
+from billing_service.schemas.invoices import (
+    ApproveBody,
+    ConvertBody,
+    DueDateBody,
+    InvoiceWrite,
+    ListFilters,
+    MembersBody,
+    PayBody,
+    PeriodBody,
+    ScheduleBody,
+    SendBody,
+    SendEmailBody,
 )
+from billing_service.scope import Scope
+from billing_service.services.invoice_actions import Payment
+from billing_service.services.invoices import etag
+from shared.contract import Handler, body_of, query_of
+from shared.errors import ValidationFailed
+from shared.identity import identity_of
+from shared.pagination import Page, PageParams, paginated, public_base_url
+from shared.validation import path_id
+from shared.web import json_response
 
 
 @dataclass(frozen=True)
@@ -68,148 +68,8 @@ def _shown(request: web.Request, family: Family) -> Family:
     return family
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-
-class ItemIn(Body):
-    label: Text = Field(min_length=1, validation_alias=AliasChoices("label", "description"))
-    unit: Literal["hour", "service", "product", "pcs"] = "service"
-    quantity: Quantity
-    price: ItemPrice = Field(validation_alias=AliasChoices("price", "unit_price"))
-    tax_percentage: Percent | None = None
-    discount_percentage: bool = False
-    discount: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), decimal_places=4)] | None = None
-    price_includes_tax: bool = False
-    price_includes_discount: bool = False
-    include: bool = True
-    product_id: Id | None = None
-
-
-class MemberIn(Body):
-    member_id: Id
-    view_invoice: bool = True
-    receive_invoice: bool = False
-    action_invoice: bool = False
-
-
-# Invoice fields that may be left out but never set to null.
-NOT_NULL_FIELDS = frozenset({"label", "type", "currency", "scheduled_date", "auto_send"})
-
-
-class InvoiceWrite(Body):
-    label: Annotated[SingleLine, Field(min_length=1, max_length=64)] | None = Field(
-        default=None, validation_alias=AliasChoices("label", "invoice_number")
-    )
-    type: Kind | None = None
-    status: str | None = None
-    paid_at: IsoDate | None = None  # with status paid: the day it was paid
-    company_id: Id | None = None
-    invoicer_id: Id | None = None
-    invoice_recipient_id: Id | None = Field(
-        default=None, validation_alias=AliasChoices("invoice_recipient_id", "customer_id")
-    )
-    invoicer_payment_detail_id: Id | None = None
-    currency: Currency | None = None
-    scheduled_date: IsoDate | None = Field(
-        default=None, validation_alias=AliasChoices("scheduled_date", "issue_date")
-    )
-    due_date: IsoDate | None = None
-    valid_until: IsoDate | None = None
-    subject: Text | None = None
-    period: Text | None = None
-    recurring: Interval | None = None
-    next_run_date: IsoDate | None = None
-    invoice_parent_id: Id | None = None
-    auto_send: bool | None = None
-    end_date: IsoDate | None = None
-    max_runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = None
-    description: LongText | None = None
-    notes: LongText | None = None
-    items: Annotated[list[ItemIn], Field(max_length=200)] | None = None
-    members: Annotated[list[MemberIn], Field(max_length=100)] | None = None
-
-    def draft(self, kind: str | None) -> Draft:
-        fields = self.model_dump(
-            exclude_unset=True, exclude={"items", "members", "status", "paid_at", "company_id"}
-        )
-        reject_nulls(fields, NOT_NULL_FIELDS)
-        if kind is not None:
-            fields["type"] = kind
-        return Draft(
-            fields=fields,
-            items=[item.model_dump() for item in self.items] if self.items is not None else None,
-            members=(
-                [member.model_dump() for member in self.members]
-                if self.members is not None
-                else None
-            ),
-            company_id=self.company_id,
-            status=self.status,
-            paid_at=self.paid_at,
-        )
-
-
-class ListFilters(PageParams):
-    status: str | None = None
-    type: Kind | None = None
-    search: Annotated[SingleLine, Field(max_length=100)] | None = None
-    company_id: Id | None = None
-    invoice_recipient_id: Id | None = Field(
-        default=None, validation_alias=AliasChoices("invoice_recipient_id", "customer_id")
-    )
-    date_from: IsoDate | None = Field(
-        default=None, validation_alias=AliasChoices("from", "date_from")
-    )
-    date_to: IsoDate | None = Field(default=None, validation_alias=AliasChoices("to", "date_to"))
-    sort: Annotated[
-        str,
-        Field(
-            pattern=r"^-?(id|created_at|scheduled_date|issue_date|due_date|total|label|invoice_number)$"
-        ),
-    ] = "-id"
-    cursor: Annotated[str, Field(max_length=MAX_CURSOR_LENGTH)] | None = None
-
-
-class ApproveBody(Body):
-    approved_at: AwareDateTime | None = None
-
-
-class SendBody(Body):
-    template: Literal[SEND_TEMPLATES] = "invoice-issued"  # type: ignore[valid-type]
-    custom_message: LongText | None = None
-
-
-class PayBody(Body):
-    amount: Annotated[Decimal, Field(ge=Decimal("0.01"), le=Decimal("1e13"))]
-    paid_date: IsoDate | None = None
-    reference: Text | None = None
-    payment_method: Annotated[SingleLine, Field(max_length=64)] | None = None
-
-
-class ConvertBody(Body):
-    type: Kind
-    scheduled_date: IsoDate | None = None
-    due_date: IsoDate | None = None
-    recurring: Interval | None = None
-    period: Text | None = None
-
-
-class ScheduleBody(Body):
-    scheduled_date: IsoDate
-    due_now: bool = False
-
-
-class DueDateBody(Body):
-    due_date: IsoDate
-
-
-class PeriodBody(Body):
-    period: Text = Field(min_length=1)
-
-
-class MembersBody(Body):
-    members: Annotated[list[MemberIn], Field(max_length=100)]
+def _if_match(request: web.Request) -> str | None:
+    return request.headers.get("If-Match")
 
 
 def _status_filter(family: Family, status: str | None) -> str | None:
@@ -217,7 +77,7 @@ def _status_filter(family: Family, status: str | None) -> str | None:
         return None
     if family.estimate and status == "rejected":
         return "declined"
-    if status != "overdue" and status not in STATUSES:
+    if status != OVERDUE and status not in STATUSES:
         raise ValidationFailed.field("status", "The selected status is invalid.")
     return status
 
@@ -234,45 +94,33 @@ def _statuses(
     return _status_filter(family, status), None
 
 
-def _view(request: web.Request, invoice: Invoice, family: Family, **extra: Any) -> dict[str, Any]:
+def _view(request: web.Request, invoice: Invoice, family: Family, **extra: Any) -> Any:
     view = client_invoice_view if identity_of(request).kind == "client" else invoice_view
     return view(invoice, public_base_url(request), estimate=family.estimate, **extra)
 
 
-def _answer(
-    request: web.Request,
-    invoice: Invoice,
-    family: Family,
-    *,
-    status: int = 200,
-    message: str | None = None,
-    **extra: Any,
-) -> web.Response:
-    payload: dict[str, Any] = {"data": _view(request, invoice, family, **extra)}
-    if message:
-        payload["message"] = message
-    return json_response(payload, status=status, headers={"ETag": etag(invoice)})
-
-
 async def _detailed(
     request: web.Request,
-    scope: Any,
+    scope: Scope,
     invoice: Invoice,
-    family: Family,
+    family: Family = INVOICES_FAMILY,
     *,
     status: int = 200,
     message: str | None = None,
 ) -> web.Response:
+    """The record in full as the caller may see it, with its ETag."""
     detail = await request.app[INVOICES].detail(scope, invoice.id, kind=family.kind)
-    return _answer(request, detail.invoice, family, status=status, message=message, detail=detail)
+    payload: dict[str, Any] = {"data": _view(request, detail.invoice, family, detail=detail)}
+    if message:
+        payload["message"] = message
+    return json_response(payload, status=status, headers={"ETag": etag(detail.invoice)})
 
 
-def list_invoices(route_family: Family) -> Any:
+def list_invoices(route_family: Family) -> Handler:
     async def handle(request: web.Request) -> web.Response:
         family = _shown(request, route_family)
-        needs_ability = not reads_without_ability(identity_of(request), family.kind, "read")
-        scope = await scope_for(request, f"{family.ability}:read" if needs_ability else None)
-        filters = parse_query(request, ListFilters)
+        scope = await scope_for(request, None)
+        filters = query_of(request, ListFilters)
         if family is PORTAL_INVOICES_FAMILY and filters.type not in (None, "invoice"):
             raise ValidationFailed.field("type", "Quotes are listed under /quotes.")
         status, statuses = _statuses(request, family, filters.status)
@@ -298,21 +146,25 @@ def list_invoices(route_family: Family) -> Any:
     return handle
 
 
-def get_invoice(route_family: Family) -> Any:
+def get_invoice(route_family: Family) -> Handler:
     async def handle(request: web.Request) -> web.Response:
         family = _shown(request, route_family)
-        scope = await document_scope(request, "read", members_only=False, kind=family.kind)
-        detail = await request.app[INVOICES].detail(scope, path_id(request), kind=family.kind)
-        return _answer(request, detail.invoice, family, detail=detail)
+        scope = await scope_for(request, None)
+        invoice_id = path_id(request)
+        detail = await request.app[INVOICES].detail(scope, invoice_id, kind=family.kind)
+        return json_response(
+            {"data": _view(request, detail.invoice, family, detail=detail)},
+            headers={"ETag": etag(detail.invoice)},
+        )
 
     return handle
 
 
-def create_invoice(family: Family) -> Any:
+def create_invoice(family: Family) -> Handler:
     async def handle(request: web.Request) -> web.Response:
-        scope = await document_scope(request, "create")
-        body = await parse_body(request, InvoiceWrite)
-        invoice = await request.app[INVOICES].create(scope, body.draft(family.kind))
+        scope = await scope_for(request, None)
+        body = await body_of(request, InvoiceWrite)
+        invoice = await request.app[INVOICE_EDITS].create(scope, body.draft(family.kind))
         noun = "Estimate" if family.estimate else invoice.type.capitalize()
         return await _detailed(
             request, scope, invoice, family, status=201, message=f"{noun} created"
@@ -321,29 +173,29 @@ def create_invoice(family: Family) -> Any:
     return handle
 
 
-def update_invoice(family: Family) -> Any:
+def update_invoice(family: Family) -> Handler:
     async def handle(request: web.Request) -> web.Response:
-        scope = await document_scope(request, "update")
+        scope = await scope_for(request, None)
         invoice_id = path_id(request)
-        body = await parse_body(request, InvoiceWrite)
+        body = await body_of(request, InvoiceWrite)
         if body.status is not None:
             raise ValidationFailed.field("status", "Change the status with the action routes.")
         if body.paid_at is not None:
             raise ValidationFailed.field("paid_at", "Record payments with /pay.")
-        invoice = await request.app[INVOICES].update(
-            scope, invoice_id, body.draft(None), request.headers.get("If-Match"), kind=family.kind
+        invoice = await request.app[INVOICE_EDITS].update(
+            scope, invoice_id, body.draft(None), _if_match(request), kind=family.kind
         )
         return await _detailed(request, scope, invoice, family)
 
     return handle
 
 
-def delete_invoice(family: Family) -> Any:
+def delete_invoice(family: Family) -> Handler:
     async def handle(request: web.Request) -> web.Response:
-        scope = await document_scope(request, "delete")
+        scope = await scope_for(request, None)
         invoice_id = path_id(request)
-        await request.app[INVOICES].delete(
-            scope, invoice_id, request.headers.get("If-Match"), kind=family.kind
+        await request.app[INVOICE_EDITS].delete(
+            scope, invoice_id, _if_match(request), kind=family.kind
         )
         return web.Response(status=204)
 
@@ -354,147 +206,134 @@ def delete_invoice(family: Family) -> Any:
 
 
 async def approve(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "update")
+    scope = await scope_for(request, None)
     invoice_id = path_id(request)
-    body = await parse_body(request, ApproveBody)
-    invoice = await request.app[INVOICES].approve(
-        scope, invoice_id, body.approved_at, request.headers.get("If-Match")
+    body = await body_of(request, ApproveBody)
+    invoice = await request.app[INVOICE_ACTIONS].approve(
+        scope, invoice_id, body.approved_at, _if_match(request)
     )
-    await request.app[DOCUMENTS].render_after_approval(invoice)
-    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+    return await _detailed(request, scope, invoice)
 
 
 async def send(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "send")
+    scope = await scope_for(request, None)
     invoice_id = path_id(request)
-    body = await parse_body(request, SendBody)
-    await request.app[INVOICES].send(
-        scope, invoice_id, body.template, body.custom_message, request.headers.get("If-Match")
+    body = await body_of(request, SendBody)
+    await request.app[INVOICE_ACTIONS].send(
+        scope, invoice_id, body.template, body.custom_message, _if_match(request)
     )
-    return json_response({"message": "Invoice email queued successfully."})
+    return json_response(Message(message="Invoice email queued successfully.").model_dump())
 
 
 async def send_email(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "send")
+    scope = await scope_for(request, None)
     invoice_id = path_id(request)
-    body = await parse_body(request, SendBody)
-    _, addresses = await request.app[INVOICES].send(
-        scope, invoice_id, "invoice-issued", body.custom_message, request.headers.get("If-Match")
+    body = await body_of(request, SendEmailBody)
+    addresses = await request.app[INVOICE_ACTIONS].send(
+        scope, invoice_id, "invoice-issued", body.custom_message, _if_match(request)
     )
-    return json_response({"message": f"Invoice sent to {', '.join(addresses)}"})
+    return json_response(Message(message=f"Invoice sent to {', '.join(addresses)}").model_dump())
 
 
 async def send_payment_link(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "send")
-    await request.app[INVOICES].payment_link(scope, path_id(request))
+    scope = await scope_for(request, None)
+    await request.app[INVOICE_ACTIONS].payment_link(scope, path_id(request))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def pay(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "pay")
+    scope = await scope_for(request, None)
     invoice_id = path_id(request)
-    body = await parse_body(request, PayBody)
-    invoice = await request.app[INVOICES].pay(
-        scope,
-        invoice_id,
-        body.amount,
-        body.paid_date,
-        body.reference,
-        body.payment_method,
-        request.headers.get("If-Match"),
-    )
-    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+    body = await body_of(request, PayBody)
+    payment = Payment(body.amount, body.paid_date, body.reference, body.payment_method)
+    invoice = await request.app[INVOICE_ACTIONS].pay(scope, invoice_id, payment, _if_match(request))
+    return await _detailed(request, scope, invoice)
 
 
 async def cancel(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "cancel")
-    invoice = await request.app[INVOICES].cancel(
-        scope, path_id(request), request.headers.get("If-Match")
-    )
-    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+    scope = await scope_for(request, None)
+    invoice = await request.app[INVOICE_ACTIONS].cancel(scope, path_id(request), _if_match(request))
+    return await _detailed(request, scope, invoice)
 
 
 async def decline(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "update")
-    invoice = await request.app[INVOICES].decline(
-        scope, path_id(request), request.headers.get("If-Match")
+    scope = await scope_for(request, None)
+    invoice = await request.app[INVOICE_ACTIONS].decline(
+        scope, path_id(request), _if_match(request)
     )
-    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+    return await _detailed(request, scope, invoice)
 
 
 async def convert(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "create")
+    scope = await scope_for(request, None)
     invoice_id = path_id(request)
-    body = await parse_body(request, ConvertBody)
-    created = await request.app[INVOICES].convert(
+    body = await body_of(request, ConvertBody)
+    created = await request.app[CONVERSIONS].convert(
         scope, invoice_id, body.type, body.model_dump(exclude_unset=True, exclude={"type"})
     )
-    return await _detailed(request, scope, created, INVOICES_FAMILY, status=201)
+    return await _detailed(request, scope, created, status=201)
 
 
 async def convert_estimate(request: web.Request) -> web.Response:
-    scope = await member_scope(request, "quotes:update")
-    scope.identity.require("invoices:create")
-    created = await request.app[INVOICES].convert(
+    scope = await scope_for(request, None)
+    created = await request.app[CONVERSIONS].convert(
         scope, path_id(request), "invoice", {}, kind="quote"
     )
+    answer = ConvertedEstimate(invoice_id=created.id, invoice_number=created.label)
     return json_response(
-        {
-            "data": {"invoice_id": created.id, "invoice_number": created.label},
-            "message": "Estimate converted to invoice",
-        },
+        {"data": answer, "message": "Estimate converted to invoice"},
         status=201,
     )
 
 
 async def set_schedule_date(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "update")
+    scope = await scope_for(request, None)
     invoice_id = path_id(request)
-    body = await parse_body(request, ScheduleBody)
-    invoice = await request.app[INVOICES].set_schedule_date(
-        scope, invoice_id, body.scheduled_date, body.due_now, request.headers.get("If-Match")
+    body = await body_of(request, ScheduleBody)
+    invoice = await request.app[INVOICE_ACTIONS].set_schedule_date(
+        scope, invoice_id, body.scheduled_date, body.due_now, _if_match(request)
     )
-    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+    return await _detailed(request, scope, invoice)
 
 
 async def set_due_date(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "update")
+    scope = await scope_for(request, None)
     invoice_id = path_id(request)
-    body = await parse_body(request, DueDateBody)
-    invoice = await request.app[INVOICES].set_due_date(
-        scope, invoice_id, body.due_date, request.headers.get("If-Match")
+    body = await body_of(request, DueDateBody)
+    invoice = await request.app[INVOICE_ACTIONS].set_due_date(
+        scope, invoice_id, body.due_date, _if_match(request)
     )
-    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+    return await _detailed(request, scope, invoice)
 
 
 async def set_period(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "update")
+    scope = await scope_for(request, None)
     invoice_id = path_id(request)
-    body = await parse_body(request, PeriodBody)
-    invoice = await request.app[INVOICES].set_period(
-        scope, invoice_id, body.period, request.headers.get("If-Match")
+    body = await body_of(request, PeriodBody)
+    invoice = await request.app[INVOICE_ACTIONS].set_period(
+        scope, invoice_id, body.period, _if_match(request)
     )
-    return await _detailed(request, scope, invoice, INVOICES_FAMILY)
+    return await _detailed(request, scope, invoice)
 
 
 async def list_members(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "read")
-    detail = await request.app[INVOICES].detail(scope, path_id(request))
-    return json_response({"data": detail.members})
+    scope = await scope_for(request, None)
+    members = await request.app[INVOICES].members(scope, path_id(request))
+    return json_response({"data": invoice_members(members)})
 
 
 async def set_members(request: web.Request) -> web.Response:
-    scope = await document_scope(request, "update")
+    scope = await scope_for(request, None)
     invoice_id = path_id(request)
-    body = await parse_body(request, MembersBody)
-    members = await request.app[INVOICES].set_members(
+    body = await body_of(request, MembersBody)
+    members = await request.app[INVOICE_EDITS].set_members(
         scope, invoice_id, [member.model_dump() for member in body.members]
     )
-    return json_response({"data": members})
+    return json_response({"data": invoice_members(members)})
 
 
 async def create_next(request: web.Request) -> web.Response:
     """Generate a recurring template's next period now and advance its next_run_date."""
-    scope = await document_scope(request, "create")
+    scope = await scope_for(request, None)
     child = await request.app[RECURRING].create_next(scope, path_id(request))
-    return await _detailed(request, scope, child, INVOICES_FAMILY, status=201)
+    return await _detailed(request, scope, child, status=201)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -153,35 +152,6 @@ INSERT_HISTORY = """
 INSERT INTO invoice_history (invoice_id, user_id, event, from_status, to_status)
 VALUES ($1, $2, $3, $4, $5)
 """
-MEMBERS = """
-SELECT member_id, view_invoice, receive_invoice, action_invoice
-FROM invoice_members WHERE invoice_id = $1 ORDER BY member_id
-"""
-DELETE_MEMBERS = "DELETE FROM invoice_members WHERE invoice_id = $1"
-INSERT_MEMBER = """
-INSERT INTO invoice_members (invoice_id, member_id, view_invoice, receive_invoice, action_invoice)
-VALUES ($1, $2, $3, $4, $5)
-"""
-# One send: an e-mail per address, in the given order, sharing the send's id.
-INSERT_EMAILS = """
-INSERT INTO email_outbox
-    (company_id, invoice_id, template, to_email, custom_message, user_id, created_at, send_id)
-SELECT $1, $2, $3, address, $4, $5, $6, $7
-FROM unnest($8::text[]) WITH ORDINALITY AS addressed (address, position)
-ORDER BY position
-RETURNING id
-"""
-# Users an invoice's e-mail goes to besides its recipient's address: invoice members who
-# receive it and are still members of its company, and the recipient's client-portal contacts.
-RECEIVING_USERS = """
-SELECT m.member_id AS user_id FROM invoice_members m
-JOIN company_members c ON c.company_id = $2 AND c.user_id = m.member_id
-WHERE m.invoice_id = $1 AND m.receive_invoice
-UNION
-SELECT user_id FROM recipient_contacts WHERE recipient_id = $3 AND company_id = $2
-ORDER BY user_id
-"""
-COMPANY_MEMBER_IDS = "SELECT user_id FROM company_members WHERE company_id = $1"
 
 
 def _invoice(record: asyncpg.Record | None) -> Invoice | None:
@@ -266,37 +236,24 @@ async def one(db: Db, invoice_id: int, where: Conditions, *, lock: bool = False)
     return _invoice(await db.fetchrow(sql, *conditions.params))
 
 
-async def page(
-    db: Db, where: Conditions, *, order: str, limit: int, offset: int
-) -> list[ListedInvoice]:
-    limit_at, offset_at = where.param(limit), where.param(offset)
-    sql = (
-        f"SELECT {_SELECT}, r.company_entity AS recipient_name, r.email AS recipient_email, "
-        "lp.payment_method AS last_payment_method, lp.paid_date AS last_paid_date "
-        "FROM invoices i LEFT JOIN recipients r ON r.id = i.invoice_recipient_id "
-        "LEFT JOIN LATERAL (SELECT p.payment_method, p.paid_date FROM payments p "
-        " WHERE p.invoice_id = i.id ORDER BY p.id DESC LIMIT 1) lp ON true "
-        f"WHERE {where.sql} ORDER BY {order} LIMIT {limit_at} OFFSET {offset_at}"
-    )
-    return [
-        ListedInvoice(
-            _invoice(row),  # type: ignore[arg-type]
-            row["recipient_name"],
-            row["recipient_email"],
-            row["last_payment_method"],
-            row["last_paid_date"],
-        )
-        for row in await db.fetch(sql, *where.params)
-    ]
+LISTED_SELECT = (
+    f"SELECT {_SELECT}, r.company_entity AS recipient_name, r.email AS recipient_email, "
+    "lp.payment_method AS last_payment_method, lp.paid_date AS last_paid_date "
+    "FROM invoices i LEFT JOIN recipients r ON r.id = i.invoice_recipient_id "
+    "LEFT JOIN LATERAL (SELECT p.payment_method, p.paid_date FROM payments p "
+    " WHERE p.invoice_id = i.id ORDER BY p.id DESC LIMIT 1) lp ON true"
+)
 
 
-async def count(db: Db, where: Conditions, cap: int, *, needs_recipient: bool) -> int:
-    cap_at = where.param(cap)
-    join = "LEFT JOIN recipients r ON r.id = i.invoice_recipient_id " if needs_recipient else ""
-    sql = (
-        f"SELECT count(*) FROM (SELECT 1 FROM invoices i {join}WHERE {where.sql} LIMIT {cap_at}) t"
+def listed(row: asyncpg.Record) -> ListedInvoice:
+    """A row of LISTED_SELECT."""
+    return ListedInvoice(
+        _invoice(row),  # type: ignore[arg-type]
+        row["recipient_name"],
+        row["recipient_email"],
+        row["last_payment_method"],
+        row["last_paid_date"],
     )
-    return int(await db.fetchval(sql, *where.params))
 
 
 async def insert_items(
@@ -359,65 +316,6 @@ async def add_history(
     await conn.execute(INSERT_HISTORY, invoice_id, user_id, event, from_status, to_status)
 
 
-async def members(db: Db, invoice_id: int) -> list[Row]:
-    return [dict(row) for row in await db.fetch(MEMBERS, invoice_id)]
-
-
-async def replace_members(
-    conn: asyncpg.Connection, invoice_id: int, rows: list[dict[str, Any]]
-) -> None:
-    await conn.execute(DELETE_MEMBERS, invoice_id)
-    await conn.executemany(
-        INSERT_MEMBER,
-        [
-            (
-                invoice_id,
-                row["member_id"],
-                row["view_invoice"],
-                row["receive_invoice"],
-                row["action_invoice"],
-            )
-            for row in rows
-        ],
-    )
-
-
-async def company_member_ids(db: Db, company_id: int) -> set[int]:
-    return {row["user_id"] for row in await db.fetch(COMPANY_MEMBER_IDS, company_id)}
-
-
-async def queue_emails(
-    conn: asyncpg.Connection,
-    invoice: Invoice,
-    template: str,
-    to_emails: list[str],
-    custom_message: str | None,
-    user_id: int,
-    queued_at: datetime,
-) -> list[int]:
-    """One send: an e-mail to each address. `queued_at` (the service's clock) is what the
-    e-mail quotas count by."""
-    rows = await conn.fetch(
-        INSERT_EMAILS,
-        invoice.company_id,
-        invoice.id,
-        template,
-        custom_message,
-        user_id,
-        queued_at,
-        uuid.uuid4(),
-        to_emails,
-    )
-    return [int(row["id"]) for row in rows]
-
-
-async def receiving_users(db: Db, invoice: Invoice) -> list[int]:
-    rows = await db.fetch(
-        RECEIVING_USERS, invoice.id, invoice.company_id, invoice.invoice_recipient_id
-    )
-    return [int(row["user_id"]) for row in rows]
-
-
 async def owned_by_company(db: Db, table: str, row_id: int, company_id: int) -> Row | None:
     """A referenced row (invoicer, recipient, payment detail, product) if it is the company's.
     `table` comes from the service's fixed list, never from input."""
@@ -425,21 +323,6 @@ async def owned_by_company(db: Db, table: str, row_id: int, company_id: int) -> 
         f"SELECT * FROM {table} WHERE id = $1 AND company_id = $2", row_id, company_id
     )
     return dict(row) if row is not None else None
-
-
-COUNTED = """
-SELECT coalesce(sum(count), 0) FROM invoice_counts
-WHERE company_id = ANY($1) AND ($2::text[] IS NULL OR type = ANY($2))
-  AND ($3::text IS NULL OR status = $3)
-"""
-
-
-async def counted(
-    db: Db, company_ids: list[int], kinds: list[str] | None, status: str | None
-) -> int:
-    """The exact number of live invoices of these types (None: all), from the trigger-kept
-    counts (no row is counted)."""
-    return int(await db.fetchval(COUNTED, company_ids, kinds, status))
 
 
 COMPANY_TIMEZONE = "SELECT timezone FROM companies WHERE id = $1"

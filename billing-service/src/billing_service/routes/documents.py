@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from billing_service.handlers import documents
-from billing_service.handlers.common import DocumentAccess
+from billing_service.permissions import DocumentAccess
 from billing_service.views import DownloadAnswer, RegeneratedPdf
 from shared.contract import IDEMPOTENCY_KEY, Content, Data, Operation, Plain, Public
 
@@ -16,7 +16,7 @@ def operations() -> list[Operation]:
             "GET",
             f"{V1}/invoices/{{id}}/download",
             documents.download,
-            DocumentAccess("download"),
+            DocumentAccess("download", members_only=False),
             "Get a signed link to an invoice's PDF",
             "Invoices",
             "download_invoice",

@@ -8,10 +8,9 @@ lock, and a unique index on (template, period start) refuses a second child for 
 from __future__ import annotations
 
 import collections
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import asyncpg
@@ -27,11 +26,13 @@ from billing_service.recurrence import (
     period_label,
     run_date,
 )
+from billing_service.repositories import invoice_members as members_repo
 from billing_service.repositories import invoices as repo
 from billing_service.repositories import scheduling
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
-from billing_service.services.invoices import PREFIXES, Clock, InvoiceService
+from billing_service.services.invoices import Clock, InvoiceRecords, clone_invoice
+from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
 from shared.errors import Conflict
 from shared.fields import MAX_DATE
@@ -62,22 +63,21 @@ def _payment_terms(template: Invoice) -> timedelta:
 
 
 class RecurringService:
-    def __init__(self, pool: asyncpg.Pool, invoices: InvoiceService) -> None:
-        self.pool = pool
-        self.invoices = invoices
+    def __init__(self, records: InvoiceRecords, quota: MailQuota | None = None) -> None:
+        self.records = records
+        self.pool = records.pool
+        self.quota = quota or MailQuota.from_settings(Settings())
 
     async def create_next(self, scope: Scope, template_id: int) -> Invoice:
         """Generate the template's next period now (before its date), and advance it."""
         async with self.pool.acquire() as conn, conn.transaction():
-            template = await self.invoices.find(conn, scope, template_id, "create", lock=True)
+            template = await self.records.find(conn, scope, template_id, "create", lock=True)
             lifecycle.require("create_next", template.type, template.status)
             if template.auto_send:
                 # The child is e-mailed at once: as a send, it needs the send right and quota.
                 authorize_document(scope, "invoice", template.company_id, "send")
-                await self.invoices.quota.check_send(
-                    conn, template, scope.user_id, self.invoices.clock()
-                )
-            today = await self.invoices.today(conn, template.company_id)
+                await self.quota.check_send(conn, template, scope.user_id, self.records.clock())
+            today = await self.records.today(conn, template.company_id)
             child = await self.generate(conn, template, scope.user_id, today=today)
             if child is None:
                 raise Conflict("The template has no run left (its end date or run limit).")
@@ -137,8 +137,7 @@ class RecurringService:
         terms = (
             template.due_date - template.scheduled_date if template.due_date is not None else None
         )
-        values = {name: getattr(template, name) for name in repo.EDITABLE} | {
-            "currency": template.currency.strip(),
+        values = {
             "scheduled_date": start,
             "due_date": start + terms if terms is not None else None,
             "period": period_label(start, end),
@@ -150,31 +149,22 @@ class RecurringService:
             "invoice_parent_id": template.id,
             "period_start": start,
             "valid_until": None,
-            "subtotal": template.subtotal,
-            "tax": template.tax,
-            "total": template.total,
-            "company_id": template.company_id,
-            "public_id": secrets.token_urlsafe(16),
-            "type": "invoice",
-            "status": "draft",
             "created_by": user_id or template.created_by,
         }
         try:
             # A savepoint: a period billed already (the unique index) costs nothing, not even
             # an invoice number.
             async with conn.transaction():
-                number = await repo.next_number(conn, template.company_id, PREFIXES["invoice"])
-                child = await repo.insert(conn, values | {"label": f"INV-{number:04d}"})
+                child = await clone_invoice(
+                    conn,
+                    template,
+                    "invoice",
+                    values,
+                    user_id=user_id,
+                    event=f"generated_from:{template.id}",
+                )
         except asyncpg.UniqueViolationError:
             return None
-        items = [
-            {name: item[name] for name in repo.ITEM_COLUMNS}
-            for item in await repo.items(conn, template.id)
-        ]
-        await repo.insert_items(conn, child.id, items)
-        await repo.add_history(
-            conn, child.id, user_id, f"generated_from:{template.id}", None, "draft"
-        )
         if template.auto_send and start < today:
             # A missed period caught up late: mailing it (and all its missed siblings) now
             # would surprise the client; it stays a draft to send by hand.
@@ -196,17 +186,18 @@ class RecurringService:
         if not recipient or not recipient.get("email"):
             log.warning("auto_send_without_email", invoice_id=child.id)
             return child
-        await repo.queue_emails(
+        now = self.records.clock()
+        await members_repo.queue_emails(
             conn,
             child,
             "invoice-issued",
             [recipient["email"]],
             None,
             user_id or child.created_by,
-            self.invoices.clock(),
+            now,
         )
         await repo.add_history(conn, child.id, user_id, "sent", "draft", "sent")
-        return await repo.update(conn, child.id, {"status": "sent", "sent_at": datetime.now(UTC)})
+        return await repo.update(conn, child.id, {"status": "sent", "sent_at": now})
 
     async def _advance(
         self, conn: asyncpg.Connection, template: Invoice, run: int, *, finished: bool

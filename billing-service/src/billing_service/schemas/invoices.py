@@ -1,0 +1,171 @@
+"""Request models of the invoices table's routes: /invoices, /quotes, /estimates, actions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field
+
+from billing_service.lifecycle import SEND_TEMPLATES
+from billing_service.schemas.fields import Currency, Id, LongText, Percent, Quantity, Text
+from billing_service.services.invoice_editing import Draft
+from shared.fields import AwareDateTime, IsoDate, SingleLine
+from shared.models import Body
+from shared.pagination import MAX_CURSOR_LENGTH, PageParams
+from shared.validation import reject_nulls
+
+Kind = Literal["invoice", "quote", "recurring", "template"]
+Interval = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
+ItemPrice = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), decimal_places=4)]
+MAX_RUNS = 1000  # a template billing more periods than this is a mistake, not a contract
+SORT_PATTERN = r"^-?(id|created_at|scheduled_date|issue_date|due_date|total|label|invoice_number)$"
+
+
+class ItemIn(Body):
+    label: Text = Field(min_length=1, validation_alias=AliasChoices("label", "description"))
+    unit: Literal["hour", "service", "product", "pcs"] = "service"
+    quantity: Quantity
+    price: ItemPrice = Field(validation_alias=AliasChoices("price", "unit_price"))
+    tax_percentage: Percent | None = None
+    discount_percentage: bool = False
+    discount: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), decimal_places=4)] | None = None
+    price_includes_tax: bool = False
+    price_includes_discount: bool = False
+    include: bool = True
+    product_id: Id | None = None
+
+
+class MemberIn(Body):
+    member_id: Id
+    view_invoice: bool = True
+    receive_invoice: bool = False
+    action_invoice: bool = False
+
+
+# Invoice fields that may be left out but never set to null.
+NOT_NULL_FIELDS = frozenset({"label", "type", "currency", "scheduled_date", "auto_send"})
+
+
+class InvoiceWrite(Body):
+    """A create (POST) or a partial update (PUT/PATCH: what is sent changes)."""
+
+    label: Annotated[SingleLine, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, validation_alias=AliasChoices("label", "invoice_number")
+    )
+    type: Kind | None = None
+    status: str | None = Field(
+        default=None, description="On create only: a record imported in a later status."
+    )
+    paid_at: IsoDate | None = Field(
+        default=None, description="With status `paid` on create: the day it was paid."
+    )
+    company_id: Id | None = None
+    invoicer_id: Id | None = None
+    invoice_recipient_id: Id | None = Field(
+        default=None, validation_alias=AliasChoices("invoice_recipient_id", "customer_id")
+    )
+    invoicer_payment_detail_id: Id | None = None
+    currency: Currency | None = None
+    scheduled_date: IsoDate | None = Field(
+        default=None, validation_alias=AliasChoices("scheduled_date", "issue_date")
+    )
+    due_date: IsoDate | None = None
+    valid_until: IsoDate | None = None
+    subject: Text | None = None
+    period: Text | None = None
+    recurring: Interval | None = None
+    next_run_date: IsoDate | None = None
+    invoice_parent_id: Id | None = None
+    auto_send: bool | None = None
+    end_date: IsoDate | None = None
+    max_runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = None
+    description: LongText | None = None
+    notes: LongText | None = None
+    items: Annotated[list[ItemIn], Field(max_length=200)] | None = None
+    members: Annotated[list[MemberIn], Field(max_length=100)] | None = None
+
+    def draft(self, kind: str | None) -> Draft:
+        fields = self.model_dump(
+            exclude_unset=True, exclude={"items", "members", "status", "paid_at", "company_id"}
+        )
+        reject_nulls(fields, NOT_NULL_FIELDS)
+        if kind is not None:
+            fields["type"] = kind
+        return Draft(
+            fields=fields,
+            items=[item.model_dump() for item in self.items] if self.items is not None else None,
+            members=(
+                [member.model_dump() for member in self.members]
+                if self.members is not None
+                else None
+            ),
+            company_id=self.company_id,
+            status=self.status,
+            paid_at=self.paid_at,
+        )
+
+
+class ListFilters(PageParams):
+    status: str | None = Field(
+        default=None,
+        description="A status, `overdue`, `rejected` on /estimates, or a client-portal word "
+        "(`Unpaid`, `Paid`, `Cancelled`; on /quotes `Delivered`, `Accepted`, `Lost`, `Dead`).",
+    )
+    type: Kind | None = None
+    search: Annotated[SingleLine, Field(max_length=100)] | None = None
+    company_id: Id | None = None
+    invoice_recipient_id: Id | None = Field(
+        default=None, validation_alias=AliasChoices("invoice_recipient_id", "customer_id")
+    )
+    date_from: IsoDate | None = Field(
+        default=None, validation_alias=AliasChoices("from", "date_from")
+    )
+    date_to: IsoDate | None = Field(default=None, validation_alias=AliasChoices("to", "date_to"))
+    sort: Annotated[str, Field(pattern=SORT_PATTERN)] = "-id"
+    cursor: Annotated[str, Field(max_length=MAX_CURSOR_LENGTH)] | None = None
+
+
+class ApproveBody(Body):
+    approved_at: AwareDateTime | None = None
+
+
+class SendBody(Body):
+    template: Literal[SEND_TEMPLATES] = "invoice-issued"  # type: ignore[valid-type]
+    custom_message: LongText | None = None
+
+
+class SendEmailBody(Body):
+    custom_message: LongText | None = None
+
+
+class PayBody(Body):
+    amount: Annotated[Decimal, Field(ge=Decimal("0.01"), le=Decimal("1e13"))]
+    paid_date: IsoDate | None = None
+    reference: Text | None = None
+    payment_method: Annotated[SingleLine, Field(max_length=64)] | None = None
+
+
+class ConvertBody(Body):
+    type: Kind
+    scheduled_date: IsoDate | None = None
+    due_date: IsoDate | None = None
+    recurring: Interval | None = None
+    period: Text | None = None
+
+
+class ScheduleBody(Body):
+    scheduled_date: IsoDate
+    due_now: bool = False
+
+
+class DueDateBody(Body):
+    due_date: IsoDate
+
+
+class PeriodBody(Body):
+    period: Text = Field(min_length=1)
+
+
+class MembersBody(Body):
+    members: Annotated[list[MemberIn], Field(max_length=100)]

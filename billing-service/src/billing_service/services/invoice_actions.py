@@ -1,0 +1,253 @@
+"""The lifecycle's actions on one record (lifecycle.py says which are allowed from where):
+approve, send, pay, cancel, decline, and the dates and period of an issued record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from babel.numbers import get_currency_precision
+
+from billing_service import lifecycle
+from billing_service.auth_client import AuthClient
+from billing_service.money import quantum, round_money
+from billing_service.repositories import invoice_members as members_repo
+from billing_service.repositories import invoices as repo
+from billing_service.repositories.invoices import Invoice
+from billing_service.scope import Scope
+from billing_service.services.documents import DocumentService
+from billing_service.services.invoices import InvoiceRecords, check_terms
+from billing_service.services.mail_quota import MailQuota
+from shared.errors import Conflict, ServiceUnavailable, ValidationFailed
+
+
+class InvoiceActions:
+    def __init__(
+        self,
+        records: InvoiceRecords,
+        quota: MailQuota,
+        documents: DocumentService,
+        users: AuthClient | None = None,
+    ) -> None:
+        self.records = records
+        self.quota = quota
+        self.documents = documents
+        self.users = users  # e-mails of invoice members and contacts (auth-service)
+
+    async def approve(
+        self, scope: Scope, invoice_id: int, approved_at: datetime | None, if_match: str | None
+    ) -> Invoice:
+        """Approved, then its PDF rendered (the document the client will be sent)."""
+
+        async def approve(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("approve", invoice.type, invoice.status)
+            when = approved_at or self.records.clock()
+            return await self.records.move(
+                conn, scope.user_id, invoice, "approved", {"approved_at": when}
+            )
+
+        invoice = await self.records.locked(scope, invoice_id, if_match, "update", approve)
+        await self.documents.render_after_approval(invoice)
+        return invoice
+
+    async def cancel(self, scope: Scope, invoice_id: int, if_match: str | None) -> Invoice:
+        async def cancel(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require(
+                "cancel", invoice.type, invoice.status, amount_paid=invoice.amount_paid
+            )
+            stamp = {"cancelled_at": self.records.clock()}
+            return await self.records.move(conn, scope.user_id, invoice, "cancelled", stamp)
+
+        return await self.records.locked(scope, invoice_id, if_match, "cancel", cancel)
+
+    async def decline(self, scope: Scope, invoice_id: int, if_match: str | None) -> Invoice:
+        async def decline(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("decline", invoice.type, invoice.status)
+            return await self.records.move(conn, scope.user_id, invoice, "declined", {})
+
+        return await self.records.locked(scope, invoice_id, if_match, "update", decline)
+
+    async def pay(
+        self,
+        scope: Scope,
+        invoice_id: int,
+        payment: Payment,
+        if_match: str | None,
+    ) -> Invoice:
+        """The row lock serialises concurrent payments: none is lost, none counted twice, and
+        together they never exceed the balance."""
+
+        async def pay(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("pay", invoice.type, invoice.status, balance_due=invoice.balance_due)
+            _check_amount(invoice, payment.amount)
+            day = payment.paid_date or await self.records.today(conn, invoice.company_id)
+            await repo.insert_payment(
+                conn,
+                invoice,
+                payment.amount,
+                day,
+                payment.reference,
+                payment.method,
+                scope.user_id,
+            )
+            paid = invoice.amount_paid + payment.amount
+            values: dict[str, Any] = {"amount_paid": paid}
+            if paid == invoice.total:
+                values["paid_at"] = self.records.clock()
+                return await self.records.move(conn, scope.user_id, invoice, "paid", values)
+            await repo.add_history(
+                conn, invoice.id, scope.user_id, "payment", invoice.status, invoice.status
+            )
+            return await repo.update(conn, invoice.id, values)
+
+        return await self.records.locked(scope, invoice_id, if_match, "pay", pay)
+
+    async def send(
+        self,
+        scope: Scope,
+        invoice_id: int,
+        template: str,
+        custom_message: str | None,
+        if_match: str | None,
+    ) -> list[str]:
+        """Queue an e-mail to each addressee in the outbox (the mailer delivers them) and move
+        the status; the addresses it went to."""
+        addresses: list[str] = []
+
+        async def send(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("send", invoice.type, invoice.status)
+            addresses.extend(await self._addressees(conn, invoice))
+            now = self.records.clock()
+            # One send, however many addressees.
+            await self.quota.check_send(conn, invoice, scope.user_id, now)
+            await members_repo.queue_emails(
+                conn, invoice, template, addresses, custom_message, scope.user_id, now
+            )
+            event = f"email_queued:{template}"
+            await repo.add_history(
+                conn, invoice.id, scope.user_id, event, invoice.status, invoice.status
+            )
+            target = lifecycle.status_after_send(invoice.type, invoice.status, template)
+            if target != invoice.status:
+                return await self.records.move(
+                    conn, scope.user_id, invoice, target, {"sent_at": now}
+                )
+            return invoice
+
+        await self.records.locked(scope, invoice_id, if_match, "send", send)
+        return addresses
+
+    async def payment_link(self, scope: Scope, invoice_id: int) -> None:
+        await self.records.find(self.records.pool, scope, invoice_id, "send")
+        raise Conflict(
+            "No payment provider is configured for this installation.",
+            error_code="PAYMENT_PROVIDER_NOT_CONFIGURED",
+        )
+
+    async def set_schedule_date(
+        self, scope: Scope, invoice_id: int, scheduled: date, due_now: bool, if_match: str | None
+    ) -> Invoice:
+        async def reschedule(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("set_schedule_date", invoice.type, invoice.status)
+            if invoice.due_date is not None and invoice.due_date < scheduled:
+                raise ValidationFailed.field(
+                    "scheduled_date", "The scheduled date must not be after the due date."
+                )
+            check_terms(scheduled, invoice.due_date, "scheduled_date")
+            target = "due" if due_now else "scheduled"
+            values = {"scheduled_date": scheduled}
+            return await self.records.move(conn, scope.user_id, invoice, target, values)
+
+        return await self.records.locked(scope, invoice_id, if_match, "update", reschedule)
+
+    async def set_due_date(
+        self, scope: Scope, invoice_id: int, due: date, if_match: str | None
+    ) -> Invoice:
+        async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("set_due_date", invoice.type, invoice.status)
+            if due < invoice.scheduled_date:
+                raise ValidationFailed.field(
+                    "due_date", "The due date must be on or after the scheduled date."
+                )
+            check_terms(invoice.scheduled_date, due, "due_date")
+            return await _edited(conn, scope, invoice, "due_date_set", {"due_date": due})
+
+        return await self.records.locked(scope, invoice_id, if_match, "update", change)
+
+    async def set_period(
+        self, scope: Scope, invoice_id: int, period: str, if_match: str | None
+    ) -> Invoice:
+        async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            lifecycle.require("set_period", invoice.type, invoice.status)
+            return await _edited(conn, scope, invoice, "period_set", {"period": period})
+
+        return await self.records.locked(scope, invoice_id, if_match, "update", change)
+
+    async def _addressees(self, conn: asyncpg.Connection, invoice: Invoice) -> list[str]:
+        """Everyone an invoice's e-mail goes to, each address once: the recipient's e-mail,
+        the invoice members with `receive_invoice` (still in its company) and the recipient's
+        client-portal contacts. 422 when nobody is left."""
+        recipient = None
+        if invoice.invoice_recipient_id is not None:
+            recipient = await repo.owned_by_company(
+                conn, "recipients", invoice.invoice_recipient_id, invoice.company_id
+            )
+        user_ids = await members_repo.receiving_users(conn, invoice)
+        found = [(recipient or {}).get("email")] + await self._user_emails(user_ids)
+        unique: dict[str, str] = {}
+        for address in found:
+            if address and address.strip():
+                unique.setdefault(address.strip().lower(), address.strip())
+        if not unique:
+            raise ValidationFailed.field(
+                "recipient",
+                "Nobody to send to: the recipient has no e-mail address, no invoice member "
+                "receives the invoice and the recipient has no client-portal contacts.",
+            )
+        return list(unique.values())
+
+    async def _user_emails(self, user_ids: list[int]) -> list[str]:
+        """Members and contacts are users of auth-service, which keeps their e-mails; a user
+        deleted there receives nothing."""
+        if not user_ids:
+            return []
+        if self.users is None:
+            raise ServiceUnavailable("The user directory is not configured.")
+        users = await self.users.find_by_ids(user_ids)
+        return [users[user_id].email for user_id in user_ids if user_id in users]
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment as /pay records it."""
+
+    amount: Decimal
+    paid_date: date | None = None  # None: today, in the company's timezone
+    reference: str | None = None
+    method: str | None = None
+
+
+def _check_amount(invoice: Invoice, amount: Decimal) -> None:
+    """In the invoice currency's minor units, and no more than the balance due."""
+    currency = invoice.currency.strip()
+    if amount != round_money(amount, currency):
+        places = get_currency_precision(currency)
+        raise ValidationFailed.field(
+            "amount", f"The amount field must have at most {places} decimal places."
+        )
+    if amount > invoice.balance_due:
+        balance = invoice.balance_due.quantize(quantum(currency))
+        raise ValidationFailed.field(
+            "amount", f"The amount must not be greater than the balance due ({balance})."
+        )
+
+
+async def _edited(
+    conn: asyncpg.Connection, scope: Scope, invoice: Invoice, event: str, values: dict[str, Any]
+) -> Invoice:
+    """`values` set on the record, its status kept, with a history entry `event`."""
+    await repo.add_history(conn, invoice.id, scope.user_id, event, invoice.status, invoice.status)
+    return await repo.update(conn, invoice.id, values)

@@ -1,0 +1,85 @@
+"""A record of another type made from one (a quote's invoice, an invoice's recurring
+template): its items copied, its own number; a quote turned into an invoice is `converted`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from billing_service import lifecycle
+from billing_service.permissions import authorize_document
+from billing_service.repositories.invoices import Invoice
+from billing_service.scope import Scope
+from billing_service.services import invoice_parties
+from billing_service.services.invoices import InvoiceRecords, check_dates, clone_invoice
+from shared.errors import ValidationFailed
+
+
+class InvoiceConversion:
+    def __init__(self, records: InvoiceRecords) -> None:
+        self.records = records
+
+    async def convert(
+        self,
+        scope: Scope,
+        invoice_id: int,
+        target: str,
+        options: dict[str, Any],
+        *,
+        kind: str | None = None,
+    ) -> Invoice:
+        """A new draft of `target` from the record (of type `kind` when the route shows only
+        one); `options` may set its dates, period and interval."""
+        async with self.records.pool.acquire() as conn, conn.transaction():
+            source = await self.records.find(conn, scope, invoice_id, "read", kind=kind, lock=True)
+            turns_converted = source.type == "quote" and target == "invoice"
+            authorize_document(scope, target, source.company_id, "create")
+            if turns_converted:
+                authorize_document(scope, source.type, source.company_id, "update")
+            lifecycle.require("convert", source.type, source.status)
+            await invoice_parties.require_live_source(conn, source.invoice_recipient_id)
+            if target == "recurring" and not (options.get("recurring") or source.recurring):
+                raise ValidationFailed.field(
+                    "recurring", "The recurring field is required when converting to recurring."
+                )
+            scheduled = options.get("scheduled_date") or await self.records.today(
+                conn, source.company_id
+            )
+            values = _converted_values(source, target, scheduled, options)
+            check_dates(values)
+            created = await clone_invoice(
+                conn,
+                source,
+                target,
+                values | {"created_by": scope.user_id},
+                user_id=scope.user_id,
+                event=f"converted_from:{source.id}",
+            )
+            if turns_converted:
+                await self.records.move(conn, scope.user_id, source, "converted", {})
+            return created
+
+
+def _converted_values(
+    source: Invoice, target: str, scheduled: date, options: dict[str, Any]
+) -> dict[str, Any]:
+    """What the new record does not take from the source as it is."""
+    due = options.get("due_date")
+    if due is None and source.due_date is not None and source.due_date >= scheduled:
+        due = source.due_date
+    recurring = target == "recurring"
+    return {
+        "scheduled_date": scheduled,
+        "due_date": due,
+        "period": options.get("period", source.period),
+        "recurring": options.get("recurring") or (source.recurring if recurring else None),
+        "next_run_date": scheduled if recurring else None,
+        "anchor_date": scheduled if recurring else None,
+        "invoice_parent_id": None,
+        # A quote's validity means nothing on an invoice, nor once it has passed.
+        "valid_until": (
+            source.valid_until
+            if target == "quote" and source.valid_until and source.valid_until >= scheduled
+            else None
+        ),
+    }
