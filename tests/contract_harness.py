@@ -53,9 +53,9 @@ RECORD_OF_SEGMENT = {
     "organisations": "organisation",
     "invoicers": "invoicer",
     "payment-details": "payment_detail",
-    "recipients": "customer",
+    "recipients": "recipient",
     "customers": "customer",
-    "buyers": "customer",
+    "buyers": "buyer",
     "products": "product",
     "invoices": "invoice",
     "quotes": "quote",
@@ -147,8 +147,15 @@ def create_users_command(emails: list[str]) -> list[str]:
 def seed(api: Api, emails: dict[str, Any]) -> Seeds:
     owner = api.token(emails["owner"])
     records: dict[str, Any] = {}
+    # The spare company is bare: deleting it must not take the other spare records with it.
+    records["spare_company"] = api.create("/api/v1/companies", owner, name="Contract Spare")["id"]
+    records["company"] = api.create("/api/v1/companies", owner, name="Contract Ltd")["id"]
     for prefix in ("", "spare_"):
-        _seed_company(api, owner, records, prefix)
+        _seed_records(api, owner, records, prefix)
+    # The three names of a recipient each delete a spare of their own.
+    records["recipient"] = records["buyer"] = records["customer"]
+    for name in ("spare_recipient", "spare_buyer"):
+        records[name] = _customer(api, owner, records["company"])
     company = records["company"]
     for admin in emails["admins"]:
         api.call("POST", f"/api/v1/companies/{company}/members", owner, email=admin, role="admin")
@@ -183,10 +190,22 @@ def _user_id(answer: Any, email: str) -> int:
     raise AssertionError(f"no member {email} in {answer}")
 
 
-def _seed_company(api: Api, owner: str, records: dict[str, Any], prefix: str) -> None:
-    company = api.create("/api/v1/companies", owner, name=f"Contract {prefix or 'main'} Ltd")
-    cid = company["id"]
-    records[prefix + "company"] = cid
+def _customer(api: Api, owner: str, company: int) -> int:
+    return int(
+        api.create(
+            "/api/v1/customers",
+            owner,
+            company_id=company,
+            company_name="Client Corp",
+            email="ap@client.example",
+        )["id"]
+    )
+
+
+def _seed_records(api: Api, owner: str, records: dict[str, Any], prefix: str) -> None:
+    """One record of each kind in the run's company (`prefix` "spare_": the ones DELETE may
+    remove)."""
+    cid = records["company"]
     records[prefix + "organisation"] = api.create(
         "/api/v1/organisations", owner, name=f"Org {prefix}main", company_id=cid
     )["id"]
@@ -199,21 +218,16 @@ def _seed_company(api: Api, owner: str, records: dict[str, Any], prefix: str) ->
         tax_rate=20,
     )["id"]
     records[prefix + "invoicer"] = invoicer
+    # A spare payment detail belongs to the main invoicer, whose id stays in its path.
     records[prefix + "payment_detail"] = api.create(
-        f"/api/v1/invoicers/{invoicer}/payment-details",
+        f"/api/v1/invoicers/{records['invoicer']}/payment-details",
         owner,
         label="Main account",
         bank_name="Contract Bank",
         account_name="Contract Ltd",
         account_number="12345678",
     )["id"]
-    records[prefix + "customer"] = api.create(
-        "/api/v1/customers",
-        owner,
-        company_id=cid,
-        company_name="Client Corp",
-        email="ap@client.example",
-    )["id"]
+    records[prefix + "customer"] = _customer(api, owner, cid)
     records[prefix + "product"] = api.create(
         "/api/v1/products",
         owner,
@@ -323,6 +337,8 @@ def contract_config(
             "stateful": {"enabled": stateful},
         },
         "operations": operations,
+        # Lists narrowed to a company the caller is not in are 403: narrow them to the run's.
+        "parameters": {"query.company_id": records["company"]},
     }
     if seed is not None:
         settings["seed"] = seed

@@ -28,7 +28,7 @@ from tests.contract_harness import (
 
 pytestmark = pytest.mark.stack
 
-ADMINS = 6  # 330 paced requests a minute
+ADMINS = 5  # 275 paced requests a minute
 MAX_EXAMPLES = 2  # per operation, generation mode and phase
 SEED = 10
 
