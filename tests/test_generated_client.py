@@ -81,7 +81,14 @@ def generated(stack, tmp_path_factory) -> Generated:
     document = requests.get(f"{stack.base_url}/api/v1/openapi.json", timeout=30).json()
     (root / "openapi.json").write_text(json.dumps(document))
     (root / "config.json").write_text(
-        json.dumps({"package_name_override": PACKAGE, "post_hooks": []})
+        # The PDF download is bytes to the client (the generator knows no application/pdf).
+        json.dumps(
+            {
+                "package_name_override": PACKAGE,
+                "post_hooks": [],
+                "content_type_overrides": {"application/pdf": "application/octet-stream"},
+            }
+        )
     )
     generator = shutil.which("openapi-python-client", path=str(Path(sys.executable).parent))
     assert generator is not None
@@ -140,7 +147,7 @@ def test_readme_walkthrough(stack, generated):
     # 2. Who am I? (every answer carries the rate-limit headers)
     whoami = generated.call(me, "GET", "/api/v1/me")
     assert whoami.status_code == 200
-    assert whoami.parsed.data.email == email
+    assert whoami.parsed.email == email
     assert "X-RateLimit-Remaining" in whoami.headers
 
     # 3. The profile, and an update.
