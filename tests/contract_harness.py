@@ -77,6 +77,8 @@ RECORD_FOR_ACTION = {
 OWNER_ONLY = re.compile(r"^DELETE .*/companies/\{\w+\}$")
 REVOKES_CALLER = re.compile(r"^POST .*/logout$")
 REVOKES_TOKEN = re.compile(r"^DELETE .*/tokens/\{\w+\}$")
+# Limits of their own (one send per invoice a minute, regenerations per user), not the pool's.
+OWN_LIMIT = re.compile(r"/(send|send-email|regenerate-pdf)$")
 
 
 # --- the records ---------------------------------------------------------------------------
@@ -442,6 +444,15 @@ class Figures:
         return self.of(STATUS_CHECKS)
 
     @property
+    def throttled(self) -> int:
+        """429s under the per-user limit the pacing exists to avoid."""
+        return sum(
+            counts[429]
+            for label, counts in self.by_operation.items()
+            if not OWN_LIMIT.search(label)
+        )
+
+    @property
     def breaking(self) -> list[Finding]:
         """Every finding but the advisory heuristics'."""
         return [finding for finding in self.findings if finding.check not in ADVISORY_CHECKS]
@@ -451,7 +462,7 @@ class Figures:
             f"operations tested: {len(self.operations)}",
             f"cases (requests): {self.cases}",
             f"answers 5xx: {sum(n for s, n in self.statuses.items() if s >= 500)}",
-            f"answers 429: {self.statuses[429]}",
+            f"answers 429: {self.statuses[429]} ({self.throttled} outside send/regenerate limits)",
             f"statuses: {dict(sorted(self.statuses.items()))}",
             f"server errors: {len(self.server_errors)}",
             f"schema violations: {len(self.schema_violations)}",
