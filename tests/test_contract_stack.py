@@ -12,19 +12,15 @@ import schemathesis
 
 from tests.contract_harness import (
     PER_MINUTE,
-    Api,
     Figures,
-    all_emails,
     authenticate,
     base_url_of,
     contract_config,
-    create_users_command,
     labels,
-    new_emails,
     run,
-    seed,
     token_pool,
 )
+from tests.contract_seeds import Api, all_emails, create_users_command, new_emails, seed
 
 pytestmark = pytest.mark.stack
 

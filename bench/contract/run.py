@@ -23,19 +23,21 @@ import requests
 import schemathesis
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-from contract_harness import (  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from tests.contract_harness import (  # noqa: E402
     PER_MINUTE,
-    Api,
-    all_emails,
     authenticate,
     base_url_of,
     contract_config,
+    run,
+    token_pool,
+)
+from tests.contract_seeds import (  # noqa: E402
+    Api,
+    all_emails,
     create_users_command,
     new_emails,
-    run,
     seed,
-    token_pool,
 )
 
 PROJECT = "contract-bench"
