@@ -142,6 +142,8 @@ def contract_config(
         "base-url": base_url,
         "workers": workers,
         "continue-on-failure": True,
+        # No cache directory left in the checkout: each run starts from what it seeded.
+        "cache": {"enabled": False},
         "request-timeout": 30,
         "generation": {"max-examples": max_examples, "no-shrink": not stateful},
         "checks": {"enabled": True},
