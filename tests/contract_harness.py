@@ -1,0 +1,349 @@
+"""Schemathesis against a running stack: seeded records, a pool of tokens, counted findings.
+
+Shared by `tests/test_contract_stack.py` (a bounded run in CI) and `bench/contract/run.py`
+(the long run). It works against whatever `GET /api/v1/openapi.json` serves: paths written
+whole (`/api/v1/invoices/{id}`) or under a relative server URL (`/invoices/{id}` below
+`/api/v1`).
+
+Generated requests reach the handlers because every path parameter is pinned to a record the
+harness created first. Operations that destroy what they touch (DELETE, logout, revoking a
+token) get spare records and a token of their own, so the rest of the run keeps its fixtures.
+The gateway limits each user to 60 authenticated requests a minute; the run spreads its cases
+over a pool of company admins and paces each admin's token to `PER_MINUTE` requests in any 60
+seconds (users are expensive to create: a password hash each), so no case is answered 429
+however fast the machine is.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+import schemathesis
+from schemathesis import engine
+from schemathesis.engine import events
+
+from tests.contract_seeds import Seeds
+
+PER_MINUTE = 55  # under the gateway's default 60 a minute per user
+# Failures of these checks break the contract; the heuristics (a schema-valid request the
+# service refused for a business rule, a schema-invalid one it tolerated) are reported only.
+ADVISORY_CHECKS = frozenset({"positive_data_acceptance", "negative_data_rejection"})
+SERVER_ERROR_CHECKS = frozenset({"not_a_server_error"})
+SCHEMA_CHECKS = frozenset(
+    {"response_schema_conformance", "content_type_conformance", "response_headers_conformance"}
+)
+STATUS_CHECKS = frozenset(
+    {"status_code_conformance", "unsupported_method", "allow_header_conformance"}
+)
+_PARAMETER = re.compile(r"\{(\w+)\}")
+# The path segment before a parameter names the record it is the id of.
+RECORD_OF_SEGMENT = {
+    "companies": "company",
+    "teams": "company",
+    "members": "member",
+    "organisations": "organisation",
+    "invoicers": "invoicer",
+    "payment-details": "payment_detail",
+    "recipients": "recipient",
+    "customers": "customer",
+    "buyers": "buyer",
+    "products": "product",
+    "invoices": "invoice",
+    "quotes": "quote",
+    "estimates": "quote",
+    "tokens": "token",
+    "i": "public_id",
+    "files": "document",
+}
+# Invoice actions that only make sense on a record in another state than a fresh draft.
+RECORD_FOR_ACTION = {
+    "create-next": "recurring",
+    "download": "approved",
+    "pay": "approved",
+    "send-payment-link": "approved",
+    "regenerate-pdf": "approved",
+    "decline": "quote",
+    "convert": "quote",
+}
+OWNER_ONLY = re.compile(r"^DELETE .*/companies/\{\w+\}$")
+REVOKES_CALLER = re.compile(r"^POST .*/logout$")
+REVOKES_TOKEN = re.compile(r"^DELETE .*/tokens/\{\w+\}$")
+# Limits of their own (one send per invoice a minute, regenerations per user), not the pool's.
+OWN_LIMIT = re.compile(r"/(send|send-email|regenerate-pdf)$")
+
+
+# --- the schemathesis run -----------------------------------------------------------------
+
+
+def base_url_of(document: dict[str, Any], gateway: str) -> str:
+    """Where the document's paths start: the gateway, or the server URL the document names."""
+    servers = document.get("servers") or [{"url": "/"}]
+    return urljoin(gateway + "/", servers[0]["url"]).rstrip("/")
+
+
+def labels(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    methods = {"get", "put", "post", "delete", "patch", "head", "options"}
+    for path, item in document.get("paths", {}).items():
+        for method in item:
+            if method in methods:
+                yield method.upper(), path
+
+
+def pinned_parameters(method: str, path: str, records: dict[str, Any]) -> dict[str, Any]:
+    """The seeded value of each path parameter of one operation (spare records for the one a
+    DELETE removes); parameters of unknown records are left to schemathesis."""
+    segments = path.strip("/").split("/")
+    names = _PARAMETER.findall(path)
+    pinned: dict[str, Any] = {}
+    for index, segment in enumerate(segments):
+        match = _PARAMETER.fullmatch(segment)
+        if match is None or index == 0:
+            continue
+        record = RECORD_OF_SEGMENT.get(segments[index - 1])
+        action = segments[index + 1] if index + 1 < len(segments) else None
+        if record in ("invoice", "quote") and action in RECORD_FOR_ACTION:
+            record = RECORD_FOR_ACTION[action]
+        if record is None:
+            continue
+        last = match.group(1) == names[-1] and action is None
+        if method == "DELETE" and last and "spare_" + record in records:
+            record = "spare_" + record
+        pinned[f"path.{match.group(1)}"] = records[record]
+        if record == "document":
+            pinned |= {f"query.{key}": value for key, value in records["document_query"].items()}
+    return pinned
+
+
+def contract_config(
+    base_url: str,
+    document: dict[str, Any],
+    records: dict[str, Any],
+    *,
+    max_examples: int,
+    coverage: bool,
+    stateful: bool,
+    seed: int | None,
+    workers: int = 1,
+) -> schemathesis.Config:
+    operations = []
+    for method, path in labels(document):
+        pinned = pinned_parameters(method, path, records)
+        if pinned:
+            operations.append({"include-name": f"{method} {path}", "parameters": pinned})
+    settings: dict[str, Any] = {
+        "base-url": base_url,
+        "workers": workers,
+        "continue-on-failure": True,
+        # No cache directory left in the checkout: each run starts from what it seeded.
+        "cache": {"enabled": False},
+        "request-timeout": 30,
+        "generation": {"max-examples": max_examples, "no-shrink": not stateful},
+        "checks": {"enabled": True},
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": coverage},
+            "fuzzing": {"enabled": True},
+            "stateful": {"enabled": stateful},
+        },
+        "operations": operations,
+        # Lists narrowed to a company the caller is not in are 403: narrow them to the run's.
+        "parameters": {"query.company_id": records["company"]},
+    }
+    if seed is not None:
+        settings["seed"] = seed
+    return schemathesis.Config.from_dict(settings)
+
+
+class Pacer:
+    """Tokens taken in turn, none more than `per_minute` times in any 60 seconds: when every
+    token is at its limit, wait for the oldest use to leave the window."""
+
+    def __init__(self, tokens: list[str], per_minute: int | None) -> None:
+        self._uses = {token: deque[float]() for token in tokens}
+        self._order = itertools.cycle(tokens)
+        self._per_minute = per_minute
+        self._lock = threading.Lock()
+
+    def take(self) -> str:
+        with self._lock:
+            while True:
+                now = time.monotonic()
+                for _ in self._uses:
+                    token = next(self._order)
+                    uses = self._uses[token]
+                    while uses and uses[0] <= now - 60:
+                        uses.popleft()
+                    if self._per_minute is None or len(uses) < self._per_minute:
+                        uses.append(now)
+                        return token
+                oldest = min(uses[0] for uses in self._uses.values())
+                time.sleep(oldest + 60 - now)
+
+
+def token_pool(seeds: Seeds, per_minute: int | None) -> Callable[[Any], str | None]:
+    """The bearer token of each generated request: the owner for what only an owner may do,
+    the revoker's own tokens for what revokes a token, else the admins in turn."""
+    admins = Pacer(seeds.admin_tokens, per_minute)
+
+    def choose(case: Any) -> str | None:
+        operation = case.operation
+        if operation.definition.raw.get("security") == []:
+            return None
+        label = operation.label
+        if OWNER_ONLY.match(label):
+            return seeds.owner_token
+        if REVOKES_CALLER.match(label):
+            return seeds.logout_token
+        if REVOKES_TOKEN.match(label):
+            return seeds.revoker_token
+        return admins.take()
+
+    return choose
+
+
+def authenticate(schema: Any, choose: Callable[[Any], str | None]) -> None:
+    class PooledBearer:
+        def get(self, case: Any, context: Any) -> str | None:
+            return choose(case)
+
+        def set(self, case: Any, token: str | None, context: Any) -> None:
+            if token is not None:
+                case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+
+    schema.auth(refresh_interval=None)(PooledBearer)
+
+
+# --- the figures ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    operation: str
+    title: str
+    message: str
+    request: str  # a reproducing curl
+
+
+@dataclass
+class Figures:
+    operations: set[str] = field(default_factory=set)
+    cases: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    by_operation: dict[str, Counter[int]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # operations schemathesis could not test
+    seconds: float = 0.0
+
+    def of(self, checks: frozenset[str]) -> list[Finding]:
+        return [finding for finding in self.findings if finding.check in checks]
+
+    @property
+    def server_errors(self) -> list[Finding]:
+        return self.of(SERVER_ERROR_CHECKS)
+
+    @property
+    def schema_violations(self) -> list[Finding]:
+        return self.of(SCHEMA_CHECKS)
+
+    @property
+    def undocumented_statuses(self) -> list[Finding]:
+        return self.of(STATUS_CHECKS)
+
+    @property
+    def throttled(self) -> int:
+        """429s under the per-user limit the pacing exists to avoid."""
+        return sum(
+            counts[429]
+            for label, counts in self.by_operation.items()
+            if not OWN_LIMIT.search(label)
+        )
+
+    @property
+    def breaking(self) -> list[Finding]:
+        """Every finding but the advisory heuristics'."""
+        return [finding for finding in self.findings if finding.check not in ADVISORY_CHECKS]
+
+    def summary(self) -> str:
+        lines = [
+            f"operations tested: {len(self.operations)}",
+            f"cases (requests): {self.cases}",
+            f"answers 5xx: {sum(n for s, n in self.statuses.items() if s >= 500)}",
+            f"answers 429: {self.statuses[429]} ({self.throttled} outside send/regenerate limits)",
+            f"statuses: {dict(sorted(self.statuses.items()))}",
+            f"server errors: {len(self.server_errors)}",
+            f"schema violations: {len(self.schema_violations)}",
+            f"undocumented statuses/methods: {len(self.undocumented_statuses)}",
+            f"other failed checks: {len(self.breaking) - len(self.server_errors) - len(self.schema_violations) - len(self.undocumented_statuses)}",
+            f"advisory (data acceptance/rejection): {len(self.of(ADVISORY_CHECKS))}",
+            f"operations not testable: {len(self.errors)}",
+            f"wall time: {self.seconds:.1f} s",
+        ]
+        return "\n".join(lines)
+
+    def reach(self) -> str:
+        """Per operation, the statuses it answered: which ones the cases really reached."""
+        return "\n".join(
+            f"{label}: {dict(sorted(counts.items()))}"
+            for label, counts in sorted(self.by_operation.items())
+        )
+
+    def details(self, findings: list[Finding] | None = None, limit: int = 200) -> str:
+        shown = self.findings if findings is None else findings
+        lines = [
+            f"[{f.check}] {f.operation}: {f.title}\n    {f.message[:600]}\n    {f.request}"
+            for f in shown[:limit]
+        ]
+        lines += [f"[not testable] {error}" for error in self.errors[:limit]]
+        return "\n".join(lines)
+
+
+def run(schema: Any) -> Figures:
+    figures = Figures()
+    started = time.monotonic()
+    seen: set[tuple[str, str, str]] = set()
+    for event in engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            _count(event.recorder, figures, seen)
+        elif isinstance(event, events.NonFatalError):
+            figures.errors.append(f"{event.label}: {event.value}")
+        elif isinstance(event, events.FatalError):
+            raise RuntimeError(f"schemathesis stopped: {event.exception}")
+    figures.seconds = time.monotonic() - started
+    return figures
+
+
+def _count(recorder: Any, figures: Figures, seen: set[tuple[str, str, str]]) -> None:
+    for interaction in recorder.interactions.values():
+        figures.cases += 1
+        figures.operations.add(recorder.label)
+        if interaction.response is not None:
+            status = interaction.response.status_code
+            figures.statuses[status] += 1
+            figures.by_operation.setdefault(recorder.label, Counter())[status] += 1
+    for checks in recorder.checks.values():
+        for check in checks:
+            info = check.failure_info
+            if info is None:
+                continue
+            key = (check.name, recorder.label, info.failure.title)
+            if key in seen:
+                continue
+            seen.add(key)
+            figures.findings.append(
+                Finding(
+                    check.name,
+                    recorder.label,
+                    info.failure.title,
+                    str(info.failure.message),
+                    info.code_sample,
+                )
+            )
