@@ -230,12 +230,18 @@ def _success(operation: Operation, models: _Models) -> dict[str, Any]:
         if operation.status < 300 or operation.status >= 400:
             described["content"] = {answer.media_type: {"schema": {}}}
         return described
-    body: dict[str, Any] = {"type": "object", "properties": {"success": {"const": True}}}
+    # Every JSON answer carries `success` (generated clients also need it required: a
+    # const that may be unset is not a type they can write).
+    body: dict[str, Any] = {
+        "type": "object",
+        "properties": {"success": {"const": True}},
+        "required": ["success"],
+    }
     if isinstance(answer, Plain):
         body = {"allOf": [body, models.schema(answer.model, "serialization")]}
     elif isinstance(answer, Data):
         body["properties"]["data"] = models.schema(answer.model, "serialization")
-        body["required"] = ["success", "data"]
+        body["required"].append("data")
         if answer.message:
             body["properties"]["message"] = {"type": "string"}
     elif isinstance(answer, Paged):
@@ -244,7 +250,7 @@ def _success(operation: Operation, models: _Models) -> dict[str, Any]:
             "links": _ref("Links"),
             "meta": _ref("PageMeta"),
         }
-        body["required"] = ["success", "data", "links", "meta"]
+        body["required"] += ["data", "links", "meta"]
     described["content"] = {"application/json": {"schema": body}}
     return described
 
