@@ -201,6 +201,9 @@ def test_every_spelling_of_a_field_is_documented() -> None:
     schemas = document["components"]["schemas"]
     assert {"name", "title", "items"} <= set(schemas["Thing"]["properties"])
     assert {"label", "description"} <= set(schemas["Item"]["properties"])
+    # Required under either name: a client that sends only the seed's spelling is valid.
+    assert "name" not in schemas["Thing"].get("required", [])
+    assert {"anyOf": [{"required": ["name"]}, {"required": ["title"]}]} in schemas["Thing"]["allOf"]
     parameters = document["paths"]["/api/v1/things"]["get"]["parameters"]
     names = {parameter["name"] for parameter in parameters}
     assert {"page", "per_page", "search", "customer", "buyer"} <= names

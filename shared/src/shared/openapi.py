@@ -153,6 +153,15 @@ def _document_aliases(model: type[BaseModel], components: dict[str, Any], ref: A
                     "description": f"Another name of `{documented}`",
                     **{k: v for k, v in properties[documented].items() if k != "title"},
                 }
+        required = schema.get("required", [])
+        if documented in required:
+            # Required under any one of its names, not under the first.
+            required.remove(documented)
+            schema.setdefault("allOf", []).append(
+                {"anyOf": [{"required": [choice]} for choice in names]}
+            )
+    if "required" in schema and not schema["required"]:
+        del schema["required"]
 
 
 def _path_parameters(operation: Operation) -> list[dict[str, Any]]:
