@@ -70,6 +70,11 @@ def auth_settings(database_urls: dict[str, str], redis_url: str) -> object:
         internal_secret=INTERNAL_SECRET,
         log_json=False,
         log_level="WARNING",
+        # argon2id at its cheapest: tests create hundreds of users, production hashes cost
+        # ~100 ms each (the settings refuse these values outside development and test).
+        password_hash_time_cost=1,
+        password_hash_memory_cost=8,
+        password_hash_parallelism=1,
     )
 
 

@@ -27,7 +27,7 @@ async def pdf_server(database_urls: dict[str, str], jwks_url: str) -> Any:
                 auth_jwks_url=jwks_url,
                 internal_secret="test-internal-secret-0123456789",
                 url_signing_secret="test-url-signing-secret-0123456789",
-                render_workers=2,
+                render_workers=1,
                 log_json=False,
                 log_level="WARNING",
             )

@@ -52,7 +52,7 @@ async def pdf(aiohttp_client, database_urls, jwks_url):
         auth_jwks_url=jwks_url,
         internal_secret="test-internal-secret-0123456789",
         url_signing_secret="test-url-signing-secret-0123456789",
-        render_workers=2,
+        render_workers=1,
         log_json=False,
     )
     return await aiohttp_client(create_app(settings))

@@ -38,7 +38,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         return keys.jwks()
 
     app[VERIFIER] = IdentityVerifier(own_jwks)
-    app[PASSWORDS] = PasswordHasher()
+    app[PASSWORDS] = PasswordHasher.from_settings(settings)
     throttle = LoginThrottle(
         app[REDIS], settings.failed_login_limit, settings.failed_login_window_seconds
     )

@@ -23,7 +23,7 @@ async def create_user(settings: Settings, email: str, password: str, name: str, 
             kind=kind,
             name=name,
             email=email,
-            password_hash=await PasswordHasher().hash(password),
+            password_hash=await PasswordHasher.from_settings(settings).hash(password),
             first_name=name.partition(" ")[0] or None,
             last_name=name.partition(" ")[2] or None,
         )
