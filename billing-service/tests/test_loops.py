@@ -7,10 +7,11 @@ import asyncio
 from datetime import UTC, datetime
 
 import asyncpg
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from billing_service.keys import LOOPS, POOL
-from billing_service.loops import BackgroundLoop
+from billing_service.loops import BackgroundLoop, LoopMetrics
 
 WAIT = 30  # seconds: an upper bound for the loops to get there, never a timing assertion
 
@@ -40,6 +41,7 @@ async def metric(client, name: str, **labels: str) -> float:
 async def test_a_loop_outlives_whatever_a_pass_raises():
     raised = [ValueError("bad header"), OverflowError("date value out of range")]
     raised.append(asyncpg.PostgresError("connection lost"))
+    failing = len(raised)
     calls, finished = 0, asyncio.Event()
 
     async def run_pass():
@@ -50,7 +52,10 @@ async def test_a_loop_outlives_whatever_a_pass_raises():
         if calls >= 5:
             finished.set()
 
-    loop = BackgroundLoop("test", run_pass, interval=0, stale_intervals=1)
+    registry = CollectorRegistry()
+    loop = BackgroundLoop(
+        "test", run_pass, interval=0, stale_intervals=1, metrics=LoopMetrics(registry)
+    )
     loop.start()
     try:
         await asyncio.wait_for(finished.wait(), WAIT)
@@ -59,6 +64,8 @@ async def test_a_loop_outlives_whatever_a_pass_raises():
     finally:
         await loop.stop()
     assert loop.task.cancelled()  # only cancellation ends it
+    passes = registry.get_sample_value("billing_loop_passes_total", {"loop": "test"})
+    assert 1 <= passes <= calls - failing  # failed passes are not counted
 
 
 async def test_readiness_reports_a_stalled_or_ended_loop(start_billing):

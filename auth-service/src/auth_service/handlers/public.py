@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +17,7 @@ from auth_service.keys import ACCOUNTS, TOKENS
 from auth_service.repositories.tokens import AccessToken
 from auth_service.repositories.users import User
 from shared.abilities import known_abilities
+from shared.clock import CLOCK
 from shared.errors import NotFound, Unauthorized, ValidationFailed
 from shared.identity import Identity, identity_of, require_ability
 from shared.validation import parse_body, path_id, reject_nulls
@@ -30,13 +31,17 @@ def client_ip(request: web.Request) -> str:
     return hops[-1] if hops else (request.remote or "unknown")
 
 
-def _expiry(body: TokenRequest) -> datetime | None:
+def _expiry(body: TokenRequest, now: datetime) -> datetime | None:
     if body.expires_at is not None and body.expires_in_days is not None:
         raise ValidationFailed.field(
             "expires_at", "Give either expires_at or expires_in_days, not both."
         )
     if body.expires_in_days is not None:
-        return datetime.now(UTC) + timedelta(days=body.expires_in_days)
+        return now + timedelta(days=body.expires_in_days)
+    if body.expires_at is not None and body.expires_at <= now:
+        raise ValidationFailed.field(
+            "expires_at", "The expires at field must be a date-time in the future."
+        )
     return body.expires_at
 
 
@@ -52,7 +57,7 @@ def _granted_abilities(requested: list[str] | None) -> list[str]:
 async def create_token(request: web.Request) -> web.Response:
     body = await parse_body(request, TokenRequest)
     abilities = _granted_abilities(body.abilities)
-    expires_at = _expiry(body)
+    expires_at = _expiry(body, request.app[CLOCK]())
     user = await request.app[ACCOUNTS].authenticate(body.email, body.password, client_ip(request))
     issued = await request.app[TOKENS].issue(
         user_id=user.id, name=body.device_name, abilities=abilities, expires_at=expires_at
