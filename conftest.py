@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,6 +76,28 @@ def auth_settings(database_urls: dict[str, str], redis_url: str) -> object:
         password_hash_memory_cost=8,
         password_hash_parallelism=1,
     )
+
+
+@pytest.fixture(scope="session")
+def pdf_settings(database_urls: dict[str, str], jwks_url: str) -> Callable[..., object]:
+    """pdf-service settings for tests, with `overrides`: one render worker (each is a process
+    to spawn, and a test renders a few documents at most)."""
+    from pdf_service.settings import Settings
+
+    def make(**overrides: object) -> object:
+        values: dict[str, object] = {
+            "environment": "test",
+            "database_url": database_urls["pdf"],
+            "auth_jwks_url": jwks_url,
+            "internal_secret": INTERNAL_SECRET,
+            "url_signing_secret": "test-url-signing-secret-0123456789",
+            "render_workers": 1,
+            "log_json": False,
+            "log_level": "WARNING",
+        }
+        return Settings(**(values | overrides))  # type: ignore[arg-type]
+
+    return make
 
 
 @pytest.fixture(scope="session")
