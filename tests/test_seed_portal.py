@@ -30,7 +30,7 @@ async def test_every_answer_says_whether_it_succeeded(stack, http, send, login):
     status, body = await send("POST", "/api/v1/tokens", None, {"password": password})
     _error(status, body, 422, "validation_error")
     assert body["errors"]["email"] == ["The email field is required."]
-    assert body["message"] == "The email field is required."  # API.md: the first error
+    assert body["message"] == "The email field is required."  # docs/api.md: the first error
     assert (await send("GET", "/api/v1/invoices")) == (401, UNAUTHENTICATED)
     # The unwrapped answers: token issuance, /login, /me, acknowledgements.
     credentials = {"email": email, "password": password, "device_name": "erp-integration"}

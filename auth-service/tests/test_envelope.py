@@ -1,4 +1,4 @@
-"""API.md's envelope on every public route of auth-service, the unwrapped answers included
+"""The envelope (docs/api.md) on every public route of auth-service, the unwrapped answers
 (token issuance, /login, /me, the logout acknowledgement); the JWKS stays a pure JWKS."""
 
 from __future__ import annotations

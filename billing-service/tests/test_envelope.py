@@ -1,4 +1,4 @@
-"""API.md's envelope on billing-service's answers: `success` on every JSON object, `error` on
+"""The envelope (docs/api.md) on billing-service's answers: `success` on any JSON object, `error` on
 errors, stored Idempotency-Key answers replayed with it (those kept before it existed too)."""
 
 from __future__ import annotations

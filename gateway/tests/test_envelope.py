@@ -1,4 +1,4 @@
-"""API.md's envelope on what the gateway answers itself (errors, 429, 502/503/504) and on the
+"""The envelope (docs/api.md) on what the gateway answers itself (errors, 429, 502-504) and on the
 answers it relays, the unwrapped ones included (token issuance, /login, /me, acknowledgements);
 the OpenAPI document stays a pure OpenAPI document."""
 

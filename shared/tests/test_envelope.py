@@ -1,4 +1,4 @@
-"""API.md's envelope, applied once for every service: each JSON object answered carries
+"""The envelope (docs/api.md), applied once for every service: each JSON object answered carries
 `success` (true on 2xx, false on errors), and errors also `error`, the lower-case code."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Idempotency-Key on POST (API.md): the first answer is stored for 24 hours and replayed for
+"""Idempotency-Key on POST (docs/api.md): the first answer is stored for 24 hours and replayed for
 the same key and body; the same key with another body is 422; while the first request is
 still running, a repeat is 409. Server errors are not stored, so a retry can succeed.
 
@@ -79,7 +79,7 @@ async def _replay(stored: repo.Stored | None, request_hash: str) -> web.Response
         raise Conflict("A request with this Idempotency-Key is still in progress.")
     return web.Response(
         status=stored.status,
-        # Answers stored before API.md's envelope existed get it on the way out.
+        # Answers stored before the envelope (docs/api.md) existed get it on the way out.
         body=with_success_bytes(stored.body, stored.status, stored.content_type),
         content_type=stored.content_type,
         headers={"Idempotent-Replayed": "true"},

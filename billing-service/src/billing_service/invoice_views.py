@@ -1,4 +1,4 @@
-"""Invoices as API answers: money per currency, the seeds' field names alongside API.md's."""
+"""Invoices as API answers: money per currency, the seeds' field names alongside the API's."""
 
 from __future__ import annotations
 
@@ -240,7 +240,7 @@ CLIENT_PAYMENT_DETAIL_FIELDS = (
 )
 
 
-# INNOVATECH's portal words (API.md, "Compatibility"). "Refunded" joins them once the
+# INNOVATECH's portal words (docs/api.md, "Compatibility decisions"). "Refunded" joins them once the
 # platform records refunds; it records none yet. A quote withdrawn (cancelled) is "Dead", the
 # portal's word for a quote that can no longer be accepted.
 PORTAL_INVOICE_STATUS = {

@@ -1,4 +1,4 @@
-"""The invoice state machine (API.md), as data: which action is allowed from where.
+"""The invoice state machine (docs/api.md), as data: which action is allowed from where.
 
 Statuses: draft, scheduled, due, approved, sent, paid, cancelled, declined, converted.
 draft -> approved -> sent -> paid; draft -> scheduled -> due (on the date); sent/due -> paid;

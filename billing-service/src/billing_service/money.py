@@ -1,6 +1,6 @@
 """Money: Decimal end to end, rounded half-up to each currency's minor units, per line.
 
-Line math (API.md): gross = quantity x price; the discount (unless the price already includes
+Line math (docs/api.md): gross = quantity x price; the discount (unless the price already includes
 it) is gross x discount / 100 when it is a percentage, else the amount; net = gross - discount,
 or (gross - discount) / (1 + tax / 100) when the price includes tax; tax = net x tax / 100.
 Each is rounded half-up to minor units. A tax-inclusive line keeps its total exactly:

@@ -72,7 +72,7 @@ def local_handler(spec: RouteSpec) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         headers = _admit(await _verdict(request, spec))
         if request.path.endswith("openapi.json"):
-            # A pure OpenAPI document (tools validate it), so without API.md's envelope.
+            # A pure OpenAPI document (tools validate it), so without the envelope (docs/api.md).
             return json_response(request.app[OPENAPI], headers=headers, envelope=False)
         nonce = new_nonce()
         return web.Response(

@@ -1,4 +1,4 @@
-"""Rate-limit policies of API.md, built per request from settings."""
+"""Rate-limit policies (docs/api.md, "Rate limits"), built per request from settings."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ class Settings(ServiceSettings):
     internal_secret: SecretStr = SecretStr("dev-only-internal-secret")
     token_cache_prefix: str = "tok:"
 
-    # Rate limits (API.md's table); windows in seconds.
+    # Rate limits (docs/api.md's table); windows in seconds.
     rate_limit_default: int = 60
     rate_limit_default_window: int = 60
     rate_limit_unauthenticated: int = 60

@@ -1,6 +1,6 @@
 """Error types raised anywhere in a service and rendered by the one error middleware.
 
-Every error renders as API.md's shape: {"success": false, "error", "message", "error_code",
+Every error renders in docs/api.md's shape: {"success": false, "error", "message", "error_code",
 "errors"?}, where `error` is the lower-case `error_code` (InvoiceFlow's key).
 """
 

@@ -31,7 +31,7 @@ class PageParams(BaseModel):
     @field_validator("per_page")
     @classmethod
     def _clamp(cls, value: int) -> int:
-        # API.md: larger is clamped to the maximum, not refused.
+        # docs/api.md: larger is clamped to the maximum, not refused.
         return min(value, MAX_PER_PAGE)
 
     @property

@@ -127,12 +127,13 @@ def loads(raw: bytes) -> Any:
 
 
 async def read_json(request: web.Request) -> Any:
-    """The body as JSON; an empty body is an empty object (actions with no body)."""
+    """The body as JSON; an empty body is an empty object (actions with no body), but
+    whitespace is not JSON."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge() from None
-    if not raw.strip():
+    if not raw:
         return {}
     return loads(raw)
 

@@ -29,6 +29,7 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
+from pydantic import BaseModel
 
 from shared.errors import (
     ApiError,
@@ -100,6 +101,9 @@ def _default(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, BaseModel):
+        # A response model as its fields by their public names; nested values come back here.
+        return value.model_dump(by_alias=True)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
@@ -108,7 +112,7 @@ def dumps(payload: Any) -> str:
 
 
 def with_success(payload: Any, status: int) -> Any:
-    """API.md's envelope: every JSON object answered says whether it is a success, and an
+    """The envelope (docs/api.md): every JSON object answered says whether it is a success, and an
     error also names its code in lower case (`error`, InvoiceFlow's key). What the payload
     already says is kept."""
     if not isinstance(payload, dict):
@@ -160,7 +164,9 @@ _HTTP_EXCEPTION_ERRORS: dict[int, type[ApiError]] = {
 def _error_for_http_exception(exc: web.HTTPException) -> ApiError:
     error_type = _HTTP_EXCEPTION_ERRORS.get(exc.status)
     if error_type is not None:
-        return error_type()
+        # A 405 says which methods the path has (RFC 9110), as aiohttp's router knows them.
+        allow = exc.headers.get("Allow")
+        return error_type(headers={"Allow": allow} if allow else None)
     error = ApiError(exc.reason)
     error.status = exc.status
     error.error_code = exc.reason.upper().replace(" ", "_")
@@ -169,7 +175,7 @@ def _error_for_http_exception(exc: web.HTTPException) -> ApiError:
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The one place where exceptions become API.md's JSON error shape."""
+    """The one place where exceptions become the JSON error shape of docs/api.md."""
     try:
         return await handler(request)
     except ApiError as error:

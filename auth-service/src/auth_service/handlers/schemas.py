@@ -14,7 +14,7 @@ Ability = Annotated[SingleLine, Field(max_length=64)]
 
 
 def _optional(*names: str, max_length: int = 255) -> Any:
-    """An optional string field accepting API.md's name and the seeds' spellings."""
+    """An optional string field accepting the API's name and the seeds' spellings (docs/api.md)."""
     return Field(default=None, max_length=max_length, validation_alias=AliasChoices(*names))
 
 

@@ -1,4 +1,4 @@
-"""Failed-login throttling: 5 failures per minute per e-mail and client IP (API.md)."""
+"""Failed-login throttling: 5 failures per minute per e-mail and client IP (docs/api.md)."""
 
 from __future__ import annotations
 

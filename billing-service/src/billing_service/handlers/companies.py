@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from billing_service.handlers.fields import Currency, Text
 from billing_service.keys import COMPANIES
 from billing_service.recurrence import is_timezone
 from billing_service.repositories.companies import Company
+from billing_service.schemas.fields import Currency, Text
 from billing_service.services.companies import DEFAULT_CURRENCY
 from shared.identity import require_ability
 from shared.pagination import PageParams, paginated

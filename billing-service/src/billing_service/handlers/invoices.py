@@ -11,7 +11,6 @@ from aiohttp import web
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from billing_service.handlers.common import document_scope, member_scope, scope_for
-from billing_service.handlers.fields import Currency, Id, LongText, Percent, Quantity, Text
 from billing_service.invoice_views import (
     client_invoice_view,
     invoice_view,
@@ -21,6 +20,7 @@ from billing_service.keys import DOCUMENTS, INVOICES, RECURRING
 from billing_service.lifecycle import SEND_TEMPLATES
 from billing_service.permissions import reads_without_ability
 from billing_service.repositories.invoices import Invoice
+from billing_service.schemas.fields import Currency, Id, LongText, Percent, Quantity, Text
 from billing_service.services.invoices import Draft, ListQuery, etag
 from shared.errors import ValidationFailed
 from shared.fields import AwareDateTime, IsoDate, SingleLine

@@ -15,7 +15,6 @@ from billing_service.handlers.common import (
     no_content,
     page_response,
 )
-from billing_service.handlers.fields import Currency, Id, LongText, Money, Percent, Text
 from billing_service.keys import (
     INVOICERS,
     ORGANISATIONS,
@@ -24,6 +23,7 @@ from billing_service.keys import (
     RECIPIENTS,
 )
 from billing_service.repositories.sql import Conditions
+from billing_service.schemas.fields import Currency, Id, LongText, Money, Percent, Text
 from billing_service.scope import Scope
 from billing_service.services.base import rename
 from billing_service.services.resources import RecipientService

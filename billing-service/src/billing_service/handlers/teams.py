@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from billing_service.auth_client import User
 from billing_service.handlers.common import data, member_scope, no_content
-from billing_service.handlers.fields import Id, Text
 from billing_service.idempotency import replay_without_secret
 from billing_service.keys import CONTACTS, MEMBERS, TEAMS
 from billing_service.repositories.companies import Company, Member
+from billing_service.schemas.fields import Id, Text
 from shared.fields import Email
 from shared.identity import require_ability
 from shared.validation import parse_body, path_id

@@ -17,7 +17,7 @@ from billing_service.services.references import NOUNS, denied_reference, invalid
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.pagination import Page, PageParams
 
-# Lists count at most this many rows (API.md: meta.total is exact up to it, then capped), so
+# Lists count at most this many rows (docs/api.md: meta.total is exact up to it, then capped), so
 # a page never pays for counting a huge table.
 COUNT_CAP = 10_000
 
@@ -25,7 +25,7 @@ COUNT_CAP = 10_000
 async def named(db: crud.Db, scope: Scope, table: str, row_id: int, field: str) -> int:
     """The company of a record a body or query names (or of the company itself), which must
     be one the caller belongs to. Another tenant's is 403 COMPANY_ACCESS_DENIED, an id that
-    exists nowhere a 422 on the field (API.md). Path ids are not checked here: outside the
+    exists nowhere a 422 on the field (docs/api.md). Path ids are not checked here: outside the
     caller's scope they stay 404."""
     owner = await scope_repo.owner_company(db, table, row_id)
     if owner is None:

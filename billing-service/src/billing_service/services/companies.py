@@ -304,7 +304,7 @@ class TeamService:
     async def switch(self, identity: Identity, team_id: int) -> Company:
         company = await repo.one_for_member(self._pool, identity.user_id, team_id)
         if company is None:
-            # Another tenant's team is a 403, an id that exists nowhere a 422 (API.md).
+            # Another tenant's team is a 403, an id that exists nowhere a 422 (docs/api.md).
             if await scope_repo.owner_company(self._pool, "companies", team_id) is None:
                 raise invalid_reference("team_id")
             raise denied_reference("companies", "team_id")

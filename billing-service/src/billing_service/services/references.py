@@ -1,4 +1,4 @@
-"""The errors for a record a body or query names that the caller may not use (API.md): another
+"""The errors for a record a body or query names that the caller may not use (docs/api.md): another
 tenant's is 403 COMPANY_ACCESS_DENIED, an id that exists nowhere a 422 on the field. Kept apart
 from `base` so that every service module can use them without import cycles."""
 

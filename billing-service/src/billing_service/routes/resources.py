@@ -1,4 +1,5 @@
-"""The route table of billing-service (every path under /api/v1; the gateway adds /api)."""
+"""Routes of companies, teams, organisations, invoicers, recipients/customers/buyers,
+products, and the PDF and public-page routes."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from billing_service.handlers import companies, documents, invoices, resources, teams
-from billing_service.handlers.invoices import ESTIMATES_FAMILY, INVOICES_FAMILY, QUOTES_FAMILY
+from billing_service.handlers import companies, documents, resources, teams
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _crud(
+def crud(
     app: web.Application,
     path: str,
     *,
@@ -41,7 +41,7 @@ def _alias(app: web.Application, source: str, alias: str) -> None:
 
 def add_routes(app: web.Application) -> None:
     v1 = "/api/v1"
-    _crud(
+    crud(
         app,
         f"{v1}/companies",
         list_=companies.list_companies,
@@ -50,7 +50,7 @@ def add_routes(app: web.Application) -> None:
         update=companies.update_company,
         delete=companies.delete_company,
     )
-    _crud(
+    crud(
         app,
         f"{v1}/organisations",
         list_=resources.list_organisations,
@@ -59,7 +59,7 @@ def add_routes(app: web.Application) -> None:
         update=resources.update_organisation,
         delete=resources.delete_organisation,
     )
-    _crud(
+    crud(
         app,
         f"{v1}/invoicers",
         list_=resources.list_invoicers,
@@ -68,7 +68,7 @@ def add_routes(app: web.Application) -> None:
         update=resources.update_invoicer,
         delete=resources.delete_invoicer,
     )
-    _crud(
+    crud(
         app,
         f"{v1}/invoicers/{{id}}/payment-details",
         list_=resources.list_payment_details,
@@ -78,7 +78,7 @@ def add_routes(app: web.Application) -> None:
         delete=resources.delete_payment_detail,
         id_path="{detail_id}",
     )
-    _crud(
+    crud(
         app,
         f"{v1}/recipients",
         list_=resources.list_recipients,
@@ -87,7 +87,7 @@ def add_routes(app: web.Application) -> None:
         update=resources.update_recipient,
         delete=resources.delete_recipient,
     )
-    _crud(
+    crud(
         app,
         f"{v1}/customers",
         list_=resources.list_customers,
@@ -96,7 +96,7 @@ def add_routes(app: web.Application) -> None:
         update=resources.update_customer,
         delete=resources.delete_customer,
     )
-    _crud(
+    crud(
         app,
         f"{v1}/products",
         list_=resources.list_products,
@@ -107,39 +107,6 @@ def add_routes(app: web.Application) -> None:
     )
     app.router.add_post(f"{v1}/products/{{id}}/adjust-stock", resources.adjust_stock)
 
-    for path, family in (
-        (f"{v1}/invoices", INVOICES_FAMILY),
-        (f"{v1}/quotes", QUOTES_FAMILY),
-        (f"{v1}/estimates", ESTIMATES_FAMILY),
-    ):
-        _crud(
-            app,
-            path,
-            list_=invoices.list_invoices(family),
-            create=invoices.create_invoice(family),
-            get=invoices.get_invoice(family),
-            update=invoices.update_invoice(family),
-            delete=invoices.delete_invoice(family),
-        )
-    actions = {
-        "approve": invoices.approve,
-        "send": invoices.send,
-        "send-email": invoices.send_email,
-        "send-payment-link": invoices.send_payment_link,
-        "pay": invoices.pay,
-        "cancel": invoices.cancel,
-        "decline": invoices.decline,
-        "convert": invoices.convert,
-        "set-schedule-date": invoices.set_schedule_date,
-        "set-due-date": invoices.set_due_date,
-        "set-period": invoices.set_period,
-        "members": invoices.set_members,
-        "create-next": invoices.create_next,
-    }
-    for action, handler in actions.items():
-        app.router.add_post(f"{v1}/invoices/{{id}}/{action}", handler)
-    app.router.add_get(f"{v1}/invoices/{{id}}/members", invoices.list_members)
-    app.router.add_post(f"{v1}/estimates/{{id}}/convert-to-invoice", invoices.convert_estimate)
     app.router.add_get(f"{v1}/companies/{{id}}/members", teams.list_members)
     app.router.add_post(f"{v1}/companies/{{id}}/members", teams.add_member)
     app.router.add_put(f"{v1}/companies/{{id}}/members/{{user_id}}", teams.change_role)

@@ -1,0 +1,1 @@
+"""Request and response models of billing-service, one module per domain."""

@@ -1,0 +1,347 @@
+"""A service's OpenAPI 3.1 paths and components, generated from its operation table.
+
+Request and response schemas come from the pydantic models the operations declare (pydantic's
+own JSON Schema generator); query models become parameters; the seeds' other spellings of a
+field (`AliasChoices`) are documented as properties too. The gateway merges each service's
+document and adds what it owns (security, rate-limit headers, 401/429/5xx answers).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, get_args
+
+from aiohttp import web
+from pydantic import AliasChoices, BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from shared.contract import (
+    OPERATIONS,
+    Content,
+    Data,
+    NoContent,
+    Operation,
+    Paged,
+    Plain,
+)
+from shared.validation import MAX_ID
+from shared.web import json_response
+
+REF = "#/components/schemas/{model}"
+_PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+ERROR_TEXT = {
+    400: "Malformed request (not JSON, not an object, a value out of range)",
+    401: "No valid token",
+    403: "The token lacks the ability, or the record belongs to another tenant",
+    404: "No such record (or not visible to the caller)",
+    405: "Method not allowed",
+    409: "The record's state does not allow it",
+    412: "If-Match does not match the record's ETag",
+    413: "The body is larger than the limit",
+    422: "A field is invalid; `errors` names it",
+    429: "Too many requests",
+}
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["success", "error", "message", "error_code"],
+    "properties": {
+        "success": {"const": False},
+        "error": {"type": "string", "description": "error_code in lower case"},
+        "message": {"type": "string"},
+        "error_code": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "description": "Per field (dotted path), its messages",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
+LINKS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        name: {"type": ["string", "null"], "format": "uri"}
+        for name in ("first", "last", "prev", "next")
+    },
+}
+META_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "current_page": {"type": "integer"},
+        "from": {"type": ["integer", "null"]},
+        "last_page": {"type": "integer"},
+        "path": {"type": "string"},
+        "per_page": {"type": "integer"},
+        "to": {"type": ["integer", "null"]},
+        "total": {"type": "integer"},
+        "next_cursor": {"type": ["string", "null"]},
+        "total_capped": {"type": "boolean"},
+    },
+}
+BASE_COMPONENTS = {"Error": ERROR_SCHEMA, "Links": LINKS_SCHEMA, "PageMeta": META_SCHEMA}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+class _Models:
+    """Every model the operations name, described once by pydantic with shared $defs."""
+
+    def __init__(self, operations: Sequence[Operation]) -> None:
+        wanted: dict[tuple[Any, JsonSchemaMode], None] = {}
+        for operation in operations:
+            if operation.body is not None:
+                for nested in _nested_models(operation.body):
+                    wanted[(nested, "validation")] = None
+            answered = getattr(operation.answer, "model", None)
+            if isinstance(answered, type) and issubclass(answered, BaseModel):
+                wanted[(answered, "serialization")] = None
+        refs, top = models_json_schema(list(wanted), ref_template=REF)
+        self._refs = refs
+        self.components: dict[str, Any] = dict(top.get("$defs", {}))
+        for (described, mode), reference in refs.items():
+            if mode == "validation" and issubclass(described, BaseModel):
+                _document_aliases(described, self.components, reference)
+
+    def schema(self, model: Any, mode: JsonSchemaMode) -> dict[str, Any]:
+        """A $ref for a model, or an inline schema for another type (list[Model], dict)."""
+        if (model, mode) in self._refs:
+            return dict(self._refs[(model, mode)])
+        schema = TypeAdapter(model).json_schema(mode=mode, ref_template=REF)
+        self.components.update(schema.pop("$defs", {}))
+        return schema
+
+
+def _nested_models(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """The model and every model its fields hold, however deep (list[Item], Item | None)."""
+    found: list[type[BaseModel]] = []
+    pending: list[Any] = [model]
+    while pending:
+        candidate = pending.pop()
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            if candidate in found:
+                continue
+            found.append(candidate)
+            pending.extend(info.annotation for info in candidate.model_fields.values())
+        else:
+            pending.extend(get_args(candidate))
+    return found
+
+
+def _document_aliases(model: type[BaseModel], components: dict[str, Any], ref: Any) -> None:
+    """A field that also accepts other names (AliasChoices: the seeds' spellings) lists each
+    name as a property of the same schema, which pydantic documents under the first only."""
+    name = str(ref.get("$ref", "")).rsplit("/", 1)[-1]
+    schema = components.get(name)
+    if schema is None or "properties" not in schema:
+        return
+    properties = schema["properties"]
+    for info in model.model_fields.values():
+        choices = info.validation_alias
+        if not isinstance(choices, AliasChoices):
+            continue
+        names = [choice for choice in choices.choices if isinstance(choice, str)]
+        documented = next((choice for choice in names if choice in properties), None)
+        if documented is None:
+            continue
+        for other in names:
+            if other not in properties:
+                properties[other] = {
+                    "description": f"Another name of `{documented}`",
+                    **{k: v for k, v in properties[documented].items() if k != "title"},
+                }
+
+
+def _path_parameters(operation: Operation) -> list[dict[str, Any]]:
+    parameters = []
+    for name in _PATH_PARAMETER.findall(operation.path):
+        schema = operation.path_types.get(
+            name, {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+        )
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return parameters
+
+
+def _present(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema: present or absent, never null (pydantic says
+    `anyOf: [X, null], default: null` for an optional field)."""
+    options = schema.get("anyOf")
+    kept = {k: v for k, v in schema.items() if k not in ("title", "anyOf", "default")}
+    if options is not None:
+        not_null = [option for option in options if option != {"type": "null"}]
+        kept |= not_null[0] if len(not_null) == 1 else {"anyOf": not_null}
+    if schema.get("default") is not None:
+        kept["default"] = schema["default"]
+    return kept
+
+
+def _query_parameters(operation: Operation, models: _Models) -> list[dict[str, Any]]:
+    if operation.query is None:
+        return []
+    schema = operation.query.model_json_schema(mode="validation", ref_template=REF)
+    models.components.update(schema.pop("$defs", {}))
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, described in schema.get("properties", {}).items():
+        property_schema = _present(described)
+        parameters.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": name in required,
+                "schema": property_schema,
+                **(
+                    {"description": property_schema["description"]}
+                    if "description" in property_schema
+                    else {}
+                ),
+            }
+        )
+    for field_info in operation.query.model_fields.values():
+        choices = field_info.validation_alias
+        if isinstance(choices, AliasChoices):
+            names = [choice for choice in choices.choices if isinstance(choice, str)]
+            documented = next((p for p in parameters if p["name"] in names), None)
+            for other in names:
+                if documented is not None and all(p["name"] != other for p in parameters):
+                    parameters.append(
+                        documented
+                        | {"name": other, "description": f"Another name of `{documented['name']}`"}
+                    )
+    return parameters
+
+
+def _success(operation: Operation, models: _Models) -> dict[str, Any]:
+    answer = operation.answer
+    headers = {
+        name: {"schema": {"type": "string"}, "description": f"The {name} of the answer"}
+        for name in operation.response_headers
+    }
+    described: dict[str, Any] = {"description": operation.summary}
+    if headers:
+        described["headers"] = headers
+    if isinstance(answer, NoContent):
+        return described
+    if isinstance(answer, Content):
+        described["description"] = answer.description
+        if operation.status < 300 or operation.status >= 400:
+            described["content"] = {answer.media_type: {"schema": {}}}
+        return described
+    body: dict[str, Any] = {"type": "object", "properties": {"success": {"const": True}}}
+    if isinstance(answer, Plain):
+        body = {"allOf": [body, models.schema(answer.model, "serialization")]}
+    elif isinstance(answer, Data):
+        body["properties"]["data"] = models.schema(answer.model, "serialization")
+        body["required"] = ["success", "data"]
+        if answer.message:
+            body["properties"]["message"] = {"type": "string"}
+    elif isinstance(answer, Paged):
+        body["properties"] |= {
+            "data": {"type": "array", "items": models.schema(answer.model, "serialization")},
+            "links": _ref("Links"),
+            "meta": _ref("PageMeta"),
+        }
+        body["required"] = ["success", "data", "links", "meta"]
+    described["content"] = {"application/json": {"schema": body}}
+    return described
+
+
+def _errors(operation: Operation) -> dict[str, Any]:
+    statuses = set(operation.errors)
+    if operation.body is not None:
+        statuses |= {400, 413, 422}
+    if operation.query is not None:
+        statuses.add(422)
+    if _PATH_PARAMETER.search(operation.path):
+        statuses.add(404)
+    return {
+        str(status): {
+            "description": ERROR_TEXT.get(status, "Error"),
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
+        for status in sorted(statuses)
+    }
+
+
+def _operation(operation: Operation, models: _Models) -> dict[str, Any]:
+    description = " ".join(
+        part for part in (operation.access.describe(), operation.description) if part
+    )
+    document: dict[str, Any] = {
+        "operationId": operation.operation_id,
+        "tags": [operation.tag],
+        "summary": operation.summary,
+        "description": description,
+        "responses": {str(operation.status): _success(operation, models)} | _errors(operation),
+    }
+    if operation.access.public:
+        document["security"] = []
+    if operation.access.abilities():
+        document["x-abilities"] = list(operation.access.abilities())
+    parameters = (
+        _path_parameters(operation)
+        + _query_parameters(operation, models)
+        + [
+            {
+                "name": header.name,
+                "in": "header",
+                "required": header.required,
+                "description": header.description,
+                "schema": {"type": "string"},
+            }
+            for header in operation.headers
+        ]
+    )
+    if parameters:
+        document["parameters"] = parameters
+    if operation.body is not None:
+        document["requestBody"] = {
+            "required": operation.body_required,
+            "content": {
+                "application/json": {"schema": models.schema(operation.body, "validation")}
+            },
+        }
+    return document
+
+
+def openapi_path(path: str) -> str:
+    """aiohttp's `{name:regex}` as OpenAPI's `{name}`."""
+    return _PATH_PARAMETER.sub(lambda match: "{" + match.group(1) + "}", path)
+
+
+def build_document(operations: Sequence[Operation], *, title: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of one service's operations."""
+    models = _Models(operations)
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in operations:
+        paths.setdefault(openapi_path(operation.path), {})[operation.method.lower()] = _operation(
+            operation, models
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "1.0.0"},
+        "paths": paths,
+        "components": {"schemas": BASE_COMPONENTS | models.components},
+    }
+
+
+DOCUMENT_PATH = "/internal/openapi.json"
+DOCUMENT = web.AppKey("openapi_document", dict[str, Any])
+
+
+def add_document_route(app: web.Application, *, title: str) -> None:
+    """Serve the service's document (built once, at startup, from the operations registered
+    by then) on an internal route: the gateway fetches it to build the public one."""
+
+    async def build(app: web.Application) -> None:
+        operations: list[Operation] = app[OPERATIONS]
+        app[DOCUMENT] = build_document(operations, title=title)
+
+    app.on_startup.append(build)
+    app.router.add_get(DOCUMENT_PATH, _serve_document)
+
+
+async def _serve_document(request: web.Request) -> web.Response:
+    return json_response(request.app[DOCUMENT], envelope=False)
