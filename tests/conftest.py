@@ -99,8 +99,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         f"PUBLIC_BASE_URL=http://127.0.0.1:{port}\n"
     )
     compose = DockerCompose(ROOT, build=True, wait=True, quiet_build=True, env_file=str(env_file))
-    compose.start()
     try:
+        compose.start()  # a start that fails half-way is taken down too
         yield Stack(compose, f"http://127.0.0.1:{port}", env_file)
     finally:
         if os.environ.get("KEEP_STACK") != "1":
