@@ -72,6 +72,12 @@ async def test_readiness_reports_a_stalled_or_ended_loop(start_billing):
     # One pass at start, then none for the test's length.
     client = await start_billing(mailer_enabled=True, mailer_interval_seconds=3600)
     mailer = client.app[LOOPS]["mailer"]
+    # The first pass done (it would set last_pass anew after the change below).
+    async with asyncio.timeout(WAIT):
+        passes = await metric(client, "billing_loop_passes_total", loop="mailer")
+        while passes < 1:
+            await asyncio.sleep(0.05)
+            passes = await metric(client, "billing_loop_passes_total", loop="mailer")
     assert (await client.get("/readyz")).status == 200
     mailer.last_pass -= mailer.stale_after + 1  # as if its last pass were that long ago
     response = await client.get("/readyz")
