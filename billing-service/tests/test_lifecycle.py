@@ -1,7 +1,8 @@
 """The invoice state machine: every action from every status of every type.
 
-The expectations are written from API.md's words (quoted beside each), not copied from
-`lifecycle._ALLOWED`: a change to the table that the contract does not allow fails here.
+The expectations are written from the API contract's words (its state machine, quoted beside
+each), not copied from `lifecycle._ALLOWED`: a change to the table that the contract does not
+allow fails here.
 Pure functions: no database, no service.
 """
 
@@ -161,7 +162,7 @@ def test_an_allowed_transition_is_not_refused() -> None:
 
 
 def test_available_actions_list_what_is_allowed_now_in_order() -> None:
-    # API.md's example: a draft invoice offers approve, send, cancel (and more).
+    # The contract's example: a draft invoice offers approve, send, cancel (and more).
     draft = available_actions("invoice", "draft", Decimal(0), Decimal(10))
     assert draft == ["update", "approve", "send", "cancel", "convert", "delete"]
     part_paid = available_actions("invoice", "sent", Decimal(4), Decimal(6))

@@ -91,7 +91,7 @@ def test_the_seed_example_and_minor_units() -> None:
     assert (discounted.net, discounted.tax) == (Decimal("90.00"), Decimal("9.00"))
 
 
-# --- worked examples, each computed by hand from API.md's line math -----------------------
+# --- worked examples, each computed by hand from the line math in docs/api.md ------------
 
 
 def _line(quantity: str, price: str, tax: str, currency: str = "EUR", **options: object):
