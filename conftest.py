@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,7 +34,14 @@ SERVICE_DATABASES = ("auth", "billing", "pdf")
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A PostgreSQL 15 server with one database per service; yields a URL template."""
-    with PostgresContainer("postgres:15", driver=None) as container:
+    # A database that is thrown away: kept in memory and never synced to disk, so the tests
+    # wait on no other process's disk writes.
+    container = (
+        PostgresContainer("postgres:15", driver=None)
+        .with_tmpfs_mount("/var/lib/postgresql/data")
+        .with_command("postgres -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+    )
+    with container:
         url = container.get_connection_url()
         yield url.rsplit("/", 1)[0] + "/{database}"
 
@@ -72,7 +79,34 @@ def auth_settings(database_urls: dict[str, str], redis_url: str) -> object:
         internal_secret=INTERNAL_SECRET,
         log_json=False,
         log_level="WARNING",
+        # argon2id at its cheapest: tests create hundreds of users, production hashes cost
+        # ~100 ms each (the settings refuse these values outside development and test).
+        password_hash_time_cost=1,
+        password_hash_memory_cost=8,
+        password_hash_parallelism=1,
     )
+
+
+@pytest.fixture(scope="session")
+def pdf_settings(database_urls: dict[str, str], jwks_url: str) -> Callable[..., object]:
+    """pdf-service settings for tests, with `overrides`: one render worker (each is a process
+    to spawn, and a test renders a few documents at most)."""
+    from pdf_service.settings import Settings
+
+    def make(**overrides: object) -> object:
+        values: dict[str, object] = {
+            "environment": "test",
+            "database_url": database_urls["pdf"],
+            "auth_jwks_url": jwks_url,
+            "internal_secret": INTERNAL_SECRET,
+            "url_signing_secret": "test-url-signing-secret-0123456789",
+            "render_workers": 1,
+            "log_json": False,
+            "log_level": "WARNING",
+        }
+        return Settings(**(values | overrides))  # type: ignore[arg-type]
+
+    return make
 
 
 @pytest.fixture(scope="session")

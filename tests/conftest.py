@@ -20,6 +20,17 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = os.environ.get("STACK_PROJECT", "invoicing-stacktest")
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the compose stack is a `stack` test: `scripts/test` leaves them out,
+    `scripts/test --all` runs them. They all go to one xdist worker (`--dist loadgroup`), so a
+    run brings up one stack, not one per worker."""
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.stack)
+            item.add_marker(pytest.mark.xdist_group("stack"))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -88,8 +99,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         f"PUBLIC_BASE_URL=http://127.0.0.1:{port}\n"
     )
     compose = DockerCompose(ROOT, build=True, wait=True, quiet_build=True, env_file=str(env_file))
-    compose.start()
     try:
+        compose.start()  # a start that fails half-way is taken down too
         yield Stack(compose, f"http://127.0.0.1:{port}", env_file)
     finally:
         if os.environ.get("KEEP_STACK") != "1":

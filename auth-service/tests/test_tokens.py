@@ -402,8 +402,15 @@ async def test_concurrent_introspections_of_one_token_agree(auth, http):
     assert {status for status, _, _ in results} == {200}
 
 
-def test_cli_creates_a_user_who_can_log_in(auth_settings):
-    env = {"DATABASE_URL": auth_settings.database_url, "PATH": "/usr/bin:/bin"}
+async def test_cli_creates_a_user_who_can_log_in(auth_settings, auth, http):
+    env = {
+        "DATABASE_URL": auth_settings.database_url,
+        "PATH": "/usr/bin:/bin",
+        # The cost settings come from the environment, as in a container.
+        "PASSWORD_HASH_TIME_COST": "1",
+        "PASSWORD_HASH_MEMORY_COST": "8",
+        "PASSWORD_HASH_PARALLELISM": "1",
+    }
     command = [
         sys.executable,
         "-m",
@@ -416,9 +423,26 @@ def test_cli_creates_a_user_who_can_log_in(auth_settings):
         "--name",
         "Cli User",
     ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "cli@example.com" in done.stdout
-    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-    assert again.returncode == 1
-    assert "already exists" in again.stderr
+
+    async def run() -> tuple[int | None, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            *command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+        return process.returncode, stdout.decode(), stderr.decode()
+
+    code, stdout, stderr = await run()
+    assert code == 0, stderr
+    assert "cli@example.com" in stdout
+    code, _, stderr = await run()
+    assert code == 1
+    assert "already exists" in stderr
+    from auth_service.keys import POOL
+
+    stored = await auth.app[POOL].fetchval(
+        "SELECT password_hash FROM users WHERE email = 'cli@example.com'"
+    )
+    assert stored.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    credentials = {"email": "cli@example.com", "password": "cli-password-1", "device_name": "d"}
+    status, body, _ = await post(http, f"{auth.url}/api/v1/login", credentials)
+    assert status == 200, body

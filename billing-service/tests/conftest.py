@@ -12,27 +12,13 @@ from billing_service.settings import Settings
 
 
 @pytest.fixture(scope="session")
-async def pdf_server(database_urls: dict[str, str], jwks_url: str) -> Any:
+async def pdf_server(pdf_settings: Any) -> Any:
     """The real pdf-service, for billing's document features."""
     from aiohttp.test_utils import TestServer
 
     from pdf_service.app import create_app as create_pdf
-    from pdf_service.settings import Settings as PdfSettings
 
-    server = TestServer(
-        create_pdf(
-            PdfSettings(
-                environment="test",
-                database_url=database_urls["pdf"],
-                auth_jwks_url=jwks_url,
-                internal_secret="test-internal-secret-0123456789",
-                url_signing_secret="test-url-signing-secret-0123456789",
-                render_workers=2,
-                log_json=False,
-                log_level="WARNING",
-            )
-        )
-    )
+    server = TestServer(create_pdf(pdf_settings()))
     await server.start_server()
     yield server
     await server.close()

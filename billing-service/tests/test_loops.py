@@ -7,10 +7,11 @@ import asyncio
 from datetime import UTC, datetime
 
 import asyncpg
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from billing_service.keys import LOOPS, POOL
-from billing_service.loops import BackgroundLoop
+from billing_service.loops import BackgroundLoop, LoopMetrics
 
 WAIT = 30  # seconds: an upper bound for the loops to get there, never a timing assertion
 
@@ -40,6 +41,7 @@ async def metric(client, name: str, **labels: str) -> float:
 async def test_a_loop_outlives_whatever_a_pass_raises():
     raised = [ValueError("bad header"), OverflowError("date value out of range")]
     raised.append(asyncpg.PostgresError("connection lost"))
+    failing = len(raised)
     calls, finished = 0, asyncio.Event()
 
     async def run_pass():
@@ -50,7 +52,10 @@ async def test_a_loop_outlives_whatever_a_pass_raises():
         if calls >= 5:
             finished.set()
 
-    loop = BackgroundLoop("test", run_pass, interval=0, stale_intervals=1)
+    registry = CollectorRegistry()
+    loop = BackgroundLoop(
+        "test", run_pass, interval=0, stale_intervals=1, metrics=LoopMetrics(registry)
+    )
     loop.start()
     try:
         await asyncio.wait_for(finished.wait(), WAIT)
@@ -59,12 +64,20 @@ async def test_a_loop_outlives_whatever_a_pass_raises():
     finally:
         await loop.stop()
     assert loop.task.cancelled()  # only cancellation ends it
+    passes = registry.get_sample_value("billing_loop_passes_total", {"loop": "test"})
+    assert 1 <= passes <= calls - failing  # failed passes are not counted
 
 
 async def test_readiness_reports_a_stalled_or_ended_loop(start_billing):
     # One pass at start, then none for the test's length.
     client = await start_billing(mailer_enabled=True, mailer_interval_seconds=3600)
     mailer = client.app[LOOPS]["mailer"]
+    # The first pass done (it would set last_pass anew after the change below).
+    async with asyncio.timeout(WAIT):
+        passes = await metric(client, "billing_loop_passes_total", loop="mailer")
+        while passes < 1:
+            await asyncio.sleep(0.05)
+            passes = await metric(client, "billing_loop_passes_total", loop="mailer")
     assert (await client.get("/readyz")).status == 200
     mailer.last_pass -= mailer.stale_after + 1  # as if its last pass were that long ago
     response = await client.get("/readyz")
@@ -117,6 +130,11 @@ async def test_poison_rows_never_stop_the_running_loops_even_after_a_restart(
     )
     assert poison["status"] == "pending" and poison["attempts"] >= 1
     assert poison["last_error"].startswith("KeyError")
+    # No poison left for the tests that share this database (a scheduler pass of theirs would
+    # count the stuck invoice among its failures).
+    company = poisoned.company_id
+    await pool.execute("UPDATE invoices SET status = 'cancelled' WHERE company_id = $1", company)
+    await pool.execute("UPDATE email_outbox SET status = 'sent' WHERE company_id = $1", company)
 
 
 async def _plant_poison(billing, helpers, setup) -> None:

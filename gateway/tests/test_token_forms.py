@@ -130,16 +130,16 @@ async def test_a_token_id_that_is_not_ascii_digits_is_a_limited_401(gateway, tok
     assert "X-RateLimit-Limit" in response.headers
 
 
-def _introspections() -> float:
-    from prometheus_client import REGISTRY
+def _introspections(client) -> float:
+    from shared.web import METRICS_REGISTRY
 
-    return REGISTRY.get_sample_value("gateway_introspections_total") or 0.0
+    return client.app[METRICS_REGISTRY].get_sample_value("gateway_introspections_total") or 0.0
 
 
 @pytest.mark.parametrize("shape", ["{n}{secret}", "{n}|{secret}"])
 async def test_unknown_tokens_cost_no_introspection_past_the_anonymous_limit(gateway, shape):
     client = await gateway(rate_limit_unauthenticated=3)
-    before = _introspections()
+    before = _introspections(client)
     statuses = []
     for n in range(10):
         token = shape.format(n=n + 1, secret=os.urandom(20).hex())
@@ -147,7 +147,7 @@ async def test_unknown_tokens_cost_no_introspection_past_the_anonymous_limit(gat
         statuses.append(response.status)
     assert statuses == [401] * 3 + [429] * 7
     # Only the three admitted guesses reached auth-service.
-    assert _introspections() - before == 3
+    assert _introspections(client) - before == 3
 
 
 async def test_a_token_that_is_not_utf8_is_a_limited_401(gateway):

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from pdf_service.app import create_app
 from pdf_service.keys import POOL
-from pdf_service.settings import Settings
 
 
-async def test_requires_identity_and_serves_ops(aiohttp_client, database_urls, jwks_url, auth):
-    settings = Settings(
-        environment="test",
-        database_url=database_urls["pdf"],
-        auth_jwks_url=jwks_url,
-        log_json=False,
-    )
-    client = await aiohttp_client(create_app(settings))
+async def test_requires_identity_and_serves_ops(aiohttp_client, pdf_settings, auth):
+    client = await aiohttp_client(create_app(pdf_settings()))
     assert (await client.get("/healthz")).status == 200
     assert (await client.get("/readyz")).status == 200
     response = await client.get("/documents/anything")

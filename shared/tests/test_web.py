@@ -106,3 +106,13 @@ async def test_even_a_malformed_request_gets_no_server_version(service):
     head = answer.partition(b"\r\n\r\n")[0].decode()
     assert head.startswith("HTTP/1.0 400") or head.startswith("HTTP/1.1 400")
     assert "aiohttp" not in head and "Python" not in head
+
+
+async def test_request_lines_follow_the_last_configured_level(service, capsys):
+    configure_logging("test-service", "WARNING", json_output=True)
+    await service.get("/healthz?quiet")
+    await service.get("/i/quiet-at-warning")
+    assert '"event":"request"' not in capsys.readouterr().out
+    configure_logging("test-service", "INFO", json_output=True)
+    await service.get("/i/loud-at-info")
+    assert '"route":"/i/{public_id}"' in capsys.readouterr().out

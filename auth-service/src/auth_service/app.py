@@ -20,6 +20,7 @@ from auth_service.services.signing import SigningKeys
 from auth_service.services.throttle import LoginThrottle
 from auth_service.services.tokens import TokenService
 from auth_service.settings import Settings
+from shared.clock import CLOCK, Clock, system_clock
 from shared.db import check_pool, pool_context
 from shared.identity import VERIFIER, IdentityVerifier, identity_middleware
 from shared.logging import configure_logging, get_logger
@@ -42,7 +43,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
     app[VERIFIER] = IdentityVerifier(own_jwks)
     app[ACCOUNTS] = account_service(settings, app[POOL], app[REDIS])
-    tokens = TokenService(app[POOL], app[REDIS], keys, settings)
+    tokens = TokenService(app[POOL], app[REDIS], keys, settings, app[CLOCK])
     app[TOKENS] = tokens
     await _seed_demo_user(app)
     flusher = asyncio.create_task(tokens.flush_usage_forever())
@@ -60,7 +61,7 @@ def account_service(
     throttle = LoginThrottle(
         redis_client, settings.failed_login_limit, settings.failed_login_window_seconds
     )
-    return AccountService(pool, PasswordHasher(), throttle)
+    return AccountService(pool, PasswordHasher.from_settings(settings), throttle)
 
 
 async def _seed_demo_user(app: web.Application) -> None:
@@ -80,11 +81,13 @@ async def _seed_demo_user(app: web.Application) -> None:
     )
 
 
-def create_app(settings: Settings | None = None) -> web.Application:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> web.Application:
+    """`clock` is the source of the current instant (tests stand at a moment of their own)."""
     settings = settings or Settings()
     configure_logging("auth-service", settings.log_level, settings.log_json)
     app = create_base_app("auth-service", middlewares=[identity_middleware(is_public)])
     app[SETTINGS] = settings
+    app[CLOCK] = clock or system_clock
     app.cleanup_ctx.append(
         pool_context(POOL, lambda a: a[SETTINGS].database_url, migrations=MIGRATIONS)
     )

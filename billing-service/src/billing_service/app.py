@@ -37,7 +37,7 @@ from billing_service.keys import (
     SETTINGS,
     TEAMS,
 )
-from billing_service.loops import BackgroundLoop
+from billing_service.loops import BackgroundLoop, LoopMetrics
 from billing_service.pdf_client import PdfClient
 from billing_service.routes import add_routes
 from billing_service.services.companies import (
@@ -70,7 +70,7 @@ from shared.identity import identity_middleware, verifier_context
 from shared.logging import configure_logging
 from shared.openapi import add_document_route
 from shared.pagination import PUBLIC_BASE_URL
-from shared.web import ReadinessCheck, add_readiness_check, create_base_app
+from shared.web import METRICS_REGISTRY, ReadinessCheck, add_readiness_check, create_base_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -105,8 +105,11 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         "scheduler": app[SCHEDULER].run_once,
         "mailer": app[MAILER].run_once,
     }
+    loop_metrics = LoopMetrics(app[METRICS_REGISTRY])
     for name, interval in _enabled_loops(settings).items():
-        loop = BackgroundLoop(name, passes[name], interval, settings.loop_stale_intervals)
+        loop = BackgroundLoop(
+            name, passes[name], interval, settings.loop_stale_intervals, metrics=loop_metrics
+        )
         app[LOOPS][name] = loop
         loop.start()
     yield

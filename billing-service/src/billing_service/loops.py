@@ -15,18 +15,15 @@ import contextlib
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 
 from shared.logging import get_logger
 
 log = get_logger("billing.loops")
 
-PASSES = Counter("billing_loop_passes", "Completed passes of a background loop", ["loop"])
-ROWS = Counter(
-    "billing_loop_rows", "Rows a background loop handled, by outcome", ["loop", "outcome"]
-)
 DONE, FAILED, DEFERRED = "done", "failed", "deferred"
 
 # A pass may include a slow row (an SMTP delivery times out after 15 s, a PDF render after
@@ -39,8 +36,38 @@ class LoopStalled(Exception):
     """Reported by /readyz: the loop ended, or has not completed a pass for too long."""
 
 
+class LoopMetrics:
+    """The loops' passes and rows, on the app's metrics registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.passes = Counter(
+            "billing_loop_passes",
+            "Completed passes of a background loop",
+            ["loop"],
+            registry=registry,
+        )
+        self.rows = Counter(
+            "billing_loop_rows",
+            "Rows a background loop handled, by outcome",
+            ["loop", "outcome"],
+            registry=registry,
+        )
+
+
+# The metrics of the loop whose pass is running (each loop's task sets its own). The services
+# that count rows are called by a pass and take no metrics of their own; passing the metrics
+# to them instead is left to their rewrite, after which this variable can go.
+_RUNNING_LOOP_METRICS: ContextVar[LoopMetrics | None] = ContextVar(
+    "running_loop_metrics", default=None
+)
+
+
 def count_row(loop: str, outcome: str) -> None:
-    ROWS.labels(loop, outcome).inc()
+    """Counts a row on the running loop's metrics; outside a loop (a test driving a pass by
+    hand) there is nothing to count on."""
+    metrics = _RUNNING_LOOP_METRICS.get()
+    if metrics is not None:
+        metrics.rows.labels(loop, outcome).inc()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -76,9 +103,11 @@ class BackgroundLoop:
         interval: float,
         stale_intervals: float,
         *,
+        metrics: LoopMetrics,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name = name
+        self.metrics = metrics
         self.run_pass = run_pass
         self.interval = interval
         self.stale_after = max(interval * stale_intervals, MIN_STALE_SECONDS)
@@ -98,6 +127,7 @@ class BackgroundLoop:
             await self.task
 
     async def run_forever(self) -> None:
+        _RUNNING_LOOP_METRICS.set(self.metrics)  # in this loop's task only
         while True:
             try:
                 await self.run_pass()
@@ -105,7 +135,7 @@ class BackgroundLoop:
                 log.warning("loop_pass_failed", loop=self.name, exc_info=True)
             else:
                 self.last_pass = self.monotonic()
-                PASSES.labels(self.name).inc()
+                self.metrics.passes.labels(self.name).inc()
             await asyncio.sleep(self.interval)
 
     def check(self) -> None:

@@ -38,7 +38,7 @@ from gateway.upstreams import Upstreams
 from shared.logging import configure_logging
 from shared.ratelimit import SLIDING_WINDOW_LUA
 from shared.redis_client import redis_context
-from shared.web import MAX_BODY_BYTES, create_base_app, metrics_listener
+from shared.web import MAX_BODY_BYTES, METRICS_REGISTRY, create_base_app, metrics_listener
 
 
 async def _http(app: web.Application) -> AsyncIterator[None]:
@@ -58,7 +58,7 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
     )
     upstreams = Upstreams(settings.upstream_urls, settings.upstream_resolve_interval)
     await upstreams.start()
-    batcher = ScriptBatcher(app[REDIS], SLIDING_WINDOW_LUA)
+    batcher = ScriptBatcher(app[REDIS], SLIDING_WINDOW_LUA, registry=app[METRICS_REGISTRY])
     introspector = Introspector(
         session,
         settings.auth_url,
@@ -76,6 +76,7 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
         cache_prefix=settings.token_cache_prefix,
         fail_closed=settings.rate_limit_fail_closed,
         retry_after_failure=settings.redis_retry_after_failure_seconds,
+        registry=app[METRICS_REGISTRY],
     )
     app[PROXY] = Proxy(session, upstreams)
     yield

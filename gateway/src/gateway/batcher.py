@@ -12,22 +12,22 @@ import hashlib
 from typing import Any
 
 import redis.asyncio as redis
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
-
-REDIS_ROUND_TRIPS = Counter(
-    "gateway_redis_round_trips_total",
-    "Round trips to Redis made by the guard (pipelines count once)",
-)
-REDIS_SCRIPT_CALLS = Counter("gateway_redis_script_calls_total", "Guard script evaluations")
 
 Call = tuple[list[str], list[str | int], "asyncio.Future[Any]"]
 
 
 class ScriptBatcher:
     def __init__(
-        self, client: redis.Redis, script: str, *, max_batch: int = 256, max_inflight: int = 4
+        self,
+        client: redis.Redis,
+        script: str,
+        *,
+        registry: CollectorRegistry,
+        max_batch: int = 256,
+        max_inflight: int = 4,
     ) -> None:
         self._client = client
         self._script = script
@@ -38,6 +38,14 @@ class ScriptBatcher:
         self._inflight = 0
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._round_trips = Counter(
+            "gateway_redis_round_trips_total",
+            "Round trips to Redis made by the guard (pipelines count once)",
+            registry=registry,
+        )
+        self._script_calls = Counter(
+            "gateway_redis_script_calls_total", "Guard script evaluations", registry=registry
+        )
 
     async def __call__(self, keys: list[str], args: list[str | int]) -> Any:
         loop = asyncio.get_running_loop()
@@ -86,8 +94,8 @@ class ScriptBatcher:
             return await self._execute_once(batch)
 
     async def _execute_once(self, batch: list[Call]) -> list[Any]:
-        REDIS_ROUND_TRIPS.inc()
-        REDIS_SCRIPT_CALLS.inc(len(batch))
+        self._round_trips.inc()
+        self._script_calls.inc(len(batch))
         if len(batch) == 1:
             keys, args, _ = batch[0]
             try:
@@ -109,5 +117,5 @@ class ScriptBatcher:
             return results
 
     async def _load(self) -> None:
-        REDIS_ROUND_TRIPS.inc()
+        self._round_trips.inc()
         await self._client.script_load(self._script)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 from redis.exceptions import RedisError
 
 from gateway.batcher import ScriptBatcher
@@ -29,9 +29,6 @@ from shared.ratelimit import Decision, LocalSlidingWindow, Policy, decision_from
 from shared.tokens import BearerToken
 
 log = get_logger("gateway.guard")
-
-REDIS_FALLBACKS = Counter("gateway_redis_fallback_total", "Requests limited without Redis")
-INTROSPECTIONS = Counter("gateway_introspections_total", "Identity cache misses")
 
 
 @dataclass(frozen=True)
@@ -50,6 +47,7 @@ class Guard:
         cache_prefix: str,
         fail_closed: bool,
         retry_after_failure: float,
+        registry: CollectorRegistry,
     ) -> None:
         self._batcher = batcher
         self._introspector = introspector
@@ -58,6 +56,12 @@ class Guard:
         self._retry_after_failure = retry_after_failure
         self._redis_down_until = 0.0
         self._local = LocalSlidingWindow()
+        self._fallbacks = Counter(
+            "gateway_redis_fallback_total", "Requests limited without Redis", registry=registry
+        )
+        self._introspections = Counter(
+            "gateway_introspections_total", "Identity cache misses", registry=registry
+        )
 
     async def anonymous(self, policies: list[Policy], error: ApiError | None = None) -> Verdict:
         try:
@@ -66,7 +70,7 @@ class Guard:
         except RedisError:
             if self._fail_closed:
                 raise ServiceUnavailable("Rate limiting is unavailable.") from None
-            REDIS_FALLBACKS.inc()
+            self._fallbacks.inc()
             return Verdict(self._local.check(policies), error=error)
 
     async def authenticated(
@@ -77,7 +81,7 @@ class Guard:
         try:
             reply = await self._script([key], script_args(member, policies, anon))
             if reply[0] == b"miss":
-                INTROSPECTIONS.inc()
+                self._introspections.inc()
                 found = await self._introspector.introspect(key, token)
                 args = script_args(member, policies, anon, found.blob, found.ttl_ms)
                 reply = await self._script([key], args)
@@ -113,7 +117,7 @@ class Guard:
     ) -> Verdict:
         if self._fail_closed:
             raise ServiceUnavailable("Rate limiting is unavailable.") from None
-        REDIS_FALLBACKS.inc()
+        self._fallbacks.inc()
         found = await self._introspector.introspect(key, token)
         if found.error is not None:
             return Verdict(self._local.check(anon), error=found.error)

@@ -4,15 +4,13 @@ them through signed, expiring links. It calls no other service."""
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 from collections.abc import AsyncIterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
 
 from pdf_service.keys import DOCUMENTS, POOL, SETTINGS
-from pdf_service.render import render_invoice
+from pdf_service.render import render_invoice, render_pool
 from pdf_service.routes import add_routes, is_public
 from pdf_service.services.documents import Documents
 from pdf_service.settings import Settings
@@ -27,10 +25,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 async def _renderer(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    # Spawned workers: no inherited event loop, sockets or locks from this process.
-    pool = ProcessPoolExecutor(
-        max_workers=settings.render_workers, mp_context=multiprocessing.get_context("spawn")
-    )
+    pool = render_pool(settings.render_workers)
     loop = asyncio.get_running_loop()
     # Start every worker now (fonts loaded, code imported), not on the first request.
     await asyncio.gather(

@@ -1,7 +1,7 @@
 """Invoice PDFs from billing's document snapshots, drawn directly on a ReportLab canvas.
 
 The snapshot holds display-ready values (money already formatted per currency and locale),
-so this module only lays them out. It runs in worker processes: pure, no I/O.
+so this module only lays them out. It runs in worker processes (`render_pool`): pure, no I/O.
 
 Drawing on the canvas (not through platypus flowables) keeps a one-page invoice at a few
 milliseconds. The layout runs twice: a dry pass that only measures, to know the page count
@@ -11,8 +11,10 @@ for "Page n of N", then the real one.
 from __future__ import annotations
 
 import io
+import multiprocessing
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +27,40 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-# Binary (zlib) streams without the ASCII85 wrapping: smaller files, less work per page.
-rl_config.useA85 = 0
-
 
 class _FastFlate(pdfdoc.PDFStreamFilterZCompress):  # type: ignore[misc]
     """Flate at level 1: a fifth of the render time saved for files about 4 % larger.
-    ReportLab has no setting for the level; its streams use this module-level filter."""
+    ReportLab has no setting for the level; its streams use a module-level filter."""
 
     def encode(self, text: str | bytes) -> bytes:
         return zlib.compress(text.encode() if isinstance(text, str) else text, 1)
 
 
-pdfdoc.PDFZCompress = _FastFlate()
-
 FONTS = Path(__file__).resolve().parent / "fonts"
-# DejaVu covers Latin, Greek, Cyrillic and more; Helvetica would drop "ő", "ł", "€" ...
-# One face only: bold is drawn from it (see _Painter.text), so one subset is embedded.
-pdfmetrics.registerFont(TTFont("DejaVu", str(FONTS / "DejaVuSans.ttf")))
 REGULAR, BOLD = "DejaVu", "bold"  # BOLD marks text to embolden
+
+
+def configure_reportlab() -> None:
+    """ReportLab's process-wide setup for this renderer, done by whoever owns the process: each
+    render worker on start (the pool's initializer), or an in-process caller before rendering.
+    ReportLab keeps fonts and stream options in module globals, so this cannot be per call."""
+    # Binary (zlib) streams without the ASCII85 wrapping: smaller files, less work per page.
+    rl_config.useA85 = 0
+    pdfdoc.PDFZCompress = _FastFlate()
+    # DejaVu covers Latin, Greek, Cyrillic and more; Helvetica would drop "ő", "ł", "€" ...
+    # One face only: bold is drawn from it (see _Painter.text), so one subset is embedded.
+    pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS / "DejaVuSans.ttf")))
+
+
+def render_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for `render_invoice`, each configured once when it starts. Spawned,
+    not forked: no event loop, sockets or locks inherited from the caller."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=configure_reportlab,
+    )
+
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#616e7c")

@@ -22,12 +22,16 @@ def _redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutable
     return event
 
 
-_access_enabled = True
+# Whether request lines are written follows the configured level, which the standard library
+# keeps (its named loggers), not a flag of this module.
+_ACCESS = logging.getLogger("shared.access")
 
 
 def configure_logging(service: str, level: str = "INFO", json_output: bool = True) -> None:
-    global _access_enabled
-    _access_enabled = logging.getLevelName(level.upper()) <= logging.INFO
+    """Logging is configured per process (structlog's and the standard library's settings are
+    process-wide by design): calling this again, as each app factory does, sets the same
+    things again, and the last call's level and format win."""
+    _ACCESS.setLevel(level.upper())
     renderer: Any = (
         structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer()
     )
@@ -60,7 +64,7 @@ def access_log(
     this runs on every request of the gateway's hot path. It names the route template
     (`/i/{public_id}`), never the path or query: a public invoice id or a URL signature is the
     secret of its link, and logs are read by more people than links are meant for."""
-    if not _access_enabled:
+    if not _ACCESS.isEnabledFor(logging.INFO):
         return
     now = datetime.now(UTC).isoformat(timespec="microseconds")[:-6]
     sys.stdout.write(

@@ -19,7 +19,16 @@ from typing import Any
 import asyncpg
 import structlog
 from aiohttp import web, web_response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from pydantic import BaseModel
 
 from shared.errors import (
@@ -44,15 +53,41 @@ ReadinessCheck = Callable[[web.Application], Awaitable[None]]
 READINESS_CHECKS = web.AppKey("readiness_checks", list[tuple[str, ReadinessCheck]])
 SERVICE_NAME = web.AppKey("service_name", str)
 
-REQUESTS = Counter(
-    "http_requests_total", "HTTP requests served", ["service", "method", "route", "status"]
-)
-LATENCY = Histogram(
-    "http_request_duration_seconds",
-    "HTTP request latency",
-    ["service", "route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-)
+# The Prometheus registry /metrics serves: one per app, made by its factory, so every app
+# (several in one test process) counts its own. A service's own metrics go on it too.
+METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
+
+
+class HttpMetrics:
+    """Requests served and their latency, by route."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests served",
+            ["service", "method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["service", "route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=registry,
+        )
+
+
+HTTP_METRICS = web.AppKey("http_metrics", HttpMetrics)
+
+
+def new_metrics_registry() -> CollectorRegistry:
+    """A registry with the process metrics the global one would have (CPU, memory, GC)."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
 
 log = get_logger("shared.web")
 
@@ -204,8 +239,9 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         elapsed = time.perf_counter() - started
         route = _route_label(request)
         service = request.app[SERVICE_NAME]
-        REQUESTS.labels(service, request.method, route, str(status)).inc()
-        LATENCY.labels(service, route).observe(elapsed)
+        http_metrics = request.app[HTTP_METRICS]
+        http_metrics.requests.labels(service, request.method, route, str(status)).inc()
+        http_metrics.latency.labels(service, route).observe(elapsed)
         if route not in _QUIET_ROUTES:
             access_log(service, request_id, request.method, route, status, elapsed)
         structlog.contextvars.unbind_contextvars("request_id")
@@ -235,8 +271,9 @@ async def readyz(request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
 
-async def metrics(_: web.Request) -> web.Response:
-    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS_REGISTRY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def html_security_headers(*, style_nonce: str | None = None) -> dict[str, str]:
@@ -292,6 +329,8 @@ def create_base_app(
     )
     app[SERVICE_NAME] = service
     app[READINESS_CHECKS] = []
+    app[METRICS_REGISTRY] = new_metrics_registry()
+    app[HTTP_METRICS] = HttpMetrics(app[METRICS_REGISTRY])
     app.on_response_prepare.append(_harden_response)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -308,6 +347,7 @@ def metrics_listener(
 
     async def serve(app: web.Application) -> AsyncIterator[None]:
         metrics_app = web.Application()
+        metrics_app[METRICS_REGISTRY] = app[METRICS_REGISTRY]
         metrics_app.on_response_prepare.append(_harden_response)
         metrics_app.router.add_get("/metrics", metrics)
         runner = web.AppRunner(metrics_app, access_log=None)

@@ -8,6 +8,8 @@ from functools import partial
 import argon2
 import bcrypt
 
+from auth_service.settings import Settings
+
 _BCRYPT_PREFIXES = ("$2y$", "$2b$", "$2a$")
 
 
@@ -18,6 +20,17 @@ class PasswordHasher:
         self._argon = hasher or argon2.PasswordHasher()
         # Verified against when the e-mail is unknown, so both paths take the same time.
         self._dummy_hash = self._argon.hash("timing-equaliser")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PasswordHasher:
+        """The hasher with the configured argon2id cost (cheap only in development and test)."""
+        return cls(
+            argon2.PasswordHasher(
+                time_cost=settings.password_hash_time_cost,
+                memory_cost=settings.password_hash_memory_cost,
+                parallelism=settings.password_hash_parallelism,
+            )
+        )
 
     def hash_sync(self, password: str) -> str:
         return self._argon.hash(password)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +57,14 @@ class SigningKeys:
         return {"keys": [key.public_jwk for key in self._keys]}
 
     def sign_identity(
-        self, *, user_id: int, token_id: int | None, abilities: list[str], kind: str, exp: int
+        self,
+        *,
+        user_id: int,
+        token_id: int | None,
+        abilities: list[str],
+        kind: str,
+        issued_at: int,
+        exp: int,
     ) -> str:
         key = self._keys[0]
         claims = {
@@ -68,7 +74,7 @@ class SigningKeys:
             "tid": token_id,
             "abilities": abilities,
             "kind": kind,
-            "iat": int(time.time()),
+            "iat": issued_at,
             "exp": exp,
         }
         return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})

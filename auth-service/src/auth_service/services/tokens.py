@@ -6,9 +6,8 @@ import asyncio
 import hmac
 import secrets
 import string
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 import redis.asyncio as redis
@@ -20,6 +19,7 @@ from auth_service.services import grants
 from auth_service.services.grants import Grant
 from auth_service.services.signing import SigningKeys
 from auth_service.settings import Settings
+from shared.clock import Clock
 from shared.errors import ServiceUnavailable, TokenExpired, Unauthorized
 from shared.logging import get_logger
 from shared.tokens import cache_key_for, hash_secret, parse_token
@@ -48,9 +48,15 @@ class Introspection:
 
 class TokenService:
     def __init__(
-        self, pool: asyncpg.Pool, redis_client: redis.Redis, keys: SigningKeys, settings: Settings
+        self,
+        pool: asyncpg.Pool,
+        redis_client: redis.Redis,
+        keys: SigningKeys,
+        settings: Settings,
+        clock: Clock,
     ) -> None:
         self._pool = pool
+        self._clock = clock
         self._redis = redis_client
         self._keys = keys
         self._settings = settings
@@ -68,7 +74,7 @@ class TokenService:
             requested,
             expires_at=expires_at,
             expires_in_days=expires_in_days,
-            now=datetime.now(UTC),
+            now=self._clock(),
         )
 
     async def issue(
@@ -95,10 +101,10 @@ class TokenService:
         if owner is None or not hmac.compare_digest(owner.token.token, parsed.secret_hash):
             raise Unauthorized()
         token = owner.token
-        now = time.time()
-        if token.expires_at is not None and token.expires_at.timestamp() <= now:
+        now = self._clock()
+        if token.expires_at is not None and token.expires_at <= now:
             raise TokenExpired()
-        exp = int(now) + self._settings.identity_ttl_seconds
+        exp = int(now.timestamp()) + self._settings.identity_ttl_seconds
         if token.expires_at is not None:
             exp = min(exp, int(token.expires_at.timestamp()))
         self._used.add(token.id)
@@ -107,6 +113,7 @@ class TokenService:
             token_id=token.id,
             abilities=token.abilities,
             kind=owner.user_kind,
+            issued_at=int(now.timestamp()),
             exp=exp,
         )
         return Introspection(
@@ -162,7 +169,7 @@ class TokenService:
         if not self._used:
             return
         used, self._used = list(self._used), set()
-        await token_repo.touch(self._pool, used, datetime.now(UTC))
+        await token_repo.touch(self._pool, used, self._clock())
 
     async def flush_usage_forever(self) -> None:
         while True:
