@@ -192,7 +192,7 @@ OPERATIONS = [
         "The identity JWTs' public keys (JWKS)",
         INTERNAL,
         "get_jwks",
-        Plain(JwksView),
+        Plain(JwksView, envelope=False),
     ),
     Operation(
         "POST",

@@ -14,7 +14,6 @@ from billing_service.auth_client import AuthClient
 from billing_service.idempotency import idempotency_middleware
 from billing_service.keys import (
     AUTH,
-    CLOCK,
     COMPANIES,
     CONTACTS,
     CONVERSIONS,
@@ -52,7 +51,7 @@ from billing_service.services.invoice_actions import InvoiceActions
 from billing_service.services.invoice_conversion import InvoiceConversion
 from billing_service.services.invoice_editing import InvoiceEditor
 from billing_service.services.invoice_queries import InvoiceQueries
-from billing_service.services.invoices import Clock, InvoiceRecords, utc_now
+from billing_service.services.invoices import InvoiceRecords
 from billing_service.services.mail_quota import MailQuota
 from billing_service.services.mailer import Mailer
 from billing_service.services.products import ProductService
@@ -64,6 +63,7 @@ from billing_service.services.resources import (
     PaymentDetailService,
 )
 from billing_service.settings import Settings
+from shared.clock import CLOCK, Clock, system_clock
 from shared.db import check_pool, pool_context
 from shared.http_client import client_context
 from shared.identity import identity_middleware, verifier_context
@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app[SETTINGS] = settings
     app[PUBLIC_BASE_URL] = settings.public_base_url
-    app[CLOCK] = clock or utc_now
+    app[CLOCK] = clock or system_clock
     app.cleanup_ctx.append(
         pool_context(
             POOL,

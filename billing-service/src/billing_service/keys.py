@@ -15,7 +15,6 @@ from billing_service.services.invoice_actions import InvoiceActions
 from billing_service.services.invoice_conversion import InvoiceConversion
 from billing_service.services.invoice_editing import InvoiceEditor
 from billing_service.services.invoice_queries import InvoiceQueries
-from billing_service.services.invoices import Clock
 from billing_service.services.mailer import Mailer
 from billing_service.services.products import ProductService
 from billing_service.services.recipients import RecipientService
@@ -43,7 +42,6 @@ AUTH = web.AppKey("auth", AuthClient)
 MEMBERS = web.AppKey("members", MemberService)
 TEAMS = web.AppKey("teams", TeamService)
 CONTACTS = web.AppKey("contacts", ContactService)
-CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 RECURRING = web.AppKey("recurring", RecurringService)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 PDF = web.AppKey("pdf", PdfClient)

@@ -129,9 +129,11 @@ class Paged:
 
 @dataclass(frozen=True)
 class Plain:
-    """The model is the whole answer (besides `success`): /me, `{"message": ...}`."""
+    """The model is the whole answer (besides `success`): /me, `{"message": ...}`; or,
+    with `envelope=False`, exactly the model (a format of its own: a JWKS)."""
 
     model: Any
+    envelope: bool = True
 
 
 @dataclass(frozen=True)

@@ -247,7 +247,8 @@ def _success(operation: Operation, models: _Models) -> dict[str, Any]:
         "required": ["success"],
     }
     if isinstance(answer, Plain):
-        body = {"allOf": [body, models.schema(answer.model, "serialization")]}
+        model = models.schema(answer.model, "serialization")
+        body = {"allOf": [body, model]} if answer.envelope else model
     elif isinstance(answer, Data):
         body["properties"]["data"] = models.schema(answer.model, "serialization")
         body["required"].append("data")

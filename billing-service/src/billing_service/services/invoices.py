@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -21,16 +21,12 @@ from billing_service.repositories import invoices as repo
 from billing_service.repositories.invoices import Invoice
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
+from shared.clock import Clock, system_clock
 from shared.errors import NotFound, PreconditionFailed, ValidationFailed
 
 PREFIXES = {"invoice": "INV", "quote": "QUO", "recurring": "REC", "template": "TPL"}
 MAX_PAYMENT_TERMS = timedelta(days=3660)  # ten years: longer is a typo, not a contract
-Clock = Callable[[], datetime]  # the current instant, timezone-aware; injected so tests move time
 Change = Callable[[asyncpg.Connection, Invoice], Awaitable[Invoice]]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def etag(invoice: Invoice) -> str:
@@ -48,7 +44,7 @@ def check_if_match(invoice: Invoice, if_match: str | None) -> None:
 class InvoiceRecords:
     """One record of the invoices table at a time, as the caller may reach it."""
 
-    def __init__(self, pool: asyncpg.Pool, clock: Clock = utc_now) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock = system_clock) -> None:
         self.pool = pool
         self.clock = clock
 

@@ -40,9 +40,9 @@ from billing_service.repositories import invoices as invoice_repo
 from billing_service.repositories import outbox as repo
 from billing_service.repositories.outbox import OutgoingEmail
 from billing_service.services.documents import DocumentService, snapshot
-from billing_service.services.invoices import Clock
 from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
+from shared.clock import Clock
 from shared.logging import get_logger
 
 log = get_logger("billing.mailer")

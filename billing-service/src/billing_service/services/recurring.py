@@ -31,9 +31,10 @@ from billing_service.repositories import invoices as repo
 from billing_service.repositories import scheduling
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
-from billing_service.services.invoices import Clock, InvoiceRecords, clone_invoice
+from billing_service.services.invoices import InvoiceRecords, clone_invoice
 from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
+from shared.clock import Clock
 from shared.errors import Conflict
 from shared.fields import MAX_DATE
 from shared.logging import get_logger
