@@ -23,12 +23,10 @@ PROJECT = os.environ.get("STACK_PROJECT", "invoicing-stacktest")
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that uses the compose stack is a `stack` test: `scripts/test` leaves them out,
-    `scripts/test --all` runs them. They all go to one xdist worker (`--dist loadgroup`), so a
-    run brings up one stack, not one per worker."""
+    `scripts/test --all` runs them after the others, in one process (so one stack)."""
     for item in items:
         if "stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.stack)
-            item.add_marker(pytest.mark.xdist_group("stack"))
 
 
 def _free_port() -> int:
