@@ -218,3 +218,14 @@ def helpers() -> Any:
     return SimpleNamespace(
         call=call, setup=setup_billing, invoice=create_invoice, client_token=client_token
     )
+
+
+@pytest.fixture
+async def owner(auth: Any, billing: Any, helpers: Any) -> Any:
+    """A company set up by its owner; `.user` is the owner's account."""
+    user = await auth.user()
+    setup = await helpers.setup(
+        billing, {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
+    )
+    setup.user = user
+    return setup
