@@ -27,7 +27,7 @@ from shared.contract import (
 )
 from shared.identity import DOCUMENT_PATH as DOCUMENT_PATH  # its home; served from here
 from shared.validation import MAX_ID
-from shared.web import json_response
+from shared.web import dumps
 
 REF = "#/components/schemas/{model}"
 _PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
@@ -348,20 +348,31 @@ def build_document(operations: Sequence[Operation], *, title: str) -> dict[str, 
     }
 
 
-DOCUMENT = web.AppKey("openapi_document", dict[str, Any])
+class _Document:
+    """The service's document, built on the first request for it: a few hundred models take
+    pydantic a noticeable fraction of a second, which no replica (nor test) should spend
+    starting up when nobody asks."""
+
+    def __init__(self, app: web.Application, title: str) -> None:
+        self._app, self._title = app, title
+        self._body: bytes | None = None
+
+    def body(self) -> bytes:
+        if self._body is None:
+            operations: list[Operation] = self._app[OPERATIONS]
+            self._body = dumps(build_document(operations, title=self._title)).encode()
+        return self._body
+
+
+DOCUMENT = web.AppKey("openapi_document", _Document)
 
 
 def add_document_route(app: web.Application, *, title: str) -> None:
-    """Serve the service's document (built once, at startup, from the operations registered
-    by then) on an internal route: the gateway fetches it to build the public one."""
-
-    async def build(app: web.Application) -> None:
-        operations: list[Operation] = app[OPERATIONS]
-        app[DOCUMENT] = build_document(operations, title=title)
-
-    app.on_startup.append(build)
+    """Serve the service's document (of the operations registered on the app) on an internal
+    route: the gateway fetches it to build the public one."""
+    app[DOCUMENT] = _Document(app, title)
     app.router.add_get(DOCUMENT_PATH, _serve_document)
 
 
 async def _serve_document(request: web.Request) -> web.Response:
-    return json_response(request.app[DOCUMENT], envelope=False)
+    return web.Response(body=request.app[DOCUMENT].body(), content_type="application/json")
