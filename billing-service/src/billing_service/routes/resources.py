@@ -3,10 +3,6 @@ details, recipients, customers (and InvoisX's buyers), products."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from aiohttp import web
-
 from billing_service.handlers import invoicers, products, recipients
 from billing_service.handlers.crud import Endpoint, Resource, crud_operations
 from billing_service.keys import INVOICERS, ORGANISATIONS, PRODUCTS, RECIPIENTS
@@ -213,27 +209,3 @@ def operations() -> list[Operation]:
         *_customers(),
         *_products(),
     ]
-
-
-# --- until routes/invoices.py declares operations ----------------------------------------
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def crud(
-    app: web.Application,
-    path: str,
-    *,
-    list_: Handler,
-    create: Handler,
-    get: Handler,
-    update: Handler,
-    delete: Handler,
-    id_path: str = "{id}",
-) -> None:
-    app.router.add_get(path, list_)
-    app.router.add_post(path, create)
-    app.router.add_get(f"{path}/{id_path}", get)
-    app.router.add_put(f"{path}/{id_path}", update)
-    app.router.add_patch(f"{path}/{id_path}", update)
-    app.router.add_delete(f"{path}/{id_path}", delete)
