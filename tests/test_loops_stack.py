@@ -4,7 +4,7 @@ invoices, also after billing-service restarts (through the gateway, as a client 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -74,8 +74,11 @@ async def test_poison_rows_never_stop_other_tenants_even_after_a_restart(stack, 
     template = await invoice(
         send, poisoned, poisoned_customer, type="recurring", recurring="monthly"
     )
+    # Scheduled for tomorrow, so the running scheduler cannot make it due before it is
+    # poisoned; the UPDATE below brings it to today together with the poison.
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     scheduled = await invoice(
-        send, poisoned, poisoned_customer, status="scheduled", scheduled_date=today
+        send, poisoned, poisoned_customer, status="scheduled", scheduled_date=tomorrow
     )
     # Rows written before validation existed: a header with a line break and an e-mail whose
     # template no longer exists, a template whose dates overflow, a version no update survives.
@@ -86,7 +89,8 @@ async def test_poison_rows_never_stop_other_tenants_even_after_a_restart(stack, 
         f"next_attempt_at = now() - interval '1 day' WHERE invoice_id = {mail};"
         f"UPDATE invoices SET scheduled_date = '0001-01-01', due_date = '9999-12-31', "
         f"anchor_date = '{today}', next_run_date = '{today}' WHERE id = {template};"
-        f"UPDATE invoices SET version = 2147483647 WHERE id = {scheduled}",
+        f"UPDATE invoices SET version = 2147483647, scheduled_date = '{today}' "
+        f"WHERE id = {scheduled}",
     )
     stack.compose_command("restart", "billing-service")
     await answering(send, poisoned)
