@@ -163,9 +163,9 @@ async def test_a_wrong_method_on_a_known_route_is_405_with_allow(gateway):
     for method, path, allow in (
         ("GET", "/api/v1/login", "POST"),
         ("GET", "/api/login", "POST"),
-        ("DELETE", "/api/v1/tokens", "GET, POST"),
-        ("POST", "/api/v1/me", "GET"),
-        ("POST", "/docs", "GET"),
+        ("DELETE", "/api/v1/tokens", "GET, HEAD, POST"),
+        ("POST", "/api/v1/me", "GET, HEAD"),
+        ("POST", "/docs", "GET, HEAD"),
         ("PUT", "/files/abc", "GET, HEAD"),
     ):
         response = await client.request(method, path)
@@ -173,6 +173,15 @@ async def test_a_wrong_method_on_a_known_route_is_405_with_allow(gateway):
         assert response.headers["Allow"] == allow
         assert (await response.json())["error_code"] == "METHOD_NOT_ALLOWED"
         assert "X-RateLimit-Remaining" in response.headers  # counted like any request
+
+
+async def test_head_is_answered_wherever_get_is(gateway):
+    client = await gateway()
+    for path in ("/api/v1/openapi.json", "/docs", "/docs/docs.js"):
+        response = await client.head(path)
+        assert response.status == 200, path
+        assert await response.read() == b""
+    assert (await client.head("/api/v1/me")).status == 401  # proxied after the token check
 
 
 async def test_any_method_of_billing_routes_is_billing_s_to_answer(gateway, auth):

@@ -111,7 +111,7 @@ async def test_a_method_a_path_does_not_have_is_405_with_allow(pdf):
     document_id = uuid.uuid4()
     for path, method, allowed in (
         (f"/files/{document_id}", "POST", {"GET", "HEAD"}),
-        (f"/internal/documents/{document_id}", "DELETE", {"GET"}),
+        (f"/internal/documents/{document_id}", "DELETE", {"GET", "HEAD"}),
         ("/internal/documents", "GET", {"POST"}),
     ):
         response = await pdf.request(method, path)

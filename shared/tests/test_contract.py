@@ -174,7 +174,7 @@ async def test_a_wrong_method_is_405_with_allow(aiohttp_client: Any) -> None:
     client = await aiohttp_client(_app(("things:create",)))
     response = await client.patch("/api/v1/things")
     assert response.status == 405
-    assert set(response.headers["Allow"].split(",")) == {"GET", "POST"}
+    assert set(response.headers["Allow"].split(",")) == {"GET", "HEAD", "POST"}
     assert (await response.json())["error_code"] == "METHOD_NOT_ALLOWED"
 
 
@@ -208,3 +208,12 @@ def test_every_spelling_of_a_field_is_documented() -> None:
     names = {parameter["name"] for parameter in parameters}
     assert {"page", "per_page", "search", "customer", "buyer"} <= names
     assert all("null" not in str(parameter["schema"]) for parameter in parameters)
+
+
+async def test_head_is_answered_wherever_get_is_through_the_same_check(aiohttp_client: Any) -> None:
+    anonymous = await aiohttp_client(_app(None))
+    assert (await anonymous.head("/api/v1/things")).status == 401
+    client = await aiohttp_client(_app(("things:read",)))
+    response = await client.head("/api/v1/things")
+    assert response.status == 200
+    assert await response.read() == b""

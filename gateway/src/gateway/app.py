@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import aiohttp
 from aiohttp import web
@@ -116,6 +116,12 @@ def _by_path(specs: tuple[RouteSpec, ...]) -> Iterator[tuple[str, list[RouteSpec
     yield from grouped.items()
 
 
+def _with_head(methods: Sequence[str], on_path: Sequence[str]) -> list[str]:
+    """HEAD wherever GET is (RFC 9110 9.1), unless the path declares HEAD itself."""
+    extra = ["HEAD"] if "GET" in methods and "HEAD" not in on_path else []
+    return [*methods, *extra]
+
+
 def _add_routes(app: web.Application) -> None:
     # Canonical /api/v1 routes first, then their /api aliases, then the catch-all 404. A path
     # with a closed list of methods answers any other with 405 (else a wrong method on an
@@ -128,8 +134,9 @@ def _add_routes(app: web.Application) -> None:
             methods = [method for spec in specs for method in spec.methods]
             for spec in specs:
                 handler = local_handler(spec) if spec.upstream == "local" else proxy_handler(spec)
-                for method in spec.methods:
+                for method in _with_head(spec.methods, methods):
                     app.router.add_route(method, path, handler)
+            methods = _with_head(methods, methods)
             if "*" not in methods:
                 app.router.add_route("*", path, method_not_allowed(methods))
     app.router.add_route("*", "/{tail:.*}", not_found)

@@ -231,7 +231,13 @@ def add_operations(app: web.Application, operations: Sequence[Operation]) -> Non
         if key in seen:
             raise ValueError(f"operation declared twice: {key}")
         seen.add(key)
-        app.router.add_route(operation.method, operation.path, _guarded(operation))
+    for operation in operations:
+        handler = _guarded(operation)
+        app.router.add_route(operation.method, operation.path, handler)
+        if operation.method == "GET" and ("HEAD", operation.path) not in seen:
+            # HEAD wherever GET is (RFC 9110 9.1), through the same check; aiohttp sends
+            # the headers only. Implicit, as in aiohttp's add_get: not a documented operation.
+            app.router.add_route("HEAD", operation.path, handler)
     app.setdefault(OPERATIONS, []).extend(operations)
 
 

@@ -19,7 +19,11 @@ NOUNS = {
 
 
 def denied_reference(table: str, field: str) -> CompanyAccessDenied:
-    message = f"The {NOUNS[table]} belongs to a company you are not a member of."
+    message = (
+        "You are not a member of this company."
+        if table == "companies"
+        else f"The {NOUNS[table]} belongs to a company you are not a member of."
+    )
     return CompanyAccessDenied(message, errors={field: [message]})
 
 
