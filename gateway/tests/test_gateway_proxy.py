@@ -175,6 +175,18 @@ async def test_a_wrong_method_on_a_known_route_is_405_with_allow(gateway):
         assert "X-RateLimit-Remaining" in response.headers  # counted like any request
 
 
+async def test_the_document_is_revalidated_by_etag_and_compressed(gateway):
+    client = await gateway()
+    first = await client.get("/api/v1/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert first.status == 200 and first.headers["Content-Encoding"] == "gzip"
+    assert (await first.json())["openapi"] == "3.1.0"
+    tag = first.headers["ETag"]
+    again = await client.get("/api/v1/openapi.json", headers={"If-None-Match": tag})
+    assert again.status == 304 and await again.read() == b""
+    stale = await client.get("/api/v1/openapi.json", headers={"If-None-Match": '"other"'})
+    assert stale.status == 200
+
+
 async def test_head_is_answered_wherever_get_is(gateway):
     client = await gateway()
     for path in ("/api/v1/openapi.json", "/docs", "/docs/docs.js"):
