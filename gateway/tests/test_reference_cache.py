@@ -117,7 +117,7 @@ async def test_fetched_with_the_secret_and_a_missing_service_asked_again(service
     document = await cache.current()
     assert {"/api/v1/me", "/api/v1/invoices"} <= set(document["paths"])
     assert cache.missing == ()
-    assert json.loads(await cache.body()) == document  # what is served
+    assert json.loads((await cache.served()).body) == document  # what is served
     clock.now += 30  # neither missing nor stale: served from the cache
     await cache.current()
     assert len(billing.secrets) == 2

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -19,6 +22,16 @@ from shared.logging import get_logger
 from shared.web import dumps
 
 log = get_logger("gateway.reference")
+
+
+@dataclass(frozen=True)
+class Served:
+    """The document as served: JSON, its gzip, its ETag."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+
 
 Fetch = Callable[[str], Awaitable[Document]]
 Publish = Callable[[Mapping[str, Document]], Document]
@@ -76,7 +89,7 @@ class DocumentCache:
         self._clock = clock
         self._documents: dict[str, Document] = {}  # the last good copy, per service
         self._published = publish({})
-        self._body = dumps(self._published).encode()  # serialised once, not per request
+        self._serve(self._published)
         self._fetched_at = -float("inf")
         self._refreshing: asyncio.Task[None] | None = None
 
@@ -97,10 +110,16 @@ class DocumentCache:
                 await asyncio.wait_for(asyncio.shield(self.refresh()), self._wait)
         return self._published
 
-    async def body(self) -> bytes:
-        """`current()` as the JSON served."""
+    async def served(self) -> Served:
+        """`current()` as the JSON served, its gzip and its ETag."""
         await self.current()
-        return self._body
+        return self._served
+
+    def _serve(self, document: Document) -> None:
+        # Serialised, compressed and tagged once per change, not per request (some 450 KB).
+        body = dumps(document).encode()
+        tag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        self._served = Served(body, gzip.compress(body, mtime=0), tag)
 
     def refresh(self) -> asyncio.Task[None]:
         """One refetch of every service at a time: concurrent callers share it."""
@@ -124,7 +143,7 @@ class DocumentCache:
             log.exception("openapi_merge_failed")  # and the last good document stays published
             return
         self._documents, self._published = documents, published
-        self._body = dumps(published).encode()
+        self._serve(published)
 
     async def _fetch_quietly(self, service: str) -> Document | None:
         try:
