@@ -31,6 +31,7 @@ REAL = {
     "ENVIRONMENT": "production",
     "INTERNAL_SECRET": "3f9c1b7e2d4a6c8e0b1d3f5a7c9e1b3d",
     "URL_SIGNING_SECRET": "8a6c4e2f0d1b3a5c7e9f1b3d5a7c9e0f",
+    "WEBHOOK_SECRET_KEY": "5e7a9c1b3d5f7a9c2e4b6d8f0a2c4e6b",
     "POSTGRES_PASSWORD": "0d2f4b6a8c1e3a5c7e9b1d3f5a7c9e2b",
     "REDIS_PASSWORD": "7c5a3e1f9d2b4c6e8a0f2d4b6c8e0a1d",
     "DEMO_USER_EMAIL": "",
@@ -72,6 +73,7 @@ def test_real_production_settings_start_every_service() -> None:
     [
         ("INTERNAL_SECRET", {"auth-service", "billing-service", "pdf-service", "gateway"}),
         ("URL_SIGNING_SECRET", {"pdf-service"}),
+        ("WEBHOOK_SECRET_KEY", {"billing-service"}),
         ("POSTGRES_PASSWORD", {"auth-service", "billing-service", "pdf-service"}),
         ("REDIS_PASSWORD", {"auth-service", "gateway"}),
         ("DEMO_USER_EMAIL", {"auth-service"}),
@@ -105,6 +107,7 @@ def test_a_database_password_of_the_default_is_refused_in_production() -> None:
         BillingSettings(
             environment="production",
             internal_secret=REAL["INTERNAL_SECRET"],
+            webhook_secret_key=REAL["WEBHOOK_SECRET_KEY"],
             database_url="postgresql://postgres:postgres@db:5432/billing",
         )
 

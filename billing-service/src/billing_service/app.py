@@ -18,6 +18,7 @@ from billing_service.keys import (
     CONTACTS,
     CONVERSIONS,
     DOCUMENTS,
+    EVENTS,
     INVOICE_ACTIONS,
     INVOICE_EDITS,
     INVOICERS,
@@ -47,6 +48,7 @@ from billing_service.services.companies import (
 )
 from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
+from billing_service.services.events import EventLog
 from billing_service.services.invoice_actions import InvoiceActions
 from billing_service.services.invoice_conversion import InvoiceConversion
 from billing_service.services.invoice_editing import InvoiceEditor
@@ -84,7 +86,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[PAYMENT_DETAILS] = PaymentDetailService(pool, personal)
     app[RECIPIENTS] = RecipientService(pool, personal, app[ORGANISATIONS], app[AUTH])
     app[PRODUCTS] = ProductService(pool, personal)
-    records, quota = InvoiceRecords(pool, app[CLOCK]), MailQuota.from_settings(settings)
+    app[EVENTS] = EventLog(app[CLOCK], settings.public_base_url)
+    records = InvoiceRecords(pool, app[CLOCK], app[EVENTS])
+    quota = MailQuota.from_settings(settings)
     app[INVOICES] = InvoiceQueries(records)
     app[DOCUMENTS] = DocumentService(
         pool, app[INVOICES], app[PDF], settings.document_locale, app[CLOCK]

@@ -22,7 +22,7 @@ from billing_service.schemas.invoice_views import (
     PortalPaymentView,
     PortalRecipientView,
 )
-from billing_service.services.invoice_queries import InvoiceDetail
+from billing_service.services.invoice_detail import InvoiceDetail
 from billing_service.views import InvoicerView, PaymentDetailView, RecipientView, decimal_str
 
 ESTIMATE_STATUS = {"declined": "rejected"}

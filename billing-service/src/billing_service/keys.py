@@ -11,6 +11,7 @@ from billing_service.pdf_client import PdfClient
 from billing_service.services.companies import CompanyService, MemberService, TeamService
 from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
+from billing_service.services.events import EventLog
 from billing_service.services.invoice_actions import InvoiceActions
 from billing_service.services.invoice_conversion import InvoiceConversion
 from billing_service.services.invoice_editing import InvoiceEditor
@@ -47,4 +48,5 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 PDF = web.AppKey("pdf", PdfClient)
 DOCUMENTS = web.AppKey("documents", DocumentService)
 MAILER = web.AppKey("mailer", Mailer)
+EVENTS = web.AppKey("events", EventLog)  # the event log every change writes to
 LOOPS = web.AppKey("loops", dict[str, BackgroundLoop])  # by name, the running ones

@@ -53,6 +53,11 @@ class Settings(ServiceSettings):
     # /readyz fails when a loop has not completed a pass for this many of its intervals
     # (never sooner than a minute).
     loop_stale_intervals: PositiveFloat = 5.0
+    # Webhooks. Signing secrets are stored sealed with this key (placeholder refused outside
+    # development; changing it makes every endpoint's secret unusable: rotate them after).
+    webhook_secret_key: SecretStr = SecretStr("dev-only-webhook-secret-key")
+    webhooks_enabled: bool = True  # this replica runs the delivery loop
+    webhook_interval_seconds: PositiveFloat = 1.0
 
-    secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret",)
+    secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret", "webhook_secret_key")
     url_password_fields: ClassVar[dict[str, bool]] = {"database_url": False}

@@ -19,7 +19,8 @@ from billing_service.permissions import document_resource
 from billing_service.repositories import invoices as repo
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
-from billing_service.services.invoice_queries import InvoiceDetail, InvoiceQueries
+from billing_service.services.invoice_detail import InvoiceDetail
+from billing_service.services.invoice_queries import InvoiceQueries
 from shared.clock import Clock
 from shared.errors import ServiceUnavailable
 from shared.logging import get_logger

@@ -8,28 +8,16 @@ from typing import Any
 from billing_service.permissions import document_resource, reads_without_ability
 from billing_service.repositories import invoice_members as members_repo
 from billing_service.repositories import invoice_queries as listing
-from billing_service.repositories import invoices as repo
 from billing_service.repositories.crud import Row
 from billing_service.repositories.invoice_queries import ListQuery, Sort
 from billing_service.repositories.invoices import Invoice, ListedInvoice
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
 from billing_service.services.base import COUNT_CAP, named
+from billing_service.services.invoice_detail import InvoiceDetail, load_detail
 from billing_service.services.invoices import PREFIXES, InvoiceRecords
 from shared.errors import BadRequest
 from shared.pagination import PageParams, decode_cursor, encode_cursor
-
-
-@dataclass(frozen=True)
-class InvoiceDetail:
-    invoice: Invoice
-    items: list[Row]
-    payments: list[Row]
-    history: list[Row]
-    members: list[Row]
-    invoicer: Row | None
-    recipient: Row | None
-    payment_detail: Row | None
 
 
 @dataclass(frozen=True)
@@ -59,24 +47,7 @@ class InvoiceQueries:
         return await self.detail_of(self.pool, invoice, internal=not scope.is_client)
 
     async def detail_of(self, db: Any, invoice: Invoice, *, internal: bool = True) -> InvoiceDetail:
-        """The record with its lines, payments and parties; its history and members only for
-        the company's own people (`internal`)."""
-
-        async def related(table: str, row_id: int | None) -> Row | None:
-            if row_id is None:
-                return None
-            return await repo.owned_by_company(db, table, row_id, invoice.company_id)
-
-        return InvoiceDetail(
-            invoice,
-            await repo.items(db, invoice.id),
-            await repo.payments(db, invoice.id),
-            await repo.history(db, invoice.id) if internal else [],
-            await members_repo.members(db, invoice.id) if internal else [],
-            await related("invoicers", invoice.invoicer_id),
-            await related("recipients", invoice.invoice_recipient_id),
-            await related("payment_details", invoice.invoicer_payment_detail_id),
-        )
+        return await load_detail(db, invoice, internal=internal)
 
     async def members(self, scope: Scope, invoice_id: int) -> list[Row]:
         invoice = await self.records.find(self.pool, scope, invoice_id, "read")

@@ -21,6 +21,7 @@ from billing_service.repositories import invoices as repo
 from billing_service.repositories.invoices import Invoice
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
+from billing_service.services.events import EventLog
 from shared.clock import Clock, system_clock
 from shared.errors import NotFound, PreconditionFailed, ValidationFailed
 
@@ -44,9 +45,13 @@ def check_if_match(invoice: Invoice, if_match: str | None) -> None:
 class InvoiceRecords:
     """One record of the invoices table at a time, as the caller may reach it."""
 
-    def __init__(self, pool: asyncpg.Pool, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, clock: Clock = system_clock, events: EventLog | None = None
+    ) -> None:
         self.pool = pool
         self.clock = clock
+        # Every change writes its event in its own transaction (services.events).
+        self.events = events or EventLog(clock, "http://localhost:8080")
 
     async def today(self, db: Any, company_id: int) -> date:
         """Today in the company's timezone: the default issue and payment date."""

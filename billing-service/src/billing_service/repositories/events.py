@@ -1,0 +1,41 @@
+"""SQL of the event log: an event and its deliveries, written in one statement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+# The event, and one pending delivery per enabled endpoint of its company subscribed to its
+# type (`*`, the type itself, or its family `invoice.*`); or, for a test event, to the one
+# endpoint named ($7), whatever it subscribes to. One round trip in the change's transaction.
+RECORD = """
+WITH event AS (
+    INSERT INTO events (id, company_id, type, subject, data, created_at)
+    VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+    RETURNING seq
+)
+INSERT INTO webhook_deliveries
+    (endpoint_id, event_seq, company_id, subject, next_attempt_at, created_at)
+SELECT w.id, event.seq, $2, $4, $6, $6
+FROM webhook_endpoints w CROSS JOIN event
+WHERE w.company_id = $2
+  AND CASE WHEN $7::bigint IS NULL
+           THEN w.enabled AND w.events && ARRAY['*', $3, split_part($3, '.', 1) || '.*']
+           ELSE w.id = $7 END
+"""
+
+
+async def record(
+    conn: asyncpg.Connection,
+    event_id: str,
+    company_id: int,
+    event_type: str,
+    subject: str | None,
+    data_json: str,
+    at: datetime,
+    only_endpoint: int | None,
+) -> None:
+    await conn.execute(
+        RECORD, event_id, company_id, event_type, subject, data_json, at, only_endpoint
+    )
