@@ -88,6 +88,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env_file = tmp_path_factory.mktemp("stack") / "stack.env"
     env_file.write_text(
         f"COMPOSE_PROJECT_NAME={PROJECT}\n"
+        # The webhook receiver the webhook tests deliver to, on the compose network.
+        "COMPOSE_FILE=docker-compose.yml:tests/stack/compose.webhooks.yml\n"
+        "WEBHOOK_ALLOWED_NETWORKS=10.0.0.0/8,172.16.0.0/12,192.168.0.0/16\n"
+        # A delivery cut off by a killed replica is claimed again after this lease.
+        "WEBHOOK_LEASE_SECONDS=15\n"
         f"GATEWAY_PORT={port}\n"
         # Every stack test creates its tokens from 127.0.0.1; the per-IP policy itself is
         # tested with a small limit in gateway/tests.

@@ -15,18 +15,15 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import asyncpg
-import jwt
-from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from local import connect, identity_jwt, serve_jwks, start_postgres, stop_postgres, wait_http
 from wrk import parse_wrk
 
 HERE = Path(__file__).resolve().parent
@@ -51,53 +48,6 @@ def wrk(
     return parse_wrk(done.stdout)
 
 
-def serve_jwks(key: Ed25519PrivateKey) -> None:
-    """The benchmark's stand-in for auth-service's JWKS, on its own thread and loop (the
-    main loop makes blocking calls)."""
-    jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key())) | {"kid": "bench", "alg": "EdDSA"}
-
-    async def jwks(_: web.Request) -> web.Response:
-        return web.json_response({"keys": [jwk]})
-
-    def run() -> None:
-        app = web.Application()
-        app.router.add_get("/internal/jwks", jwks)
-        web.run_app(
-            app,
-            host="127.0.0.1",
-            port=JWKS_PORT,
-            print=None,
-            handle_signals=False,
-            loop=asyncio.new_event_loop(),
-        )
-
-    threading.Thread(target=run, daemon=True).start()
-
-
-def identity_jwt(key: Ed25519PrivateKey) -> str:
-    claims = {
-        "iss": "auth-service",
-        "aud": "internal",
-        "sub": "1",
-        "tid": 1,
-        "abilities": ["*"],
-        "kind": "member",
-        "exp": int(time.time()) + 3600,
-    }
-    return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "bench"})
-
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
-
-
 async def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT / "billing-service" / "src"))
@@ -105,41 +55,12 @@ async def main() -> None:
     from shared.db import apply_migrations
     from shared.pagination import encode_cursor
 
-    subprocess.run(["docker", "rm", "-f", "bench-pg"], capture_output=True)
-    subprocess.run(
-        [
-            "docker",
-            "run",
-            "-d",
-            "--rm",
-            "--name",
-            "bench-pg",
-            "-p",
-            f"127.0.0.1:{PG_PORT}:5432",
-            "-e",
-            "POSTGRES_PASSWORD=bench",
-            "-e",
-            "POSTGRES_DB=billing",
-            "postgres:15",
-            "-c",
-            "shared_buffers=512MB",
-            "-c",
-            "synchronous_commit=on",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    dsn = f"postgresql://postgres:bench@127.0.0.1:{PG_PORT}/billing"
+    dsn = start_postgres("bench-pg", PG_PORT)
     key = Ed25519PrivateKey.generate()
-    serve_jwks(key)
+    serve_jwks(key, JWKS_PORT)
     billing = None
     try:
-        for _ in range(120):
-            try:
-                conn = await asyncpg.connect(dsn)
-                break
-            except (OSError, asyncpg.PostgresError):
-                await asyncio.sleep(0.5)
+        conn = await connect(dsn)
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
         await apply_migrations(pool, MIGRATIONS)
         started = time.time()
@@ -215,7 +136,7 @@ async def main() -> None:
     finally:
         if billing is not None:
             billing.terminate()
-        subprocess.run(["docker", "rm", "-f", "bench-pg"], capture_output=True)
+        stop_postgres("bench-pg")
 
 
 def render(report: dict) -> str:
