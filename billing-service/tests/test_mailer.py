@@ -10,7 +10,7 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from billing_service.keys import DOCUMENTS, POOL, SETTINGS
+from billing_service.keys import DOCUMENTS, EVENTS, POOL, SETTINGS
 from billing_service.services.invoices import InvoiceRecords
 from billing_service.services.mailer import Mailer
 from billing_service.services.recurring import RecurringService, Scheduler
@@ -44,7 +44,9 @@ def smtp():
 
 def mailer_for(billing, now, **settings):
     current = billing.app[SETTINGS].model_copy(update=settings)
-    return Mailer(billing.app[POOL], billing.app[DOCUMENTS], current, lambda: now)
+    return Mailer(
+        billing.app[POOL], billing.app[DOCUMENTS], current, lambda: now, billing.app[EVENTS]
+    )
 
 
 async def sent_invoice(api, make_setup, message="Please pay by Friday."):

@@ -25,6 +25,7 @@ from billing_service.services.resources import (
     OrganisationService,
     PaymentDetailService,
 )
+from billing_service.services.webhook_delivery import WebhookDelivery
 from billing_service.settings import Settings
 from billing_service.webhook_http import WebhookHttp
 
@@ -52,3 +53,4 @@ MAILER = web.AppKey("mailer", Mailer)
 EVENTS = web.AppKey("events", EventLog)  # the event log every change writes to
 LOOPS = web.AppKey("loops", dict[str, BackgroundLoop])  # by name, the running ones
 WEBHOOK_HTTP = web.AppKey("webhook_http", WebhookHttp)  # the guarded session of deliveries
+WEBHOOK_DELIVERY = web.AppKey("webhook_delivery", WebhookDelivery)

@@ -191,7 +191,9 @@ class WebhookHttp:
             data += chunk
         if not response.content.at_eof():
             response.close()
-        return data.decode("utf-8", "replace")
+        # Kept in the delivery log: PostgreSQL text holds no NUL, and a receiver must not be
+        # able to make the outcome unrecordable (the delivery would then be retried forever).
+        return data.decode("utf-8", "replace").replace("\x00", "\ufffd")
 
 
 def webhook_http_context(
