@@ -68,7 +68,7 @@ async def test_a_delivery_is_signed_and_shaped_as_standard_webhooks(billing, rec
     assert request.headers["webhook-signature"].startswith("v1,")
     body = json.loads(request.body)
     assert body["type"] == "invoice.paid"
-    assert body["data"] == {"id": 42, "amount_paid": "120.00", "note": "ünïcode"}
+    assert body["data"] == {"id": 42, "amount_paid": "120.00", "note": "paid in full"}
     created = await billing.app[POOL].fetchval(
         "SELECT created_at FROM events WHERE id = $1", event_id
     )
@@ -320,10 +320,10 @@ async def test_an_endpoint_failing_for_five_days_is_disabled_and_its_owners_emai
     clock.move(days=1)
     assert await delivery_for(billing, clock).run_once() == 0  # a disabled endpoint rests
     assert len(receiver.requests) == requests
-    await _owner_email_is_sent(billing, notice, owner, tmp_path)
+    await _owner_email_is_sent(billing, clock, notice, owner, tmp_path)
 
 
-async def _owner_email_is_sent(billing, notice, owner_id, tmp_path):
+async def _owner_email_is_sent(billing, clock, notice, owner_id, tmp_path):
     """The mailer sends the notice (no invoice, no PDF) and announces it as an event."""
     from billing_service.keys import AUTH, DOCUMENTS, EVENTS
     from billing_service.services.mailer import Mailer
@@ -334,9 +334,7 @@ async def _owner_email_is_sent(billing, notice, owner_id, tmp_path):
         notice["id"],
     )
     settings = billing.app[SETTINGS].model_copy(update={"mail_dir": str(tmp_path)})
-    mailer = Mailer(
-        pool, billing.app[DOCUMENTS], settings, lambda: datetime.now(UTC), billing.app[EVENTS]
-    )
+    mailer = Mailer(pool, billing.app[DOCUMENTS], settings, clock, billing.app[EVENTS])
     assert await mailer.run_once() == 1
     [eml] = tmp_path.iterdir()
     text = eml.read_text()

@@ -164,7 +164,7 @@ async def emit(
 ) -> str:
     """An event about an invoice, through the event log, in a transaction of its own."""
     async with billing.app[POOL].acquire() as conn, conn.transaction():
-        data = {"id": invoice_id, "amount_paid": "120.00", "note": "ünïcode"}
+        data = {"id": invoice_id, "amount_paid": "120.00", "note": "paid in full"}
         return await billing.app[EVENTS].record(
             conn, company_id, event_type, data, subject=document_subject(invoice_id)
         )
