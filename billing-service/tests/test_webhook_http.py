@@ -95,5 +95,8 @@ def test_allowed_networks_are_parsed_and_checked_at_start():
     assert [str(n) for n in parse_networks(" 127.0.0.0/8, ::1/128 ,")] == ["127.0.0.0/8", "::1/128"]
     with pytest.raises(ValueError, match="webhook_allowed_networks"):
         Settings(webhook_allowed_networks="10.0.0.0/33")
-    with pytest.raises(ValueError, match="WEBHOOK_TIMEOUT_SECONDS"):
+    with pytest.raises(ValueError, match="WEBHOOK_LEASE_SECONDS must be longer"):
         Settings(webhook_timeout_seconds=30, webhook_lease_seconds=20)
+    with pytest.raises(ValueError, match="WEBHOOK_LEASE_SECONDS must be longer"):
+        Settings(webhook_batch=32, webhook_concurrency=16, webhook_lease_seconds=15)
+    assert Settings(webhook_lease_seconds=15).webhook_batch == 16  # the stack tests' lease

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
-from pydantic import PositiveFloat, PositiveInt, SecretStr, ValidationInfo, field_validator
+from pydantic import PositiveFloat, PositiveInt, SecretStr, field_validator, model_validator
 
 from billing_service.webhook_http import parse_networks
 from shared.settings import PublicBaseUrl, ServiceSettings
@@ -67,9 +68,9 @@ class Settings(ServiceSettings):
     webhook_timeout_seconds: PositiveFloat = 10.0  # a 2xx within this is a success
     webhook_concurrency: PositiveInt = 16  # requests in flight per replica
     webhook_connections_per_host: PositiveInt = 4
-    webhook_batch: PositiveInt = 64  # deliveries claimed per pass
+    webhook_batch: PositiveInt = 16  # deliveries claimed at once (a pass claims a few times)
     # A claimed delivery is not claimed again for this long (its attempt's lease): more than
-    # the timeout, so only a replica that died mid-attempt gives its deliveries back.
+    # its batch takes at worst, so only a replica that died mid-attempt gives them back.
     webhook_lease_seconds: PositiveFloat = 60.0
     webhook_disable_after_days: PositiveFloat = 5.0  # failing this long disables an endpoint
     webhook_max_response_bytes: PositiveInt = 4096  # of a receiver's answer, read and kept
@@ -82,13 +83,17 @@ class Settings(ServiceSettings):
         parse_networks(value)  # a typo fails at start, not at the first delivery
         return value
 
-    @field_validator("webhook_lease_seconds")
-    @classmethod
-    def _lease_outlasts_timeout(cls, value: float, info: ValidationInfo) -> float:
-        timeout = info.data.get("webhook_timeout_seconds", 0.0)
-        if value <= timeout:
-            raise ValueError("must be longer than WEBHOOK_TIMEOUT_SECONDS")
-        return value
+    @model_validator(mode="after")
+    def _lease_outlasts_a_batch(self) -> Settings:
+        # A claimed batch goes out in waves of webhook_concurrency requests; the last wave must
+        # be answered (or time out) before the lease ends, or another replica takes it too.
+        waves = math.ceil(self.webhook_batch / self.webhook_concurrency)
+        if self.webhook_lease_seconds <= waves * self.webhook_timeout_seconds:
+            raise ValueError(
+                "WEBHOOK_LEASE_SECONDS must be longer than WEBHOOK_TIMEOUT_SECONDS times "
+                "ceil(WEBHOOK_BATCH / WEBHOOK_CONCURRENCY)"
+            )
+        return self
 
     secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret", "webhook_secret_key")
     url_password_fields: ClassVar[dict[str, bool]] = {"database_url": False}
