@@ -35,6 +35,7 @@ def billing_settings(
         "internal_secret": "test-internal-secret-0123456789",
         "scheduler_enabled": False,  # scheduler tests drive it themselves with a fixed clock
         "mailer_enabled": False,  # mailer tests drive it themselves
+        "webhooks_enabled": False,  # webhook delivery tests drive it themselves
         "log_json": False,
         "log_level": "WARNING",
     }

@@ -8,7 +8,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from billing_service.keys import DOCUMENTS, POOL, SETTINGS
+from billing_service.keys import DOCUMENTS, EVENTS, POOL, SETTINGS
 from billing_service.services.mailer import Mailer
 
 from .invoice_helpers import invoice_body
@@ -155,7 +155,9 @@ async def test_the_mailer_delivers_each_addressee_its_own_message(
     )
     settings = billing.app[SETTINGS].model_copy(update={"smtp_host": "", "mail_dir": str(tmp_path)})
     now = datetime.now(UTC)
-    mailer = Mailer(billing.app[POOL], billing.app[DOCUMENTS], settings, lambda: now)
+    mailer = Mailer(
+        billing.app[POOL], billing.app[DOCUMENTS], settings, lambda: now, billing.app[EVENTS]
+    )
     assert await mailer.run_once() == 2
     messages = [
         message_from_bytes(path.read_bytes(), policy=policy.default)

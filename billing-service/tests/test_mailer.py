@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 import socket
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -10,7 +11,7 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from billing_service.keys import DOCUMENTS, POOL, SETTINGS
+from billing_service.keys import DOCUMENTS, EVENTS, POOL, SETTINGS
 from billing_service.services.invoices import InvoiceRecords
 from billing_service.services.mailer import Mailer
 from billing_service.services.recurring import RecurringService, Scheduler
@@ -44,7 +45,9 @@ def smtp():
 
 def mailer_for(billing, now, **settings):
     current = billing.app[SETTINGS].model_copy(update=settings)
-    return Mailer(billing.app[POOL], billing.app[DOCUMENTS], current, lambda: now)
+    return Mailer(
+        billing.app[POOL], billing.app[DOCUMENTS], current, lambda: now, billing.app[EVENTS]
+    )
 
 
 async def sent_invoice(api, make_setup, message="Please pay by Friday."):
@@ -360,3 +363,54 @@ async def test_over_the_company_hourly_cap_an_email_waits_in_the_outbox(
     assert await mailer_for(billing, now + timedelta(minutes=30), **settings).run_once() == 0
     assert await mailer_for(billing, now + timedelta(minutes=61), **settings).run_once() == 1
     assert (await outbox_row(billing, child["id"]))["status"] == "sent"
+
+
+async def email_events(billing, invoice_id):
+    rows = await billing.app[POOL].fetch(
+        "SELECT type, subject, data FROM events WHERE type LIKE 'email.%' "
+        "AND data->>'invoice_id' = $1 ORDER BY seq",
+        str(invoice_id),
+    )
+    return [(row["type"], row["subject"], json.loads(row["data"])) for row in rows]
+
+
+async def test_a_sent_email_is_announced_as_an_event(api, make_setup, billing, tmp_path):
+    setup, invoice_id = await sent_invoice(api, make_setup)
+    await isolate_outbox(billing, invoice_id)
+    mailer = mailer_for(billing, datetime.now(UTC), smtp_host="", mail_dir=str(tmp_path))
+    assert await mailer.run_once() == 1
+    outbox_id = await billing.app[POOL].fetchval(
+        "SELECT id FROM email_outbox WHERE invoice_id = $1", invoice_id
+    )
+    assert await email_events(billing, invoice_id) == [
+        (
+            "email.delivered",
+            f"invoice:{invoice_id}",
+            {
+                "id": outbox_id,
+                "invoice_id": invoice_id,
+                "template": "invoice-issued",
+                "to": "billing@client.example",
+                "attempts": 1,
+            },
+        )
+    ]
+
+
+async def test_an_email_given_up_is_announced_as_an_event(api, make_setup, billing):
+    setup, invoice_id = await sent_invoice(api, make_setup)
+    await isolate_outbox(billing, invoice_id)
+    down = mailer_for(
+        billing,
+        datetime.now(UTC),
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),  # nothing listens there
+        smtp_starttls=False,
+        mail_max_attempts=1,
+    )
+    assert await down.run_once() == 1
+    [(event_type, subject, data)] = await email_events(billing, invoice_id)
+    assert (event_type, subject) == ("email.failed", f"invoice:{invoice_id}")
+    assert data["attempts"] == 1 and data["template"] == "invoice-issued"
+    assert data["error"].startswith("SMTPConnect")
+    assert (await outbox_row(billing, invoice_id))["status"] == "failed"

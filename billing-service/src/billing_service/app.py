@@ -36,6 +36,8 @@ from billing_service.keys import (
     SCHEDULER,
     SETTINGS,
     TEAMS,
+    WEBHOOK_DELIVERY,
+    WEBHOOK_HTTP,
 )
 from billing_service.loops import BackgroundLoop, LoopMetrics
 from billing_service.pdf_client import PdfClient
@@ -64,7 +66,9 @@ from billing_service.services.resources import (
     OrganisationService,
     PaymentDetailService,
 )
+from billing_service.services.webhook_delivery import WebhookDelivery, WebhookMetrics
 from billing_service.settings import Settings
+from billing_service.webhook_http import webhook_http_context
 from shared.clock import CLOCK, Clock, system_clock
 from shared.db import check_pool, pool_context
 from shared.http_client import client_context
@@ -103,11 +107,20 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[MEMBERS] = MemberService(pool, app[COMPANIES], app[AUTH])
     app[TEAMS] = TeamService(pool, personal)
     app[CONTACTS] = ContactService(pool, app[RECIPIENTS], app[AUTH])
-    app[MAILER] = Mailer(pool, app[DOCUMENTS], app[SETTINGS], app[CLOCK])
+    app[MAILER] = Mailer(pool, app[DOCUMENTS], app[SETTINGS], app[CLOCK], app[EVENTS])
+    app[WEBHOOK_DELIVERY] = WebhookDelivery(
+        pool,
+        app[WEBHOOK_HTTP],
+        app[AUTH],
+        settings,
+        app[CLOCK],
+        WebhookMetrics(app[METRICS_REGISTRY]),
+    )
     # Background loops, in every replica (their work is claimed with SKIP LOCKED).
     passes: dict[str, Callable[[], Awaitable[object]]] = {
         "scheduler": app[SCHEDULER].run_once,
         "mailer": app[MAILER].run_once,
+        "webhooks": app[WEBHOOK_DELIVERY].run_once,
     }
     loop_metrics = LoopMetrics(app[METRICS_REGISTRY])
     for name, interval in _enabled_loops(settings).items():
@@ -128,6 +141,8 @@ def _enabled_loops(settings: Settings) -> dict[str, float]:
         loops["scheduler"] = settings.scheduler_interval_seconds
     if settings.mailer_enabled:
         loops["mailer"] = settings.mailer_interval_seconds
+    if settings.webhooks_enabled:
+        loops["webhooks"] = settings.webhook_interval_seconds
     return loops
 
 
@@ -177,6 +192,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             aiohttp.ClientTimeout(total=30, connect=3),
         )
     )
+    app.cleanup_ctx.append(webhook_http_context(WEBHOOK_HTTP, lambda a: a[SETTINGS]))
     app.cleanup_ctx.append(_services)
     add_readiness_check(app, "postgres", lambda a: check_pool(a[POOL]))
     app[LOOPS] = {}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -12,23 +14,29 @@ import asyncpg
 class OutgoingEmail:
     id: int
     company_id: int
-    invoice_id: int
+    invoice_id: int | None  # None: a notice about no invoice, shown from `context`
     template: str
     to_email: str
     custom_message: str | None
     attempts: int
     user_id: int | None
+    context: dict[str, Any] | None = None
 
 
 # The next e-mail due, locked; SKIP LOCKED lets every replica's mailer take a different one,
 # so none is sent twice at once.
 NEXT_DUE = """
-SELECT id, company_id, invoice_id, template, to_email, custom_message, attempts, user_id
+SELECT id, company_id, invoice_id, template, to_email, custom_message, attempts, user_id,
+       context::text AS context
 FROM email_outbox
 WHERE status = 'pending' AND next_attempt_at <= $1
 ORDER BY next_attempt_at, id
 LIMIT 1
 FOR UPDATE SKIP LOCKED
+"""
+QUEUE_NOTICE = """
+INSERT INTO email_outbox (company_id, template, to_email, context, next_attempt_at, created_at)
+VALUES ($1, $2, $3, $4::jsonb, $5, $5)
 """
 MARK_SENT = (
     "UPDATE email_outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1 WHERE id = $1"
@@ -74,7 +82,22 @@ class Tally:
 
 async def next_due(conn: asyncpg.Connection, now: datetime) -> OutgoingEmail | None:
     row = await conn.fetchrow(NEXT_DUE, now)
-    return OutgoingEmail(**dict(row)) if row else None
+    if row is None:
+        return None
+    context = json.loads(row["context"]) if row["context"] is not None else None
+    return OutgoingEmail(**(dict(row) | {"context": context}))
+
+
+async def queue_notice(
+    conn: asyncpg.Connection,
+    company_id: int,
+    template: str,
+    to_email: str,
+    context_json: str,
+    now: datetime,
+) -> None:
+    """An e-mail about no invoice (its template shows `context`), due now."""
+    await conn.execute(QUEUE_NOTICE, company_id, template, to_email, context_json, now)
 
 
 async def mark_sent(conn: asyncpg.Connection, email_id: int, now: datetime) -> None:

@@ -3,7 +3,10 @@
 Each e-mail is taken with FOR UPDATE SKIP LOCKED and marked sent in the same transaction as
 the delivery, so replicas never send one twice at once and none is lost: whatever goes wrong
 with one e-mail (the SMTP server down, a row that cannot be composed) is recorded on it, and
-it is retried with exponential backoff (then marked failed) while the others go on. An e-mail
+it is retried with exponential backoff (then marked failed) while the others go on. Each
+delivery and each giving up is announced as an `email.delivered` / `email.failed` event in the
+same transaction. Notices about no invoice (a webhook endpoint disabled) are composed from
+the context stored with them, without a PDF. An e-mail
 over its company's hourly cap waits in the outbox. The one window left is a crash after the
 SMTP server accepted and before the commit; the Message-ID is derived from the outbox row, so
 a receiving system can drop that duplicate.
@@ -22,6 +25,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from typing import Any
 
 import aiosmtplib
 import asyncpg
@@ -40,6 +44,7 @@ from billing_service.repositories import invoices as invoice_repo
 from billing_service.repositories import outbox as repo
 from billing_service.repositories.outbox import OutgoingEmail
 from billing_service.services.documents import DocumentService, snapshot
+from billing_service.services.events import EventLog, document_subject
 from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
 from shared.clock import Clock
@@ -55,6 +60,10 @@ SUBJECTS = {
     "invoice-due-reminder": "Overdue: invoice {label} from {sender}",
     "estimate-actioned": "Your response to {label}",
     "invoice-paid": "Payment received for invoice {label}",
+}
+# E-mails about no invoice: their subject is formatted with their stored context.
+NOTICE_SUBJECTS = {
+    "webhook-disabled": "A webhook endpoint of {company} was disabled",
 }
 LOOP = "mailer"
 
@@ -75,10 +84,16 @@ def sender_address(mail_from: str) -> Address:
 
 class Mailer:
     def __init__(
-        self, pool: asyncpg.Pool, documents: DocumentService, settings: Settings, clock: Clock
+        self,
+        pool: asyncpg.Pool,
+        documents: DocumentService,
+        settings: Settings,
+        clock: Clock,
+        events: EventLog,
     ) -> None:
         self.pool = pool
         self.documents = documents
+        self.events = events
         self.settings = settings
         self.clock = clock
         self.quota = MailQuota.from_settings(settings)
@@ -122,9 +137,8 @@ class Mailer:
         message = await self._compose(conn, email)
         await self._transport(message, email)
         await repo.mark_sent(conn, email.id, now)
-        await invoice_repo.add_history(
-            conn, email.invoice_id, email.user_id, f"email_sent:{email.template}", None, None
-        )
+        await self._history(conn, email, "email_sent")
+        await self._announce(conn, email, "email.delivered", attempts=email.attempts + 1)
 
     async def _failed(
         self, conn: asyncpg.Connection, email: OutgoingEmail, now: datetime, error: Exception
@@ -137,12 +151,13 @@ class Mailer:
             log.warning("email_retry", email_id=email.id, attempts=attempts, error=reason)
             return
         await repo.give_up(conn, email.id, reason)
-        await invoice_repo.add_history(
-            conn, email.invoice_id, email.user_id, f"email_failed:{email.template}", None, None
-        )
+        await self._history(conn, email, "email_failed")
+        await self._announce(conn, email, "email.failed", attempts=attempts, error=reason)
         log.error("email_failed", email_id=email.id, attempts=attempts, error=reason)
 
     async def _compose(self, conn: asyncpg.Connection, email: OutgoingEmail) -> EmailMessage:
+        if email.invoice_id is None:
+            return self._compose_notice(email)
         invoice = await invoice_repo.by_id(conn, email.invoice_id)
         detail = await self.documents.invoices.detail_of(conn, invoice, internal=False)
         doc = snapshot(detail, self.settings.document_locale)
@@ -150,10 +165,24 @@ class Mailer:
         context = {"doc": doc, "custom_message": email.custom_message, "public_url": None}
         label = header_text(invoice.label)
         sender = header_text((detail.invoicer or {}).get("company_entity") or "") or "us"
+        subject = SUBJECTS[email.template].format(label=label, sender=sender)
+        message = self._message(email, subject, context)
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{label}.pdf")
+        return message
+
+    def _compose_notice(self, email: OutgoingEmail) -> EmailMessage:
+        """An e-mail about no invoice: its template shows the context stored with it."""
+        context = email.context or {}
+        values = {key: header_text(str(value)) for key, value in context.items()}
+        subject = NOTICE_SUBJECTS[email.template].format(**values)
+        return self._message(email, subject, context)
+
+    def _message(self, email: OutgoingEmail, subject: str, context: dict[str, Any]) -> EmailMessage:
+        """The message's headers and its text and HTML bodies, from the e-mail's template."""
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = Address(addr_spec=single_line(email.to_email))
-        message["Subject"] = SUBJECTS[email.template].format(label=label, sender=sender)
+        message["Subject"] = subject
         message["Date"] = format_datetime(self.clock())
         message["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}", domain="invoicing")
         message.set_content(
@@ -163,8 +192,28 @@ class Mailer:
             self.templates.get_template(f"email/{email.template}.html").render(context),
             subtype="html",
         )
-        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{label}.pdf")
         return message
+
+    async def _history(self, conn: asyncpg.Connection, email: OutgoingEmail, what: str) -> None:
+        """On the invoice's history, for an e-mail about one."""
+        if email.invoice_id is not None:
+            await invoice_repo.add_history(
+                conn, email.invoice_id, email.user_id, f"{what}:{email.template}", None, None
+            )
+
+    async def _announce(
+        self, conn: asyncpg.Connection, email: OutgoingEmail, event_type: str, **data: Any
+    ) -> None:
+        """The email.delivered / email.failed event, in the transaction that marks it so."""
+        invoice_id = email.invoice_id
+        body = {
+            "id": email.id,
+            "invoice_id": invoice_id,
+            "template": email.template,
+            "to": email.to_email,
+        }
+        subject = document_subject(invoice_id) if invoice_id is not None else None
+        await self.events.record(conn, email.company_id, event_type, body | data, subject=subject)
 
     async def _transport(self, message: EmailMessage, email: OutgoingEmail) -> None:
         settings = self.settings
