@@ -266,7 +266,7 @@ async def test_recipients_and_customers_announce_what_recipients_shows(api, make
         "POST",
         f"{V1}/recipients",
         h,
-        {"company_entity": "Globex", "organisation_id": setup.organisation_id},
+        {"company_entity": "Globex Überseehandel €", "organisation_id": setup.organisation_id},
     )
     assert status == 201, made
     subject = f"recipient:{made['data']['id']}"

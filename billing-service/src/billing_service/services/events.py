@@ -108,7 +108,10 @@ class EventLog:
             company_id,
             event_type,
             subject,
-            dumps(data),
+            # Characters as they are, not as \u escapes: jsonb takes an escape of a non-ASCII
+            # character only in a UTF8 database, and a database created without a UTF-8
+            # locale is SQL_ASCII (as the postgres image without LANG makes them).
+            dumps(data, ensure_ascii=False),
             self.clock(),
             only_endpoint,
         )
