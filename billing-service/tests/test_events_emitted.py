@@ -10,6 +10,8 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from billing_service.keys import EVENTS, POOL, SETTINGS
 from billing_service.services.events import EventLog
 from billing_service.services.invoices import InvoiceRecords
@@ -157,6 +159,28 @@ async def test_quotes_conversions_cancellations_and_deletes_are_announced(api, m
     assert gone["version"] == before["version"] + 1
     assert gone["history"][-1]["event"] == "deleted"
     assert await deleted.types() == ["invoice.created", "invoice.deleted"]
+
+
+@pytest.mark.parametrize(
+    "kind, fields",
+    [("quote", {}), ("recurring", {"recurring": "monthly"}), ("template", {})],
+)
+async def test_every_type_announces_its_edits_pdfs_cancellation_and_deletion(
+    api, make_setup, billing, kind, fields
+):
+    setup = await make_setup()
+    pool, h = billing.app[POOL], setup.headers
+    record = Watch(api, pool, h, (await created_invoice(api, setup, type=kind, **fields))["id"])
+    await record.shows(f"{kind}.created")
+    await record.do("", {"notes": "Revised"}, method="PATCH")
+    await record.shows(f"{kind}.updated")
+    await record.do("/regenerate-pdf")
+    await record.shows(f"{kind}.pdf_ready")
+    await record.do("/cancel")
+    await record.shows(f"{kind}.cancelled")
+    removed = Watch(api, pool, h, (await created_invoice(api, setup, type=kind, **fields))["id"])
+    await removed.do("", method="DELETE")
+    assert await removed.types() == [f"{kind}.created", f"{kind}.deleted"]
 
 
 async def test_a_generated_invoice_is_created_sent_and_announced_as_generated(
