@@ -107,8 +107,8 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def dumps(payload: Any) -> str:
-    return json.dumps(payload, default=_default, separators=(",", ":"))
+def dumps(payload: Any, *, ensure_ascii: bool = True) -> str:
+    return json.dumps(payload, default=_default, separators=(",", ":"), ensure_ascii=ensure_ascii)
 
 
 def with_success(payload: Any, status: int) -> Any:

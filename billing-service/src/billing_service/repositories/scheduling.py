@@ -1,5 +1,5 @@
-"""SQL of the scheduler: templates due for a run, scheduled invoices that became due, and the
-record of a row that failed.
+"""SQL of the scheduler: templates due for a run, scheduled invoices that became due, invoices
+that became overdue, and the record of a row that failed.
 
 Each statement takes one row, locked: the scheduler handles it in its own transaction, so one
 bad row can fail only itself. Company dates come in as (timezone, today) pairs the service
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
@@ -44,6 +45,21 @@ ORDER BY i.scheduled_date, i.id
 LIMIT 1
 FOR UPDATE OF i SKIP LOCKED
 """
+# One invoice awaiting payment, with a balance, whose due date has passed in its company
+# (lifecycle.OVERDUE) and whose passing is not announced yet: the partial index
+# invoices_overdue_unannounced holds exactly the candidates.
+NEXT_OVERDUE = f"""
+SELECT i.id, i.company_id, i.scheduler_attempts, z.today {_DUE_IN_COMPANY}
+  AND i.status IN ('sent', 'due') AND i.overdue_announced_at IS NULL
+  AND i.type = 'invoice' AND i.due_date < z.today AND i.total > i.amount_paid
+ORDER BY i.due_date, i.id
+LIMIT 1
+FOR UPDATE OF i SKIP LOCKED
+"""
+# Not an edit: the version (the ETag) stays.
+OVERDUE_ANNOUNCED = "UPDATE invoices SET overdue_announced_at = $2 WHERE id = $1"
+# Set by a new due date: its passing is announced again.
+OVERDUE_UNANNOUNCED: dict[str, Any] = {"overdue_announced_at": None}
 # A failure, recorded without touching the version (the ETag) or the status.
 RECORD_FAILURE = """
 UPDATE invoices SET scheduler_attempts = $2, scheduler_error = $3, scheduler_retry_at = $4,
@@ -96,6 +112,16 @@ async def next_scheduled_due(
     conn: asyncpg.Connection, dates: CompanyDates, now: datetime, skip: Skip
 ) -> DueRow | None:
     return await _next(conn, NEXT_SCHEDULED_DUE, dates, now, skip)
+
+
+async def next_overdue(
+    conn: asyncpg.Connection, dates: CompanyDates, now: datetime, skip: Skip
+) -> DueRow | None:
+    return await _next(conn, NEXT_OVERDUE, dates, now, skip)
+
+
+async def overdue_announced(conn: asyncpg.Connection, invoice_id: int, at: datetime) -> None:
+    await conn.execute(OVERDUE_ANNOUNCED, invoice_id, at)
 
 
 async def record_failure(

@@ -154,7 +154,12 @@ class DocumentService:
         """Render the invoice as it is now; it becomes the invoice's current document."""
         detail = await self.invoices.detail_of(self.pool, invoice)
         document_id = await self.pdf.render(snapshot(detail, self.locale))
-        await repo.set_document(self.pool, invoice.id, document_id)
+        # Stored and announced together (the render itself is no part of any transaction);
+        # the event carries the record as it is by then.
+        async with self.pool.acquire() as conn, conn.transaction():
+            await repo.set_document(conn, invoice.id, document_id)
+            stored = await repo.by_id(conn, invoice.id)
+            await self.invoices.records.announce(conn, stored, "pdf_ready")
         return document_id
 
     async def current(self, invoice: Invoice) -> str:

@@ -10,6 +10,7 @@ their transaction; nothing here commits.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -22,6 +23,10 @@ from shared.clock import Clock
 from shared.web import dumps
 
 # What happens to a record of the invoices table, per type: its events are `<type>.<verb>`.
+# Only what lifecycle.py lets happen to the type: only quotes are declined or become
+# converted (a quote's invoice), only invoices are paid or overdue; every type may be
+# cancelled and have its PDF rendered (regenerate). A template's generated invoice is
+# `recurring.invoice_generated`, carrying (and ordered by) the generated invoice.
 DOCUMENT_VERBS: dict[str, tuple[str, ...]] = {
     "invoice": (
         "created",
@@ -31,8 +36,6 @@ DOCUMENT_VERBS: dict[str, tuple[str, ...]] = {
         "payment_recorded",
         "paid",
         "cancelled",
-        "declined",
-        "converted",
         "overdue",
         "deleted",
         "pdf_ready",
@@ -48,8 +51,8 @@ DOCUMENT_VERBS: dict[str, tuple[str, ...]] = {
         "deleted",
         "pdf_ready",
     ),
-    "recurring": ("created", "updated", "cancelled", "deleted", "invoice_generated"),
-    "template": ("created", "updated", "deleted"),
+    "recurring": ("created", "updated", "cancelled", "deleted", "pdf_ready", "invoice_generated"),
+    "template": ("created", "updated", "cancelled", "deleted", "pdf_ready"),
 }
 OTHER_EVENTS = (
     "recipient.created",
@@ -105,7 +108,10 @@ class EventLog:
             company_id,
             event_type,
             subject,
-            dumps(data),
+            # Characters as they are, not as \u escapes: jsonb takes an escape of a non-ASCII
+            # character only in a UTF8 database, and a database created without a UTF-8
+            # locale is SQL_ASCII (as the postgres image without LANG makes them).
+            dumps(data, ensure_ascii=False),
             self.clock(),
             only_endpoint,
         )
@@ -114,12 +120,18 @@ class EventLog:
     async def document(self, conn: asyncpg.Connection, invoice: Invoice, verb: str) -> str:
         """`<type>.<verb>` of a record of the invoices table, carrying its member view as it
         now is in this transaction (pass the record as the change left it)."""
+        [event_id] = await self.documents(conn, invoice, [f"{invoice.type}.{verb}"])
+        return event_id
+
+    async def documents(
+        self, conn: asyncpg.Connection, invoice: Invoice, event_types: Sequence[str]
+    ) -> list[str]:
+        """Several events of one change of a record (a payment that settles it: payment
+        recorded, then paid), in this order, all carrying its view, loaded once."""
         detail = await load_detail(conn, invoice)
         view = invoice_view(detail.invoice, self.public_base_url, detail=detail)
-        return await self.record(
-            conn,
-            invoice.company_id,
-            f"{invoice.type}.{verb}",
-            view,
-            subject=document_subject(invoice.id),
-        )
+        subject = document_subject(invoice.id)
+        return [
+            await self.record(conn, invoice.company_id, event_type, view, subject=subject)
+            for event_type in event_types
+        ]

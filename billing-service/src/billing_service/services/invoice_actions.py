@@ -19,7 +19,7 @@ from billing_service.repositories import invoices as repo
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
 from billing_service.services.documents import DocumentService
-from billing_service.services.invoices import InvoiceRecords, check_terms
+from billing_service.services.invoices import InvoiceRecords, check_terms, overdue_reset
 from billing_service.services.mail_quota import MailQuota
 from shared.errors import Conflict, ServiceUnavailable, ValidationFailed
 
@@ -49,7 +49,9 @@ class InvoiceActions:
                 conn, scope.user_id, invoice, "approved", {"approved_at": when}
             )
 
-        invoice = await self.records.locked(scope, invoice_id, if_match, "update", approve)
+        invoice = await self.records.locked(
+            scope, invoice_id, if_match, "update", approve, verb="approved"
+        )
         await self.documents.render_after_approval(invoice)
         return invoice
 
@@ -61,14 +63,18 @@ class InvoiceActions:
             stamp = {"cancelled_at": self.records.clock()}
             return await self.records.move(conn, scope.user_id, invoice, "cancelled", stamp)
 
-        return await self.records.locked(scope, invoice_id, if_match, "cancel", cancel)
+        return await self.records.locked(
+            scope, invoice_id, if_match, "cancel", cancel, verb="cancelled"
+        )
 
     async def decline(self, scope: Scope, invoice_id: int, if_match: str | None) -> Invoice:
         async def decline(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             lifecycle.require("decline", invoice.type, invoice.status)
             return await self.records.move(conn, scope.user_id, invoice, "declined", {})
 
-        return await self.records.locked(scope, invoice_id, if_match, "update", decline)
+        return await self.records.locked(
+            scope, invoice_id, if_match, "update", decline, verb="declined"
+        )
 
     async def pay(
         self,
@@ -97,11 +103,15 @@ class InvoiceActions:
             values: dict[str, Any] = {"amount_paid": paid}
             if paid == invoice.total:
                 values["paid_at"] = self.records.clock()
-                return await self.records.move(conn, scope.user_id, invoice, "paid", values)
+                settled = await self.records.move(conn, scope.user_id, invoice, "paid", values)
+                await self.records.announce(conn, settled, "payment_recorded", "paid")
+                return settled
             await repo.add_history(
                 conn, invoice.id, scope.user_id, "payment", invoice.status, invoice.status
             )
-            return await repo.update(conn, invoice.id, values)
+            updated = await repo.update(conn, invoice.id, values)
+            await self.records.announce(conn, updated, "payment_recorded")
+            return updated
 
         return await self.records.locked(scope, invoice_id, if_match, "pay", pay)
 
@@ -137,7 +147,7 @@ class InvoiceActions:
                 )
             return invoice
 
-        await self.records.locked(scope, invoice_id, if_match, "send", send)
+        await self.records.locked(scope, invoice_id, if_match, "send", send, verb="sent")
         return addresses
 
     async def payment_link(self, scope: Scope, invoice_id: int) -> None:
@@ -161,7 +171,9 @@ class InvoiceActions:
             values = {"scheduled_date": scheduled}
             return await self.records.move(conn, scope.user_id, invoice, target, values)
 
-        return await self.records.locked(scope, invoice_id, if_match, "update", reschedule)
+        return await self.records.locked(
+            scope, invoice_id, if_match, "update", reschedule, verb="updated"
+        )
 
     async def set_due_date(
         self, scope: Scope, invoice_id: int, due: date, if_match: str | None
@@ -173,9 +185,12 @@ class InvoiceActions:
                     "due_date", "The due date must be on or after the scheduled date."
                 )
             check_terms(invoice.scheduled_date, due, "due_date")
-            return await _edited(conn, scope, invoice, "due_date_set", {"due_date": due})
+            values = {"due_date": due} | overdue_reset(invoice, {"due_date": due})
+            return await _edited(conn, scope, invoice, "due_date_set", values)
 
-        return await self.records.locked(scope, invoice_id, if_match, "update", change)
+        return await self.records.locked(
+            scope, invoice_id, if_match, "update", change, verb="updated"
+        )
 
     async def set_period(
         self, scope: Scope, invoice_id: int, period: str, if_match: str | None
@@ -184,7 +199,9 @@ class InvoiceActions:
             lifecycle.require("set_period", invoice.type, invoice.status)
             return await _edited(conn, scope, invoice, "period_set", {"period": period})
 
-        return await self.records.locked(scope, invoice_id, if_match, "update", change)
+        return await self.records.locked(
+            scope, invoice_id, if_match, "update", change, verb="updated"
+        )
 
     async def _addressees(self, conn: asyncpg.Connection, invoice: Invoice) -> list[str]:
         """Everyone an invoice's e-mail goes to, each address once: the recipient's e-mail,

@@ -55,8 +55,10 @@ class InvoiceConversion:
                 user_id=scope.user_id,
                 event=f"converted_from:{source.id}",
             )
+            await self.records.announce(conn, created, "created")
             if turns_converted:
-                await self.records.move(conn, scope.user_id, source, "converted", {})
+                converted = await self.records.move(conn, scope.user_id, source, "converted", {})
+                await self.records.announce(conn, converted, "converted")
             return created
 
 

@@ -24,7 +24,12 @@ from billing_service.services import invoice_parties
 from billing_service.services.base import named, refuse_reference, resolve_company
 from billing_service.services.companies import PersonalTeams
 from billing_service.services.invoice_pricing import invoice_totals, price_items
-from billing_service.services.invoices import InvoiceRecords, check_dates, next_label
+from billing_service.services.invoices import (
+    InvoiceRecords,
+    check_dates,
+    next_label,
+    overdue_reset,
+)
 from shared.errors import Conflict, ValidationFailed
 
 
@@ -79,7 +84,9 @@ class InvoiceEditor:
             )
         with _label_unique():
             async with self.records.pool.acquire() as conn, conn.transaction():
-                return await self._create(conn, scope, draft, kind, status, steps)
+                invoice = await self._create(conn, scope, draft, kind, status, steps)
+                await self.records.announce(conn, invoice, "created")
+                return invoice
 
     async def _create(
         self,
@@ -162,7 +169,7 @@ class InvoiceEditor:
 
         with _label_unique():
             return await self.records.locked(
-                scope, invoice_id, if_match, "update", change, kind=kind
+                scope, invoice_id, if_match, "update", change, kind=kind, verb="updated"
             )
 
     async def delete(
@@ -177,7 +184,9 @@ class InvoiceEditor:
             )
             return updated
 
-        await self.records.locked(scope, invoice_id, if_match, "delete", remove, kind=kind)
+        await self.records.locked(
+            scope, invoice_id, if_match, "delete", remove, kind=kind, verb="deleted"
+        )
 
     async def set_members(
         self, scope: Scope, invoice_id: int, members: list[dict[str, Any]]
@@ -187,7 +196,9 @@ class InvoiceEditor:
             await members_repo.replace_members(conn, invoice.id, members)
             return await repo.update(conn, invoice.id, {})
 
-        invoice = await self.records.locked(scope, invoice_id, None, "update", change)
+        invoice = await self.records.locked(
+            scope, invoice_id, None, "update", change, verb="updated"
+        )
         return await members_repo.members(self.records.pool, invoice.id)
 
     async def _company_for(self, conn: asyncpg.Connection, scope: Scope, draft: Draft) -> int:
@@ -229,7 +240,8 @@ async def _updated(
         await _check_members(conn, invoice.company_id, draft.members)
         await members_repo.replace_members(conn, invoice.id, draft.members)
     # An edit may have fixed what made the scheduler set the invoice aside: retry it.
-    updated = await repo.update(conn, invoice.id, fields | repo.SCHEDULER_CLEARED)
+    cleared = repo.SCHEDULER_CLEARED | overdue_reset(invoice, fields)
+    updated = await repo.update(conn, invoice.id, fields | cleared)
     await repo.add_history(
         conn, invoice.id, scope.user_id, "updated", invoice.status, invoice.status
     )

@@ -18,6 +18,7 @@ import asyncpg
 from billing_service.permissions import authorize_document
 from billing_service.recurrence import company_today
 from billing_service.repositories import invoices as repo
+from billing_service.repositories import scheduling
 from billing_service.repositories.invoices import Invoice
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
@@ -91,12 +92,22 @@ class InvoiceRecords:
         change: Change,
         *,
         kind: str | None = None,
+        verb: str | None = None,
     ) -> Invoice:
-        """`change` applied in one transaction holding the record's row lock."""
+        """`change` applied in one transaction holding the record's row lock; with a `verb`,
+        the record as the change left it announced as `<type>.<verb>` in that transaction."""
         async with self.pool.acquire() as conn, conn.transaction():
             invoice = await self.find(conn, scope, invoice_id, operation, kind=kind, lock=True)
             check_if_match(invoice, if_match)
-            return await change(conn, invoice)
+            changed = await change(conn, invoice)
+            if verb is not None:
+                await self.announce(conn, changed, verb)
+            return changed
+
+    async def announce(self, conn: asyncpg.Connection, invoice: Invoice, *verbs: str) -> None:
+        """The record's events `<type>.<verb>`, in this order, in the caller's transaction
+        (services.events: no change without its event, no event without its change)."""
+        await self.events.documents(conn, invoice, [f"{invoice.type}.{verb}" for verb in verbs])
 
     async def move(
         self,
@@ -147,6 +158,13 @@ async def clone_invoice(
     await repo.insert_items(conn, created.id, items)
     await repo.add_history(conn, created.id, user_id, event, None, "draft")
     return created
+
+
+def overdue_reset(invoice: Invoice, values: dict[str, Any]) -> dict[str, Any]:
+    """A new due date is a new deadline: its passing is announced again (invoice.overdue)."""
+    if "due_date" in values and values["due_date"] != invoice.due_date:
+        return dict(scheduling.OVERDUE_UNANNOUNCED)
+    return {}
 
 
 def check_dates(values: dict[str, Any]) -> None:

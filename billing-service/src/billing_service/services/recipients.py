@@ -24,7 +24,9 @@ from billing_service.services.base import (
     resolve_company,
 )
 from billing_service.services.companies import PersonalTeams
+from billing_service.services.events import EventLog
 from billing_service.services.resources import OrganisationService, ResourceService
+from billing_service.views import InvoicedRecipientView
 from shared.errors import Conflict, ValidationFailed
 
 
@@ -39,10 +41,12 @@ class RecipientService(ResourceService[RecipientFilter]):
         personal: PersonalTeams,
         organisations: OrganisationService,
         users: AuthClient,
+        events: EventLog,
     ) -> None:
         super().__init__(pool, personal)
         self._organisations = organisations
         self._users = users
+        self._events = events
 
     async def delete(self, scope: Scope, row_id: int) -> None:
         """InvoiceMee's rule: 409 while any invoice names the recipient."""
@@ -68,6 +72,7 @@ class RecipientService(ResourceService[RecipientFilter]):
             require(scope, row["company_id"], self.permission)
             logins = await repo.contact_logins(conn, recipient_id=row["id"])
             await remove(conn, row)
+            await self.announce(conn, "deleted", row)
             await self._users.delete_all(logins)
 
     async def _delete(self, conn: asyncpg.Connection, row: Row) -> None:
@@ -102,6 +107,7 @@ class RecipientService(ResourceService[RecipientFilter]):
                 conn, self.table, company, values | {"organisation_id": organisation_id}
             )
             await self.after_write(conn, row)
+            await self.announce(conn, "created", row)
             return row
 
     async def prepare(
@@ -138,8 +144,19 @@ class RecipientService(ResourceService[RecipientFilter]):
         return repo.recipient_conditions(where, query.organisation_id, query.search)
 
     async def shown(self, rows: list[Row]) -> list[Row]:
-        totals = await repo.total_invoiced(self.pool, [row["id"] for row in rows])
-        return [row | {"total_invoiced": totals.get(row["id"], Decimal(0))} for row in rows]
+        return await _invoiced(self.pool, rows)
+
+    async def announce(self, conn: asyncpg.Connection, verb: str, row: Row) -> None:
+        """`recipient.<verb>`, carrying the recipient as /recipients shows it (a deleted one as
+        it was)."""
+        [shown] = await _invoiced(conn, [row])
+        await self._events.record(
+            conn,
+            row["company_id"],
+            f"recipient.{verb}",
+            InvoicedRecipientView.of(shown),
+            subject=f"recipient:{row['id']}",
+        )
 
     async def recent_activity(self, scope: Scope, recipient_id: int) -> tuple[list[Row], list[Row]]:
         """The customer's latest invoices and payments, as far as the token may read them
@@ -153,6 +170,12 @@ class RecipientService(ResourceService[RecipientFilter]):
             else []
         )
         return invoices, payments
+
+
+async def _invoiced(db: crud.Db, rows: list[Row]) -> list[Row]:
+    """The rows with what each recipient has been invoiced (one query for them all)."""
+    totals = await repo.total_invoiced(db, [row["id"] for row in rows])
+    return [row | {"total_invoiced": totals.get(row["id"], Decimal(0))} for row in rows]
 
 
 def _still_billed(unpaid: int, running: int) -> str:

@@ -174,6 +174,10 @@ class RecurringService:
             )
         elif template.auto_send:
             child = await self._send(conn, child, user_id)
+        verbs = ("created", "sent") if child.status == "sent" else ("created",)
+        generated = f"{template.type}.invoice_generated"  # about, and ordered by, the child
+        types = [f"{child.type}.{verb}" for verb in verbs] + [generated]
+        await self.records.events.documents(conn, child, types)
         return child
 
     async def _send(self, conn: asyncpg.Connection, child: Invoice, user_id: int | None) -> Invoice:
@@ -241,6 +245,7 @@ class SchedulerRun:
     generated: int  # periods billed or skipped
     moved_to_due: int
     failed: int = 0
+    overdue: int = 0  # invoices whose passed due date was announced
 
 
 Outcome = Literal["done", "failed"]
@@ -260,8 +265,8 @@ async def _make_due(conn: asyncpg.Connection, due: scheduling.DueRow) -> None:
 
 class Scheduler:
     """Runs in every replica. Each pass generates the periods that have come (oldest first, so
-    downtime is caught up in order, a bounded number per template and pass) and moves scheduled
-    invoices to due on their date. Every row is handled in its own transaction: a row that
+    downtime is caught up in order, a bounded number per template and pass), moves scheduled
+    invoices to due on their date and announces the invoices that became overdue. Every row is handled in its own transaction: a row that
     fails is recorded (attempts, error, retry with backoff), then set aside, and never stops
     the others."""
 
@@ -296,7 +301,15 @@ class Scheduler:
             per_row=1,
             set_aside_as="due_failed",
         )
-        return SchedulerRun(generated, moved, failed + failed_moves)
+        overdue, failed_overdue = await self._drain(
+            scheduling.next_overdue,
+            self._announce_overdue,
+            now,
+            dates,
+            per_row=1,
+            set_aside_as="overdue_failed",
+        )
+        return SchedulerRun(generated, moved, failed + failed_moves + failed_overdue, overdue)
 
     async def _company_dates(self, now: datetime) -> scheduling.CompanyDates:
         timezones = await scheduling.company_timezones(self.pool)
@@ -360,6 +373,11 @@ class Scheduler:
         cutoff = due.today - self.limits.max_backfill
         if not await self.recurring.skip_missed(conn, template, cutoff):
             await self.recurring.generate(conn, template, None, today=due.today)
+
+    async def _announce_overdue(self, conn: asyncpg.Connection, due: scheduling.DueRow) -> None:
+        """invoice.overdue, once per passing of a due date (a new one is announced again)."""
+        await scheduling.overdue_announced(conn, due.id, self.clock())
+        await self.recurring.records.announce(conn, await repo.by_id(conn, due.id), "overdue")
 
     async def _failed(
         self,

@@ -64,6 +64,7 @@ class ResourceService(Generic[FilterT]):
                 values = await self.prepare(conn, scope, company, values, None)
                 row = await crud.insert(conn, self.table, company, values)
                 await self.after_write(conn, row)
+                await self.announce(conn, "created", row)
                 return row
         except asyncpg.UniqueViolationError:  # a concurrent create took the same slug
             raise ValidationFailed.field("slug", "The slug has already been taken.") from None
@@ -81,6 +82,7 @@ class ResourceService(Generic[FilterT]):
             values = await self.prepare(conn, scope, current["company_id"], values, current)
             row = await crud.update(conn, self.table, row_id, values)
             await self.after_write(conn, row)
+            await self.announce(conn, "updated", row)
             return row
 
     async def delete(self, scope: Scope, row_id: int) -> None:
@@ -107,6 +109,10 @@ class ResourceService(Generic[FilterT]):
     async def after_write(self, conn: asyncpg.Connection, row: Row) -> None:
         if row.get("is_default"):
             await crud.clear_default(conn, self.table, "company_id", row["company_id"], row["id"])
+
+    async def announce(self, conn: asyncpg.Connection, verb: str, row: Row) -> None:
+        """The event of a write (services.events) in its transaction, for the resources
+        receivers may subscribe to (recipients); none for the others."""
 
 
 class OrganisationService(ResourceService[CompanyFilter]):
