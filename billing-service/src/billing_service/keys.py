@@ -26,6 +26,7 @@ from billing_service.services.resources import (
     PaymentDetailService,
 )
 from billing_service.settings import Settings
+from billing_service.webhook_http import WebhookHttp
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -50,3 +51,4 @@ DOCUMENTS = web.AppKey("documents", DocumentService)
 MAILER = web.AppKey("mailer", Mailer)
 EVENTS = web.AppKey("events", EventLog)  # the event log every change writes to
 LOOPS = web.AppKey("loops", dict[str, BackgroundLoop])  # by name, the running ones
+WEBHOOK_HTTP = web.AppKey("webhook_http", WebhookHttp)  # the guarded session of deliveries

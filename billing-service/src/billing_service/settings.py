@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import PositiveFloat, PositiveInt, SecretStr
+from pydantic import PositiveFloat, PositiveInt, SecretStr, ValidationInfo, field_validator
 
+from billing_service.webhook_http import parse_networks
 from shared.settings import PublicBaseUrl, ServiceSettings
 
 
@@ -58,6 +59,36 @@ class Settings(ServiceSettings):
     webhook_secret_key: SecretStr = SecretStr("dev-only-webhook-secret-key")
     webhooks_enabled: bool = True  # this replica runs the delivery loop
     webhook_interval_seconds: PositiveFloat = 1.0
+    # Webhooks never reach a loopback, private or link-local address (checked at connect
+    # time) unless its network is listed here: comma-separated CIDRs, e.g. '10.20.0.0/16'.
+    webhook_allowed_networks: str = ""
+    # Plain http:// endpoint URLs; unset: only in development.
+    webhook_allow_http: bool | None = None
+    webhook_timeout_seconds: PositiveFloat = 10.0  # a 2xx within this is a success
+    webhook_concurrency: PositiveInt = 16  # requests in flight per replica
+    webhook_connections_per_host: PositiveInt = 4
+    webhook_batch: PositiveInt = 64  # deliveries claimed per pass
+    # A claimed delivery is not claimed again for this long (its attempt's lease): more than
+    # the timeout, so only a replica that died mid-attempt gives its deliveries back.
+    webhook_lease_seconds: PositiveFloat = 60.0
+    webhook_disable_after_days: PositiveFloat = 5.0  # failing this long disables an endpoint
+    webhook_max_response_bytes: PositiveInt = 4096  # of a receiver's answer, read and kept
+    events_retention_days: PositiveInt = 30
+    events_prune_batch: PositiveInt = 1000  # events deleted per pass, at most
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        parse_networks(value)  # a typo fails at start, not at the first delivery
+        return value
+
+    @field_validator("webhook_lease_seconds")
+    @classmethod
+    def _lease_outlasts_timeout(cls, value: float, info: ValidationInfo) -> float:
+        timeout = info.data.get("webhook_timeout_seconds", 0.0)
+        if value <= timeout:
+            raise ValueError("must be longer than WEBHOOK_TIMEOUT_SECONDS")
+        return value
 
     secret_fields: ClassVar[tuple[str, ...]] = ("internal_secret", "webhook_secret_key")
     url_password_fields: ClassVar[dict[str, bool]] = {"database_url": False}
