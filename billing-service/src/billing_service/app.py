@@ -18,6 +18,7 @@ from billing_service.keys import (
     CONTACTS,
     CONVERSIONS,
     DOCUMENTS,
+    EVENT_QUERIES,
     EVENTS,
     INVOICE_ACTIONS,
     INVOICE_EDITS,
@@ -36,6 +37,7 @@ from billing_service.keys import (
     SCHEDULER,
     SETTINGS,
     TEAMS,
+    WEBHOOKS,
 )
 from billing_service.loops import BackgroundLoop, LoopMetrics
 from billing_service.pdf_client import PdfClient
@@ -64,7 +66,9 @@ from billing_service.services.resources import (
     OrganisationService,
     PaymentDetailService,
 )
+from billing_service.services.webhooks import EventQueries, WebhookService
 from billing_service.settings import Settings
+from billing_service.webhook_secrets import SecretBox
 from shared.clock import CLOCK, Clock, system_clock
 from shared.db import check_pool, pool_context
 from shared.http_client import client_context
@@ -87,6 +91,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[RECIPIENTS] = RecipientService(pool, personal, app[ORGANISATIONS], app[AUTH])
     app[PRODUCTS] = ProductService(pool, personal)
     app[EVENTS] = EventLog(app[CLOCK], settings.public_base_url)
+    box = SecretBox(settings.webhook_secret_key.get_secret_value())
+    app[WEBHOOKS] = WebhookService(pool, personal, app[EVENTS], box, settings)
+    app[EVENT_QUERIES] = EventQueries(pool)
     records = InvoiceRecords(pool, app[CLOCK], app[EVENTS])
     quota = MailQuota.from_settings(settings)
     app[INVOICES] = InvoiceQueries(records)

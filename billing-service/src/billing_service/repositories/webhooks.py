@@ -80,7 +80,9 @@ class Delivery:
 
 
 async def delivery_of(db: Db, endpoint_id: int, delivery_id: int, *, lock: bool) -> Delivery | None:
-    sql = "SELECT id, endpoint_id, status FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2"
+    sql = (
+        "SELECT id, endpoint_id, status FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2"
+    )
     record = await db.fetchrow(sql + (" FOR UPDATE" if lock else ""), delivery_id, endpoint_id)
     return Delivery(**dict(record)) if record is not None else None
 

@@ -1,8 +1,7 @@
 """Request bodies and list filters of webhooks and the event log.
 
-A URL's shape is checked here; whether its host is an address the platform may post to
-(https outside development, no internal IP literal) depends on the settings and is the
-service's check (services.webhooks)."""
+Whether a URL may be called (https outside development, no credentials, no internal IP
+literal) depends on the settings: the service checks it with webhook_http.check_url."""
 
 from __future__ import annotations
 
@@ -14,27 +13,21 @@ from pydantic import AfterValidator, Field
 
 from billing_service.schemas.resources import CompanyFilter, ResourceBody
 from billing_service.services.events import SUBSCRIBABLE
+from billing_service.webhook_http import MAX_URL_LENGTH
 from shared.fields import MultiLine, SingleLine
 from shared.pagination import MAX_CURSOR_LENGTH, PageParams
 
-MAX_URL_LENGTH = 2048
 MAX_SUBSCRIPTIONS = 100
 
 
 def _url_shape(value: str) -> str:
+    """What webhook_http.check_url (the service's check) leaves to the shape: no spaces, and
+    a host that is a name or an address literal."""
     if any(character.isspace() for character in value):
         raise ValueError("must be a URL without spaces")
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise ValueError("must be an http or https URL")
-    if "@" in parts.netloc:  # user:password@ would be sent to the receiver, and confuses hosts
-        raise ValueError("must not carry a user name or password")
-    try:
-        parts.port  # noqa: B018  (raises on a port out of range or not a number)
-    except ValueError:
-        raise ValueError("must have a valid port") from None
-    if not parts.hostname or not _plausible_host(parts.hostname):
-        raise ValueError("must name a host")
+    host = urlsplit(value).hostname
+    if host is not None and not _plausible_host(host):
+        raise ValueError("must name a host by a DNS name or an IP address")
     return value
 
 
@@ -79,7 +72,7 @@ class WebhookUpdate(ResourceBody):
     url: WebhookUrl | None = None
     events: Subscriptions | None = Field(
         default=None,
-        description="Event types (`invoice.paid`), families (`invoice.*`), or `[\"*\"]`.",
+        description='Event types (`invoice.paid`), families (`invoice.*`), or `["*"]`.',
     )
     description: Description | None = None
     enabled: bool | None = Field(
