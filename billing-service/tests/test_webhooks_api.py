@@ -399,3 +399,14 @@ async def test_the_delivery_log_and_redelivery(api, billing, owner):
     assert status == 409
     status, _ = await api("POST", f"{one}/deliveries/999999999/redeliver", owner.headers)
     assert status == 404
+
+
+async def test_a_replayed_create_does_not_show_the_secret_again(billing, owner):
+    headers = owner.headers | {"Idempotency-Key": "hook-1"}
+    first = await billing.post(f"{V1}/webhooks", json=HOOK, headers=headers)
+    again = await billing.post(f"{V1}/webhooks", json=HOOK, headers=headers)
+    assert first.status == again.status == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    shown, replayed = (await first.json())["data"], (await again.json())["data"]
+    assert shown["secret"].startswith("whsec_") and "secret" not in replayed
+    assert replayed["id"] == shown["id"]
