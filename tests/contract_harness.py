@@ -62,6 +62,9 @@ RECORD_OF_SEGMENT = {
     "tokens": "token",
     "i": "public_id",
     "files": "document",
+    "webhooks": "webhook",
+    "deliveries": "delivery",
+    "events": "event",
 }
 # Invoice actions that only make sense on a record in another state than a fresh draft.
 RECORD_FOR_ACTION = {

@@ -100,6 +100,7 @@ def seed(api: Api, emails: dict[str, Any]) -> Seeds:
     )
     records["member"] = _user_id(added, emails["revoker"])
     _seed_invoices(api, owner, records)
+    _seed_webhooks(api, owner, records)
     revoker = api.token(emails["revoker"])
     spare_token = api.token(emails["revoker"], "spare")
     records["token"] = records["spare_token"] = int(spare_token.split("|")[0])
@@ -195,3 +196,18 @@ def _seed_invoices(api: Api, owner: str, records: dict[str, Any]) -> None:
     url = urlsplit(link["download_url"])
     records["document"] = url.path.rsplit("/", 1)[-1]
     records["document_query"] = {key: values[0] for key, values in parse_qs(url.query).items()}
+
+
+def _seed_webhooks(api: Api, owner: str, records: dict[str, Any]) -> None:
+    """An endpoint (and a spare), its test event and that event's delivery. The host never
+    answers: nothing in a contract run waits for a delivery."""
+    for name in ("webhook", "spare_webhook"):
+        records[name] = api.create(
+            "/api/v1/webhooks",
+            owner,
+            company_id=records["company"],
+            url="https://hooks.example.com/contract",
+            events=["*"],
+        )["id"]
+    test = api.call("POST", f"/api/v1/webhooks/{records['webhook']}/test", owner)["data"]
+    records["event"], records["delivery"] = test["event_id"], test["delivery_id"]

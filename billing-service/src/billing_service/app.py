@@ -18,6 +18,7 @@ from billing_service.keys import (
     CONTACTS,
     CONVERSIONS,
     DOCUMENTS,
+    EVENT_QUERIES,
     EVENTS,
     INVOICE_ACTIONS,
     INVOICE_EDITS,
@@ -38,6 +39,7 @@ from billing_service.keys import (
     TEAMS,
     WEBHOOK_DELIVERY,
     WEBHOOK_HTTP,
+    WEBHOOKS,
 )
 from billing_service.loops import BackgroundLoop, LoopMetrics
 from billing_service.pdf_client import PdfClient
@@ -67,8 +69,10 @@ from billing_service.services.resources import (
     PaymentDetailService,
 )
 from billing_service.services.webhook_delivery import WebhookDelivery, WebhookMetrics
+from billing_service.services.webhooks import EventQueries, WebhookService
 from billing_service.settings import Settings
 from billing_service.webhook_http import webhook_http_context
+from billing_service.webhook_secrets import SecretBox
 from shared.clock import CLOCK, Clock, system_clock
 from shared.db import check_pool, pool_context
 from shared.http_client import client_context
@@ -91,6 +95,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[EVENTS] = EventLog(app[CLOCK], settings.public_base_url)
     app[RECIPIENTS] = RecipientService(pool, personal, app[ORGANISATIONS], app[AUTH], app[EVENTS])
     app[PRODUCTS] = ProductService(pool, personal)
+    box = SecretBox(settings.webhook_secret_key.get_secret_value())
+    app[WEBHOOKS] = WebhookService(pool, personal, app[EVENTS], box, settings)
+    app[EVENT_QUERIES] = EventQueries(pool)
     records = InvoiceRecords(pool, app[CLOCK], app[EVENTS])
     quota = MailQuota.from_settings(settings)
     app[INVOICES] = InvoiceQueries(records)

@@ -26,6 +26,7 @@ from billing_service.services.resources import (
     PaymentDetailService,
 )
 from billing_service.services.webhook_delivery import WebhookDelivery
+from billing_service.services.webhooks import EventQueries, WebhookService
 from billing_service.settings import Settings
 from billing_service.webhook_http import WebhookHttp
 
@@ -51,6 +52,8 @@ PDF = web.AppKey("pdf", PdfClient)
 DOCUMENTS = web.AppKey("documents", DocumentService)
 MAILER = web.AppKey("mailer", Mailer)
 EVENTS = web.AppKey("events", EventLog)  # the event log every change writes to
+WEBHOOKS = web.AppKey("webhooks", WebhookService)
+EVENT_QUERIES = web.AppKey("event_queries", EventQueries)  # the event log, read
 LOOPS = web.AppKey("loops", dict[str, BackgroundLoop])  # by name, the running ones
 WEBHOOK_HTTP = web.AppKey("webhook_http", WebhookHttp)  # the guarded session of deliveries
 WEBHOOK_DELIVERY = web.AppKey("webhook_delivery", WebhookDelivery)

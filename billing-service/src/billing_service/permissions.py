@@ -55,6 +55,9 @@ MATRIX: dict[str, Permission] = {
     "owners.manage": Permission("granting or removing the owner role", OWNERS),
     "company.update": Permission("changing the company", MANAGERS),
     "company.delete": Permission("deleting the company", OWNERS),
+    # Webhooks carry every record's data out of the platform: managers only, reads included.
+    "webhooks.manage": Permission("managing webhooks", MANAGERS),
+    "events.read": Permission("reading the event log", MANAGERS),
 }
 
 # Operations on one record of the invoices table: the token ability's action (under the

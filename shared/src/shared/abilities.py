@@ -16,8 +16,11 @@ RESOURCES = (
     "profile",
     # Listing and revoking the user's OTHER tokens; a token may always log itself out.
     "tokens",
+    "webhooks",
 )
 ACTIONS = ("read", "create", "update", "delete")
+# Resources that are only read: the event log (`events:read`, or `events:*` for the same).
+READ_ONLY_RESOURCES = ("events",)
 # A quote is sent and downloaded like an invoice, under its own resource's abilities.
 EXTRA_ABILITIES = (
     "invoices:download",
@@ -30,7 +33,8 @@ EXTRA_ABILITIES = (
 KNOWN_ABILITIES: frozenset[str] = frozenset(
     {"*"}
     | {f"{resource}:{action}" for resource in RESOURCES for action in ACTIONS}
-    | {f"{resource}:*" for resource in RESOURCES}
+    | {f"{resource}:*" for resource in (*RESOURCES, *READ_ONLY_RESOURCES)}
+    | {f"{resource}:read" for resource in READ_ONLY_RESOURCES}
     | {f"*:{action}" for action in (*ACTIONS, "download", "send", "pay")}
     | set(EXTRA_ABILITIES)
 )

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from billing_service.routes import companies, documents, invoices, resources
+from billing_service.routes import companies, documents, invoices, resources, webhooks
 from shared.contract import add_operations
 
 
 def add_routes(app: web.Application) -> None:
-    add_operations(app, [*companies.operations(), *resources.operations(), *documents.operations()])
+    add_operations(
+        app,
+        [
+            *companies.operations(),
+            *resources.operations(),
+            *documents.operations(),
+            *webhooks.operations(),
+        ],
+    )
     invoices.add_routes(app)
