@@ -397,8 +397,12 @@ async def test_two_replicas_deliver_each_event_exactly_once(start_billing, recei
         per_invoice.setdefault(json.loads(request.body)["data"]["id"], []).append(request.id)
     for invoice_id, ids in per_invoice.items():  # each invoice's events in order
         assert ids == [e for n, e in enumerate(events) if n % 7 == invoice_id]
-    counts = [await _delivered_count(app) for app in (first, second)]
-    assert sum(counts) == len(events)
+
+    async def outcomes_recorded():  # an outcome is recorded just after the receiver answers
+        counts = [await _delivered_count(app) for app in (first, second)]
+        return sum(counts) == len(events)
+
+    await eventually(outcomes_recorded)
 
 
 async def _delivered_count(billing):

@@ -162,11 +162,13 @@ async def add_endpoint(
 async def emit(
     billing: Any, company_id: int, event_type: str = "invoice.paid", invoice_id: int = 1
 ) -> str:
-    """An event about an invoice, through the event log, in a transaction of its own."""
+    """An event about a made-up invoice, through the event log, in a transaction of its own.
+    Its subject orders it like an invoice's but is no real invoice's (other tests in this
+    database read real invoices' events by subject)."""
     async with billing.app[POOL].acquire() as conn, conn.transaction():
         data = {"id": invoice_id, "amount_paid": "120.00", "note": "paid in full"}
         return await billing.app[EVENTS].record(
-            conn, company_id, event_type, data, subject=document_subject(invoice_id)
+            conn, company_id, event_type, data, subject=f"test-{document_subject(invoice_id)}"
         )
 
 
