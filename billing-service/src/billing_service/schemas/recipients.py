@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from billing_service.schemas.einvoice import Reference
 from billing_service.schemas.fields import Id, Money, Text
 from billing_service.schemas.resources import CompanyFilter, PartyUpdate, Search
 from shared.fields import Email, SingleLine
@@ -19,6 +20,10 @@ class RecipientUpdate(PartyUpdate):
     email: Email | None = None
     phone: Annotated[SingleLine, Field(max_length=64)] | None = None
     default_hour_rate: Money | None = None
+    buyer_reference: Reference | None = Field(
+        default=None,
+        description="The default of its invoices' `buyer_reference` (XRechnung's Leitweg-ID)",
+    )
 
 
 class RecipientCreate(RecipientUpdate):

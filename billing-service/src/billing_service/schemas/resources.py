@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
+from billing_service.schemas.einvoice import CountryCode, Line, PeppolId, Postcode, VatId
 from billing_service.schemas.fields import (
     Currency,
     Id,
@@ -78,6 +79,14 @@ class PartyUpdate(ResourceBody):
     currency: Currency | None = None
     tax_rate: Percent | None = None
     default: bool | None = None
+    # What e-invoices need (EN 16931): company_address stays for display.
+    address_line1: Line | None = None
+    address_line2: Line | None = None
+    city: Line | None = None
+    postcode: Postcode | None = None
+    country_code: CountryCode | None = None
+    vat_id: VatId | None = None
+    peppol_id: PeppolId | None = None
 
 
 class InvoicerUpdate(PartyUpdate):
