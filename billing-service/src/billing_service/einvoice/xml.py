@@ -10,17 +10,19 @@ Element = etree._Element
 
 
 class Namespaced:
-    """Builds elements named `prefix:local` in a fixed set of namespaces."""
+    """Builds elements named `prefix:local` in a fixed set of namespaces; the `default`
+    prefix's namespace is written as the document's default one."""
 
-    def __init__(self, namespaces: dict[str, str]) -> None:
+    def __init__(self, namespaces: dict[str, str], default: str | None = None) -> None:
         self.namespaces = namespaces
+        self.nsmap = {(None if p == default else p): uri for p, uri in namespaces.items()}
 
     def name(self, prefixed: str) -> str:
         prefix, local = prefixed.split(":")
         return f"{{{self.namespaces[prefix]}}}{local}"
 
     def root(self, prefixed: str) -> Element:
-        return etree.Element(self.name(prefixed), nsmap=self.namespaces)
+        return etree.Element(self.name(prefixed), nsmap=self.nsmap)
 
     def sub(self, parent: Element, prefixed: str, text: str | None = None, **attrs: str) -> Element:
         element = etree.SubElement(parent, self.name(prefixed), attrs)
