@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from billing_service.einvoice.model import Invoice, Line, Party, PaymentMeans, VatBreakdown
+from billing_service.einvoice.requirements import ensure_complete
 from billing_service.einvoice.xml import Element, Namespaced, amount_text, decimal_text, serialize
 
 GUIDELINE = "urn:cen.eu:en16931:2017"  # BT-24: the Factur-X EN 16931 (COMFORT) profile
@@ -30,6 +31,8 @@ def _date(parent: Element, name: str, value: date) -> None:
 
 
 def build_cii(invoice: Invoice) -> bytes:
+    """The CII XML; IncompleteInvoice when the invoice lacks what the format needs."""
+    ensure_complete(invoice, "cii")
     root = X.root("rsm:CrossIndustryInvoice")
     context = _sub(root, "rsm:ExchangedDocumentContext")
     _sub(_sub(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", GUIDELINE)
@@ -79,14 +82,24 @@ def _line(parent: Element, line: Line) -> None:
 
 def _agreement(parent: Element, invoice: Invoice) -> None:
     _optional(parent, "ram:BuyerReference", invoice.document.buyer_reference)
-    _party(_sub(parent, "ram:SellerTradeParty"), invoice.seller, seller=True)
-    _party(_sub(parent, "ram:BuyerTradeParty"), invoice.buyer, seller=False)
+    _party(
+        _sub(parent, "ram:SellerTradeParty"),
+        invoice.seller,
+        invoice.stated_vat_id(invoice.seller),
+        seller=True,
+    )
+    _party(
+        _sub(parent, "ram:BuyerTradeParty"),
+        invoice.buyer,
+        invoice.stated_vat_id(invoice.buyer),
+        seller=False,
+    )
     order = invoice.document.purchase_order_reference
     if order and order.strip():
         _sub(_sub(parent, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID", order)
 
 
-def _party(parent: Element, party: Party, *, seller: bool) -> None:
+def _party(parent: Element, party: Party, vat_id: str | None, *, seller: bool) -> None:
     _sub(parent, "ram:Name", party.name)
     if party.legal_registration_id:
         legal = _sub(parent, "ram:SpecifiedLegalOrganization")
@@ -106,13 +119,13 @@ def _party(parent: Element, party: Party, *, seller: bool) -> None:
     _optional(address, "ram:LineOne", party.address.line1)
     _optional(address, "ram:LineTwo", party.address.line2)
     _optional(address, "ram:CityName", party.address.city)
-    _sub(address, "ram:CountryID", party.address.country_code)
+    _sub(address, "ram:CountryID", party.address.country_code or "")
     if party.electronic_address:
         uri = _sub(parent, "ram:URIUniversalCommunication")
         electronic = party.electronic_address
         _sub(uri, "ram:URIID", electronic.identifier, schemeID=electronic.scheme)
-    if party.vat_id:
-        _sub(_sub(parent, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id, schemeID="VA")
+    if vat_id:
+        _sub(_sub(parent, "ram:SpecifiedTaxRegistration"), "ram:ID", vat_id, schemeID="VA")
     if seller and party.tax_registration_id:
         registration = _sub(parent, "ram:SpecifiedTaxRegistration")
         _sub(registration, "ram:ID", party.tax_registration_id, schemeID="FC")

@@ -18,6 +18,7 @@ from billing_service.einvoice.model import (
     PaymentMeans,
     VatBreakdown,
 )
+from billing_service.einvoice.requirements import ensure_complete
 from billing_service.einvoice.xml import Element, Namespaced, amount_text, decimal_text, serialize
 
 PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
@@ -47,6 +48,8 @@ class _Words:
 
 
 def build_ubl(invoice: Invoice, flavour: Flavour = "peppol") -> bytes:
+    """The UBL XML; IncompleteInvoice when the invoice lacks what the flavour needs."""
+    ensure_complete(invoice, "ubl" if flavour == "peppol" else "xrechnung")
     words = _Words(invoice.document.type_code == "381")
     x = Namespaced({"doc": words.namespace, "cac": CAC, "cbc": CBC}, default="doc")
     builder = _Builder(x, invoice, words)
@@ -118,9 +121,14 @@ class _Builder:
         x.optional(address, "cbc:AdditionalStreetName", party.address.line2)
         x.optional(address, "cbc:CityName", party.address.city)
         x.optional(address, "cbc:PostalZone", party.address.postcode)
-        x.sub(x.sub(address, "cac:Country"), "cbc:IdentificationCode", party.address.country_code)
-        if party.vat_id:
-            self._tax_scheme(element, party.vat_id, "VAT")
+        x.sub(
+            x.sub(address, "cac:Country"),
+            "cbc:IdentificationCode",
+            party.address.country_code or "",
+        )
+        vat_id = self.invoice.stated_vat_id(party)
+        if vat_id:
+            self._tax_scheme(element, vat_id, "VAT")
         if seller and party.tax_registration_id:
             # BT-32: any scheme other than VAT; Peppol and XRechnung read it as "FC".
             self._tax_scheme(element, party.tax_registration_id, "FC")
