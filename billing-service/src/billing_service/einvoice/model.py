@@ -72,7 +72,9 @@ def unit_code_for(unit: str | None) -> str:
 
 @dataclass(frozen=True)
 class Address:
-    country_code: str  # ISO 3166-1 alpha-2 (BT-40, BT-55), required by BR-9 and BR-11
+    # ISO 3166-1 alpha-2 (BT-40, BT-55): every format needs it (BR-9, BR-11), so it may be
+    # missing here only for `requirements` to name it; the builders refuse such an invoice.
+    country_code: str | None = None
     line1: str | None = None
     line2: str | None = None
     city: str | None = None
@@ -168,6 +170,7 @@ class Line:
     allowance_reason: str | None = None  # BT-139
     exemption_reason: str | None = None  # BT-120 for the line's category
     description: str | None = None  # BT-154
+    api_path: str | None = None  # the API's name of the line (`items.3`), for error messages
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,16 @@ class Invoice:
     totals: Totals
     payment_means: PaymentMeans | None = None
 
+    @property
+    def outside_scope(self) -> bool:
+        """Every line outside the scope of VAT (O)."""
+        return bool(self.lines) and all(line.vat_category == "O" for line in self.lines)
+
+    def stated_vat_id(self, party: Party) -> str | None:
+        """The party's VAT identifier as the XML states it: none on an invoice outside the
+        scope of VAT (BR-O-02, BR-O-03), though the party has one."""
+        return None if self.outside_scope else party.vat_id
+
 
 class TaxRoundingConflict(ValueError):
     """The API's summed line taxes for a category lie outside what BR-CO-17 accepts."""
@@ -227,6 +240,7 @@ def line_from_item(
     vat_category: VatCategory,
     exemption_reason: str | None = None,
     description: str | None = None,
+    api_path: str | None = None,
 ) -> Line:
     """An API line (money.py's input and amounts) as an EN 16931 line with the same net.
 
@@ -258,6 +272,7 @@ def line_from_item(
         allowance_reason="Discount" if allowance else None,
         exemption_reason=_exemption_reason(vat_category, exemption_reason),
         description=description,
+        api_path=api_path,
     )
 
 
@@ -278,8 +293,8 @@ def implied_price(net: Decimal, quantity: Decimal) -> Decimal:
 
 
 def _exemption_reason(category: str, given: str | None) -> str | None:
-    if category == "S":
-        return None  # BR-S-10: a standard-rated breakdown has no exemption reason
+    if category in ("S", "Z"):
+        return None  # BR-S-10, BR-Z-10: these breakdowns carry no exemption reason
     return given or DEFAULT_EXEMPTION_REASONS.get(category)
 
 
