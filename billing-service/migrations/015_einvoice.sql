@@ -5,7 +5,11 @@
 -- Both parties: a structured postal address (company_address stays, for display), a VAT
 -- identifier with its country prefix, and an electronic address `<scheme>:<identifier>`
 -- (a 4-digit ISO 6523 / EAS scheme such as 0088 or 9930).
+-- The seller's contact, which XRechnung requires (BR-DE-5..7; recipients have theirs).
 ALTER TABLE invoicers
+    ADD COLUMN contact_name  text,
+    ADD COLUMN email         text,
+    ADD COLUMN phone         text,
     ADD COLUMN address_line1 text,
     ADD COLUMN address_line2 text,
     ADD COLUMN city          text,

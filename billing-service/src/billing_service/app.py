@@ -18,6 +18,7 @@ from billing_service.keys import (
     CONTACTS,
     CONVERSIONS,
     DOCUMENTS,
+    EINVOICES,
     INVOICE_ACTIONS,
     INVOICE_EDITS,
     INVOICERS,
@@ -47,6 +48,7 @@ from billing_service.services.companies import (
 )
 from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
+from billing_service.services.einvoices import EinvoiceService
 from billing_service.services.invoice_actions import InvoiceActions
 from billing_service.services.invoice_conversion import InvoiceConversion
 from billing_service.services.invoice_editing import InvoiceEditor
@@ -89,6 +91,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[DOCUMENTS] = DocumentService(
         pool, app[INVOICES], app[PDF], settings.document_locale, app[CLOCK]
     )
+    app[EINVOICES] = EinvoiceService(app[DOCUMENTS])
     app[INVOICE_EDITS] = InvoiceEditor(records, personal)
     app[INVOICE_ACTIONS] = InvoiceActions(records, quota, app[DOCUMENTS], users=app[AUTH])
     app[CONVERSIONS] = InvoiceConversion(records)

@@ -100,7 +100,9 @@ class PartyView(Record):
 
 
 class InvoicerView(PartyView):
-    pass
+    contact_name: str | None
+    email: str | None
+    phone: str | None
 
 
 class InvoicerDetailView(InvoicerView):

@@ -160,6 +160,7 @@ RETURNING user_id, role, created_at
 REMOVE_MEMBER = "DELETE FROM company_members WHERE company_id = $1 AND user_id = $2"
 COUNT_OWNERS = "SELECT count(*) FROM company_members WHERE company_id = $1 AND role = 'owner'"
 HAS_INVOICES = "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)"
+EINVOICE_FORMAT = "SELECT einvoice_format FROM companies WHERE id = $1"
 ALL_FOR_MEMBER = _SELECT + " ORDER BY c.id"
 
 
@@ -193,6 +194,12 @@ async def count_owners(db: Executor, company_id: int) -> int:
 
 async def has_invoices(db: Executor, company_id: int) -> bool:
     return bool(await db.fetchval(HAS_INVOICES, company_id))
+
+
+async def einvoice_format(db: Executor, company_id: int) -> str | None:
+    """The e-invoice the company's invoice-issued e-mails attach (None: the plain PDF)."""
+    found: str | None = await db.fetchval(EINVOICE_FORMAT, company_id)
+    return found
 
 
 async def all_for_member(db: Executor, user_id: int) -> list[Company]:

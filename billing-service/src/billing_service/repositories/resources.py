@@ -31,6 +31,9 @@ _INVOICER_FIELDS = (
     "tax_rate",
     "is_default",
     *_EINVOICE_PARTY_FIELDS,
+    "contact_name",
+    "email",
+    "phone",
 )
 INVOICERS = Table("invoicers", _INVOICER_FIELDS, _INVOICER_FIELDS)
 

@@ -17,7 +17,7 @@ from billing_service.schemas.fields import (
     Slug,
     Text,
 )
-from shared.fields import SingleLine
+from shared.fields import Email, SingleLine
 from shared.models import Body
 from shared.pagination import PageParams
 from shared.validation import reject_nulls
@@ -90,11 +90,17 @@ class PartyUpdate(ResourceBody):
 
 
 class InvoicerUpdate(PartyUpdate):
-    pass
+    # The seller's contact on e-invoices (XRechnung requires all three).
+    contact_name: Text | None = None
+    email: Email | None = None
+    phone: Phone | None = None
 
 
 class InvoicerCreate(InvoicerUpdate):
     company_entity: Text = Field(min_length=1)
+
+
+Phone = Annotated[SingleLine, Field(max_length=64)]
 
 
 class PaymentDetailBody(ResourceBody):
