@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
