@@ -23,7 +23,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from billing_service.einvoice import model
-from billing_service.money import LineAmounts, LineInput
+from billing_service.money import LineAmounts, LineInput, round_money
 from billing_service.repositories.crud import Row
 from billing_service.repositories.invoices import Invoice
 from billing_service.services.invoice_pricing import vat_category_of
@@ -104,7 +104,10 @@ def _line(item: Row, currency: str) -> model.Line:
             price_includes_tax=item["price_includes_tax"],
             price_includes_discount=item["price_includes_discount"],
         ),
-        amounts=LineAmounts(item["net"], item["tax_amount"]),
+        # The columns keep four places; the amounts are the currency's (as the API shows).
+        amounts=LineAmounts(
+            round_money(item["net"], currency), round_money(item["tax_amount"], currency)
+        ),
         currency=currency,
         unit_code=item["unit_code"] or model.unit_code_for(item["unit"]),
         vat_category=category,  # type: ignore[arg-type]  # the column's CHECK: VatCategory
