@@ -43,6 +43,7 @@ API_NAMES: dict[str, str] = {
     "document.delivery_country_code": "recipient.country_code",
     "lines": "items",
     "payment_means": "payment_detail",
+    "payment_means.iban": "payment_detail.iban",
 }
 LINE_FIELDS = {"vat_rate": "tax_percentage", "vat_category": "vat_category"}
 
@@ -98,6 +99,9 @@ def _document_gaps(invoice: Invoice) -> Iterator[tuple[str, str]]:
             "document.currency",
             f"EN 16931 amounts have two decimals at most; {currency} has more.",
         )
+    means = invoice.payment_means
+    if means and means.code in ("30", "58") and not _text(means.iban):
+        yield "payment_means.iban", "A credit transfer names the account to pay into (BR-61)."
     document = invoice.document
     if invoice.totals.payable > 0 and not (document.due_date or _text(document.payment_terms)):
         yield "document.due_date", "An amount due needs a due date or payment terms (BR-CO-25)."
