@@ -66,6 +66,12 @@ UNIT_CODES: dict[str, str] = {
 }
 
 
+def states_rate(category: str) -> bool:
+    """A line outside the scope of VAT (O) states no rate (BR-O-05); its breakdown does
+    (0: XRechnung's BR-DE-14 wants one)."""
+    return category != "O"
+
+
 def unit_code_for(unit: str | None) -> str:
     return UNIT_CODES.get((unit or "").strip().lower(), "C62")
 
@@ -152,7 +158,8 @@ class Document:
     payment_terms: str | None = None  # BT-20
     period: Period | None = None  # BG-14
     delivery_date: date | None = None  # BT-72
-    delivery_country_code: str | None = None  # BT-80 (intra-community supply needs it)
+    # BG-15, the deliver-to address: an intra-community supply states its country (BT-80).
+    delivery_address: Address | None = None
 
 
 @dataclass(frozen=True)
