@@ -390,3 +390,15 @@ def test_sampled_api_invoices_are_valid_under_the_peppol_rules(
     assert invoice is not None
 
     assert validation.validate("ubl", build_ubl(invoice)).errors == []
+
+
+@pytest.mark.parametrize("fmt", validation.FORMATS)
+def test_text_xml_cannot_carry_is_replaced_and_markup_escaped(fmt: str) -> None:
+    hostile = "</cbc:Name><evil/> \x00\x0b\ud800\ufffe & done"
+    case = CASES["several_rates"]()
+    invoice = dataclasses.replace(case.invoice(), seller=dataclasses.replace(SELLER, name=hostile))
+
+    xml = BUILDERS[fmt](invoice)
+
+    names = read_cii(xml) if fmt == "cii" else read_ubl(xml)
+    assert names["parties"][0][0] == "</cbc:Name><evil/> \ufffd\ufffd\ufffd\ufffd & done"
