@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from billing_service.einvoice.model import Invoice, Line, Party, PaymentMeans, VatBreakdown
+from billing_service.einvoice.model import (
+    Address,
+    Invoice,
+    Line,
+    Party,
+    PaymentMeans,
+    VatBreakdown,
+    states_rate,
+)
 from billing_service.einvoice.requirements import ensure_complete
 from billing_service.einvoice.xml import Element, Namespaced, amount_text, decimal_text, serialize
 
@@ -33,6 +41,11 @@ def _date(parent: Element, name: str, value: date) -> None:
 def build_cii(invoice: Invoice) -> bytes:
     """The CII XML; IncompleteInvoice when the invoice lacks what the format needs."""
     ensure_complete(invoice, "cii")
+    return render_cii(invoice)
+
+
+def render_cii(invoice: Invoice) -> bytes:
+    """The XML of whatever the invoice holds, complete or not (tests feed it gaps)."""
     root = X.root("rsm:CrossIndustryInvoice")
     context = _sub(root, "rsm:ExchangedDocumentContext")
     _sub(_sub(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", GUIDELINE)
@@ -70,7 +83,8 @@ def _line(parent: Element, line: Line) -> None:
     tax = _sub(settlement, "ram:ApplicableTradeTax")
     _sub(tax, "ram:TypeCode", "VAT")
     _sub(tax, "ram:CategoryCode", line.vat_category)
-    _sub(tax, "ram:RateApplicablePercent", decimal_text(line.vat_rate))
+    if states_rate(line.vat_category):
+        _sub(tax, "ram:RateApplicablePercent", decimal_text(line.vat_rate))
     if line.allowance:
         allowance = _sub(settlement, "ram:SpecifiedTradeAllowanceCharge")
         _sub(_sub(allowance, "ram:ChargeIndicator"), "udt:Indicator", "false")
@@ -114,12 +128,7 @@ def _party(parent: Element, party: Party, vat_id: str | None, *, seller: bool) -
         if contact.email:
             email = _sub(trade_contact, "ram:EmailURIUniversalCommunication")
             _sub(email, "ram:URIID", contact.email)
-    address = _sub(parent, "ram:PostalTradeAddress")
-    _optional(address, "ram:PostcodeCode", party.address.postcode)
-    _optional(address, "ram:LineOne", party.address.line1)
-    _optional(address, "ram:LineTwo", party.address.line2)
-    _optional(address, "ram:CityName", party.address.city)
-    _sub(address, "ram:CountryID", party.address.country_code or "")
+    _address(_sub(parent, "ram:PostalTradeAddress"), party.address)
     if party.electronic_address:
         uri = _sub(parent, "ram:URIUniversalCommunication")
         electronic = party.electronic_address
@@ -131,12 +140,19 @@ def _party(parent: Element, party: Party, vat_id: str | None, *, seller: bool) -
         _sub(registration, "ram:ID", party.tax_registration_id, schemeID="FC")
 
 
+def _address(parent: Element, address: Address) -> None:
+    _optional(parent, "ram:PostcodeCode", address.postcode)
+    _optional(parent, "ram:LineOne", address.line1)
+    _optional(parent, "ram:LineTwo", address.line2)
+    _optional(parent, "ram:CityName", address.city)
+    _sub(parent, "ram:CountryID", address.country_code or "")
+
+
 def _delivery(parent: Element, invoice: Invoice) -> None:
     document = invoice.document
-    if document.delivery_country_code:
+    if document.delivery_address:
         ship_to = _sub(parent, "ram:ShipToTradeParty")
-        address = _sub(ship_to, "ram:PostalTradeAddress")
-        _sub(address, "ram:CountryID", document.delivery_country_code)
+        _address(_sub(ship_to, "ram:PostalTradeAddress"), document.delivery_address)
     if document.delivery_date:
         event = _sub(parent, "ram:ActualDeliverySupplyChainEvent")
         _date(event, "ram:OccurrenceDateTime", document.delivery_date)

@@ -12,10 +12,15 @@ Where our API's numbers (money.py) and EN 16931's rules could disagree:
   quantity x price - allowance = line net within 0.02: `line_from_item` keeps the API's price and
   its discount as a line allowance when that holds, else states the price the line net implies.
 - VAT per category (BT-117): BR-CO-17 wants taxable x rate, rounded; the API sums per-line
-  rounded taxes. The two differ by at most half a minor unit per line. We carry the API's sum,
-  which the CEN rules accept while it lies within one currency unit of taxable x rate; beyond
-  that `assemble` raises `TaxRoundingConflict` rather than emit an invoice whose totals differ
-  from the API's (many tiny lines in a currency without minor units can get there).
+  rounded taxes. The two differ by up to about half a minor unit per line (a tax-inclusive
+  line a little more). We carry the API's sum, which the CEN rules accept while it lies within
+  one currency unit of taxable x rate (UBL: strictly less than 1, CII: at most 1; we hold to the
+  stricter); beyond that `assemble` raises `TaxRoundingConflict` rather than emit an invoice
+  whose totals differ from the API's. In EUR that takes hundreds of unlucky lines; in JPY (no
+  minor units) three 5-yen lines at 10% already do (3 x round(0.5) = 3 vs round(1.5, 2) = 1.5).
+  Only the API rounding tax per (category, rate) instead of per line would remove the case.
+- Amounts (BR-DEC-*) have at most two decimals: a currency with three (KWD, BHD) is refused.
+- Outside the scope of VAT (O): the lines state no rate and the XML no VAT identifier.
 """
 
 from __future__ import annotations
@@ -32,7 +37,6 @@ ZERO = Decimal(0)
 
 TypeCode = Literal["380", "381"]  # commercial invoice, credit note (UNTDID 1001)
 VatCategory = Literal["S", "Z", "E", "AE", "K", "G", "O"]  # UNCL 5305, as EN 16931 restricts it
-ZERO_RATED: frozenset[str] = frozenset({"Z", "E", "AE", "K", "G", "O"})
 # The categories whose rules demand an exemption reason (BR-E-10, BR-AE-10, BR-IC-10, BR-G-10,
 # BR-O-10); a default text is used when the caller gives none.
 DEFAULT_EXEMPTION_REASONS: dict[str, str] = {
@@ -64,6 +68,12 @@ UNIT_CODES: dict[str, str] = {
     "m": "MTR",
     "l": "LTR",
 }
+
+
+def states_rate(category: str) -> bool:
+    """A line outside the scope of VAT (O) states no rate (BR-O-05); its breakdown does
+    (0: XRechnung's BR-DE-14 wants one)."""
+    return category != "O"
 
 
 def unit_code_for(unit: str | None) -> str:
@@ -152,7 +162,8 @@ class Document:
     payment_terms: str | None = None  # BT-20
     period: Period | None = None  # BG-14
     delivery_date: date | None = None  # BT-72
-    delivery_country_code: str | None = None  # BT-80 (intra-community supply needs it)
+    # BG-15, the deliver-to address: an intra-community supply states its country (BT-80).
+    delivery_address: Address | None = None
 
 
 @dataclass(frozen=True)

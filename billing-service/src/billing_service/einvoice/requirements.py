@@ -40,9 +40,12 @@ API_NAMES: dict[str, str] = {
     "document.due_date": "due_date",
     "document.buyer_reference": "buyer_reference",
     "document.period": "period",
-    "document.delivery_country_code": "recipient.country_code",
+    "document.delivery_address.country_code": "recipient.country_code",
+    "document.delivery_address.city": "recipient.city",
+    "document.delivery_address.postcode": "recipient.postcode",
     "lines": "items",
     "payment_means": "payment_detail",
+    "payment_means.iban": "payment_detail.iban",
 }
 LINE_FIELDS = {"vat_rate": "tax_percentage", "vat_category": "vat_category"}
 
@@ -98,6 +101,9 @@ def _document_gaps(invoice: Invoice) -> Iterator[tuple[str, str]]:
             "document.currency",
             f"EN 16931 amounts have two decimals at most; {currency} has more.",
         )
+    means = invoice.payment_means
+    if means and means.code in ("30", "58") and not _text(means.iban):
+        yield "payment_means.iban", "A credit transfer names the account to pay into (BR-61)."
     document = invoice.document
     if invoice.totals.payable > 0 and not (document.due_date or _text(document.payment_terms)):
         yield "document.due_date", "An amount due needs a due date or payment terms (BR-CO-25)."
@@ -127,9 +133,9 @@ def _vat_gaps(invoice: Invoice) -> Iterator[tuple[str, str]]:
                 "document.period",
                 "An intra-community supply states its delivery date or period (BR-IC-11).",
             )
-        if not document.delivery_country_code:
+        if not (document.delivery_address and document.delivery_address.country_code):
             yield (
-                "document.delivery_country_code",
+                "document.delivery_address.country_code",
                 "An intra-community supply states where it was delivered (BR-IC-12).",
             )
     if "O" in categories:
@@ -186,6 +192,12 @@ def _xrechnung_gaps(invoice: Invoice) -> Iterator[tuple[str, str]]:
                 f"{role}.address.postcode",
                 "XRechnung needs both parties' postcode (BR-DE-4, BR-DE-9).",
             )
+    delivery = invoice.document.delivery_address
+    if delivery and not (_text(delivery.city) and _text(delivery.postcode)):
+        yield (
+            "document.delivery_address.city",
+            "XRechnung needs the delivery city and postcode (BR-DE-10, BR-DE-11).",
+        )
     contact = invoice.seller.contact
     for field, rule in (("name", "BR-DE-5"), ("phone", "BR-DE-6"), ("email", "BR-DE-7")):
         if not (contact and _text(getattr(contact, field))):

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from lxml import etree
 
 Element = etree._Element
+# What XML 1.0 cannot carry (C0 controls but tab and newlines, lone surrogates, U+FFFE/FFFF):
+# the API refuses most on write, but stored text is not re-checked, and lxml would raise.
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    return NOT_XML.sub("\ufffd", value)
 
 
 class Namespaced:
@@ -25,9 +33,10 @@ class Namespaced:
         return etree.Element(self.name(prefixed), nsmap=self.nsmap)
 
     def sub(self, parent: Element, prefixed: str, text: str | None = None, **attrs: str) -> Element:
-        element = etree.SubElement(parent, self.name(prefixed), attrs)
+        clean = {name: xml_text(value) for name, value in attrs.items()}
+        element = etree.SubElement(parent, self.name(prefixed), clean)
         if text is not None:
-            element.text = text
+            element.text = xml_text(text)
         return element
 
     def optional(self, parent: Element, prefixed: str, text: str | None, **attrs: str) -> None:
