@@ -14,7 +14,7 @@ Decisions (docs/api.md, "E-invoices"):
 - a line's VAT category is the one it names, else S when it bears tax and Z when not; its
   unit code the one it names, else the one mapped from its unit (einvoice.model);
 - an intra-community supply (K) states the issue date as its delivery date and the
-  recipient's country as where it was delivered (the API records no delivery of its own).
+  recipient's address as where it was delivered (the API records no delivery of its own).
 """
 
 from __future__ import annotations
@@ -60,7 +60,17 @@ def _document(
         purchase_order_reference=invoice.purchase_order_reference,
         note=invoice.notes,
         delivery_date=invoice.scheduled_date if intra_community else None,
-        delivery_country_code=_country(recipient) if intra_community else None,
+        delivery_address=_address(recipient) if intra_community else None,
+    )
+
+
+def _address(row: Row) -> model.Address:
+    return model.Address(
+        country_code=_country(row),
+        line1=row.get("address_line1"),
+        line2=row.get("address_line2"),
+        city=row.get("city"),
+        postcode=row.get("postcode"),
     )
 
 
@@ -74,13 +84,7 @@ def _party(row: Row, *, seller: bool) -> model.Party:
     contact = model.Contact(row.get("contact_name"), row.get("phone"), row.get("email"))
     return model.Party(
         name=row.get("company_entity") or "",
-        address=model.Address(
-            country_code=_country(row),
-            line1=row.get("address_line1"),
-            line2=row.get("address_line2"),
-            city=row.get("city"),
-            postcode=row.get("postcode"),
-        ),
+        address=_address(row),
         vat_id=row.get("vat_id"),
         tax_registration_id=row.get("company_tax_number") if seller else None,
         legal_registration_id=row.get("company_registration_number"),
