@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
 from billing_service.lifecycle import SEND_TEMPLATES
 from billing_service.schemas.einvoice import ExemptionReason, Reference, UnitCode, VatCategory
@@ -43,12 +43,21 @@ class ItemIn(Body):
     )
     vat_exemption_reason: ExemptionReason | None = Field(
         default=None,
+        validate_default=True,
         description="Why the line bears no VAT: required for E, refused for S and Z (a "
         "standard text is used for AE, K, G and O when none is given)",
     )
     unit_code: UnitCode | None = Field(
         default=None, description="Overrides the code mapped from `unit` (hour HUR, pcs H87, C62)"
     )
+
+    @field_validator("vat_exemption_reason")
+    @classmethod
+    def _exempt_says_why(cls, reason: str | None, info: ValidationInfo) -> str | None:
+        # BR-E-10: an exempt line states its legal ground; a generic text would state none.
+        if info.data.get("vat_category") == "E" and not reason:
+            raise ValueError("An exempt line (VAT category E) needs the reason it is exempt.")
+        return reason
 
 
 class MemberIn(Body):

@@ -73,9 +73,9 @@ def vat_category_of(category: str | None, tax_percentage: Decimal) -> str:
 
 
 def check_vat_category(position: int, item: dict[str, Any], rate: Decimal) -> None:
-    """EN 16931's rules on a line alone: S has a rate above zero (BR-S-05), every other
-    category 0 (BR-Z-05, BR-E-05, ...); E gives its reason (BR-E-10: a generic text would
-    state no legal ground); S and Z give none (BR-S-10, BR-Z-10)."""
+    """EN 16931's rules on a line's rate (the invoicer's default counts): S has one above
+    zero (BR-S-05), every other category 0 (BR-Z-05, BR-E-05, ...). Its exemption reason is
+    checked with the request (schemas.invoices.ItemIn)."""
     category = vat_category_of(item.get("vat_category"), rate)
     reason = item.get("vat_exemption_reason")
     if (category == "S") != (rate > 0):
@@ -83,11 +83,6 @@ def check_vat_category(position: int, item: dict[str, Any], rate: Decimal) -> No
         raise ValidationFailed.field(
             f"items.{position}.tax_percentage",
             f"A line of VAT category {category} needs a tax percentage of {needed}.",
-        )
-    if category == "E" and not reason:
-        raise ValidationFailed.field(
-            f"items.{position}.vat_exemption_reason",
-            "An exempt line (VAT category E) needs the reason it is exempt.",
         )
     if category in ("S", "Z") and reason:
         raise ValidationFailed.field(
