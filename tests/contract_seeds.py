@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -123,6 +124,21 @@ def _user_id(answer: Any, email: str) -> int:
     raise AssertionError(f"no member {email} in {answer}")
 
 
+# What every e-invoice format needs (GET /invoices/{id}/einvoice answers the seeded invoice).
+EINVOICE_PARTY = {"city": "Berlin", "postcode": "10115", "country_code": "DE"}
+EINVOICE_SELLER = EINVOICE_PARTY | {
+    "vat_id": "DE123456789",
+    "peppol_id": "9930:DE123456789",
+    "contact_name": "Contract Desk",
+    "phone": "+49 30 1234567",
+    "email": "desk@contract.example",
+}
+EINVOICE_BUYER = EINVOICE_PARTY | {
+    "peppol_id": "0088:4035811991014",
+    "buyer_reference": "04011000-12345-03",
+}
+
+
 def _customer(api: Api, owner: str, company: int) -> int:
     return int(
         api.create(
@@ -131,6 +147,7 @@ def _customer(api: Api, owner: str, company: int) -> int:
             company_id=company,
             company_name="Client Corp",
             email="ap@client.example",
+            **EINVOICE_BUYER,
         )["id"]
     )
 
@@ -149,6 +166,7 @@ def _seed_records(api: Api, owner: str, records: dict[str, Any], prefix: str) ->
         company_entity="Contract Ltd",
         currency="USD",
         tax_rate=20,
+        **EINVOICE_SELLER,
     )["id"]
     records[prefix + "invoicer"] = invoicer
     # A spare payment detail belongs to the main invoicer, whose id stays in its path.
@@ -159,6 +177,7 @@ def _seed_records(api: Api, owner: str, records: dict[str, Any], prefix: str) ->
         bank_name="Contract Bank",
         account_name="Contract Ltd",
         account_number="12345678",
+        iban="DE89370400440532013000",
     )["id"]
     records[prefix + "customer"] = _customer(api, owner, cid)
     records[prefix + "product"] = api.create(
@@ -176,8 +195,10 @@ def _seed_invoices(api: Api, owner: str, records: dict[str, Any]) -> None:
     parties = {
         "company_id": records["company"],
         "invoicer_id": records["invoicer"],
+        "invoicer_payment_detail_id": records["payment_detail"],
         "customer_id": records["customer"],
         "items": [{"description": "Web development", "quantity": 40, "unit_price": 150}],
+        "due_date": (date.today() + timedelta(days=30)).isoformat(),  # e-invoices need one
     }
     for name, extra in (
         ("invoice", {}),

@@ -108,10 +108,10 @@ async def test_a_billing_replica_killed_while_delivering_loses_no_event(
             assert status == 201
         event_ids = await events_of(send, token, "recipient.created")
         assert len(event_ids) == 24
-        async with asyncio.timeout(WAIT):  # wait until deliveries are in flight
-            while stack.sql("billing", _IN_FLIGHT.format(hook["id"])) == "0":
-                await asyncio.sleep(0.2)
-        subprocess.run(["docker", "kill", billing_containers(stack)[0]], check=True, timeout=60)
+        await in_flight(stack, hook["id"])
+        await asyncio.to_thread(
+            subprocess.run, ["docker", "kill", billing_containers(stack)[0]], check=True, timeout=60
+        )
 
         requests = await receiver.until_delivered(event_ids)
         mine = [r for r in requests if r["headers"]["webhook-id"] in event_ids]
@@ -131,8 +131,15 @@ async def test_a_billing_replica_killed_while_delivering_loses_no_event(
         stack.compose_command("up", "-d", "--wait", "--scale", "billing-service=1", timeout=300)
 
 
-# Deliveries of the endpoint claimed by a replica and not yet finished (leased).
-_IN_FLIGHT = (
-    "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = {} AND status = 'pending' "
-    "AND next_attempt_at > now()"
-)
+async def in_flight(stack, endpoint_id: int) -> None:
+    """Until a replica has claimed deliveries of the endpoint and not finished them (their
+    lease runs)."""
+    statement = (
+        f"SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = {endpoint_id} "
+        "AND status = 'pending' AND next_attempt_at > now()"
+    )
+    async with asyncio.timeout(WAIT):
+        claimed = stack.sql("billing", statement)
+        while claimed == "0":
+            await asyncio.sleep(0.2)
+            claimed = stack.sql("billing", statement)

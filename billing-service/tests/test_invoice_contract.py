@@ -20,8 +20,8 @@ from shared.openapi import DOCUMENT_PATH
 
 V1 = "/api/v1"
 TABLE = (f"{V1}/invoices", f"{V1}/quotes", f"{V1}/estimates")
-# /invoices/{id}/download and /regenerate-pdf are the documents' routes (another slice).
-DOCUMENTS = ("/download", "/regenerate-pdf")
+# /invoices/{id}/download, /regenerate-pdf and /einvoice are the documents' routes (another slice).
+DOCUMENTS = ("/download", "/regenerate-pdf", "/einvoice")
 LINE = {"label": "Work", "quantity": 2, "price": "150.125", "tax_percentage": 20}
 
 

@@ -14,8 +14,11 @@ from pdf_service.routes import OPERATIONS, SignedLinkHolder
 from shared.openapi import DOCUMENT_PATH, openapi_path
 from shared.service_access import InternalSecret
 
+from .facturx_sample import CII_SAMPLE
+
 SECRET = {"X-Internal-Secret": "test-internal-secret-0123456789"}
 TABLE = {(operation.method, openapi_path(operation.path)) for operation in OPERATIONS}
+FILES = ("application/pdf", "application/xml")
 
 
 def snapshot() -> dict[str, Any]:
@@ -46,11 +49,11 @@ async def test_every_operation_answers_as_documented(pdf, answer_schemas):
         response = await pdf.request(method, path or route, **kwargs)
         assert response.status == status, (method, path or route, await response.text())
         documented = document["paths"][route][method.lower()]["responses"]
-        if method == "HEAD" or response.content_type == "application/pdf":
-            # No JSON to check: the status is documented, and a PDF is documented as one.
+        if method == "HEAD" or response.content_type in FILES:
+            # No JSON to check: the status is documented, and a file is documented as one.
             assert str(status) in documented
-            if response.content_type == "application/pdf":
-                assert "application/pdf" in documented[str(status)]["content"]
+            if response.content_type in FILES:
+                assert response.content_type in documented[str(status)]["content"]
             schemas.checked.add((method, route))
             return await response.read()
         body = await response.json()
@@ -79,6 +82,29 @@ async def test_every_operation_answers_as_documented(pdf, answer_schemas):
     await call("HEAD", "/files/{document_id}", 403, f"/files/{document_id}")
     await call("GET", "/files/{document_id}", 403, f"/files/{document_id}")
     await call("GET", "/files/{document_id}", 404, "/files/not-a-uuid")
+
+    route = "/internal/documents/{document_id}/facturx"
+    facturx = {"xml": CII_SAMPLE, "filename": "C-1-facturx.pdf"}
+    path = f"/internal/documents/{document_id}/facturx"
+    await call("POST", route, 201, path, json=facturx, headers=SECRET)
+    await call("POST", route, 200, path, json=facturx, headers=SECRET)
+    await call("POST", route, 422, path, json={"xml": ""}, headers=SECRET)
+    unknown = f"/internal/documents/{uuid.uuid4()}/facturx"
+    await call("POST", route, 404, unknown, json=facturx, headers=SECRET)
+    stored = {"filename": "C-1.xml", "media_type": "application/xml", "text": CII_SAMPLE}
+    xml = await call("POST", "/internal/files", 201, json=stored, headers=SECRET)
+    await call("POST", "/internal/files", 200, json=stored, headers=SECRET)
+    html = stored | {"media_type": "text/html"}
+    await call("POST", "/internal/files", 422, json=html, headers=SECRET)
+    xml_id = xml["data"]["id"]
+    raw_xml = await call(
+        "GET",
+        "/internal/documents/{document_id}",
+        200,
+        f"/internal/documents/{xml_id}",
+        headers=SECRET,
+    )
+    assert raw_xml == CII_SAMPLE.encode()
 
     assert schemas.checked == TABLE
 

@@ -18,6 +18,7 @@ from billing_service.keys import (
     CONTACTS,
     CONVERSIONS,
     DOCUMENTS,
+    EINVOICES,
     EVENT_QUERIES,
     EVENTS,
     INVOICE_ACTIONS,
@@ -52,6 +53,7 @@ from billing_service.services.companies import (
 )
 from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
+from billing_service.services.einvoices import EinvoiceService
 from billing_service.services.events import EventLog
 from billing_service.services.invoice_actions import InvoiceActions
 from billing_service.services.invoice_conversion import InvoiceConversion
@@ -104,6 +106,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[DOCUMENTS] = DocumentService(
         pool, app[INVOICES], app[PDF], settings.document_locale, app[CLOCK]
     )
+    app[EINVOICES] = EinvoiceService(app[DOCUMENTS])
     app[INVOICE_EDITS] = InvoiceEditor(records, personal)
     app[INVOICE_ACTIONS] = InvoiceActions(records, quota, app[DOCUMENTS], users=app[AUTH])
     app[CONVERSIONS] = InvoiceConversion(records)

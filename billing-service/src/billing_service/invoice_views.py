@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from billing_service import lifecycle
+from billing_service.einvoice.model import unit_code_for
+from billing_service.einvoice_mapping import available_formats
 from billing_service.money import round_money
 from billing_service.repositories.crud import Row
 from billing_service.repositories.invoices import Invoice, ListedInvoice
@@ -23,6 +25,7 @@ from billing_service.schemas.invoice_views import (
     PortalRecipientView,
 )
 from billing_service.services.invoice_detail import InvoiceDetail
+from billing_service.services.invoice_pricing import vat_category_of
 from billing_service.views import InvoicerView, PaymentDetailView, RecipientView, decimal_str
 
 ESTIMATE_STATUS = {"declined": "rejected"}
@@ -52,6 +55,9 @@ def _item(item: Row, currency: str) -> dict[str, Any]:
         "net": round_money(item["net"], currency),
         "tax": round_money(item["tax_amount"], currency),
         "total": round_money(item["total"], currency),
+        "vat_category": vat_category_of(item["vat_category"], item["tax_percentage"]),
+        "vat_exemption_reason": item["vat_exemption_reason"],
+        "unit_code": item["unit_code"] or unit_code_for(item["unit"]),
     }
 
 
@@ -180,10 +186,13 @@ def invoice_view(
             invoice.type, invoice.status, invoice.amount_paid, invoice.balance_due
         ),
         "version": invoice.version,
+        "buyer_reference": invoice.buyer_reference,
+        "purchase_order_reference": invoice.purchase_order_reference,
     }
     if detail is not None:
         currency = view["currency"]
         view |= {
+            "available_formats": available_formats(detail),
             "items": [_item(item, currency) for item in detail.items],
             "payments": [_payment(payment, currency) for payment in detail.payments],
             "history": [HistoryEntryView.model_validate(row) for row in detail.history],

@@ -11,6 +11,7 @@ from billing_service.pdf_client import PdfClient
 from billing_service.services.companies import CompanyService, MemberService, TeamService
 from billing_service.services.contacts import ContactService
 from billing_service.services.documents import DocumentService
+from billing_service.services.einvoices import EinvoiceService
 from billing_service.services.events import EventLog
 from billing_service.services.invoice_actions import InvoiceActions
 from billing_service.services.invoice_conversion import InvoiceConversion
@@ -50,6 +51,7 @@ RECURRING = web.AppKey("recurring", RecurringService)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 PDF = web.AppKey("pdf", PdfClient)
 DOCUMENTS = web.AppKey("documents", DocumentService)
+EINVOICES = web.AppKey("einvoices", EinvoiceService)
 MAILER = web.AppKey("mailer", Mailer)
 EVENTS = web.AppKey("events", EventLog)  # the event log every change writes to
 WEBHOOKS = web.AppKey("webhooks", WebhookService)

@@ -40,6 +40,18 @@ class PdfClient:
         data = await self._request("POST", "/internal/documents", json={"snapshot": snapshot})
         return str(data["id"])
 
+    async def facturx(self, document_id: str, xml: bytes, filename: str) -> str:
+        """The id of the stored PDF made Factur-X with this CII XML (made only if new)."""
+        body = {"xml": xml.decode(), "filename": filename}
+        data = await self._request("POST", f"/internal/documents/{document_id}/facturx", json=body)
+        return str(data["id"])
+
+    async def store(self, filename: str, media_type: str, text: bytes) -> str:
+        """The id of a stored file (an e-invoice XML), served by signed links like the PDFs."""
+        body = {"filename": filename, "media_type": media_type, "text": text.decode()}
+        data = await self._request("POST", "/internal/files", json=body)
+        return str(data["id"])
+
     async def link(self, document_id: str) -> SignedLink:
         data = await self._request("POST", f"/internal/documents/{document_id}/links", json={})
         return SignedLink(data["path"], int(data["expires_at"]))

@@ -90,10 +90,19 @@ class PartyView(Record):
     currency: CurrencyCode
     tax_rate: Amount | None
     default: bool = Field(validation_alias="is_default")
+    address_line1: str | None
+    address_line2: str | None
+    city: str | None
+    postcode: str | None
+    country_code: str | None = Field(description="ISO 3166-1 alpha-2")
+    vat_id: str | None = Field(description="The VAT identifier, with its country prefix")
+    peppol_id: str | None = Field(description="The electronic address, `<scheme>:<identifier>`")
 
 
 class InvoicerView(PartyView):
-    pass
+    contact_name: str | None
+    email: str | None
+    phone: str | None
 
 
 class InvoicerDetailView(InvoicerView):
@@ -110,6 +119,7 @@ class RecipientView(PartyView):
     email: str | None
     phone: str | None
     default_hour_rate: Amount | None
+    buyer_reference: str | None = Field(description="The default of its invoices'")
 
 
 class InvoicedRecipientView(RecipientView):
@@ -217,6 +227,9 @@ class CompanyView(View):
     slug: str
     timezone: str
     currency: str | None  # the last default of its invoices' currency
+    einvoice_format: str | None = Field(
+        description="The e-invoice its `invoice-issued` e-mails attach; null: the plain PDF"
+    )
     role: str  # the caller's
     is_owner: bool
     created_at: datetime

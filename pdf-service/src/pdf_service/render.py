@@ -356,7 +356,9 @@ def render_invoice(doc: dict[str, Any]) -> bytes:
     measure = _Painter(None, 0, footer)
     _paint(measure, doc)
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    # The initial font too is the embedded one: PDF/A (Factur-X) allows no font that is not
+    # embedded, and ReportLab otherwise sets Helvetica at the start of every page.
+    canvas = Canvas(buffer, pagesize=A4, invariant=True, initialFontName=REGULAR)
     canvas.setTitle(f"{doc.get('title', 'Invoice')} {doc.get('label', '')}")
     canvas.setAuthor(str((doc.get("invoicer") or {}).get("name") or ""))
     _paint(_Painter(canvas, measure.page, footer), doc)

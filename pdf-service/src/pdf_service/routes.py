@@ -9,14 +9,14 @@ from aiohttp import web
 
 from pdf_service.handlers import documents
 from pdf_service.keys import DOCUMENTS, SETTINGS
-from pdf_service.schemas import LinkRequest, RenderRequest, SignedLink
+from pdf_service.schemas import FacturxRequest, FileRequest, LinkRequest, RenderRequest, SignedLink
 from pdf_service.views import DocumentView, LinkView
 from shared.contract import Content, Data, Operation, add_operations
 from shared.service_access import INTERNAL_SECRET, InternalSecret, no_identity_needed
 
 DOCUMENT_ID = {"document_id": {"type": "string", "format": "uuid"}}
 FILES, INTERNAL = "Files", "Internal"
-PDF = "application/pdf"
+PDF, XML = "application/pdf", "application/xml"
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,41 @@ OPERATIONS = [
     ),
     Operation(
         "POST",
+        "/internal/documents/{document_id}/facturx",
+        documents.facturx,
+        SERVICE,
+        "Make a stored PDF a Factur-X PDF",
+        INTERNAL,
+        "embed_facturx",
+        Data(DocumentView),
+        status=201,
+        also_status=(200,),
+        body=FacturxRequest,
+        errors=(401,),
+        headers=(INTERNAL_SECRET,),
+        path_types=DOCUMENT_ID,
+        description="A new document: the PDF as PDF/A-3 with the CII XML embedded as "
+        "`factur-x.xml`. Made once per PDF and XML: the same again answers 200.",
+    ),
+    Operation(
+        "POST",
+        "/internal/files",
+        documents.store,
+        SERVICE,
+        "Store an e-invoice XML",
+        INTERNAL,
+        "store_file",
+        Data(DocumentView),
+        status=201,
+        also_status=(200,),
+        body=FileRequest,
+        errors=(401,),
+        headers=(INTERNAL_SECRET,),
+        description="Served through signed links like the PDFs; the same file again "
+        "answers 200 with the stored document.",
+    ),
+    Operation(
+        "POST",
         "/internal/documents/{document_id}/links",
         documents.link,
         SERVICE,
@@ -83,7 +118,7 @@ OPERATIONS = [
         "Download a document",
         INTERNAL,
         "download_document",
-        Content(PDF, "The PDF"),
+        Content(PDF, "The PDF (or the stored e-invoice XML)", also=(XML,)),
         errors=(401,),
         headers=(INTERNAL_SECRET,),
         path_types=DOCUMENT_ID,
@@ -97,7 +132,7 @@ OPERATIONS = [
             summary,
             FILES,
             operation_id,
-            Content(PDF, answer),
+            Content(PDF, answer, also=(XML,)),
             query=SignedLink,
             errors=(403,),
             response_headers=("Content-Disposition", "Cache-Control"),
@@ -105,9 +140,14 @@ OPERATIONS = [
             description="A link is valid until its `expires` time (15 minutes by default).",
         )
         for method, operation_id, summary, answer in (
-            ("GET", "download_file", "Download a file through its signed link", "The PDF"),
+            (
+                "GET",
+                "download_file",
+                "Download a file through its signed link",
+                "The PDF, or an e-invoice XML",
+            ),
             # Download managers and link checkers ask first; the gateway passes HEAD on.
-            ("HEAD", "check_file", "Check a file's signed link", "The PDF's headers, no body"),
+            ("HEAD", "check_file", "Check a file's signed link", "The file's headers, no body"),
         )
     ),
 ]

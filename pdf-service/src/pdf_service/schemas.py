@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
 
 from pdf_service.snapshot import Snapshot
+from shared.fields import SingleLine
 from shared.models import Body
 
 MAX_LINK_TTL_SECONDS = 7 * 24 * 3600
+# An e-invoice of 200 lines is about 300 kB; the body limit (1 MiB) bounds it anyway.
+MAX_XML_CHARS = 900_000
+Filename = Annotated[
+    SingleLine, Field(min_length=1, max_length=200, description="Made safe for a header")
+]
+# Kept byte for byte (a Body strips its text): the file served is the file billing made.
+XmlText = Annotated[str, Field(min_length=1, max_length=MAX_XML_CHARS)]
 
 
 class RenderRequest(Body):
     snapshot: Snapshot
+
+
+class FacturxRequest(Body):
+    """The CII XML (Factur-X profile EN 16931) to embed in the stored PDF."""
+
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+    xml: XmlText
+    filename: Filename
+
+
+class FileRequest(Body):
+    """A file to store and serve through signed links like the PDFs: an e-invoice XML."""
+
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+    filename: Filename
+    media_type: Literal["application/xml"]
+    text: XmlText
 
 
 class LinkRequest(Body):

@@ -143,10 +143,14 @@ class NoContent:
 
 @dataclass(frozen=True)
 class Content:
-    """A non-JSON answer (an HTML page, a PDF), or a redirect when `status` is 3xx."""
+    """A non-JSON answer (an HTML page, a PDF), or a redirect when `status` is 3xx. A file
+    answer may come in `also` other media types (a PDF or an XML), or as JSON (`json`: a
+    `Plain` or `Data` shape, e.g. a signed link) when the client asks for it."""
 
     media_type: str
     description: str
+    also: tuple[str, ...] = ()
+    json: Any = None
 
 
 Shape = Data | Paged | Plain | NoContent | Content

@@ -24,6 +24,7 @@ from shared.contract import (
     Operation,
     Paged,
     Plain,
+    Shape,
 )
 from shared.identity import DOCUMENT_PATH as DOCUMENT_PATH  # its home; served from here
 from shared.validation import MAX_ID
@@ -96,7 +97,9 @@ class _Models:
             if operation.body is not None:
                 for nested in _nested_models(operation.body):
                     wanted[(nested, "validation")] = None
-            answered = getattr(operation.answer, "model", None)
+            # A file answer's JSON alternative (Content.json) names its model the same way.
+            shape = getattr(operation.answer, "json", None) or operation.answer
+            answered = getattr(shape, "model", None)
             if isinstance(answered, type) and issubclass(answered, BaseModel):
                 wanted[(answered, "serialization")] = None
         refs, top = models_json_schema(list(wanted), ref_template=REF)
@@ -237,8 +240,19 @@ def _success(operation: Operation, models: _Models) -> dict[str, Any]:
     if isinstance(answer, Content):
         described["description"] = answer.description
         if operation.status < 300 or operation.status >= 400:
-            described["content"] = {answer.media_type: {"schema": {}}}
+            described["content"] = {
+                media_type: {"schema": {}} for media_type in (answer.media_type, *answer.also)
+            }
+            if answer.json is not None:
+                described["content"]["application/json"] = {
+                    "schema": _json_body(answer.json, models)
+                }
         return described
+    described["content"] = {"application/json": {"schema": _json_body(answer, models)}}
+    return described
+
+
+def _json_body(answer: Shape, models: _Models) -> dict[str, Any]:
     # Every JSON answer carries `success` (generated clients also need it required: a
     # const that may be unset is not a type they can write).
     body: dict[str, Any] = {
@@ -261,8 +275,7 @@ def _success(operation: Operation, models: _Models) -> dict[str, Any]:
             "meta": _ref("PageMeta"),
         }
         body["required"] += ["data", "links", "meta"]
-    described["content"] = {"application/json": {"schema": body}}
-    return described
+    return body
 
 
 def _errors(operation: Operation) -> dict[str, Any]:

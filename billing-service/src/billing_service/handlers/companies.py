@@ -30,7 +30,7 @@ async def create_company(request: web.Request) -> web.Response:
     identity = identity_of(request)
     body = await body_of(request, CompanyCreate)
     company = await request.app[COMPANIES].create(
-        identity, body.name, body.slug, body.timezone, body.currency
+        identity, body.name, body.slug, body.timezone, body.currency, body.einvoice_format
     )
     return data(CompanyView.of(company), status=201)
 
@@ -40,7 +40,13 @@ async def update_company(request: web.Request) -> web.Response:
     company_id = path_id(request)
     body = await body_of(request, CompanyUpdate)
     company = await request.app[COMPANIES].update(
-        identity, company_id, body.name, body.slug, body.timezone, body.currency
+        identity,
+        company_id,
+        body.name,
+        body.slug,
+        body.timezone,
+        body.currency,
+        body.einvoice_change(),
     )
     return data(CompanyView.of(company))
 

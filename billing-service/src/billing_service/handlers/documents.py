@@ -10,8 +10,11 @@ from aiohttp import web
 
 from billing_service.handlers.common import data, document_scope
 from billing_service.idempotency import replay_without_secret
-from billing_service.keys import DOCUMENTS
+from billing_service.keys import DOCUMENTS, EINVOICES
+from billing_service.pdf_client import SignedLink
+from billing_service.schemas.einvoice import EinvoiceQuery
 from billing_service.views import DownloadAnswer, DownloadLink, RegeneratedPdf
+from shared.contract import query_of
 from shared.pagination import public_base_url
 from shared.validation import path_id
 from shared.web import html_security_headers, json_response, new_nonce
@@ -21,11 +24,7 @@ def _expiry(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
-async def download(request: web.Request) -> web.Response:
-    """A signed, expiring URL of the invoice's PDF (rendered now if it has none yet)."""
-    scope = await document_scope(request, "download", members_only=False)
-    invoice_id = path_id(request)
-    link = await request.app[DOCUMENTS].download_link(scope, invoice_id)
+def _download_answer(request: web.Request, invoice_id: int, link: SignedLink) -> web.Response:
     url, expires_at = public_base_url(request) + link.path, _expiry(link.expires_at)
     answer = DownloadAnswer(
         data=DownloadLink(invoice_id=invoice_id, download_url=url, expires_at=expires_at),
@@ -33,6 +32,35 @@ async def download(request: web.Request) -> web.Response:
         expires_at=expires_at,
     )
     return json_response(answer.model_dump())
+
+
+async def download(request: web.Request) -> web.Response:
+    """A signed, expiring URL of the invoice's PDF (rendered now if it has none yet)."""
+    scope = await document_scope(request, "download", members_only=False)
+    invoice_id = path_id(request)
+    link = await request.app[DOCUMENTS].download_link(scope, invoice_id)
+    return _download_answer(request, invoice_id, link)
+
+
+async def einvoice(request: web.Request) -> web.Response:
+    """GET /invoices/{id}/einvoice?format=: the e-invoice file, or with `Accept:
+    application/json` a signed, expiring link to it."""
+    scope = await document_scope(request, "download", members_only=False)
+    invoice_id = path_id(request)
+    einvoices = request.app[EINVOICES]
+    detail = await einvoices.find(scope, invoice_id)
+    fmt = query_of(request, EinvoiceQuery).format
+    if "application/json" in request.headers.get("Accept", ""):
+        return _download_answer(request, invoice_id, await einvoices.link(detail, fmt))
+    file = await einvoices.file(detail, fmt)
+    return web.Response(
+        body=file.body,
+        content_type=file.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 async def regenerate(request: web.Request) -> web.Response:
@@ -54,8 +82,15 @@ async def public_page(request: web.Request) -> web.Response:
     page = await request.app[DOCUMENTS].public_page(request.match_info["public_id"])
     if page is None:
         return _page(request, "not_found.html", {}, status=404)
-    download_url = public_base_url(request) + page.pdf_path if page.pdf_path else None
-    context = {"doc": page.document, "download_url": download_url, "lang": page.lang}
+    base_url = public_base_url(request)
+    download_url = base_url + page.pdf_path if page.pdf_path else None
+    facturx = await request.app[EINVOICES].public_link(page.detail)
+    context = {
+        "doc": page.document,
+        "download_url": download_url,
+        "facturx_url": base_url + facturx.path if facturx else None,
+        "lang": page.lang,
+    }
     return _page(request, "invoice.html", context)
 
 

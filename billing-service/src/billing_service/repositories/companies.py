@@ -21,10 +21,12 @@ class Company:
     created_at: datetime
     updated_at: datetime
     currency: str | None  # the last default of an invoice's currency
+    einvoice_format: str | None = None  # what its invoice-issued e-mails attach
 
 
 _SELECT = """
-SELECT c.id, c.name, c.slug, c.timezone, m.role, c.created_at, c.updated_at, trim(c.currency) AS currency
+SELECT c.id, c.name, c.slug, c.timezone, m.role, c.created_at, c.updated_at, trim(c.currency) AS currency,
+       c.einvoice_format
 FROM companies c JOIN company_members m ON m.company_id = c.id AND m.user_id = $1
 """
 FOR_MEMBER_PAGE = _SELECT + " ORDER BY c.id LIMIT $2 OFFSET $3"
@@ -32,11 +34,12 @@ COUNT_FOR_MEMBER = "SELECT count(*) FROM company_members WHERE user_id = $1"
 ONE_FOR_MEMBER = _SELECT + " WHERE c.id = $2"
 ONE_FOR_MEMBER_LOCKED = ONE_FOR_MEMBER + " FOR UPDATE OF c"
 _RETURNING = (
-    "id, name, slug, timezone, {role} AS role, created_at, updated_at, trim(currency) AS currency"
+    "id, name, slug, timezone, {role} AS role, created_at, updated_at, trim(currency) AS currency,"
+    " einvoice_format"
 )
 INSERT = (
-    "INSERT INTO companies (name, slug, created_by, timezone, currency) VALUES ($1, $2, $3, $4, $5)"
-    " RETURNING " + _RETURNING.format(role="'owner'")
+    "INSERT INTO companies (name, slug, created_by, timezone, currency, einvoice_format)"
+    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING " + _RETURNING.format(role="'owner'")
 )
 ADD_MEMBER = "INSERT INTO company_members (company_id, user_id, role) VALUES ($1, $2, $3)"
 SET_CURRENT_IF_NONE = """
@@ -45,7 +48,8 @@ ON CONFLICT (user_id) DO UPDATE SET current_company_id = EXCLUDED.current_compan
 WHERE user_preferences.current_company_id IS NULL
 """
 UPDATE = (
-    "UPDATE companies SET name = $2, slug = $3, timezone = $5, currency = $6, updated_at = now()"
+    "UPDATE companies SET name = $2, slug = $3, timezone = $5, currency = $6,"
+    " einvoice_format = $7, updated_at = now()"
     " WHERE id = $1 RETURNING " + _RETURNING.format(role="$4::text")
 )
 DELETE = "DELETE FROM companies WHERE id = $1"
@@ -79,9 +83,17 @@ async def one_for_member(
 
 
 async def insert(
-    conn: asyncpg.Connection, name: str, slug: str, user_id: int, timezone: str, currency: str
+    conn: asyncpg.Connection,
+    name: str,
+    slug: str,
+    user_id: int,
+    timezone: str,
+    currency: str,
+    einvoice_format: str | None = None,
 ) -> Company:
-    company = _company(await conn.fetchrow(INSERT, name, slug, user_id, timezone, currency))
+    company = _company(
+        await conn.fetchrow(INSERT, name, slug, user_id, timezone, currency, einvoice_format)
+    )
     assert company is not None
     await conn.execute(ADD_MEMBER, company.id, user_id, "owner")
     await conn.execute(SET_CURRENT_IF_NONE, user_id, company.id)
@@ -95,9 +107,12 @@ async def update(
     slug: str,
     timezone: str,
     currency: str | None,
+    einvoice_format: str | None = None,
 ) -> Company:
     updated = _company(
-        await conn.fetchrow(UPDATE, company.id, name, slug, company.role, timezone, currency)
+        await conn.fetchrow(
+            UPDATE, company.id, name, slug, company.role, timezone, currency, einvoice_format
+        )
     )
     assert updated is not None
     return updated
@@ -145,6 +160,7 @@ RETURNING user_id, role, created_at
 REMOVE_MEMBER = "DELETE FROM company_members WHERE company_id = $1 AND user_id = $2"
 COUNT_OWNERS = "SELECT count(*) FROM company_members WHERE company_id = $1 AND role = 'owner'"
 HAS_INVOICES = "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1)"
+EINVOICE_FORMAT = "SELECT einvoice_format FROM companies WHERE id = $1"
 ALL_FOR_MEMBER = _SELECT + " ORDER BY c.id"
 
 
@@ -178,6 +194,12 @@ async def count_owners(db: Executor, company_id: int) -> int:
 
 async def has_invoices(db: Executor, company_id: int) -> bool:
     return bool(await db.fetchval(HAS_INVOICES, company_id))
+
+
+async def einvoice_format(db: Executor, company_id: int) -> str | None:
+    """The e-invoice the company's invoice-issued e-mails attach (None: the plain PDF)."""
+    found: str | None = await db.fetchval(EINVOICE_FORMAT, company_id)
+    return found
 
 
 async def all_for_member(db: Executor, user_id: int) -> list[Company]:

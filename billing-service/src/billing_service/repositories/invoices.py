@@ -55,6 +55,8 @@ class Invoice:
     deleted_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    buyer_reference: str | None  # EN 16931's BT-10 (XRechnung's Leitweg-ID)
+    purchase_order_reference: str | None  # BT-13
 
     @property
     def balance_due(self) -> Decimal:
@@ -89,6 +91,8 @@ EDITABLE = (
     "invoice_parent_id",
     "description",
     "notes",
+    "buyer_reference",
+    "purchase_order_reference",
 )
 ITEM_COLUMNS = (
     "position",
@@ -106,6 +110,9 @@ ITEM_COLUMNS = (
     "net",
     "tax_amount",
     "total",
+    "vat_category",
+    "vat_exemption_reason",
+    "unit_code",
 )
 
 # The scheduler's record of a row's failures (repositories.scheduling), wiped on a success or

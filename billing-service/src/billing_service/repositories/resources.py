@@ -11,6 +11,16 @@ ORGANISATIONS = Table(
     "organisations", ("name", "slug", "is_default"), ("name", "slug", "is_default")
 )
 
+# The structured address and identifiers e-invoices need (migration 015).
+_EINVOICE_PARTY_FIELDS = (
+    "address_line1",
+    "address_line2",
+    "city",
+    "postcode",
+    "country_code",
+    "vat_id",
+    "peppol_id",
+)
 _INVOICER_FIELDS = (
     "company_entity",
     "description",
@@ -20,6 +30,10 @@ _INVOICER_FIELDS = (
     "currency",
     "tax_rate",
     "is_default",
+    *_EINVOICE_PARTY_FIELDS,
+    "contact_name",
+    "email",
+    "phone",
 )
 INVOICERS = Table("invoicers", _INVOICER_FIELDS, _INVOICER_FIELDS)
 
@@ -52,6 +66,8 @@ _RECIPIENT_FIELDS = (
     "tax_rate",
     "default_hour_rate",
     "is_default",
+    *_EINVOICE_PARTY_FIELDS,
+    "buyer_reference",
 )
 # Archived recipients (deleted customers their invoices still name) are found by no lookup.
 RECIPIENTS = Table(

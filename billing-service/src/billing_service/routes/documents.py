@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from billing_service.handlers import documents
 from billing_service.permissions import DocumentAccess
+from billing_service.schemas.einvoice import EinvoiceQuery
 from billing_service.views import DownloadAnswer, RegeneratedPdf
 from shared.contract import IDEMPOTENCY_KEY, Content, Data, Operation, Plain, Public
 
@@ -25,6 +26,32 @@ def operations() -> list[Operation]:
             description="The link opens the PDF without a token until `expires_at`; the PDF "
             "is rendered now if the invoice has none yet. Client-portal users download "
             "their recipient's documents.",
+        ),
+        Operation(
+            "GET",
+            f"{V1}/invoices/{{id}}/einvoice",
+            documents.einvoice,
+            DocumentAccess("download", members_only=False),
+            "Download an invoice as an e-invoice",
+            "Invoices",
+            "download_einvoice",
+            Content(
+                "application/pdf",
+                "The e-invoice: a Factur-X PDF (`facturx`) or the XML (`cii`, `ubl`, "
+                "`xrechnung`); with `Accept: application/json`, a signed link to it",
+                also=("application/xml",),
+                json=Plain(DownloadAnswer),
+            ),
+            query=EinvoiceQuery,
+            errors=(403,),
+            response_headers=("Content-Disposition",),
+            description="EN 16931 e-invoices, built from the invoice as it is now: "
+            "`available_formats` on the invoice says which it can be produced in. A format "
+            "it cannot be produced in is a 422 naming each field it lacks (`invoicer.vat_id`, "
+            "`recipient.country_code`, `buyer_reference`, ...); a record other than an "
+            "invoice is a 422 on `format`. The JSON answer is /download's: a link that works "
+            "without a token until `expires_at`. Client-portal users download their "
+            "recipient's invoices.",
         ),
         Operation(
             "POST",

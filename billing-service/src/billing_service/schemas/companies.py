@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from types import EllipsisType
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
 from billing_service.recurrence import is_timezone
+from billing_service.schemas.einvoice import EinvoiceFormat
 from billing_service.schemas.fields import Currency, Id, Slug, Text
 from billing_service.services.companies import DEFAULT_CURRENCY
 from shared.fields import Email
@@ -29,6 +31,10 @@ class CompanyCreate(Body):
     slug: Slug | None = None
     timezone: Timezone = "UTC"
     currency: Currency = DEFAULT_CURRENCY  # the last default of its invoices' currency
+    einvoice_format: EinvoiceFormat | None = Field(
+        default=None,
+        description="The e-invoice `invoice-issued` e-mails attach instead of the plain PDF",
+    )
 
 
 class CompanyUpdate(Body):
@@ -36,6 +42,13 @@ class CompanyUpdate(Body):
     slug: Slug | None = None
     timezone: Timezone | None = None
     currency: Currency | None = None
+    einvoice_format: EinvoiceFormat | None = Field(
+        default=None, description="null: e-mails attach the plain PDF"
+    )
+
+    def einvoice_change(self) -> str | EllipsisType | None:
+        """The new format, None to attach the plain PDF again, ... when not sent (kept)."""
+        return self.einvoice_format if "einvoice_format" in self.model_fields_set else ...
 
 
 class MemberAdd(Body):

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from pydantic import MISSING, Field
 
+from billing_service.schemas.einvoice import EinvoiceFormat
 from billing_service.views import InvoicerView, PaymentDetailView, RecipientView
 from shared.models import View
 
@@ -34,6 +35,13 @@ class PortalItemView(View):
     net: Decimal
     tax: Decimal
     total: Decimal
+    vat_category: str = Field(
+        description="As named on write, else S when the line bears tax and Z when not"
+    )
+    vat_exemption_reason: str | None
+    unit_code: str = Field(
+        description="UN/ECE Recommendation 20: as named on write, else mapped from `unit`"
+    )
 
 
 class InvoiceItemView(PortalItemView):
@@ -165,6 +173,8 @@ class InvoiceView(_Document):
     created_at: datetime
     updated_at: datetime
     available_actions: list[str] = Field(description="The actions the lifecycle allows now")
+    buyer_reference: str | None = Field(description="XRechnung's Leitweg-ID; none: the recipient's")
+    purchase_order_reference: str | None
     version: int = Field(description="Bumped by every change (the ETag)")
     paymentmethod: str | None
     customernotes: str | MISSING | None = MISSING  # quotes only
@@ -175,6 +185,11 @@ class InvoiceView(_Document):
     invoicer: InvoicerView | MISSING | None = MISSING
     recipient: RecipientView | MISSING | None = MISSING
     payment_detail: PaymentDetailView | MISSING | None = MISSING
+    available_formats: list[EinvoiceFormat] | MISSING = Field(
+        default=MISSING,
+        description="The e-invoice formats the invoice can be produced in now "
+        "(GET /invoices/{id}/einvoice); a detail only",
+    )
 
 
 class PortalInvoiceView(_Document):

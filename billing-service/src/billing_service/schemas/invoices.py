@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
 from billing_service.lifecycle import SEND_TEMPLATES
+from billing_service.schemas.einvoice import ExemptionReason, Reference, UnitCode, VatCategory
 from billing_service.schemas.fields import Currency, Id, LongText, Percent, Quantity, Text
 from billing_service.services.invoice_editing import Draft
 from shared.fields import AwareDateTime, IsoDate, SingleLine
@@ -34,6 +35,29 @@ class ItemIn(Body):
     price_includes_discount: bool = False
     include: bool = True
     product_id: Id | None = None
+    vat_category: VatCategory | None = Field(
+        default=None,
+        description="S standard, Z zero-rated, E exempt, AE reverse charge, K intra-community, "
+        "G export, O outside the scope of VAT. Default: S when the line's tax is above zero, "
+        "else Z. A category other than S makes the line's tax 0 unless it names one.",
+    )
+    vat_exemption_reason: ExemptionReason | None = Field(
+        default=None,
+        validate_default=True,
+        description="Why the line bears no VAT: required for E, refused for S and Z (a "
+        "standard text is used for AE, K, G and O when none is given)",
+    )
+    unit_code: UnitCode | None = Field(
+        default=None, description="Overrides the code mapped from `unit` (hour HUR, pcs H87, C62)"
+    )
+
+    @field_validator("vat_exemption_reason")
+    @classmethod
+    def _exempt_says_why(cls, reason: str | None, info: ValidationInfo) -> str | None:
+        # BR-E-10: an exempt line states its legal ground; a generic text would state none.
+        if info.data.get("vat_category") == "E" and not reason:
+            raise ValueError("An exempt line (VAT category E) needs the reason it is exempt.")
+        return reason
 
 
 class MemberIn(Body):
@@ -82,6 +106,11 @@ class InvoiceWrite(Body):
     max_runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] | None = None
     description: LongText | None = None
     notes: LongText | None = None
+    buyer_reference: Reference | None = Field(
+        default=None,
+        description="The buyer's reference (XRechnung's Leitweg-ID); none: the recipient's",
+    )
+    purchase_order_reference: Reference | None = None
     items: Annotated[list[ItemIn], Field(max_length=200)] | None = None
     members: Annotated[list[MemberIn], Field(max_length=100)] | None = None
 

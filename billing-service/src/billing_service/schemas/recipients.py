@@ -3,13 +3,14 @@ buyers are the same records under the customers' names)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field
 
+from billing_service.schemas.einvoice import Reference
 from billing_service.schemas.fields import Id, Money, Text
-from billing_service.schemas.resources import CompanyFilter, PartyUpdate, Search
-from shared.fields import Email, SingleLine
+from billing_service.schemas.resources import CompanyFilter, PartyUpdate, Phone, Search
+from shared.fields import Email
 from shared.validation import reject_nulls
 
 
@@ -17,8 +18,12 @@ class RecipientUpdate(PartyUpdate):
     organisation_id: Id | None = None
     contact_name: Text | None = None
     email: Email | None = None
-    phone: Annotated[SingleLine, Field(max_length=64)] | None = None
+    phone: Phone | None = None
     default_hour_rate: Money | None = None
+    buyer_reference: Reference | None = Field(
+        default=None,
+        description="The default of its invoices' `buyer_reference` (XRechnung's Leitweg-ID)",
+    )
 
 
 class RecipientCreate(RecipientUpdate):

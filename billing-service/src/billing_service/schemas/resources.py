@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
+from billing_service.schemas.einvoice import CountryCode, Line, PeppolId, Postcode, VatId
 from billing_service.schemas.fields import (
     Currency,
     Id,
@@ -16,7 +17,7 @@ from billing_service.schemas.fields import (
     Slug,
     Text,
 )
-from shared.fields import SingleLine
+from shared.fields import Email, SingleLine
 from shared.models import Body
 from shared.pagination import PageParams
 from shared.validation import reject_nulls
@@ -78,14 +79,28 @@ class PartyUpdate(ResourceBody):
     currency: Currency | None = None
     tax_rate: Percent | None = None
     default: bool | None = None
+    # What e-invoices need (EN 16931): company_address stays for display.
+    address_line1: Line | None = None
+    address_line2: Line | None = None
+    city: Line | None = None
+    postcode: Postcode | None = None
+    country_code: CountryCode | None = None
+    vat_id: VatId | None = None
+    peppol_id: PeppolId | None = None
 
 
 class InvoicerUpdate(PartyUpdate):
-    pass
+    # The seller's contact on e-invoices (XRechnung requires all three).
+    contact_name: Text | None = None
+    email: Email | None = None
+    phone: Phone | None = None
 
 
 class InvoicerCreate(InvoicerUpdate):
     company_entity: Text = Field(min_length=1)
+
+
+Phone = Annotated[SingleLine, Field(max_length=64)]
 
 
 class PaymentDetailBody(ResourceBody):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from types import EllipsisType
 
 import asyncpg
 
@@ -77,11 +78,18 @@ class CompanyService:
         slug: str | None,
         timezone: str = "UTC",
         currency: str = DEFAULT_CURRENCY,
+        einvoice_format: str | None = None,
     ) -> Company:
         _require_member_kind(identity)
         async with self._pool.acquire() as conn, conn.transaction():
             return await insert_company(
-                conn, identity.user_id, name, slug, timezone=timezone, currency=currency
+                conn,
+                identity.user_id,
+                name,
+                slug,
+                timezone=timezone,
+                currency=currency,
+                einvoice_format=einvoice_format,
             )
 
     async def update(
@@ -92,6 +100,7 @@ class CompanyService:
         slug: str | None,
         timezone: str | None = None,
         currency: str | None = None,
+        einvoice_format: str | EllipsisType | None = ...,  # ...: kept (None turns it off)
     ) -> Company:
         _require_member_kind(identity)
         async with self._pool.acquire() as conn, conn.transaction():
@@ -110,6 +119,7 @@ class CompanyService:
                     new_slug,
                     timezone or company.timezone,
                     currency or company.currency,
+                    company.einvoice_format if einvoice_format is ... else einvoice_format,
                 )
             except asyncpg.UniqueViolationError:
                 raise _slug_taken() from None
@@ -141,6 +151,7 @@ async def insert_company(
     *,
     timezone: str = "UTC",
     currency: str = DEFAULT_CURRENCY,
+    einvoice_format: str | None = None,
 ) -> Company:
     """A new company owned by `owner_id`, inside the caller's transaction. A generated slug
     gets the first free suffix; an explicit one already taken is a 422 on slug."""
@@ -151,7 +162,9 @@ async def insert_company(
                 # Creations wanting the same slug queue here instead of colliding.
                 await repo.lock_slug(conn, base)
                 chosen = await _slug_for_new(conn, base, explicit=slug is not None)
-                return await repo.insert(conn, name, chosen, owner_id, timezone, currency)
+                return await repo.insert(
+                    conn, name, chosen, owner_id, timezone, currency, einvoice_format
+                )
         except asyncpg.UniqueViolationError:
             if slug is not None:
                 raise _slug_taken() from None

@@ -133,6 +133,7 @@ class PublicPage:
     document: dict[str, Any]  # the snapshot the PDF shows too
     pdf_path: str | None  # a signed link to the PDF; None while pdf-service is down
     lang: str
+    detail: InvoiceDetail  # what the snapshot was made from (its e-invoice is made from it too)
 
 
 class DocumentService:
@@ -203,4 +204,5 @@ class DocumentService:
             pdf_path = (
                 None  # the page still shows the invoice; the link comes back with pdf-service
             )
-        return PublicPage(snapshot(detail, self.locale), pdf_path, self.locale.split("_")[0])
+        lang = self.locale.split("_")[0]
+        return PublicPage(snapshot(detail, self.locale), pdf_path, lang, detail)

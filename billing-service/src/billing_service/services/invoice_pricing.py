@@ -23,6 +23,8 @@ def _priced(
     position: int, item: dict[str, Any], currency: str, default_tax: Decimal
 ) -> dict[str, Any]:
     tax = item.get("tax_percentage")
+    if tax is None and item.get("vat_category") not in (None, "S"):
+        tax = Decimal(0)  # a line that bears no VAT does not take the invoicer's rate
     line = LineInput(
         quantity=item["quantity"],
         price=item["price"],
@@ -37,6 +39,7 @@ def _priced(
         raise ValidationFailed.field(
             f"items.{position}.discount", "A percentage discount must not exceed 100."
         )
+    check_vat_category(position, item, line.tax_percentage)
     amounts = line_amounts(line, currency)
     if amounts.net < 0:
         raise ValidationFailed.field(
@@ -58,7 +61,34 @@ def _priced(
         "net": amounts.net,
         "tax_amount": amounts.tax,
         "total": amounts.total,
+        "vat_category": item.get("vat_category"),
+        "vat_exemption_reason": item.get("vat_exemption_reason"),
+        "unit_code": item.get("unit_code"),
     }
+
+
+def vat_category_of(category: str | None, tax_percentage: Decimal) -> str:
+    """A line's VAT category: the one it names, else S when it bears tax and Z when not."""
+    return category or ("S" if tax_percentage > 0 else "Z")
+
+
+def check_vat_category(position: int, item: dict[str, Any], rate: Decimal) -> None:
+    """EN 16931's rules on a line's rate (the invoicer's default counts): S has one above
+    zero (BR-S-05), every other category 0 (BR-Z-05, BR-E-05, ...). Its exemption reason is
+    checked with the request (schemas.invoices.ItemIn)."""
+    category = vat_category_of(item.get("vat_category"), rate)
+    reason = item.get("vat_exemption_reason")
+    if (category == "S") != (rate > 0):
+        needed = "above 0" if category == "S" else "0"
+        raise ValidationFailed.field(
+            f"items.{position}.tax_percentage",
+            f"A line of VAT category {category} needs a tax percentage of {needed}.",
+        )
+    if category in ("S", "Z") and reason:
+        raise ValidationFailed.field(
+            f"items.{position}.vat_exemption_reason",
+            f"A line of VAT category {category} has no exemption reason.",
+        )
 
 
 def invoice_totals(items: list[dict[str, Any]]) -> dict[str, Decimal]:

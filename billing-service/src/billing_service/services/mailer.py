@@ -25,12 +25,13 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosmtplib
 import asyncpg
 import jinja2
 
+from billing_service.einvoice.requirements import Format
 from billing_service.loops import (
     DEFERRED,
     DONE,
@@ -40,14 +41,18 @@ from billing_service.loops import (
     next_attempt,
     single_line,
 )
+from billing_service.repositories import companies as company_repo
 from billing_service.repositories import invoices as invoice_repo
 from billing_service.repositories import outbox as repo
 from billing_service.repositories.outbox import OutgoingEmail
 from billing_service.services.documents import DocumentService, snapshot
+from billing_service.services.einvoices import EinvoiceService
 from billing_service.services.events import EventLog, document_subject
+from billing_service.services.invoice_detail import InvoiceDetail
 from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
 from shared.clock import Clock
+from shared.errors import ValidationFailed
 from shared.logging import get_logger
 
 log = get_logger("billing.mailer")
@@ -94,6 +99,7 @@ class Mailer:
         self.pool = pool
         self.documents = documents
         self.events = events
+        self.einvoices = EinvoiceService(documents)
         self.settings = settings
         self.clock = clock
         self.quota = MailQuota.from_settings(settings)
@@ -161,13 +167,14 @@ class Mailer:
         invoice = await invoice_repo.by_id(conn, email.invoice_id)
         detail = await self.documents.invoices.detail_of(conn, invoice, internal=False)
         doc = snapshot(detail, self.settings.document_locale)
-        pdf = await self.documents.pdf.pdf(await self.documents.current(invoice))
         context = {"doc": doc, "custom_message": email.custom_message, "public_url": None}
         label = header_text(invoice.label)
+        attachment, media_type, filename = await self._attachment(conn, email, detail, label)
         sender = header_text((detail.invoicer or {}).get("company_entity") or "") or "us"
         subject = SUBJECTS[email.template].format(label=label, sender=sender)
         message = self._message(email, subject, context)
-        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{label}.pdf")
+        maintype, _, subtype = media_type.partition("/")
+        message.add_attachment(attachment, maintype=maintype, subtype=subtype, filename=filename)
         return message
 
     def _compose_notice(self, email: OutgoingEmail) -> EmailMessage:
@@ -214,6 +221,25 @@ class Mailer:
         }
         subject = document_subject(invoice_id) if invoice_id is not None else None
         await self.events.record(conn, email.company_id, event_type, body | data, subject=subject)
+
+    async def _attachment(
+        self, conn: asyncpg.Connection, email: OutgoingEmail, detail: InvoiceDetail, label: str
+    ) -> tuple[bytes, str, str]:
+        """The invoice's PDF; for `invoice-issued`, the e-invoice its company sets instead
+        (the PDF still, and a warning, when the invoice lacks what that format needs)."""
+        invoice = detail.invoice
+        if email.template == "invoice-issued":
+            chosen = await company_repo.einvoice_format(conn, invoice.company_id)
+            if chosen is not None:
+                try:
+                    made = await self.einvoices.file(detail, cast(Format, chosen))
+                    return made.body, made.media_type, made.filename
+                except ValidationFailed as gaps:
+                    log.warning(
+                        "einvoice_not_attached", email_id=email.id, fields=sorted(gaps.errors or {})
+                    )
+        pdf = await self.documents.pdf.pdf(await self.documents.current(invoice))
+        return pdf, "application/pdf", f"{label}.pdf"
 
     async def _transport(self, message: EmailMessage, email: OutgoingEmail) -> None:
         settings = self.settings

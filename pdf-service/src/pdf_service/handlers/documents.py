@@ -8,7 +8,8 @@ import uuid
 from aiohttp import web
 
 from pdf_service.keys import DOCUMENTS
-from pdf_service.schemas import LinkRequest, RenderRequest
+from pdf_service.repositories.documents import Document
+from pdf_service.schemas import FacturxRequest, FileRequest, LinkRequest, RenderRequest
 from pdf_service.views import DocumentView, LinkView
 from shared.contract import body_of
 from shared.errors import NotFound
@@ -22,11 +23,25 @@ def document_id(request: web.Request) -> uuid.UUID:
         raise NotFound() from None
 
 
-async def render(request: web.Request) -> web.Response:
-    body = await body_of(request, RenderRequest)
-    document, created = await request.app[DOCUMENTS].render_snapshot(body.snapshot)
+def _stored(document: Document, created: bool) -> web.Response:
     view = DocumentView(id=document.id, filename=document.filename, rendered=created)
     return json_response({"data": view}, status=201 if created else 200)
+
+
+async def render(request: web.Request) -> web.Response:
+    body = await body_of(request, RenderRequest)
+    return _stored(*await request.app[DOCUMENTS].render_snapshot(body.snapshot))
+
+
+async def facturx(request: web.Request) -> web.Response:
+    source = document_id(request)
+    body = await body_of(request, FacturxRequest)
+    return _stored(*await request.app[DOCUMENTS].facturx(source, body.xml, body.filename))
+
+
+async def store(request: web.Request) -> web.Response:
+    body = await body_of(request, FileRequest)
+    return _stored(*await request.app[DOCUMENTS].store(body.filename, body.media_type, body.text))
 
 
 async def link(request: web.Request) -> web.Response:
@@ -37,19 +52,19 @@ async def link(request: web.Request) -> web.Response:
 
 
 async def raw(request: web.Request) -> web.Response:
-    _, pdf = await request.app[DOCUMENTS].pdf(document_id(request))
-    return web.Response(body=pdf, content_type="application/pdf")
+    stored = await request.app[DOCUMENTS].content(document_id(request))
+    return web.Response(body=stored.body, content_type=stored.media_type)
 
 
 async def public_file(request: web.Request) -> web.Response:
-    """GET /files/{id}?expires=&signature=: the PDF as an attachment, for whoever holds a
+    """GET /files/{id}?expires=&signature=: the file as an attachment, for whoever holds a
     valid, unexpired link (checked before this runs: the link is the permission)."""
-    filename, pdf = await request.app[DOCUMENTS].pdf(document_id(request))
+    stored = await request.app[DOCUMENTS].content(document_id(request))
     return web.Response(
-        body=pdf,
-        content_type="application/pdf",
+        body=stored.body,
+        content_type=stored.media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": f'attachment; filename="{stored.filename}"',
             "Cache-Control": "private, max-age=300",
         },
     )

@@ -17,11 +17,18 @@ class Document:
 
 FIND_BY_HASH = "SELECT id, content_hash, filename FROM documents WHERE content_hash = $1"
 FIND = "SELECT id, content_hash, filename FROM documents WHERE id = $1"
-PDF = "SELECT filename, pdf FROM documents WHERE id = $1"
+CONTENT = "SELECT filename, media_type, pdf FROM documents WHERE id = $1"
 INSERT = """
-INSERT INTO documents (id, content_hash, filename, pdf) VALUES ($1, $2, $3, $4)
+INSERT INTO documents (id, content_hash, filename, media_type, pdf) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (content_hash) DO NOTHING
 """
+
+
+@dataclass(frozen=True)
+class Content:
+    filename: str
+    media_type: str
+    body: bytes
 
 
 def _document(row: asyncpg.Record | None) -> Document | None:
@@ -36,14 +43,20 @@ async def by_id(pool: asyncpg.Pool, document_id: uuid.UUID) -> Document | None:
     return _document(await pool.fetchrow(FIND, document_id))
 
 
-async def pdf(pool: asyncpg.Pool, document_id: uuid.UUID) -> tuple[str, bytes] | None:
-    row = await pool.fetchrow(PDF, document_id)
-    return (row["filename"], bytes(row["pdf"])) if row else None
+async def content(pool: asyncpg.Pool, document_id: uuid.UUID) -> Content | None:
+    row = await pool.fetchrow(CONTENT, document_id)
+    return Content(row["filename"], row["media_type"], bytes(row["pdf"])) if row else None
 
 
-async def insert(pool: asyncpg.Pool, content_hash: str, filename: str, body: bytes) -> Document:
-    """Store a render; a concurrent render of the same snapshot keeps the first one."""
-    await pool.execute(INSERT, uuid.uuid4(), content_hash, filename, body)
+async def insert(
+    pool: asyncpg.Pool,
+    content_hash: str,
+    filename: str,
+    body: bytes,
+    media_type: str = "application/pdf",
+) -> Document:
+    """Store a file; a concurrent store of the same content keeps the first one."""
+    await pool.execute(INSERT, uuid.uuid4(), content_hash, filename, media_type, body)
     stored = await by_hash(pool, content_hash)
     assert stored is not None
     return stored

@@ -16,9 +16,10 @@ from typing import Any
 
 import asyncpg
 
+from pdf_service.facturx import make_facturx
 from pdf_service.render import render_invoice
 from pdf_service.repositories import documents as repo
-from pdf_service.repositories.documents import Document
+from pdf_service.repositories.documents import Content, Document
 from pdf_service.snapshot import Snapshot
 from shared.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from shared.logging import get_logger
@@ -26,7 +27,10 @@ from shared.validation import ascii_int
 
 log = get_logger("pdf.documents")
 # Part of every content hash: a new layout renders documents anew instead of serving old ones.
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"
+# Part of every Factur-X's content hash: a new way of embedding makes them anew.
+FACTURX_VERSION = "1"
+PDF = "application/pdf"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SIGNATURE = re.compile(r"[0-9a-f]{64}")  # a hex HMAC-SHA256
 
@@ -36,9 +40,18 @@ def content_hash(snapshot: dict[str, Any]) -> str:
     return hashlib.sha256(f"{RENDERER_VERSION}\n{canonical}".encode()).hexdigest()
 
 
+def safe_filename(name: str, extension: str) -> str:
+    """A name a Content-Disposition header and any file system take: `<stem>.<extension>`."""
+    stem = _UNSAFE.sub("-", name.removesuffix(f".{extension}")).strip("-.") or "document"
+    return f"{stem[:100]}.{extension}"
+
+
 def filename_for(snapshot: dict[str, Any]) -> str:
-    stem = _UNSAFE.sub("-", str(snapshot.get("label") or "document")).strip("-.") or "document"
-    return f"{stem[:100]}.pdf"
+    return safe_filename(str(snapshot.get("label") or "document"), "pdf")
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,40 @@ class Documents:
         # What the layout reads (unknown keys left out), as billing sent it: the content hash.
         return await self.render(snapshot.model_dump(exclude_unset=True))
 
+    async def facturx(self, source_id: uuid.UUID, xml: str, filename: str) -> tuple[Document, bool]:
+        """The stored PDF `source_id` as a Factur-X PDF/A-3 with `xml` embedded, made once
+        per (PDF, XML, name)."""
+        source = await self.get(source_id)
+        name = safe_filename(filename, "pdf")
+        digest = _digest("facturx", FACTURX_VERSION, source.content_hash, name, xml)
+        stored = await repo.by_hash(self._pool, digest)
+        if stored is not None:
+            return stored, False
+        pdf = await self.content(source_id)
+        if pdf.media_type != PDF:
+            raise ValidationFailed.field("document_id", "Only a PDF can take an e-invoice.")
+        loop = asyncio.get_running_loop()
+        try:
+            body = await loop.run_in_executor(self._renderer, make_facturx, pdf.body, xml.encode())
+        except BrokenProcessPool:
+            raise ServiceUnavailable("The renderer is restarting.") from None
+        except Exception as exc:
+            log.exception("facturx_failed", document_id=str(source_id))
+            raise ValidationFailed.field(
+                "xml", f"The XML could not be embedded ({type(exc).__name__})."
+            ) from None
+        return await repo.insert(self._pool, digest, name, body), True
+
+    async def store(self, filename: str, media_type: str, text: str) -> tuple[Document, bool]:
+        """A text file (an e-invoice XML) served like the PDFs, stored once per content."""
+        extension = media_type.rpartition("/")[2]
+        name = safe_filename(filename, extension)
+        digest = _digest("file", media_type, name, text)
+        stored = await repo.by_hash(self._pool, digest)
+        if stored is not None:
+            return stored, False
+        return await repo.insert(self._pool, digest, name, text.encode(), media_type), True
+
     async def get(self, document_id: uuid.UUID) -> Document:
         document = await repo.by_id(self._pool, document_id)
         if document is None:
@@ -91,8 +138,8 @@ class Documents:
         await self.get(document_id)
         return self.link(document_id, ttl)
 
-    async def pdf(self, document_id: uuid.UUID) -> tuple[str, bytes]:
-        found = await repo.pdf(self._pool, document_id)
+    async def content(self, document_id: uuid.UUID) -> Content:
+        found = await repo.content(self._pool, document_id)
         if found is None:
             raise NotFound("Document not found.")
         return found

@@ -1,0 +1,1 @@
+"""Electronic invoices (EN 16931): a neutral model and its CII and UBL renderings."""
