@@ -14,7 +14,7 @@ import pytest
 from facturx import get_xml_from_pdf
 from lxml import etree
 
-from billing_service.keys import DOCUMENTS, POOL, SETTINGS
+from billing_service.keys import DOCUMENTS, EVENTS, POOL, SETTINGS
 from billing_service.services.mailer import Mailer
 
 from .einvoice_validation import validate
@@ -394,7 +394,13 @@ async def test_invoice_issued_emails_attach_the_companys_einvoice(
         queued,
     )
     settings = billing.app[SETTINGS].model_copy(update={"smtp_host": "", "mail_dir": str(tmp_path)})
-    mailer = Mailer(billing.app[POOL], billing.app[DOCUMENTS], settings, lambda: datetime.now(UTC))
+    mailer = Mailer(
+        billing.app[POOL],
+        billing.app[DOCUMENTS],
+        settings,
+        lambda: datetime.now(UTC),
+        billing.app[EVENTS],
+    )
     assert await mailer.run_once() == 2
     sent = {}
     for path in tmp_path.glob("*.eml"):
