@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, SecretStr, model_validator
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -83,6 +83,10 @@ class ServiceSettings(BaseSettings):
     workers: int = 1  # processes sharing the port; one per core for CPU-bound services
     log_level: str = "INFO"
     log_json: bool = True
+    # SIGTERM: keep serving this long while /readyz says 503 (for balancers to notice), then
+    # stop accepting and give the requests in flight (and the cleanup) this long each.
+    shutdown_drain_seconds: float = Field(default=0.0, ge=0)
+    shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
 
     secret_fields: ClassVar[tuple[str, ...]] = ()
     # Connection URLs whose password must be real outside development; True where a URL
