@@ -6,8 +6,8 @@ connection (nothing was sent: safe for a write too), as a balancer does. Every o
 non-2xx answer counts as a failed request.
 
   client.py walkthrough EMAIL PASSWORD       the README's "Try it", step by step
-  client.py load EMAIL PASSWORD OUT_DIR      reads and writes until OUT_DIR/stop appears, then
-                                             checks every write is there; OUT_DIR/load.json
+  client.py load EMAIL PASSWORD OUT_DIR      reads and writes until SIGTERM, then checks every
+                                             write is there; OUT_DIR/load.json
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import signal
 import socket
 import sys
 import time
@@ -37,6 +38,7 @@ class Balancer:
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self.session = session
         self.addresses: list[str] = []
+        self.resolved = asyncio.Event()
         self.turn = itertools.count()
 
     async def resolve_forever(self) -> None:
@@ -45,6 +47,7 @@ class Balancer:
             try:
                 infos = await loop.getaddrinfo(GATEWAY, PORT, type=socket.SOCK_STREAM)
                 self.addresses = sorted({str(info[4][0]) for info in infos})
+                self.resolved.set()
             except OSError:
                 pass  # keep the last known tasks
             await asyncio.sleep(1)
@@ -130,9 +133,9 @@ class Load:
         finally:
             self.latencies.append(time.perf_counter() - started)
 
-    async def worker(self, number: int, stop: Path) -> None:
+    async def worker(self, number: int, stop: asyncio.Event) -> None:
         for turn in itertools.count():
-            if stop.exists():
+            if stop.is_set():
                 return
             customer = {"company_name": f"Load {number}-{turn}", "email": "load@client.example"}
             made = await self.timed("POST", "/api/v1/customers", customer, 201)
@@ -167,8 +170,10 @@ async def load(api: Balancer, email: str, password: str, out: Path) -> None:
     login = {"email": email, "password": password, "device_name": "swarm-check-load"}
     token = expect(*await api.call("POST", "/api/v1/tokens", None, login), 201, "token")["token"]
     running = Load(api, token)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     (out / "started").touch()
-    await asyncio.gather(*(running.worker(number, out / "stop") for number in range(WORKERS)))
+    await asyncio.gather(*(running.worker(number, stop) for number in range(WORKERS)))
     report = running.report(await running.lost_writes())
     (out / "load.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report))
@@ -179,8 +184,7 @@ async def main(command: str, email: str, password: str, *rest: str) -> None:
     async with aiohttp.ClientSession(timeout=timeout) as session:
         api = Balancer(session)
         resolver = asyncio.create_task(api.resolve_forever())
-        while not api.addresses:
-            await asyncio.sleep(0.2)
+        await api.resolved.wait()
         if command == "walkthrough":
             await walkthrough(api, email, password)
         else:
