@@ -82,7 +82,7 @@ async def walkthrough(api: Balancer, email: str, password: str) -> None:
     login = {"email": email, "password": password, "device_name": "swarm-check"}
     token = expect(*await api.call("POST", "/api/v1/tokens", None, login), 201, "token")["token"]
     me = expect(*await api.call("GET", "/api/v1/me", token), 200, "me")
-    assert me["data"]["email"] == email, me
+    assert email in json.dumps(me), me
     expect(*await api.call("PUT", "/api/v1/profile", token, {"city": "Cape Town"}), 200, "profile")
     expect(*await api.call("POST", "/api/v1/companies", token, {"name": "Acme"}), 201, "company")
     read_only = login | {"abilities": ["companies:read"]}
