@@ -448,13 +448,13 @@ async def _serve_until_stopped(app: web.Application, settings: ServiceSettings) 
 
 
 async def _stop_signal() -> None:
+    """Returns at the first SIGTERM or SIGINT. The handlers stay: a second signal (the parent of
+    several workers sends one when the first worker ends) must not kill a graceful stop."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.remove_signal_handler(signum)
 
 
 def _not_draining(draining: asyncio.Event) -> ReadinessCheck:
