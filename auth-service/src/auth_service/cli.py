@@ -46,10 +46,5 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     if args.command == "create-user":
         return asyncio.run(create_user(settings, args.email, args.password, args.name, args.kind))
-    run(
-        lambda: create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-    )
+    run(lambda: create_app(settings), settings)
     return 0

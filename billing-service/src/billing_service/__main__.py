@@ -4,9 +4,4 @@ from shared.web import run
 
 if __name__ == "__main__":  # worker processes re-import this module: they must not serve
     settings = Settings()
-    run(
-        lambda: create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-    )
+    run(lambda: create_app(settings), settings)

@@ -141,7 +141,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         loop.start()
     yield
     for loop in app[LOOPS].values():
-        await loop.stop()
+        await loop.stop(bound=settings.shutdown_timeout_seconds)
 
 
 def _enabled_loops(settings: Settings) -> dict[str, float]:

@@ -3,8 +3,9 @@ service runs.
 
 A loop outlives anything a pass raises. Each loop isolates its rows itself (one transaction
 and a savepoint per row, the failure recorded on the row); whatever still escapes a pass (the
-database gone, a bug) is logged and the next pass runs after the interval. Only cancellation
-stops a loop. Its health (the time of its last completed pass) feeds /readyz, its passes and
+database gone, a bug) is logged and the next pass runs after the interval. `stop` ends a loop
+between rows: a pass asks `stop_requested()` before taking its next row, and only a row that
+outlasts the stop's bound is cancelled (its transaction rolls back; another replica takes it). Its health (the time of its last completed pass) feeds /readyz, its passes and
 rows feed /metrics.
 """
 
@@ -54,20 +55,24 @@ class LoopMetrics:
         )
 
 
-# The metrics of the loop whose pass is running (each loop's task sets its own). The services
-# that count rows are called by a pass and take no metrics of their own; passing the metrics
-# to them instead is left to their rewrite, after which this variable can go.
-_RUNNING_LOOP_METRICS: ContextVar[LoopMetrics | None] = ContextVar(
-    "running_loop_metrics", default=None
-)
+# The loop whose pass is running (each loop's task sets its own): its metrics and whether it
+# is asked to stop. The services a pass calls take no loop of their own; passing it to them
+# instead is left to their rewrite, after which this variable can go.
+_RUNNING_LOOP: ContextVar[BackgroundLoop | None] = ContextVar("running_loop", default=None)
 
 
 def count_row(loop: str, outcome: str) -> None:
     """Counts a row on the running loop's metrics; outside a loop (a test driving a pass by
     hand) there is nothing to count on."""
-    metrics = _RUNNING_LOOP_METRICS.get()
-    if metrics is not None:
-        metrics.rows.labels(loop, outcome).inc()
+    running = _RUNNING_LOOP.get()
+    if running is not None:
+        running.metrics.rows.labels(loop, outcome).inc()
+
+
+def stop_requested() -> bool:
+    """Whether the running loop is stopping: a pass takes no further row once it is."""
+    running = _RUNNING_LOOP.get()
+    return running is not None and running.stopping.is_set()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -114,21 +119,28 @@ class BackgroundLoop:
         self.monotonic = monotonic
         self.last_pass = monotonic()  # the first pass gets the same grace as every other
         self.task: asyncio.Task[None] | None = None
+        self.stopping = asyncio.Event()
 
     def start(self) -> None:
         self.last_pass = self.monotonic()
         self.task = asyncio.create_task(self.run_forever(), name=f"loop-{self.name}")
 
-    async def stop(self) -> None:
+    async def stop(self, bound: float) -> None:
+        """Ends the loop once its current row is done; a row still running after `bound`
+        seconds is cancelled."""
         if self.task is None:
             return
-        self.task.cancel()
+        self.stopping.set()
+        done, _ = await asyncio.wait({self.task}, timeout=bound)
+        if not done:
+            log.warning("loop_stop_timed_out", loop=self.name, bound=bound)
+            self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
 
     async def run_forever(self) -> None:
-        _RUNNING_LOOP_METRICS.set(self.metrics)  # in this loop's task only
-        while True:
+        _RUNNING_LOOP.set(self)  # in this loop's task only
+        while not self.stopping.is_set():
             try:
                 await self.run_pass()
             except Exception:  # never the end of the loop: the next pass may well succeed
@@ -136,7 +148,8 @@ class BackgroundLoop:
             else:
                 self.last_pass = self.monotonic()
                 self.metrics.passes.labels(self.name).inc()
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):  # the interval, cut short by a stop
+                await asyncio.wait_for(self.stopping.wait(), self.interval)
 
     def check(self) -> None:
         """A readiness check: fails when the loop has ended or stopped completing passes."""

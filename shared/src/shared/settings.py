@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+import os
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
 _PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "insecure", "example", "dev-only")
@@ -29,6 +37,38 @@ def _base_url(value: str) -> str:
 PublicBaseUrl = Annotated[str, AfterValidator(_base_url)]
 
 
+class FileSettingsSource(PydanticBaseSettingsSource):
+    """Any setting `X` may instead name a file holding its value in `X_FILE`, the convention of
+    Docker and Kubernetes secrets (mounted as files, so the value is in no environment, no
+    `docker inspect` output and no process listing). One trailing line break is not part of
+    the value. Setting both `X` and `X_FILE` is refused: which one wins would be a guess."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ reads every field at once
+
+    def __call__(self) -> dict[str, Any]:
+        environment = {name.upper(): value for name, value in os.environ.items()}
+        values: dict[str, Any] = {}
+        for field_name in self.settings_cls.model_fields:
+            name = field_name.upper()
+            path = environment.get(f"{name}_FILE")
+            if path is None:
+                continue
+            if name in environment:
+                raise SettingsError(f"{name} and {name}_FILE are both set: set only one")
+            values[field_name] = _read_value_file(name, path)
+        return values
+
+
+def _read_value_file(name: str, path: str) -> str:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        # The path and the reason only: never a line of what the file holds.
+        raise SettingsError(f"{name}_FILE={path} cannot be read ({type(error).__name__})") from None
+    return text.removesuffix("\n").removesuffix("\r")
+
+
 class ServiceSettings(BaseSettings):
     """Fields every service has. Subclasses list their secrets in `secret_fields`."""
 
@@ -43,11 +83,32 @@ class ServiceSettings(BaseSettings):
     workers: int = 1  # processes sharing the port; one per core for CPU-bound services
     log_level: str = "INFO"
     log_json: bool = True
+    # SIGTERM: keep serving this long while /readyz says 503 (for balancers to notice), then
+    # stop accepting and give the requests in flight (and the cleanup) this long each.
+    shutdown_drain_seconds: float = Field(default=0.0, ge=0)
+    shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
 
     secret_fields: ClassVar[tuple[str, ...]] = ()
     # Connection URLs whose password must be real outside development; True where a URL
     # without any password is refused too (a Redis anyone on the network can use).
     url_password_fields: ClassVar[dict[str, bool]] = {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            FileSettingsSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     @model_validator(mode="after")
     def _reject_placeholder_secrets(self) -> ServiceSettings:

@@ -42,6 +42,7 @@ from shared.errors import (
 )
 from shared.ids import unique_id
 from shared.logging import access_log, get_logger
+from shared.settings import ServiceSettings
 
 MAX_BODY_BYTES = 1024 * 1024
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -364,17 +365,17 @@ def add_readiness_check(app: web.Application, name: str, check: ReadinessCheck) 
     app[READINESS_CHECKS].append((name, check))
 
 
-def run(
-    app_factory: Callable[[], web.Application], *, host: str, port: int, workers: int = 1
-) -> None:
-    """Serve the app; with workers > 1, that many processes share the port (SO_REUSEPORT),
-    one per core, each with its own event loop, pools and connections."""
-    if workers <= 1:
-        _serve(app_factory, host, port)
+def run(app_factory: Callable[[], web.Application], settings: ServiceSettings) -> None:
+    """Serve the app; with `settings.workers` > 1, that many processes share the port
+    (SO_REUSEPORT), one per core, each with its own event loop, pools and connections.
+
+    SIGTERM (or SIGINT) stops it gracefully: see `_serve_until_stopped`."""
+    if settings.workers <= 1:
+        _serve(app_factory, settings)
         return
     processes = [
-        multiprocessing.Process(target=_serve, args=(app_factory, host, port), daemon=True)
-        for _ in range(workers)
+        multiprocessing.Process(target=_serve, args=(app_factory, settings), daemon=True)
+        for _ in range(settings.workers)
     ]
     for process in processes:
         process.start()
@@ -382,7 +383,7 @@ def run(
     def stop(signum: int, _: object) -> None:
         for process in processes:
             if process.is_alive():
-                process.terminate()
+                process.terminate()  # SIGTERM: each worker shuts down gracefully
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -390,11 +391,16 @@ def run(
     multiprocessing.connection.wait([process.sentinel for process in processes])
     stop(signal.SIGTERM, None)
     for process in processes:
-        process.join(timeout=10)
+        process.join(timeout=_longest_shutdown(settings) + 5)
     raise SystemExit(max((process.exitcode or 0) for process in processes))
 
 
-def _serve(app_factory: Callable[[], web.Application], host: str, port: int) -> None:
+def _longest_shutdown(settings: ServiceSettings) -> float:
+    """The drain, then in-flight requests, then the cleanup (a background loop's current row)."""
+    return settings.shutdown_drain_seconds + 2 * settings.shutdown_timeout_seconds
+
+
+def _serve(app_factory: Callable[[], web.Application], settings: ServiceSettings) -> None:
     """Serve on uvloop when available (a faster event loop with the same semantics)."""
     try:
         import uvloop
@@ -403,13 +409,70 @@ def _serve(app_factory: Callable[[], web.Application], host: str, port: int) -> 
     except ImportError:  # pragma: no cover - uvloop is absent on Windows only
         loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    web.run_app(
-        app_factory(),
-        host=host,
-        port=port,
-        access_log=None,
-        reuse_port=True,
-        backlog=1024,
-        loop=loop,
-        print=None,
-    )
+    try:
+        loop.run_until_complete(_serve_until_stopped(app_factory(), settings))
+    finally:
+        loop.close()
+
+
+class ShuttingDown(Exception):
+    """Reported by /readyz while the service drains before it stops."""
+
+
+async def _serve_until_stopped(app: web.Application, settings: ServiceSettings) -> None:
+    """Serves until SIGTERM or SIGINT, then stops without failing a request it accepted:
+
+    1. drain (`SHUTDOWN_DRAIN_SECONDS`): still accepting, but /readyz answers 503 and every
+       response closes its connection, so balancers and the gateway (which re-resolves its
+       upstreams every few seconds) move their traffic to the other replicas first;
+    2. stop accepting, close idle connections, let the requests in flight finish (at most
+       `SHUTDOWN_TIMEOUT_SECONDS`, then they are cancelled);
+    3. the cleanup contexts, in reverse: background loops finish their current row, then the
+       pools close.
+    """
+    draining = asyncio.Event()
+    add_readiness_check(app, "shutdown", _not_draining(draining))
+    app.on_response_prepare.append(_close_connection_when(draining))
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=settings.shutdown_timeout_seconds)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=True, backlog=1024)
+        await site.start()
+        await _stop_signal()
+        log.info("shutdown_started", drain_seconds=settings.shutdown_drain_seconds)
+        draining.set()
+        await asyncio.sleep(settings.shutdown_drain_seconds)
+    finally:
+        await runner.cleanup()
+    log.info("shutdown_complete")
+
+
+async def _stop_signal() -> None:
+    """Returns at the first SIGTERM or SIGINT. The handlers stay: a second signal (the parent of
+    several workers sends one when the first worker ends) must not kill a graceful stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+def _not_draining(draining: asyncio.Event) -> ReadinessCheck:
+    async def check(_: web.Application) -> None:
+        if draining.is_set():
+            raise ShuttingDown()
+
+    return check
+
+
+def _close_connection_when(
+    draining: asyncio.Event,
+) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    async def close(_: web.Request, response: web.StreamResponse) -> None:
+        if draining.is_set():
+            # The client's next request opens a new connection, which lands on a replica
+            # that is staying.
+            response.force_close()
+            response.headers["Connection"] = "close"
+
+    return close

@@ -40,6 +40,7 @@ from billing_service.loops import (
     describe,
     next_attempt,
     single_line,
+    stop_requested,
 )
 from billing_service.repositories import companies as company_repo
 from billing_service.repositories import invoices as invoice_repo
@@ -112,7 +113,7 @@ class Mailer:
     async def run_once(self, limit: int = 100) -> int:
         """Deliver what is due; the number of e-mails handled (sent or rescheduled)."""
         handled = 0
-        while handled < limit and await self._deliver_one():
+        while handled < limit and not stop_requested() and await self._deliver_one():
             handled += 1
         return handled
 

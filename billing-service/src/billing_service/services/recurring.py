@@ -16,7 +16,14 @@ from typing import Literal
 import asyncpg
 
 from billing_service import lifecycle
-from billing_service.loops import DONE, FAILED, count_row, describe, next_attempt
+from billing_service.loops import (
+    DONE,
+    FAILED,
+    count_row,
+    describe,
+    next_attempt,
+    stop_requested,
+)
 from billing_service.permissions import authorize_document
 from billing_service.recurrence import (
     company_today,
@@ -334,7 +341,7 @@ class Scheduler:
         by_company: collections.Counter[int] = collections.Counter()
         skip = scheduling.Skip(rows=[], companies=[])
         outcomes: collections.Counter[Outcome] = collections.Counter()
-        while outcomes.total() < self.limits.max_per_pass:
+        while outcomes.total() < self.limits.max_per_pass and not stop_requested():
             async with self.pool.acquire() as conn, conn.transaction():
                 due = await take(conn, dates, now, skip)
                 if due is None:
