@@ -435,3 +435,29 @@ async def test_metrics_count_outcomes_and_the_oldest_pending_age(billing, receiv
         if line.startswith("billing_webhook_oldest_pending_seconds ")
     )
     assert 4 <= gauge < 60
+
+
+async def test_a_committed_change_wakes_the_delivery_loop_at_once(start_billing, receiver, company):
+    """The loop's interval is five minutes: only the notification sent at commit can bring the
+    event to the receiver within the wait (rolled-back events notify nobody)."""
+    billing = await start_billing(
+        webhook_allowed_networks=LOOPBACK,
+        webhooks_enabled=True,
+        webhook_interval_seconds=300,
+    )
+    _, secret = await add_endpoint(billing, company, receiver.url())
+    receiver.secrets = [secret]
+
+    async def first_pass_done():
+        return (
+            'billing_loop_passes_total{loop="webhooks"} 1.0'
+            in await (await billing.get("/metrics")).text()
+        )
+
+    await eventually(first_pass_done)  # now resting for 300 s
+    event_id = await emit(billing, company, "invoice.paid", invoice_id=7)
+
+    async def arrived():
+        return event_id in receiver.ids()
+
+    await eventually(arrived, within=60)

@@ -42,8 +42,9 @@ from billing_service.keys import (
     WEBHOOK_HTTP,
     WEBHOOKS,
 )
-from billing_service.loops import BackgroundLoop, LoopMetrics
+from billing_service.loops import BackgroundLoop, LoopMetrics, Notifications
 from billing_service.pdf_client import PdfClient
+from billing_service.repositories.events import WAKE_DELIVERIES
 from billing_service.routes import add_routes
 from billing_service.services.companies import (
     CompanyService,
@@ -139,7 +140,12 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         )
         app[LOOPS][name] = loop
         loop.start()
+    notifications = Notifications(settings.database_url)
+    if "webhooks" in app[LOOPS]:  # a change that queued deliveries wakes the loop at commit
+        notifications.subscribe(WAKE_DELIVERIES, app[LOOPS]["webhooks"])
+        notifications.start()
     yield
+    await notifications.stop()
     for loop in app[LOOPS].values():
         await loop.stop(bound=settings.shutdown_timeout_seconds)
 

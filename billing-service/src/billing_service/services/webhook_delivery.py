@@ -30,7 +30,7 @@ import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from billing_service.auth_client import AuthClient
-from billing_service.loops import DONE, FAILED, count_row, describe
+from billing_service.loops import DONE, FAILED, count_row, describe, stop_requested
 from billing_service.repositories import outbox
 from billing_service.repositories import webhook_deliveries as repo
 from billing_service.repositories.webhook_deliveries import DueDelivery, Outcome
@@ -135,6 +135,8 @@ class WebhookDelivery:
         """Attempt what is due; the number of deliveries attempted."""
         attempted = 0
         for _ in range(ROUNDS_PER_PASS):
+            if stop_requested():  # a stopping replica claims nothing more; what it holds ends
+                break
             claimed = await self._claim()
             semaphore = asyncio.Semaphore(self.settings.webhook_concurrency)
             await asyncio.gather(*(self._deliver(delivery, semaphore) for delivery in claimed))
