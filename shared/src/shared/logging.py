@@ -45,12 +45,27 @@ def configure_logging(service: str, level: str = "INFO", json_output: bool = Tru
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        logger_factory=_current_stdout_logger,
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
     # aiohttp's own access log duplicates ours and would print raw request lines.
     logging.getLogger("aiohttp.access").disabled = True
+
+
+class _CurrentStdoutLogger:
+    """Writes each line to sys.stdout as it is at that moment. structlog's PrintLogger keeps the
+    stream it was made with, and loggers are cached on first use: a stream replaced since (a
+    test's captured output, closed after the test) would fail every later line."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stdout, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _current_stdout_logger(*_: Any) -> _CurrentStdoutLogger:
+    return _CurrentStdoutLogger()
 
 
 def get_logger(name: str | None = None) -> Any:
