@@ -4,8 +4,8 @@ official `standardwebhooks` library) and a tampered request does not."""
 from __future__ import annotations
 
 import re
-import time
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
