@@ -99,4 +99,4 @@ def test_allowed_networks_are_parsed_and_checked_at_start():
         Settings(webhook_timeout_seconds=30, webhook_lease_seconds=20)
     with pytest.raises(ValueError, match="WEBHOOK_LEASE_SECONDS must be longer"):
         Settings(webhook_batch=32, webhook_concurrency=16, webhook_lease_seconds=15)
-    assert Settings(webhook_lease_seconds=15).webhook_batch == 16  # the stack tests' lease
+    assert Settings(webhook_lease_seconds=15).webhook_batch == 32  # the stack tests' lease

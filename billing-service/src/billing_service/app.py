@@ -144,6 +144,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     if "webhooks" in app[LOOPS]:  # a change that queued deliveries wakes the loop at commit
         notifications.subscribe(WAKE_DELIVERIES, app[LOOPS]["webhooks"])
         notifications.start()
+        app[WEBHOOK_DELIVERY].on_backlog = app[LOOPS]["webhooks"].wake
     yield
     await notifications.stop()
     for loop in app[LOOPS].values():

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,7 +58,7 @@ RETRY_DELAYS = (
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 JITTER = 0.1  # each wait is moved by up to 10 %, so endpoints that fail together spread out
 DISABLED_TEMPLATE = "webhook-disabled"
-ROUNDS_PER_PASS = 10  # batches a pass claims while the loop has a backlog
+PASS_SECONDS = 5.0  # a pass with a backlog ends after this, and the next begins at once
 
 
 class WebhookMetrics:
@@ -130,18 +131,22 @@ class WebhookDelivery:
         self.box = SecretBox(settings.webhook_secret_key.get_secret_value())
         self.lease = timedelta(seconds=settings.webhook_lease_seconds)
         self.disable_after = timedelta(days=settings.webhook_disable_after_days)
+        # Called when a pass ends with work left: the app wakes the loop (BackgroundLoop.wake).
+        self.on_backlog: Callable[[], None] = lambda: None
 
     async def run_once(self) -> int:
-        """Attempt what is due; the number of deliveries attempted."""
-        attempted = 0
-        for _ in range(ROUNDS_PER_PASS):
-            if stop_requested():  # a stopping replica claims nothing more; what it holds ends
-                break
+        """Attempt what is due, batch after batch while full ones come back (a backlog drains
+        without waiting for the interval), for PASS_SECONDS at most; the number attempted."""
+        attempted, started = 0, time.monotonic()
+        while not stop_requested():  # a stopping replica claims nothing more
             claimed = await self._claim()
             semaphore = asyncio.Semaphore(self.settings.webhook_concurrency)
             await asyncio.gather(*(self._deliver(delivery, semaphore) for delivery in claimed))
             attempted += len(claimed)
             if len(claimed) < self.settings.webhook_batch:
+                break
+            if time.monotonic() - started > PASS_SECONDS:
+                self.on_backlog()  # the pass ends (readiness sees it) and the next starts now
                 break
         await self._prune()
         await self._measure()
