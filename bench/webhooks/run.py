@@ -5,7 +5,8 @@ a payment to its delivery.
 
 billing-service runs on the host (one or two replicas on one PostgreSQL), delivering to a local
 aiohttp receiver on 127.0.0.1 (allow-listed). Measured side by side in one run:
-- `POST /invoices/{id}/pay` at one client (wrk), p50/p99, without and with a subscribed
+- `POST /invoices/{id}/pay` at one client (wrk), p50/p99: the code before webhooks (a
+  checkout of BASELINE beside, no event written), then without and with a subscribed
   endpoint (the event is written either way; the endpoint adds its delivery row, and the
   deliveries run meanwhile);
 - the time from sending a payment to the receiver's having its `invoice.payment_recorded`,
@@ -23,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -42,8 +44,11 @@ OUT = ROOT / "bench" / "out"
 PG_PORT, JWKS_PORT, RECEIVER_PORT = 9433, 9290, 9292
 BILLING_PORTS = (9291, 9293)
 DURATION = os.environ.get("DURATION", "10s")
-BACKLOG = int(os.environ.get("BACKLOG", "3000"))
+BACKLOG = int(os.environ.get("BACKLOG", "5000"))
+BASELINE = "5a07f0f"  # main before webhooks: a payment writes no event
 LATENCY_PAYMENTS = int(os.environ.get("LATENCY_PAYMENTS", "200"))
+PAY_INVOICES = 2000  # per wrk run: 1.. without an endpoint, 2001.. with one, 6001.. baseline
+LATENCY_FIRST = 4 * PAY_INVOICES + 1  # after the baseline's 3 * PAY_INVOICES + 1..
 SEED = """
 INSERT INTO companies (id, name, slug, created_by) VALUES (1, 'Bench', 'bench', 1);
 INSERT INTO company_members (company_id, user_id, role) VALUES (1, 1, 'owner');
@@ -52,7 +57,7 @@ INSERT INTO invoices (company_id, public_id, type, status, label, currency, sche
                       subtotal, tax, total, created_by)
 SELECT 1, 'bench-pay-' || n, 'invoice', 'approved', 'PAY-' || n, 'USD', current_date,
        9999999999, 0, 9999999999, 1
-FROM generate_series(1, 1 + $LATENCY) n;
+FROM generate_series(1, $INVOICES) n;
 """
 # A backlog of `count` events, each with its delivery to endpoint `endpoint`, due now.
 BACKLOG_SQL = """
@@ -107,18 +112,28 @@ class Receiver:
             return len(self.arrived)
 
 
-def start_billing(dsn: str, port: int, webhooks: bool) -> subprocess.Popen[bytes]:
-    env = os.environ | {
-        "DATABASE_URL": dsn,
-        "AUTH_JWKS_URL": f"http://127.0.0.1:{JWKS_PORT}/internal/jwks",
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-        "SCHEDULER_ENABLED": "false",
-        "MAILER_ENABLED": "false",
-        "WEBHOOKS_ENABLED": "true" if webhooks else "false",
-        "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
-    }
+def start_billing(
+    dsn: str, port: int, webhooks: bool, code: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """A billing replica; `code`: another checkout's billing-service and shared instead."""
+    paths = {}
+    if code is not None:
+        paths = {"PYTHONPATH": f"{code}/billing-service/src:{code}/shared/src"}
+    env = (
+        os.environ
+        | paths
+        | {
+            "DATABASE_URL": dsn,
+            "AUTH_JWKS_URL": f"http://127.0.0.1:{JWKS_PORT}/internal/jwks",
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+            "SCHEDULER_ENABLED": "false",
+            "MAILER_ENABLED": "false",
+            "WEBHOOKS_ENABLED": "true" if webhooks else "false",
+            "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+        }
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "billing_service"],
         env=env,
@@ -138,16 +153,14 @@ def call(method: str, url: str, token: str, body: Any = None) -> Any:
         return json.load(response)
 
 
-def wrk_pay(base: str, invoice_id: int, token: str) -> dict[str, float]:
+def wrk_pay(base: str, first_invoice: int, token: str) -> dict[str, float]:
+    """Payments at one client over PAY_INVOICES invoices from `first_invoice`, in turn."""
     done = subprocess.run(
-        [
-            "wrk", "-t1", "-c1", f"-d{DURATION}", "--latency",
-            "-s", str(ROOT / "bench" / "billing" / "pay.lua"),
-            f"{base}/api/v1/invoices/{invoice_id}/pay",
-        ],
+        ["wrk", "-t1", "-c1", f"-d{DURATION}", "--latency", "-s", str(HERE / "pay.lua"), base],
         capture_output=True,
         text=True,
-        env=os.environ | {"BENCH_TOKEN": token},
+        env=os.environ
+        | {"BENCH_TOKEN": token, "FIRST_INVOICE": str(first_invoice), "INVOICES": str(PAY_INVOICES)},
         timeout=120,
         check=True,
     )  # fmt: skip
@@ -160,9 +173,9 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def payment_latency(base: str, token: str, receiver: Receiver) -> dict[str, float]:
-    """Payments one after the other, each on its own invoice (2..): sent -> received, ms."""
+    """Payments one after the other, each on an invoice of its own: sent -> received, ms."""
     sent: dict[int, float] = {}
-    for invoice_id in range(2, 2 + LATENCY_PAYMENTS):
+    for invoice_id in range(LATENCY_FIRST, LATENCY_FIRST + LATENCY_PAYMENTS):
         sent[invoice_id] = time.time()
         call("POST", f"{base}/api/v1/invoices/{invoice_id}/pay", token, {"amount": "1.00"})
         time.sleep(0.02)  # paced: latency, not throughput
@@ -188,15 +201,18 @@ def payment_latency(base: str, token: str, receiver: Receiver) -> dict[str, floa
 async def drain_rate(
     conn: Any, dsn: str, endpoint_id: int, replicas: int, receiver: Receiver
 ) -> float:
-    """Events per second delivering a backlog of BACKLOG events with `replicas` replicas."""
-    before = receiver.count()
-    await conn.execute(BACKLOG_SQL, BACKLOG, endpoint_id, f"r{replicas}")
-    started = time.time()
+    """Events per second delivering a backlog of BACKLOG events with `replicas` replicas,
+    timed from the backlog's commit (which notifies the running loops) to its last arrival."""
     processes = [start_billing(dsn, port, True) for port in BILLING_PORTS[:replicas]]
     try:
+        before = receiver.count()
+        started = time.time()
+        async with conn.transaction():
+            await conn.execute(BACKLOG_SQL, BACKLOG, endpoint_id, f"r{replicas}-{time.time_ns()}")
+            await conn.execute("SELECT pg_notify('webhook_deliveries', '')")
         deadline = started + 300
         while receiver.count() < before + BACKLOG and time.time() < deadline:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.01)
         elapsed = time.time() - started
         delivered = receiver.count() - before
     finally:
@@ -204,6 +220,19 @@ async def drain_rate(
             process.terminate()
             process.wait(timeout=30)
     return delivered / elapsed
+
+
+def baseline_checkout() -> Path:
+    """The code before webhooks (no event written by a payment), checked out beside."""
+    path = Path(tempfile.gettempdir()) / f"bench-baseline-{BASELINE}"
+    if not path.exists():
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(path), BASELINE],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+    return path
 
 
 async def main() -> None:
@@ -223,10 +252,15 @@ async def main() -> None:
         pool = await create_pool(dsn, min_size=1, max_size=2)
         await apply_migrations(pool, MIGRATIONS)
         await pool.close()
-        await conn.execute(SEED.replace("$LATENCY", str(LATENCY_PAYMENTS)))
+        invoices = LATENCY_FIRST + LATENCY_PAYMENTS
+        await conn.execute(SEED.replace("$INVOICES", str(invoices)))
         token = identity_jwt(key)
-        billing = start_billing(dsn, BILLING_PORTS[0], webhooks=True)
         base = f"http://127.0.0.1:{BILLING_PORTS[0]}"
+        billing = start_billing(dsn, BILLING_PORTS[0], webhooks=False, code=baseline_checkout())
+        before_events = wrk_pay(base, 3 * PAY_INVOICES + 1, token)
+        billing.terminate()
+        billing.wait(timeout=30)
+        billing = start_billing(dsn, BILLING_PORTS[0], webhooks=True)
         without = wrk_pay(base, 1, token)
         hook = call(
             "POST",
@@ -234,13 +268,14 @@ async def main() -> None:
             token,
             {"url": f"http://127.0.0.1:{RECEIVER_PORT}/hook", "events": ["*"]},
         )["data"]
-        with_endpoint = wrk_pay(base, 1, token)
+        with_endpoint = wrk_pay(base, PAY_INVOICES + 1, token)
         latency = payment_latency(base, token, receiver)
         billing.terminate()
         billing.wait(timeout=30)
         billing = None
         rates = {n: await drain_rate(conn, dsn, hook["id"], n, receiver) for n in (1, 2)}
         report = {
+            "pay_before_webhooks": before_events,
             "pay_without_endpoint": without,
             "pay_with_endpoint": with_endpoint,
             "payment_to_delivery": latency,
@@ -263,6 +298,10 @@ def render(report: dict[str, Any]) -> str:
         [
             "| POST /invoices/{id}/pay, 1 client | req/s | p50 ms | p99 ms |",
             "|---|---:|---:|---:|",
+            f"| before webhooks ({BASELINE}: no event written) | "
+            f"{report['pay_before_webhooks']['rps']:.0f} | "
+            f"{report['pay_before_webhooks']['p50_ms']:.2f} | "
+            f"{report['pay_before_webhooks']['p99_ms']:.2f} |",
             f"| no endpoint subscribed | {without['rps']:.0f} | {without['p50_ms']:.2f} | "
             f"{without['p99_ms']:.2f} |",
             f"| one endpoint subscribed (delivering meanwhile) | {with_endpoint['rps']:.0f} | "

@@ -3,6 +3,7 @@ official `standardwebhooks` library; the loop driven by hand with a clock the te
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -179,6 +180,7 @@ async def test_internal_addresses_are_refused_at_connect_time(start_billing, rec
         f"http://[::1]:{port}/hook",
         "http://169.254.169.254/latest/meta-data/",
         f"http://[::ffff:127.0.0.1]:{port}/hook",
+        "http://no-such-host.invalid/hook",  # resolves to nothing: reads like a refusal
         f"http://localhost:{port}/hook",  # a name resolving to loopback
     ]
     for url in urls:
@@ -201,7 +203,10 @@ async def test_internal_addresses_are_refused_at_connect_time(start_billing, rec
     assert all(row["status_code"] is None for row in errors)
     # IP literals are refused before connecting (aiohttp does not resolve them), a name by
     # the resolver the connector uses: what it connects to is what was checked.
-    assert refused.pop(urls[-1]) == "RefusedAddress: localhost resolves to no public address"
+    assert refused.pop(urls[-1]) == "RefusedAddress: localhost has no address the platform may call"
+    assert refused.pop(urls[-2]) == (  # the log tells no internal name from a missing one
+        "RefusedAddress: no-such-host.invalid has no address the platform may call"
+    )
     assert set(refused.values()) == {
         "UnsafeUrl: must not point at a private, loopback or link-local address"
     }
@@ -279,7 +284,7 @@ async def test_a_claimed_delivery_whose_replica_died_is_delivered_after_its_leas
     event_id = await emit(billing, company)
     clock = MovingClock()
     async with billing.app[POOL].acquire() as conn, conn.transaction():  # claimed, then "killed"
-        [claimed] = await repo.claim(conn, clock(), 10, clock() + timedelta(seconds=60))
+        [claimed] = await repo.claim(conn, clock(), 10, clock() + timedelta(seconds=60), [], 4)
     delivery = delivery_for(billing, clock)
     assert await delivery.run_once() == 0  # leased
     clock.move(seconds=61)
@@ -461,3 +466,36 @@ async def test_a_committed_change_wakes_the_delivery_loop_at_once(start_billing,
         return event_id in receiver.ids()
 
     await eventually(arrived, within=60)
+
+
+async def test_a_receiver_that_hangs_holds_its_own_slots_never_another_tenants(billing, make_setup):
+    """One tenant's 40 events to a receiver that never answers take its endpoint's few slots;
+    another tenant's event goes out meanwhile, not after their timeouts."""
+    slow, quick = await start_receiver(), await start_receiver()
+    slow.mode = "hang"
+    try:
+        slow_company = (await make_setup()).company_id
+        quick_company = (await make_setup()).company_id
+        _, slow.secrets = await _endpoint_of(billing, slow_company, slow)
+        _, quick.secrets = await _endpoint_of(billing, quick_company, quick)
+        for n in range(40):
+            await emit(billing, slow_company, invoice_id=1000 + n)
+        quick_event = await emit(billing, quick_company, invoice_id=2000)
+        running = asyncio.create_task(delivery_for(billing, MovingClock()).run_once())
+
+        async def quick_delivered():
+            return quick_event in quick.ids()
+
+        await eventually(quick_delivered, within=8)  # well inside the slow ones' 10 s timeout
+        cap = billing.app[SETTINGS].webhook_connections_per_host
+        assert 0 < len(slow.requests) <= cap
+        slow.release.set()
+        await running
+    finally:
+        await stop_receiver(slow)
+        await stop_receiver(quick)
+
+
+async def _endpoint_of(billing, company, receiver) -> tuple[int, list[str]]:
+    endpoint_id, secret = await add_endpoint(billing, company, receiver.url())
+    return endpoint_id, [secret]

@@ -33,6 +33,8 @@ PRODUCTION = {
             "must not point at a private, loopback or link-local address",
         ),
         ("https://127.1/in", "must not point at a private, loopback or link-local address"),
+        ("https://[::127.0.0.1]/", "must not point at a private, loopback or link-local address"),
+        ("https://hooks.example.com:0/in", "must not name port 0"),
         ("https://hooks.example.com/" + "a" * 2048, "must be at most 2048 characters"),
     ],
 )
@@ -83,6 +85,8 @@ def test_an_allow_listed_network_may_be_reached():
         ("::ffff:8.8.8.8", True),
         ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
         ("2002:a00:1::", False),  # 6to4 of 10.0.0.1
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated), which Python calls global
+        ("::", False),
         ("224.0.0.1", False),
         ("not an address", False),
     ],

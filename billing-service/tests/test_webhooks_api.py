@@ -16,6 +16,8 @@ from billing_service.routes import webhooks as webhook_routes
 from shared.contract import OPERATIONS
 from shared.openapi import build_document, openapi_path
 
+from .conftest import call, setup_billing
+
 V1 = "/api/v1"
 HOOK = {"url": "https://hooks.example.com/in", "events": ["invoice.paid", "quote.*"]}
 OURS = webhook_routes.operations()
@@ -410,3 +412,16 @@ async def test_a_replayed_create_does_not_show_the_secret_again(billing, owner):
     shown, replayed = (await first.json())["data"], (await again.json())["data"]
     assert shown["secret"].startswith("whsec_") and "secret" not in replayed
     assert replayed["id"] == shown["id"]
+
+
+async def test_a_company_has_a_bounded_number_of_webhooks(start_billing, auth):
+    """Each event is one delivery per endpoint: a company cannot multiply them without end."""
+    billing = await start_billing(webhook_endpoints_per_company=3)
+    setup = await setup_billing(billing, await auth.bearer())
+    body = {"url": "https://hooks.example.com/in", "events": ["*"]}
+    for _ in range(3):
+        status, _ = await call(billing, "POST", "/api/v1/webhooks", setup.headers, body)
+        assert status == 201
+    status, refused = await call(billing, "POST", "/api/v1/webhooks", setup.headers, body)
+    assert status == 422
+    assert "at most 3 webhooks" in refused["errors"]["url"][0]

@@ -75,6 +75,8 @@ class Settings(ServiceSettings):
     webhook_disable_after_days: PositiveFloat = 5.0  # failing this long disables an endpoint
     webhook_max_response_bytes: PositiveInt = 4096  # of a receiver's answer, read and kept
     events_retention_days: PositiveInt = 30
+    # Each event is one delivery per subscribed endpoint: a company's endpoints are bounded.
+    webhook_endpoints_per_company: PositiveInt = 20
     events_prune_batch: PositiveInt = 1000  # events deleted per pass, at most
 
     @field_validator("webhook_allowed_networks")

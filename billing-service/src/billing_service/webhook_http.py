@@ -38,6 +38,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # IPv6 prefixes that carry an IPv4 address a gateway may forward to (NAT64's well-known one).
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# The deprecated IPv4-compatible form (::127.0.0.1), which Python calls global.
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 
 
 class UnsafeUrl(ValueError):
@@ -59,7 +61,7 @@ def _unwrapped(address: IPAddress) -> IPAddress:
         embedded = address.ipv4_mapped or address.sixtofour
         if embedded is not None:
             return embedded
-        if address in _NAT64:
+        if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
 
@@ -114,6 +116,8 @@ def check_url(url: str, settings: Settings) -> str:
         raise UnsafeUrl("must not carry a user name or password")
     if parsed.fragment:
         raise UnsafeUrl("must not carry a fragment")
+    if parsed.explicit_port == 0:
+        raise UnsafeUrl("must not name port 0")
     host = parsed.host or ""
     if _is_ip_literal(host) and not AddressPolicy.from_settings(settings).permits(host):
         raise UnsafeUrl("must not point at a private, loopback or link-local address")
@@ -139,7 +143,7 @@ class GuardedResolver(AbstractResolver):
         results = await self.inner.resolve(host, port, family)
         permitted = [result for result in results if self.policy.permits(result["host"])]
         if not permitted:
-            raise RefusedAddress(f"{host} resolves to no public address")
+            raise RefusedAddress(f"{host} has no address the platform may call")
         return permitted
 
     async def close(self) -> None:
@@ -172,10 +176,11 @@ class WebhookHttp:
             ) as response:
                 excerpt = await self._excerpt(response)
                 return WebhookResponse(response.status, excerpt)
-        except aiohttp.ClientConnectorDNSError as error:
-            if isinstance(error.__cause__, RefusedAddress):
-                raise error.__cause__ from None  # the policy's words, not aiohttp's wrapping
-            raise
+        except aiohttp.ClientConnectorDNSError:
+            # A name that does not resolve reads exactly like one the policy refused: the
+            # delivery log must not tell a tenant which internal names exist.
+            host = URL(url).host or ""
+            raise RefusedAddress(f"{host} has no address the platform may call") from None
 
     async def _excerpt(self, response: aiohttp.ClientResponse) -> str:
         """The start of the body; a longer one is cut off and its connection closed unread."""

@@ -8,7 +8,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
+
 from billing_service.repositories.crud import Db, Row, Table
+from billing_service.repositories.events import WAKE_DELIVERIES
 from billing_service.repositories.sql import Conditions
 
 # The secrets are written, never selected: no answer can carry one by accident.
@@ -99,12 +102,28 @@ async def delivery_for_event(db: Db, endpoint_id: int, event_id: str) -> int | N
 async def redeliver(db: Db, delivery_id: int, now: datetime) -> None:
     """Pending again and due now, with a fresh retry schedule; its next attempt is logged as
     a redelivery (migration 017 says how the delivery loop carries the flag)."""
-    await db.execute(
-        "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, "
-        "completed_at = NULL, redelivery = true WHERE id = $1",
-        delivery_id,
-        now,
-    )
+    await db.execute(REDELIVER, delivery_id, now)
+
+
+# The delivery loops are woken at commit (repositories.events.WAKE_DELIVERIES).
+REDELIVER = f"""
+WITH moved AS (
+    UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2,
+        completed_at = NULL, redelivery = true
+    WHERE id = $1
+    RETURNING id
+)
+SELECT pg_notify('{WAKE_DELIVERIES}', '') FROM moved
+"""
+# Endpoints of a company, counted under a lock of the company's endpoint count until the
+# transaction ends (concurrent creates cannot all see room for one more).
+LOCK_COUNT = "SELECT pg_advisory_xact_lock(hashtextextended('webhook-endpoints:' || $1, 0))"
+COUNT_ENDPOINTS = "SELECT count(*) FROM webhook_endpoints WHERE company_id = $1"
+
+
+async def endpoints_of_company(conn: asyncpg.Connection, company_id: int) -> int:
+    await conn.execute(LOCK_COUNT, str(company_id))
+    return int(await conn.fetchval(COUNT_ENDPOINTS, company_id))
 
 
 # --- the event log ------------------------------------------------------------------------

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import hashlib
 import hmac
 import random
 import time
-from collections.abc import Callable
+from asyncio import FIRST_COMPLETED
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -59,6 +61,7 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 JITTER = 0.1  # each wait is moved by up to 10 %, so endpoints that fail together spread out
 DISABLED_TEMPLATE = "webhook-disabled"
 PASS_SECONDS = 5.0  # a pass with a backlog ends after this, and the next begins at once
+CLAIM_TICK_SECONDS = 0.25  # while attempts are out, what arrived meanwhile is claimed this often
 
 
 class WebhookMetrics:
@@ -99,6 +102,36 @@ def retry_at(attempt: int, now: datetime, jitter: float) -> datetime | None:
     return now + RETRY_DELAYS[attempt - 1] * (1 + JITTER * jitter)
 
 
+class Flight:
+    """The attempts a pass has out: their tasks, and how many each endpoint has."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[asyncio.Task[None], int] = {}  # -> endpoint id
+        self.per_endpoint: collections.Counter[int] = collections.Counter()
+        self.attempted = 0
+        self.quiet = False  # the last claim found less than it asked for
+
+    def room(self, concurrency: int) -> int:
+        return concurrency - len(self.tasks)
+
+    def busy(self, cap: int) -> list[int]:
+        """The endpoints at their cap: the next claim leaves them out."""
+        return [endpoint for endpoint, out in self.per_endpoint.items() if out >= cap]
+
+    def start(self, delivery: DueDelivery, attempt: Coroutine[Any, Any, None]) -> None:
+        self.tasks[asyncio.create_task(attempt)] = delivery.endpoint_id
+        self.per_endpoint[delivery.endpoint_id] += 1
+        self.attempted += 1
+
+    async def wait(self, tick: float) -> None:
+        """Until an attempt comes back, or `tick` seconds (new work may have arrived)."""
+        done, _ = await asyncio.wait(self.tasks, timeout=tick, return_when=FIRST_COMPLETED)
+        for task in done:
+            self.per_endpoint[self.tasks.pop(task)] -= 1
+        if done:
+            self.quiet = False  # a finished attempt may free its record's next event
+
+
 @dataclass(frozen=True)
 class Notice:
     """The e-mail to a company's owners that one of its endpoints was disabled."""
@@ -135,33 +168,54 @@ class WebhookDelivery:
         self.on_backlog: Callable[[], None] = lambda: None
 
     async def run_once(self) -> int:
-        """Attempt what is due, batch after batch while full ones come back (a backlog drains
-        without waiting for the interval), for PASS_SECONDS at most; the number attempted."""
-        attempted, started = 0, time.monotonic()
-        while not stop_requested():  # a stopping replica claims nothing more
-            claimed = await self._claim()
-            semaphore = asyncio.Semaphore(self.settings.webhook_concurrency)
-            await asyncio.gather(*(self._deliver(delivery, semaphore) for delivery in claimed))
-            attempted += len(claimed)
-            if len(claimed) < self.settings.webhook_batch:
+        """Attempt what is due; the number attempted. Attempts run side by side (up to
+        webhook_concurrency), and a freed slot is filled while the others are still out, so a
+        receiver that answers slowly holds only its own endpoint's slots (at most
+        webhook_connections_per_host of them), never the other tenants' deliveries. New claims
+        stop after PASS_SECONDS (the pass ends once what is out has come back; when work is
+        left, the next pass starts at once)."""
+        flight = Flight()
+        started, left = time.monotonic(), False
+        while True:
+            if time.monotonic() - started > PASS_SECONDS or stop_requested():
+                left = left or not flight.quiet
+                flight.quiet = True
+            elif flight.room(self.settings.webhook_concurrency) >= self._refill_at(flight):
+                await self._claim_into(flight)
+            if not flight.tasks:
                 break
-            if time.monotonic() - started > PASS_SECONDS:
-                self.on_backlog()  # the pass ends (readiness sees it) and the next starts now
-                break
+            await flight.wait(CLAIM_TICK_SECONDS)
+        if left:
+            self.on_backlog()
         await self._prune()
         await self._measure()
-        return attempted
+        return flight.attempted
 
-    async def _claim(self) -> list[DueDelivery]:
+    def _refill_at(self, flight: Flight) -> int:
+        """Claims come in batches while attempts are out (a claim per freed slot would cost a
+        query per attempt); with nothing out, any room will do."""
+        if not flight.tasks:
+            return 1
+        return max(1, min(self.settings.webhook_batch, self.settings.webhook_concurrency) // 2)
+
+    async def _claim_into(self, flight: Flight) -> None:
+        room = flight.room(self.settings.webhook_concurrency)
+        cap = self.settings.webhook_connections_per_host
+        claimed = await self._claim(min(room, self.settings.webhook_batch), flight.busy(cap), cap)
+        for delivery in claimed:
+            flight.start(delivery, self._deliver(delivery))
+        # Nothing more is due for now: later claims only pick up what arrives meanwhile.
+        flight.quiet = len(claimed) < min(room, self.settings.webhook_batch)
+
+    async def _claim(self, limit: int, busy: list[int], per_endpoint: int) -> list[DueDelivery]:
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
-            return await repo.claim(conn, now, self.settings.webhook_batch, now + self.lease)
+            return await repo.claim(conn, now, limit, now + self.lease, busy, per_endpoint)
 
-    async def _deliver(self, delivery: DueDelivery, semaphore: asyncio.Semaphore) -> None:
+    async def _deliver(self, delivery: DueDelivery) -> None:
         """One attempt, recorded; nothing escapes (an unrecorded delivery is attempted again
         when its lease ends)."""
-        async with semaphore:
-            outcome = await self._attempt(delivery)
+        outcome = await self._attempt(delivery)
         try:
             await self._record(delivery, outcome)
         except Exception as error:

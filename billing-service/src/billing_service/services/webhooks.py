@@ -118,6 +118,7 @@ class WebhookService(ResourceService[CompanyFilter]):
             company = await resolve_company(conn, scope, company_id, self.personal)
             require(scope, company, self.permission)
             values = await self.prepare(conn, scope, company, values, None)
+            await self._check_room(conn, company)
             sealed = self.box.seal(secret, company)
             return await crud.insert(conn, self.table, company, values | {"secret": sealed}), secret
 
@@ -137,6 +138,14 @@ class WebhookService(ResourceService[CompanyFilter]):
         if values.get("enabled") is True:  # re-enabled: its failures are behind it
             values = values | {"failing_since": None, "disabled_reason": None}
         return values
+
+    async def _check_room(self, conn: asyncpg.Connection, company_id: int) -> None:
+        """A company's endpoints are bounded: each event is one delivery per endpoint."""
+        limit = self.settings.webhook_endpoints_per_company
+        if await repo.endpoints_of_company(conn, company_id) >= limit:
+            raise ValidationFailed.field(
+                "url", f"A company has at most {limit} webhooks; delete one to add another."
+            )
 
     async def rotate_secret(self, scope: Scope, webhook_id: int) -> tuple[Row, str]:
         secret = new_secret()
