@@ -67,7 +67,7 @@ class Settings(ServiceSettings):
     webhook_allow_http: bool | None = None
     webhook_timeout_seconds: PositiveFloat = 10.0  # a 2xx within this is a success
     webhook_concurrency: PositiveInt = 32  # requests in flight per replica
-    webhook_connections_per_host: PositiveInt = 4
+    webhook_connections_per_host: PositiveInt = 8
     webhook_batch: PositiveInt = 32  # deliveries claimed at once (a pass claims a few times)
     # A claimed delivery is not claimed again for this long (its attempt's lease): more than
     # its batch takes at worst, so only a replica that died mid-attempt gives them back.
