@@ -51,7 +51,8 @@ PORTS = {
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "50"))
 DURATION = os.environ.get("DURATION", "10s")
 RUNS = int(os.environ.get("RUNS", "5"))  # rounds of the peak table (min/median/max)
-PROFILE = os.environ.get("PROFILE") == "1"  # py-spy the one-worker gateway under load
+# PROFILE=1: py-spy the one-worker gateway under load (PROFILE=bare: the bare proxy).
+PROFILE = os.environ.get("PROFILE", "")
 LOAD_CPU = "1"  # the core wrk is pinned to for the worker comparison
 SECRET = "benchsecretbenchsecretbenchsecretbench12"
 TOKEN = f"1|{SECRET}"
@@ -153,7 +154,8 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
     )
     processes.append(start([python, str(HERE / "upstream.py"), str(PORTS["upstream"])]))
     upstream = f"http://127.0.0.1:{PORTS['upstream']}"
-    processes.append(start([python, str(HERE / "bare_proxy.py"), str(PORTS["bare"]), upstream]))
+    bare_process = start([python, str(HERE / "bare_proxy.py"), str(PORTS["bare"]), upstream])
+    processes.append(bare_process)
     conf = tmp / "nginx.conf"
     conf.write_text(NGINX_CONF.format(dir=tmp, upstream=PORTS["upstream"], port=PORTS["nginx"]))
     processes.append(start(["nginx", "-c", str(conf), "-g", "daemon off;"]))
@@ -205,7 +207,8 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
             env=os.environ | {"BENCH_TOKEN": TOKEN},
             check=True,
         )
-    rounds = [peak_round(targets, client) for _ in range(RUNS)]
+    pids = {"bare aiohttp proxy": bare_process.pid, "full gateway": gateway_process.pid}
+    rounds = [peak_round(targets, client, pids) for _ in range(RUNS)]
     # One worker against two, the load generator alone on its core (both in one round).
     pinned = [
         {
@@ -222,9 +225,10 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
     profile = None
     if PROFILE:
         raw = OUT / "gateway-profile.txt"
-        spy = record(gateway_process.pid, 8, raw)
+        name = "bare aiohttp proxy" if PROFILE == "bare" else "full gateway"
+        spy = record(pids[name], 8, raw)
         time.sleep(1)  # py-spy attaches
-        wrk(targets["full gateway"])
+        wrk(targets[name])
         spy.wait(timeout=60)
         profile = summarise(raw)
     return {
@@ -236,13 +240,27 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
     }
 
 
-def peak_round(targets: dict[str, str], client: redis.Redis) -> dict[str, dict[str, float]]:
-    """Every target once, in the same order, with the same wrk settings."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_round(
+    targets: dict[str, str], client: redis.Redis, pids: dict[str, int]
+) -> dict[str, dict[str, float]]:
+    """Every target once, in the same order, with the same wrk settings. For the Python
+    proxies also the CPU time they spent per request: unlike req/s, it barely depends on
+    what else the two cores are running."""
     results: dict[str, dict[str, float]] = {}
     for name, url in targets.items():
         calls_before = evalsha_calls(client)
         trips_before = gateway_metric(PORTS["gateway_metrics"], "gateway_redis_round_trips_total")
+        cpu_before = cpu_seconds(pids[name]) if name in pids else 0.0
         results[name] = wrk(url)
+        if name in pids:
+            spent = cpu_seconds(pids[name]) - cpu_before
+            results[name]["cpu_us_per_request"] = spent * 1e6 / results[name]["requests"]
         if name == "full gateway":
             served = results[name]["requests"]
             calls = evalsha_calls(client) - calls_before
@@ -352,12 +370,19 @@ def report(micro: dict[str, Any], e2e: dict[str, float] | None) -> str:
     def ratio(a: str, b: str) -> str:
         return spread([r[a]["rps"] / r[b]["rps"] for r in rounds])
 
+    cpu = {
+        name: [r[name]["cpu_us_per_request"] for r in rounds]
+        for name in ("bare aiohttp proxy", "full gateway")
+    }
+    cpu_ratio = [g / b for g, b in zip(cpu["full gateway"], cpu["bare aiohttp proxy"], strict=True)]
     scripts = [r["full gateway"]["redis_script_calls_per_request"] for r in rounds]
     trips = [r["full gateway"]["redis_round_trips_per_request"] for r in rounds]
     lines += [
         "",
         f"- full gateway / bare aiohttp proxy: **{ratio('full gateway', 'bare aiohttp proxy')}x** "
         "(min / median / max, each ratio within one round; target >= 0.9x)",
+        f"- CPU per request (the process's own, µs): bare proxy {spread(cpu['bare aiohttp proxy'], 0)}, "
+        f"full gateway {spread(cpu['full gateway'], 0)}; gateway / bare **{spread(cpu_ratio)}x**",
         f"- full gateway / nginx: {ratio('full gateway', 'nginx proxy')}x; bare proxy / nginx: "
         f"{ratio('bare aiohttp proxy', 'nginx proxy')}x",
         f"- Redis script calls per request: {spread(scripts, 3)}; round trips per request "
@@ -386,7 +411,7 @@ def report(micro: dict[str, Any], e2e: dict[str, float] | None) -> str:
             f"non-2xx {e2e['non_2xx']}, Redis script calls per request {e2e['redis_script_calls_per_request']:.3f}",
         ]
     if micro["profile"]:
-        lines += ["", "py-spy, the one-worker gateway under the same load:", micro["profile"]]
+        lines += ["", f"py-spy ({PROFILE}) under the same load:", micro["profile"]]
     return "\n".join(lines)
 
 
