@@ -1,16 +1,21 @@
 """Billing list latency at 1M invoices, and payments per second on one invoice.
 
-    uv run python bench/billing/run.py      # needs Docker (postgres:15) and wrk
+    uv run python bench/billing/run.py      # needs Docker (postgres:15, redis:7) and wrk
+    PROFILE=1 uv run --with py-spy python bench/billing/run.py
 
 1,000 companies, 1,000,000 invoices, one company holding 100,000 of them. wrk measures
 `GET /api/v1/invoices?per_page=15` for that company straight at billing-service: the first
 page, page 5,000 by offset, and the same depth by keyset cursor. Then concurrent
-`POST /invoices/{id}/pay` on one invoice. Loopback only, bounded in time.
+`POST /invoices/{id}/pay` on one invoice. Then, at CONNECTIONS clients, the first page, a
+create of 3 items and payments over 1,000 invoices, each straight at billing-service and
+through the gateway (with its Redis holding the client token's identity). Loopback only,
+bounded in time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import subprocess
@@ -18,34 +23,138 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import redis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from local import connect, identity_jwt, serve_jwks, start_postgres, stop_postgres, wait_http
+from spy import record, summarise
 from wrk import parse_wrk
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = ROOT / "bench" / "out"
-PG_PORT, JWKS_PORT, BILLING_PORT = 9432, 9190, 9191
+PG_PORT, JWKS_PORT, BILLING_PORT, GATEWAY_PORT, REDIS_PORT = 9432, 9190, 9191, 9192, 9380
 DURATION = os.environ.get("DURATION", "10s")
+CONNECTIONS = int(os.environ.get("CONNECTIONS", "50"))  # direct against through the gateway
+PROFILE = os.environ.get("PROFILE") == "1"  # py-spy billing-service under each request's load
+GATEWAY_SECRET = "billingbenchsecretbillingbenchsecret0042"
+GATEWAY_TOKEN = f"1|{GATEWAY_SECRET}"
+PAY_INVOICES = 1000
+CREATE_BODY = {
+    "company_id": 1,
+    "invoice_recipient_id": 1,
+    "currency": "USD",
+    "items": [
+        {"label": "Design", "quantity": "3", "price": "120.00", "tax_percentage": "20"},
+        {"label": "Hosting", "quantity": "1", "price": "49.90"},
+        {"label": "Support", "quantity": "2.5", "price": "80.00", "tax_percentage": "10"},
+    ],
+}
 
 
 def wrk(
-    url: str, token: str, *, connections: int = 8, script: Path | None = None
+    url: str,
+    token: str,
+    *,
+    connections: int = 8,
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, float]:
     lua = script or HERE / "get.lua"
     done = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--latency", "-s", str(lua), url],
         capture_output=True,
         text=True,
-        env=os.environ | {"BENCH_TOKEN": token},
+        env=os.environ | {"BENCH_TOKEN": token} | (env or {}),
         timeout=120,
         check=True,
     )
     return parse_wrk(done.stdout)
+
+
+def start_gateway(identity_jwt: str) -> subprocess.Popen[bytes]:
+    """The gateway in front of billing-service, its Redis holding the bench token's identity
+    as an introspection leaves it (`<user id>\n<token id>\n<identity JWT>`)."""
+    subprocess.run(["docker", "rm", "-f", "bench-redis-billing"], capture_output=True)
+    subprocess.run(
+        ["docker", "run", "-d", "--rm", "--name", "bench-redis-billing",
+         "-p", f"127.0.0.1:{REDIS_PORT}:6379", "redis:7", "redis-server", "--save", "", "--protected-mode", "no"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    for _ in range(50):
+        try:
+            client = redis.Redis(port=REDIS_PORT)
+            client.set(f"tok:{hashlib.sha256(GATEWAY_SECRET.encode()).hexdigest()}",
+                       f"1\n1\n{identity_jwt}", ex=3600)  # fmt: skip
+            break
+        except redis.ConnectionError:
+            time.sleep(0.2)
+    env = os.environ | {
+        "PORT": str(GATEWAY_PORT),
+        "METRICS_PORT": str(GATEWAY_PORT + 1),
+        "HOST": "127.0.0.1",
+        "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
+        "BILLING_URL": f"http://127.0.0.1:{BILLING_PORT}",
+        "AUTH_URL": "http://127.0.0.1:9",
+        "PDF_URL": "http://127.0.0.1:9",
+        "RATE_LIMIT_DEFAULT": "1000000000",
+        "ENVIRONMENT": "development",
+    }
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "gateway"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_http(f"http://127.0.0.1:{GATEWAY_PORT}/healthz")
+    return gateway
+
+
+def stop_gateway(gateway: subprocess.Popen[bytes] | None) -> None:
+    if gateway is not None:
+        gateway.terminate()
+    subprocess.run(["docker", "rm", "-f", "bench-redis-billing"], capture_output=True)
+
+
+def check(url: str, token: str, method: str = "GET", body: bytes | None = None) -> Any:
+    """The answer to one request, which must be a success (a benchmark of errors is none)."""
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    return json.load(urllib.request.urlopen(request, timeout=30))
+
+
+def direct_and_through_gateway(
+    paths: dict[str, tuple[str, Path, dict[str, str]]], token: str, billing_pid: int
+) -> dict[str, dict[str, Any]]:
+    """Each request at CONNECTIONS clients straight at billing-service (identity JWT) and
+    through the gateway (the client's token), one after the other; with PROFILE=1, py-spy
+    records billing-service during the direct run."""
+    results: dict[str, dict[str, Any]] = {}
+    for name, (path, script, env) in paths.items():
+        spy = None
+        if PROFILE:
+            raw = OUT / f"billing-profile-{len(results) + 1}.txt"
+            spy = record(billing_pid, 6, raw)
+            time.sleep(1)
+        direct = wrk(f"http://127.0.0.1:{BILLING_PORT}{path}", token, connections=CONNECTIONS,
+                     script=script, env=env)  # fmt: skip
+        profile = None
+        if spy is not None:
+            spy.wait(timeout=60)
+            profile = summarise(raw, top=12)
+        gateway = wrk(f"http://127.0.0.1:{GATEWAY_PORT}{path}", GATEWAY_TOKEN,
+                      connections=CONNECTIONS, script=script, env=env)  # fmt: skip
+        results[name] = {"direct": direct, "gateway": gateway, "profile": profile}
+    return results
 
 
 async def main() -> None:
@@ -58,7 +167,7 @@ async def main() -> None:
     dsn = start_postgres("bench-pg", PG_PORT)
     key = Ed25519PrivateKey.generate()
     serve_jwks(key, JWKS_PORT)
-    billing = None
+    billing = gateway = None
     try:
         conn = await connect(dsn)
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
@@ -122,18 +231,47 @@ async def main() -> None:
             "SELECT count(*) FROM payments WHERE invoice_id = $1", invoice_id
         )
         paid = await conn.fetchval("SELECT amount_paid FROM invoices WHERE id = $1", invoice_id)
+        # Direct against through the gateway: the list, a create, payments on many invoices.
+        gateway = start_gateway(token)
+        pay_first = await conn.fetchval(
+            "INSERT INTO invoices (company_id, public_id, type, status, label, currency, "
+            "scheduled_date, subtotal, tax, total, created_by) "
+            "SELECT 1, 'bench-pay-' || n, 'invoice', 'approved', 'PAY-M' || n, 'USD', "
+            "current_date, 9999999999, 0, 9999999999, 1 FROM generate_series(1, $1) n "
+            "RETURNING id",
+            PAY_INVOICES,
+        )
+        pay_env = {"PAY_FIRST": str(pay_first), "PAY_COUNT": str(PAY_INVOICES)}
+        create_body = json.dumps(CREATE_BODY)
+        for where, bearer in ((base, token), (f"http://127.0.0.1:{GATEWAY_PORT}", GATEWAY_TOKEN)):
+            created = check(f"{where}/api/v1/invoices", bearer, "POST", create_body.encode())
+            assert len(created["data"]["items"]) == 3, created
+            check(f"{where}/api/v1/invoices/{pay_first}/pay", bearer, "POST",
+                  b'{"amount": "0.01"}')  # fmt: skip
+            assert len(check(f"{where}/api/v1/invoices?per_page=15", bearer)["data"]) == 15
+        compared = direct_and_through_gateway(
+            {
+                "GET /api/v1/invoices?per_page=15": ("/api/v1/invoices?per_page=15", HERE / "get.lua", {}),
+                "POST /api/v1/invoices (3 items)": ("/api/v1/invoices", HERE / "create.lua", {"BODY": create_body}),
+                "POST /api/v1/invoices/{id}/pay": ("/api/v1/invoices/1/pay", HERE / "pay_many.lua", pay_env),
+            },
+            token,
+            billing.pid,
+        )  # fmt: skip
         report = {
             "seed_seconds": round(seeded, 1),
             "lists": results,
             "lists_8_connections": loaded,
             "plan_first_page": [r[0] for r in plan],
             "payments": pay | {"payments_recorded": recorded, "amount_paid": str(paid)},
+            "direct_and_gateway": compared,
         }
         (OUT / "billing.json").write_text(json.dumps(report, indent=2))
         print(render(report))
         await conn.close()
         await pool.close()
     finally:
+        stop_gateway(gateway)
         if billing is not None:
             billing.terminate()
         stop_postgres("bench-pg")
@@ -161,7 +299,24 @@ def render(report: dict) -> str:
         f"(p50 {pay['p50_ms']:.2f} ms, p99 {pay['p99_ms']:.2f} ms); {pay['payments_recorded']} recorded, "
         f"amount_paid {pay['amount_paid']} (= recorded x 0.01), non-2xx {pay['non_2xx']}",
         f"- seeding 1M invoices took {report['seed_seconds']} s",
+        "",
+        f"Direct (identity JWT) against through the gateway (the client's token), {CONNECTIONS} "
+        "connections, one process each:",
+        "",
+        "| request | direct req/s | p50 ms | p99 ms | gateway req/s | p50 ms | p99 ms | gateway / direct |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    for name, r in report["direct_and_gateway"].items():
+        d, g = r["direct"], r["gateway"]
+        lines.append(
+            f"| {name} | {d['rps']:.0f} | {d['p50_ms']:.2f} | {d['p99_ms']:.2f} | {g['rps']:.0f} | "
+            f"{g['p50_ms']:.2f} | {g['p99_ms']:.2f} | **{g['rps'] / d['rps']:.2f}x** |"
+        )
+        if d["non_2xx"] or g["non_2xx"]:
+            lines.append(f"| (non-2xx: direct {d['non_2xx']}, gateway {g['non_2xx']}) |")
+    for name, r in report["direct_and_gateway"].items():
+        if r["profile"]:
+            lines += ["", f"py-spy, billing-service under {name} (direct):", r["profile"]]
     return "\n".join(lines)
 
 

@@ -2,6 +2,11 @@
 called directly, measured side by side in one run with wrk (same connections and duration).
 
     uv run python bench/gateway/run.py            # needs wrk, nginx (Debian) and Docker
+    RUNS=5 DURATION=10s SKIP_E2E=1 PROFILE=1 uv run --with py-spy python bench/gateway/run.py
+
+RUNS rounds of the peak table (every target once per round: ratios are taken within a
+round), one worker against WORKERS=2 with wrk pinned to a core of its own, the added p99 at
+half of the gateway's median peak, and with PROFILE=1 a py-spy profile of the gateway.
 
 Then the same for GET /api/v1/companies end to end through the compose stack.
 Prints a markdown report and writes bench/out/gateway.json. Loopback only, bounded in time.
@@ -18,12 +23,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from spy import record, summarise
 from wrk import parse_wrk
 
 HERE = Path(__file__).resolve().parent
@@ -41,6 +50,10 @@ PORTS = {
 }
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "50"))
 DURATION = os.environ.get("DURATION", "10s")
+RUNS = int(os.environ.get("RUNS", "5"))  # rounds of the peak table (min/median/max)
+# PROFILE=1: py-spy the one-worker gateway under load (PROFILE=bare: the bare proxy).
+PROFILE = os.environ.get("PROFILE", "")
+LOAD_CPU = "1"  # the core wrk is pinned to for the worker comparison
 SECRET = "benchsecretbenchsecretbenchsecretbench12"
 TOKEN = f"1|{SECRET}"
 NGINX_CONF = """
@@ -74,7 +87,10 @@ def wait_port(port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"port {port} did not open")
 
 
-def wrk(url: str, *, rate: float = 0, connections: int = CONNECTIONS) -> dict[str, float]:
+def wrk(
+    url: str, *, rate: float = 0, connections: int = CONNECTIONS, cpu: str | None = None
+) -> dict[str, float]:
+    """wrk against `url`; `cpu` pins the load generator to that core (taskset)."""
     env = os.environ | {
         "BENCH_TOKEN": TOKEN,
         "RATE": str(rate),
@@ -82,8 +98,10 @@ def wrk(url: str, *, rate: float = 0, connections: int = CONNECTIONS) -> dict[st
         "THREADS": "1",
     }
     script = HERE / ("paced.lua" if rate else "headers.lua")
+    pin = ["taskset", "-c", cpu] if cpu is not None else []
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--latency", "-s", str(script)]
     done = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--latency", "-s", str(script), url],
+        [*pin, *command, url],
         capture_output=True,
         text=True,
         env=env,
@@ -109,7 +127,7 @@ def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict[str, object]:
+def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict[str, Any]:
     python = sys.executable
     subprocess.run(["docker", "rm", "-f", "bench-redis"], capture_output=True)
     subprocess.run(
@@ -136,7 +154,8 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
     )
     processes.append(start([python, str(HERE / "upstream.py"), str(PORTS["upstream"])]))
     upstream = f"http://127.0.0.1:{PORTS['upstream']}"
-    processes.append(start([python, str(HERE / "bare_proxy.py"), str(PORTS["bare"]), upstream]))
+    bare_process = start([python, str(HERE / "bare_proxy.py"), str(PORTS["bare"]), upstream])
+    processes.append(bare_process)
     conf = tmp / "nginx.conf"
     conf.write_text(NGINX_CONF.format(dir=tmp, upstream=PORTS["upstream"], port=PORTS["nginx"]))
     processes.append(start(["nginx", "-c", str(conf), "-g", "daemon off;"]))
@@ -151,7 +170,8 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
         "RATE_LIMIT_DEFAULT": "1000000000",
         "ENVIRONMENT": "development",
     }
-    processes.append(start([python, "-m", "gateway"], env=gateway_env))
+    gateway_process = start([python, "-m", "gateway"], env=gateway_env)
+    processes.append(gateway_process)
     # The same gateway as deployed with one process per core (WORKERS=2 on this machine).
     two_workers = gateway_env | {
         "PORT": str(PORTS["gateway2"]),
@@ -162,9 +182,10 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
     for port in PORTS.values():
         wait_port(port)
     client = redis.Redis(port=PORTS["redis"])
-    # The token is cached as the gateway caches an introspection: `<user id>\n<identity JWT>`.
-    key = f"tok:1:{hashlib.sha256(SECRET.encode()).hexdigest()}"
-    client.set(key, "1\nbench.identity.jwt", ex=3600)
+    # The token is cached as the gateway caches an introspection, under its secret's hash:
+    # `<user id>\n<token id>\n<identity JWT>` (a stale key or blob would measure 503s).
+    key = f"tok:{hashlib.sha256(SECRET.encode()).hexdigest()}"
+    client.set(key, "1\n1\nbench.identity.jwt", ex=3600)
     path = "/api/v1/companies"
     targets = {
         "upstream direct": f"{upstream}{path}",
@@ -173,6 +194,12 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
         "full gateway": f"http://127.0.0.1:{PORTS['gateway']}{path}",
         "full gateway, 2 workers": f"http://127.0.0.1:{PORTS['gateway2']}{path}",
     }
+    for name, url in targets.items():  # every target answers 200 before it is measured
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})
+        try:
+            urllib.request.urlopen(request, timeout=10).read()
+        except urllib.error.HTTPError as error:
+            raise RuntimeError(f"{name} answered {error.code}: {error.read()[:300]!r}") from None
     for url in targets.values():  # warm up connections and code paths
         subprocess.run(
             ["wrk", "-t1", "-c8", "-d2s", "-s", str(HERE / "headers.lua"), url],
@@ -180,27 +207,67 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
             env=os.environ | {"BENCH_TOKEN": TOKEN},
             check=True,
         )
+    pids = {"bare aiohttp proxy": bare_process.pid, "full gateway": gateway_process.pid}
+    rounds = [peak_round(targets, client, pids) for _ in range(RUNS)]
+    # One worker against two, the load generator alone on its core (both in one round).
+    pinned = [
+        {
+            "1 worker": wrk(targets["full gateway"], cpu=LOAD_CPU),
+            "2 workers": wrk(targets["full gateway, 2 workers"], cpu=LOAD_CPU),
+        }
+        for _ in range(RUNS)
+    ]
+    half = median([r["full gateway"]["rps"] for r in rounds]) / 2
+    paced = {
+        "upstream direct": wrk(targets["upstream direct"], rate=half),
+        "full gateway": wrk(targets["full gateway"], rate=half),
+    }
+    profile = None
+    if PROFILE:
+        raw = OUT / "gateway-profile.txt"
+        name = "bare aiohttp proxy" if PROFILE == "bare" else "full gateway"
+        spy = record(pids[name], 8, raw)
+        time.sleep(1)  # py-spy attaches
+        wrk(targets[name])
+        spy.wait(timeout=60)
+        profile = summarise(raw)
+    return {
+        "rounds": rounds,
+        "pinned": pinned,
+        "half_peak_rate": half,
+        "half_peak": paced,
+        "profile": profile,
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_round(
+    targets: dict[str, str], client: redis.Redis, pids: dict[str, int]
+) -> dict[str, dict[str, float]]:
+    """Every target once, in the same order, with the same wrk settings. For the Python
+    proxies also the CPU time they spent per request: unlike req/s, it barely depends on
+    what else the two cores are running."""
     results: dict[str, dict[str, float]] = {}
     for name, url in targets.items():
-        if name == "full gateway":
-            calls_before = evalsha_calls(client)
-            trips_before = gateway_metric(
-                PORTS["gateway_metrics"], "gateway_redis_round_trips_total"
-            )
+        calls_before = evalsha_calls(client)
+        trips_before = gateway_metric(PORTS["gateway_metrics"], "gateway_redis_round_trips_total")
+        cpu_before = cpu_seconds(pids[name]) if name in pids else 0.0
         results[name] = wrk(url)
+        if name in pids:
+            spent = cpu_seconds(pids[name]) - cpu_before
+            results[name]["cpu_us_per_request"] = spent * 1e6 / results[name]["requests"]
         if name == "full gateway":
             served = results[name]["requests"]
             calls = evalsha_calls(client) - calls_before
             trips = gateway_metric(PORTS["gateway_metrics"], "gateway_redis_round_trips_total")
             results[name]["redis_script_calls_per_request"] = calls / served
             results[name]["redis_round_trips_per_request"] = (trips - trips_before) / served
-    gateway = results["full gateway"]
-    half = gateway["rps"] / 2
-    paced = {
-        "upstream direct": wrk(targets["upstream direct"], rate=half),
-        "full gateway": wrk(targets["full gateway"], rate=half),
-    }
-    return {"peak": results, "half_peak_rate": half, "half_peak": paced}
+    return results
 
 
 def end_to_end() -> dict[str, float]:
@@ -276,35 +343,65 @@ def _compose_evalsha(compose: list[str], env: dict[str, str]) -> int:
     return int(match.group(1)) if match else 0
 
 
-def report(micro: dict[str, object], e2e: dict[str, float] | None) -> str:
-    peak = micro["peak"]
-    assert isinstance(peak, dict)
+def spread(values: list[float], digits: int = 2) -> str:
+    """min / median / max."""
+    return " / ".join(f"{v:.{digits}f}" for v in (min(values), median(values), max(values)))
+
+
+def report(micro: dict[str, Any], e2e: dict[str, float] | None) -> str:
+    rounds: list[dict[str, dict[str, float]]] = micro["rounds"]
     lines = [
-        f"wrk -t1 -c{CONNECTIONS} -d{DURATION}, one process each, 2 cores shared by all.",
+        f"wrk -t1 -c{CONNECTIONS} -d{DURATION}, one process each unless said, 2 cores shared by "
+        f"all; {len(rounds)} rounds, every target once per round. Medians, then min / median / "
+        "max of req/s.",
         "",
-        "| target | req/s | p50 ms | p99 ms |",
-        "|---|---:|---:|---:|",
+        "| target | req/s | p50 ms | p99 ms | req/s min / median / max | non-2xx |",
+        "|---|---:|---:|---:|---|---:|",
     ]
-    for name, result in peak.items():
+    for name in rounds[0]:
+        runs = [r[name] for r in rounds]
+        rps = [run["rps"] for run in runs]
         lines.append(
-            f"| {name} | {result['rps']:.0f} | {result['p50_ms']:.2f} | {result['p99_ms']:.2f} |"
+            f"| {name} | {median(rps):.0f} | {median(r['p50_ms'] for r in runs):.2f} | "
+            f"{median(r['p99_ms'] for r in runs):.2f} | {spread(rps, 0)} | "
+            f"{sum(r['non_2xx'] for r in runs):.0f} |"
         )
-    gateway, bare = peak["full gateway"], peak["bare aiohttp proxy"]
-    nginx = peak["nginx proxy"]
+
+    def ratio(a: str, b: str) -> str:
+        return spread([r[a]["rps"] / r[b]["rps"] for r in rounds])
+
+    cpu = {
+        name: [r[name]["cpu_us_per_request"] for r in rounds]
+        for name in ("bare aiohttp proxy", "full gateway")
+    }
+    cpu_ratio = [g / b for g, b in zip(cpu["full gateway"], cpu["bare aiohttp proxy"], strict=True)]
+    scripts = [r["full gateway"]["redis_script_calls_per_request"] for r in rounds]
+    trips = [r["full gateway"]["redis_round_trips_per_request"] for r in rounds]
     lines += [
         "",
-        f"- full gateway / bare aiohttp proxy: **{gateway['rps'] / bare['rps']:.2f}x** (target >= 0.9x)",
-        f"- full gateway / nginx: {gateway['rps'] / nginx['rps']:.2f}x; bare proxy / nginx: {bare['rps'] / nginx['rps']:.2f}x",
-        f"- Redis script calls per request: {gateway['redis_script_calls_per_request']:.3f}; "
-        f"Redis round trips per request (pipelined): {gateway['redis_round_trips_per_request']:.3f} (target <= 1)",
+        f"- full gateway / bare aiohttp proxy: **{ratio('full gateway', 'bare aiohttp proxy')}x** "
+        "(min / median / max, each ratio within one round; target >= 0.9x)",
+        f"- CPU per request (the process's own, µs): bare proxy {spread(cpu['bare aiohttp proxy'], 0)}, "
+        f"full gateway {spread(cpu['full gateway'], 0)}; gateway / bare **{spread(cpu_ratio)}x**",
+        f"- full gateway / nginx: {ratio('full gateway', 'nginx proxy')}x; bare proxy / nginx: "
+        f"{ratio('bare aiohttp proxy', 'nginx proxy')}x",
+        f"- Redis script calls per request: {spread(scripts, 3)}; round trips per request "
+        f"(pipelined): {spread(trips, 3)} (target <= 1)",
     ]
+    pinned: list[dict[str, dict[str, float]]] = micro["pinned"]
+    one = [p["1 worker"]["rps"] for p in pinned]
+    two = [p["2 workers"]["rps"] for p in pinned]
+    lines.append(
+        f"- wrk pinned to core {LOAD_CPU} (taskset): 1 worker {spread(one, 0)} req/s, "
+        f"WORKERS=2 {spread(two, 0)} req/s; 2 workers / 1 worker "
+        f"**{spread([t / o for t, o in zip(two, one, strict=True)])}x**"
+    )
     half = micro["half_peak"]
-    assert isinstance(half, dict)
     added = half["full gateway"]["p99_ms"] - half["upstream direct"]["p99_ms"]
     lines.append(
-        f"- at half of the gateway's peak ({micro['half_peak_rate']:.0f} req/s offered): p99 direct "
-        f"{half['upstream direct']['p99_ms']:.2f} ms, through the gateway {half['full gateway']['p99_ms']:.2f} ms: "
-        f"**added p99 {added:.2f} ms** (target <= 5 ms)"
+        f"- at half of the gateway's median peak ({micro['half_peak_rate']:.0f} req/s offered): "
+        f"p99 direct {half['upstream direct']['p99_ms']:.2f} ms, through the gateway "
+        f"{half['full gateway']['p99_ms']:.2f} ms: **added p99 {added:.2f} ms** (target <= 5 ms)"
     )
     if e2e:
         lines += [
@@ -313,6 +410,8 @@ def report(micro: dict[str, object], e2e: dict[str, float] | None) -> str:
             f"{e2e['rps']:.0f} req/s, p50 {e2e['p50_ms']:.2f} ms, p99 {e2e['p99_ms']:.2f} ms, "
             f"non-2xx {e2e['non_2xx']}, Redis script calls per request {e2e['redis_script_calls_per_request']:.3f}",
         ]
+    if micro["profile"]:
+        lines += ["", f"py-spy ({PROFILE}) under the same load:", micro["profile"]]
     return "\n".join(lines)
 
 

@@ -38,7 +38,13 @@ from gateway.upstreams import Upstreams
 from shared.logging import configure_logging
 from shared.ratelimit import SLIDING_WINDOW_LUA
 from shared.redis_client import redis_context
-from shared.web import MAX_BODY_BYTES, METRICS_REGISTRY, create_base_app, metrics_listener
+from shared.web import (
+    MAX_BODY_BYTES,
+    METRICS_REGISTRY,
+    behind_middlewares,
+    create_base_app,
+    metrics_listener,
+)
 
 
 async def _http(app: web.Application) -> AsyncIterator[None]:
@@ -131,15 +137,20 @@ def _add_routes(app: web.Application) -> None:
             path = alias_of(canonical) if aliases else canonical
             if path is None:
                 continue
+            resource = app.router.add_resource(path)
             methods = [method for spec in specs for method in spec.methods]
             for spec in specs:
-                handler = local_handler(spec) if spec.upstream == "local" else proxy_handler(spec)
+                handler = (
+                    behind_middlewares(app, local_handler(spec))
+                    if spec.upstream == "local"
+                    else proxy_handler(spec, resource.canonical)
+                )
                 for method in _with_head(spec.methods, methods):
-                    app.router.add_route(method, path, handler)
+                    resource.add_route(method, handler)
             methods = _with_head(methods, methods)
             if "*" not in methods:
-                app.router.add_route("*", path, method_not_allowed(methods))
-    app.router.add_route("*", "/{tail:.*}", not_found)
+                resource.add_route("*", behind_middlewares(app, method_not_allowed(methods)))
+    app.router.add_route("*", "/{tail:.*}", behind_middlewares(app, not_found))
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
@@ -147,8 +158,14 @@ def create_app(settings: Settings | None = None) -> web.Application:
     configure_logging("gateway", settings.log_level, settings.log_json)
     # Bodies stream through; client_max_size only bounds chunked uploads the proxy buffers.
     # Its port is the public one: /metrics is served on an internal port only.
+    # Proxied routes are served without the middleware chain (handlers.proxy_handler); the
+    # gateway's own answers get it composed into their handlers.
     app = create_base_app(
-        "gateway", middlewares=[front_door], client_max_size=MAX_BODY_BYTES, serve_metrics=False
+        "gateway",
+        middlewares=[front_door],
+        client_max_size=MAX_BODY_BYTES,
+        serve_metrics=False,
+        per_route_middlewares=True,
     )
     app[SETTINGS] = settings
     app[CLIENTS] = ClientAddresses(settings.trusted_proxies)

@@ -30,7 +30,18 @@ class Limits:
         }
 
     def authenticated(self, spec: RouteSpec) -> list[Policy]:
-        """Policies keyed by `{sub}`, which the Redis script fills with the caller's user id."""
+        """Policies keyed by `{sub}`, which the Redis script fills with the caller's user id.
+        Made once per route (the route table and the settings do not change)."""
+        policies = self._authenticated.get(spec)
+        if policies is None:
+            policies = self._authenticated[spec] = self._policies_of(spec)
+        return policies
+
+    @cached_property
+    def _authenticated(self) -> dict[RouteSpec, list[Policy]]:
+        return {}
+
+    def _policies_of(self, spec: RouteSpec) -> list[Policy]:
         s = self.settings
         policies = [
             Policy("default", "rl:user:{sub}", s.rate_limit_default, s.rate_limit_default_window)

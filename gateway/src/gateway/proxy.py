@@ -48,15 +48,22 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SMALL_BODY = 64 * 1024
 
 
-def _connection_listed(headers: CIMultiDictProxy[str]) -> set[str]:
-    value = headers.get("Connection", "")
-    return {token.strip().lower() for token in value.split(",") if token.strip()}
+_REQUEST_DROPPED = HOP_BY_HOP | _REQUEST_HEADERS_REPLACED
+_RESPONSE_DROPPED = HOP_BY_HOP | _RESPONSE_HEADERS_REPLACED
+# Connection options that name no other header (the usual values: nothing more to drop).
+_CONNECTION_OPTIONS = frozenset({"", "keep-alive", "close"})
+
+
+def _dropped(headers: CIMultiDictProxy[str], always: frozenset[str]) -> frozenset[str]:
+    """`always`, and the headers the Connection header lists as hop-by-hop."""
+    listed = {token.strip().lower() for token in headers.get("Connection", "").split(",")}
+    return always if listed <= _CONNECTION_OPTIONS else always | listed
 
 
 def _request_headers(
     request: web.Request, upstream: Upstream, client: str, identity_jwt: str | None
 ) -> CIMultiDict[str]:
-    dropped = HOP_BY_HOP | _REQUEST_HEADERS_REPLACED | _connection_listed(request.headers)
+    dropped = _dropped(request.headers, _REQUEST_DROPPED)
     headers: CIMultiDict[str] = CIMultiDict(
         (name, value) for name, value in request.headers.items() if name.lower() not in dropped
     )
@@ -77,7 +84,7 @@ def _request_headers(
 def _response_headers(
     upstream_headers: CIMultiDictProxy[str], extra: dict[str, str]
 ) -> CIMultiDict[str]:
-    dropped = HOP_BY_HOP | _RESPONSE_HEADERS_REPLACED | _connection_listed(upstream_headers)
+    dropped = _dropped(upstream_headers, _RESPONSE_DROPPED)
     headers: CIMultiDict[str] = CIMultiDict(
         (name, value) for name, value in upstream_headers.items() if name.lower() not in dropped
     )

@@ -6,6 +6,7 @@ the backends, which own their routes, from the identity JWT.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from yarl import URL
@@ -68,6 +69,11 @@ def alias_of(path: str) -> str | None:
     return ALIAS_PREFIX + path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else None
 
 
+# Path characters that encoding leaves as they are: a raw path of these only, already in
+# the form the backend is sent (checked: yarl's path quoting keeps each of them).
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*")
+
+
 def upstream_path(path: str, raw_query: str) -> str:
     """What the backend is asked for: the path as the gateway routed it (decoded, then encoded
     once, so a backend cannot read it differently), with `/api/...` aliases made `/api/v1/...`."""
@@ -75,3 +81,14 @@ def upstream_path(path: str, raw_query: str) -> str:
         path = API_PREFIX + path[len(ALIAS_PREFIX) :]
     encoded = URL.build(path=path).raw_path
     return f"{encoded}?{raw_query}" if raw_query else encoded
+
+
+def upstream_target(raw_target: str, path: str, raw_query: str) -> str:
+    """upstream_path for a request: a raw target with nothing to decode or encode (the usual
+    one) is used as it came, without decoding and encoding it again."""
+    raw_path, _, query = raw_target.partition("?")
+    if query == raw_query and _PLAIN_PATH.fullmatch(raw_path):
+        if raw_path.startswith(ALIAS_PREFIX) and not raw_path.startswith(API_PREFIX):
+            raw_path = API_PREFIX + raw_path[len(ALIAS_PREFIX) :]
+        return f"{raw_path}?{query}" if query else raw_path
+    return upstream_path(path, raw_query)

@@ -19,8 +19,18 @@ _MIGRATION_LOCK_ID = 0x6D6967726174
 _MIGRATION_FILE = re.compile(r"^(\d+)_[\w-]+\.sql$")
 
 
+async def _session_is_clean(_: asyncpg.Connection) -> None:
+    """The pool's reset of a released connection, beyond the rollback of an open transaction
+    asyncpg always does: nothing. Its default (RESET ALL, CLOSE ALL, UNLISTEN *, advisory
+    unlocks) was a query, a round trip, per pool query. This code keeps no session state:
+    its locks are pg_advisory_xact_lock, its cursors and settings live in transactions, it
+    listens to nothing, and the migration lock is released explicitly."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, command_timeout=30)
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, command_timeout=30, reset=_session_is_clean
+    )
     assert pool is not None
     return pool
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,14 +60,34 @@ class IdentityVerifier:
 
     An unknown `kid` (keys rotated) triggers a refetch, at most once per `refresh_interval`
     so a flood of forged kids cannot turn into a flood of JWKS requests.
+
+    A verified token is remembered until its expiry (a bounded LRU keyed by the whole token,
+    signature included, so only the exact bytes verified match): a client's requests carry
+    the same identity JWT until the gateway's cache renews it, and an Ed25519 verification
+    per request was most of a backend's authentication cost. Revocation is the gateway's
+    job (its tombstone refuses the client's token on the next request, and the gateway then
+    sends no identity JWT); the identity JWT itself lives minutes (auth-service's
+    IDENTITY_TTL_SECONDS), and a retired signing key is trusted for the remembered tokens
+    until they expire, as it would be without the cache until they were presented again.
     """
 
-    def __init__(self, fetch_jwks: JwksFetcher, *, refresh_interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        fetch_jwks: JwksFetcher,
+        *,
+        refresh_interval: float = 10.0,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._fetch_jwks = fetch_jwks
         self._keys: dict[str, Any] = {}
         self._refresh_interval = refresh_interval
         self._last_refresh = -refresh_interval
         self._lock = asyncio.Lock()
+        self._verified: OrderedDict[str, Identity] = OrderedDict()
+        self._cache_size = cache_size
+        self._clock = clock
+        self.verifications = 0  # signatures checked (the cache's misses)
 
     async def _refresh(self) -> None:
         async with self._lock:
@@ -91,6 +112,21 @@ class IdentityVerifier:
         return key
 
     async def verify(self, token: str) -> Identity:
+        known = self._verified.get(token)
+        if known is not None:
+            # PyJWT refuses a token once `exp` <= now: the same rule for a remembered one.
+            if known.expires_at > self._clock():
+                self._verified.move_to_end(token)
+                return known
+            del self._verified[token]
+        identity = await self._verify(token)
+        self._verified[token] = identity
+        if len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
+        return identity
+
+    async def _verify(self, token: str) -> Identity:
+        self.verifications += 1
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import json
 import logging
 import sys
+import time
 from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -81,9 +84,75 @@ def access_log(
     secret of its link, and logs are read by more people than links are meant for."""
     if not _ACCESS.isEnabledFor(logging.INFO):
         return
-    now = datetime.now(UTC).isoformat(timespec="microseconds")[:-6]
-    sys.stdout.write(
-        f'{{"event":"request","method":"{method}","route":{json.dumps(route)},"status":{status},'
-        f'"duration_ms":{elapsed * 1000:.2f},"service":"{service}",'
-        f'"request_id":{json.dumps(request_id)},"level":"info","timestamp":"{now}Z"}}\n'
+    route_json = _ROUTE_JSON.get(route) or _json_string(route, cache=True)
+    id_json = (
+        f'"{request_id}"'
+        if request_id.isascii() and request_id.isalnum()
+        else _json_string(request_id)
     )
+    _LINES.write(
+        f'{{"event":"request","method":"{method}","route":{route_json},"status":{status},'
+        f'"duration_ms":{elapsed * 1000:.2f},"service":"{service}",'
+        f'"request_id":{id_json},"level":"info","timestamp":"{_timestamp()}"}}\n'
+    )
+
+
+_ROUTE_JSON: dict[str, str] = {}  # route templates: a bounded set
+
+
+def _json_string(value: str, *, cache: bool = False) -> str:
+    encoded = json.dumps(value)
+    if cache and len(_ROUTE_JSON) < 10_000:
+        _ROUTE_JSON[value] = encoded
+    return encoded
+
+
+class _Second:
+    """The formatted second of the last timestamp: a request line needs only its fraction."""
+
+    epoch = -1
+    text = ""
+
+
+def _timestamp() -> str:
+    now = time.time()
+    second = int(now)
+    if second != _Second.epoch:
+        _Second.epoch = second
+        _Second.text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{_Second.text}.{int((now - second) * 1_000_000):06d}Z"
+
+
+class _LineBuffer:
+    """Request lines written together once per event-loop turn: stdout is unbuffered in the
+    images (PYTHONUNBUFFERED), and a write per request was a system call per request. A line
+    waits for the end of its loop turn at most; outside a running loop it is written at once."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def write(self, line: str) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not self._loop:
+            self.flush()  # a loop that ended before its flush ran leaves nothing behind
+        if loop is None:
+            sys.stdout.write(line)
+            return
+        if not self._lines:
+            loop.call_soon(self.flush)
+            self._loop = loop
+        self._lines.append(line)
+
+    def flush(self) -> None:
+        if self._lines:
+            lines, self._lines = self._lines, []
+            sys.stdout.write("".join(lines))
+        self._loop = None
+
+
+_LINES = _LineBuffer()
+atexit.register(_LINES.flush)

@@ -113,8 +113,8 @@ class Policy:
     limit: int
     window: int
 
-    def args(self) -> list[str | int]:
-        return [self.name, self.key, self.limit, self.window * 1000]
+    def args(self) -> tuple[str | int, ...]:
+        return (self.name, self.key, self.limit, self.window * 1000)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import orjson
 import structlog
 from aiohttp import web, web_response
+from aiohttp.typedefs import Middleware
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -62,7 +64,7 @@ METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 class HttpMetrics:
     """Requests served and their latency, by route."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, service: str = "") -> None:
         self.requests = Counter(
             "http_requests_total",
             "HTTP requests served",
@@ -76,6 +78,25 @@ class HttpMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=registry,
         )
+        self._service = service
+        # The labelled series, looked up once each (labels() validates and locks every call).
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, elapsed: float) -> None:
+        # A method of the client's invention is one label, not a new series per spelling.
+        method = method if method in _METHODS else "OTHER"
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                self.requests.labels(self._service, method, route, str(status)),
+                self.latency.labels(self._service, route),
+            )
+        series[0].inc()
+        series[1].observe(elapsed)
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 HTTP_METRICS = web.AppKey("http_metrics", HttpMetrics)
@@ -94,13 +115,8 @@ log = get_logger("shared.web")
 
 
 def _default(value: Any) -> Any:
+    """What orjson does not encode itself. Money stays an exact string, never a float."""
     if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, BaseModel):
         # A response model as its fields by their public names; nested values come back here.
@@ -108,8 +124,35 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def dumps(payload: Any, *, ensure_ascii: bool = True) -> str:
-    return json.dumps(payload, default=_default, separators=(",", ":"), ensure_ascii=ensure_ascii)
+def _legacy_default(value: Any) -> Any:
+    """What orjson encodes itself, written the same way by the standard library."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return _default(value)
+
+
+# Datetimes as today's answers have them (`2026-01-02T03:04:05.000006Z`); integer dict keys
+# as strings, as the standard library writes them.
+_ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+
+
+def dumps_bytes(payload: Any) -> bytes:
+    """Compact JSON, UTF-8. orjson; what it refuses (an integer past 64 bits, a lone
+    surrogate in a string) is written by the standard library as before."""
+    try:
+        return orjson.dumps(payload, default=_default, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError as error:
+        if isinstance(error.__cause__, TypeError) and "not JSON serialisable" in str(error):
+            raise error.__cause__ from None
+        return json.dumps(payload, default=_legacy_default, separators=(",", ":")).encode()
+
+
+def dumps(payload: Any) -> str:
+    return dumps_bytes(payload).decode()
 
 
 def with_success(payload: Any, status: int) -> Any:
@@ -137,7 +180,13 @@ def json_response(
     """A JSON answer. `envelope=False` only for a document with a format of its own (the
     OpenAPI document, a JWKS), which must stay exactly that format."""
     body = with_success(payload, status) if envelope else payload
-    return web.json_response(body, status=status, headers=headers, dumps=dumps)
+    return web.Response(
+        body=dumps_bytes(body),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+        charset="utf-8",
+    )
 
 
 def with_success_bytes(body: bytes | None, status: int, content_type: str | None) -> bytes | None:
@@ -176,20 +225,17 @@ def _error_for_http_exception(exc: web.HTTPException) -> ApiError:
     return error
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The one place where exceptions become the JSON error shape of docs/api.md."""
-    try:
-        return await handler(request)
-    except ApiError as error:
-        return error_response(error)
-    except web.HTTPException as exc:
+def error_answer(request: web.Request, exc: Exception) -> web.Response:
+    """The one place where exceptions become the JSON error shape of docs/api.md. Called in
+    the `except` block that caught `exc` (an unexpected one is logged with its traceback); a
+    redirect (an HTTPException below 400) is raised again."""
+    if isinstance(exc, ApiError):
+        return error_response(exc)
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         return error_response(_error_for_http_exception(exc))
-    except asyncio.CancelledError:
-        raise
-    except asyncpg.DataError as exc:
+    if isinstance(exc, asyncpg.DataError):
         # A value the database cannot take (out of range, not encodable) that validation let
         # through: the client's input, so a 400; but validation should have caught it, so a
         # bug to log. Only the error's kind: its message can quote the value.
@@ -201,13 +247,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             route=_route_label(request),
         )
         return error_response(BadRequest("The request holds a value out of range."))
-    except asyncpg.ForeignKeyViolationError as exc:
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
         # A record the request names was deleted (or gained a reference) between its check
         # and the write, by a concurrent request: what the check would have said now.
         return error_response(_vanished_reference(exc))
-    except Exception:
-        log.exception("unhandled_error", method=request.method, route=_route_label(request))
-        return error_response(ApiError())
+    log.exception("unhandled_error", method=request.method, route=_route_label(request))
+    return error_response(ApiError())
 
 
 _MISSING_KEY = re.compile(r"Key \((\w+)\)=\(.*\) is not present in table")
@@ -223,29 +268,45 @@ def _vanished_reference(exc: asyncpg.ForeignKeyViolationError) -> ApiError:
     return ValidationFailed.field(field, f"The selected {field.replace('_', ' ')} is invalid.")
 
 
+class RequestContext:
+    """What every request of an app gets around its handler, with all that does not change
+    per request bound once: a request id (kept from the caller or made here), the JSON error
+    answer for what the handler raised, metrics and the access line."""
+
+    def __init__(self, service: str, metrics: HttpMetrics) -> None:
+        self._service = service
+        self._metrics = metrics
+
+    async def serve(self, request: web.Request, handler: Handler, route: str) -> web.StreamResponse:
+        request_id = request.headers.get(REQUEST_ID_HEADER) or unique_id()
+        request[REQUEST_ID] = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        try:
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                response = error_answer(request, exc)
+            status = response.status
+            response.headers[REQUEST_ID_HEADER] = request_id
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            self._metrics.observe(request.method, route, status, elapsed)
+            if route not in _QUIET_ROUTES:
+                access_log(self._service, request_id, request.method, route, status, elapsed)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+REQUEST_CONTEXT = web.AppKey("request_context", RequestContext)
+
+
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Request id (kept from the caller or made here), a log line and metrics per request."""
-    request_id = request.headers.get(REQUEST_ID_HEADER) or unique_id()
-    request[REQUEST_ID] = request_id
-    structlog.contextvars.bind_contextvars(request_id=request_id)
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        response.headers[REQUEST_ID_HEADER] = request_id
-        return response
-    finally:
-        elapsed = time.perf_counter() - started
-        route = _route_label(request)
-        service = request.app[SERVICE_NAME]
-        http_metrics = request.app[HTTP_METRICS]
-        http_metrics.requests.labels(service, request.method, route, str(status)).inc()
-        http_metrics.latency.labels(service, route).observe(elapsed)
-        if route not in _QUIET_ROUTES:
-            access_log(service, request_id, request.method, route, status, elapsed)
-        structlog.contextvars.unbind_contextvars("request_id")
+    """RequestContext.serve around every route of an app (a path of its own, like the
+    gateway's proxied routes, calls it itself instead)."""
+    return await request.app[REQUEST_CONTEXT].serve(request, handler, _route_label(request))
 
 
 _QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -315,29 +376,58 @@ async def _harden_response(_: web.Request, response: web.StreamResponse) -> None
             response.headers.setdefault(name, value)
 
 
+# The middlewares an app's routes get in their handlers rather than from aiohttp (see
+# create_base_app's `per_route_middlewares`); empty when aiohttp applies them to every route.
+ROUTE_MIDDLEWARES: web.AppKey[tuple[Middleware, ...]] = web.AppKey("route_middlewares")
+
+
 def create_base_app(
     service: str,
     *,
-    middlewares: list[Any] | None = None,
+    middlewares: list[Middleware] | None = None,
     client_max_size: int = MAX_BODY_BYTES,
     serve_metrics: bool = True,
+    per_route_middlewares: bool = False,
 ) -> web.Application:
     """An application with the shared middlewares and the ops endpoints. A service whose port
-    is public passes `serve_metrics=False` and serves them with `metrics_listener` instead."""
+    is public passes `serve_metrics=False` and serves them with `metrics_listener` instead.
+
+    With `per_route_middlewares`, the middlewares are no part of the app: a route whose
+    handler is made with `behind_middlewares` gets them composed into it once, and any other
+    route is served by its handler alone (the gateway's proxied routes, which do the same work inline:
+    RequestContext.serve)."""
+    chain = (request_context_middleware, *(middlewares or []))
     app = web.Application(
-        client_max_size=client_max_size,
-        middlewares=[request_context_middleware, error_middleware, *(middlewares or [])],
+        client_max_size=client_max_size, middlewares=() if per_route_middlewares else chain
     )
+    app[ROUTE_MIDDLEWARES] = chain if per_route_middlewares else ()
     app[SERVICE_NAME] = service
     app[READINESS_CHECKS] = []
     app[METRICS_REGISTRY] = new_metrics_registry()
-    app[HTTP_METRICS] = HttpMetrics(app[METRICS_REGISTRY])
+    app[HTTP_METRICS] = HttpMetrics(app[METRICS_REGISTRY], service)
+    app[REQUEST_CONTEXT] = RequestContext(service, app[HTTP_METRICS])
     app.on_response_prepare.append(_harden_response)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/healthz", behind_middlewares(app, healthz))
+    app.router.add_get("/readyz", behind_middlewares(app, readyz))
     if serve_metrics:
-        app.router.add_get("/metrics", metrics)
+        app.router.add_get("/metrics", behind_middlewares(app, metrics))
     return app
+
+
+def behind_middlewares(app: web.Application, handler: Handler) -> Handler:
+    """`handler` as a route of the app registers it: behind the app's middlewares, whichever
+    way the app applies them (composed here once, or by aiohttp)."""
+    chain: tuple[Middleware, ...] = app[ROUTE_MIDDLEWARES]
+    for middleware in reversed(chain):
+        handler = _behind(middleware, handler)
+    return handler
+
+
+def _behind(middleware: Middleware, inner: Handler) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await middleware(request, inner)
+
+    return handle
 
 
 def metrics_listener(

@@ -27,6 +27,8 @@ async def named(db: crud.Db, scope: Scope, table: str, row_id: int, field: str) 
     be one the caller belongs to. Another tenant's is 403 COMPANY_ACCESS_DENIED, an id that
     exists nowhere a 422 on the field (docs/api.md). Path ids are not checked here: outside the
     caller's scope they stay 404."""
+    if table == "companies" and scope.role_in(row_id) is not None and not scope.is_client:
+        return row_id  # one of the caller's memberships: it exists, nothing to look up
     owner = await scope_repo.owner_company(db, table, row_id)
     if owner is None:
         raise invalid_reference(field)

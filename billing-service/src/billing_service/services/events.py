@@ -111,7 +111,7 @@ class EventLog:
             # Characters as they are, not as \u escapes: jsonb takes an escape of a non-ASCII
             # character only in a UTF8 database, and a database created without a UTF-8
             # locale is SQL_ASCII (as the postgres image without LANG makes them).
-            dumps(data, ensure_ascii=False),
+            dumps(data),  # UTF-8: jsonb in an SQL_ASCII database refuses \u escapes of non-ASCII
             self.clock(),
             only_endpoint,
         )
