@@ -467,6 +467,28 @@ async def test_a_committed_change_wakes_the_delivery_loop_at_once(start_billing,
 
     await eventually(arrived, within=60)
 
+    # The listening connection cut by the server: the loop listens again, and is woken again.
+    cut = await billing.app[POOL].fetchval(
+        "SELECT array_agg(pid) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE query LIKE 'LISTEN %webhook_deliveries%' AND pid <> pg_backend_pid()"
+    )
+    assert cut
+
+    async def listening_again():  # on a new connection
+        return await billing.app[POOL].fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN %webhook_deliveries%' AND NOT (pid = ANY($1::int[]))",
+            cut,
+        )
+
+    await eventually(listening_again, within=60)
+    again = await emit(billing, company, "invoice.paid", invoice_id=8)
+
+    async def arrived_again():
+        return again in receiver.ids()
+
+    await eventually(arrived_again, within=60)
+
 
 async def test_a_receiver_that_hangs_holds_its_own_slots_never_another_tenants(billing, make_setup):
     """One tenant's 40 events to a receiver that never answers take its endpoint's few slots;

@@ -197,7 +197,7 @@ class Notifications:
         while True:
             try:
                 await self._listen()
-            except (OSError, asyncpg.PostgresError) as error:
+            except Exception as error:  # never the end of listening: the next connection may hold
                 log.warning("notifications_lost", error=describe(error))
             await asyncio.sleep(self.RECONNECT_SECONDS)
 
