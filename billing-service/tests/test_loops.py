@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from billing_service.keys import LOOPS, POOL
-from billing_service.loops import BackgroundLoop, LoopMetrics, stop_requested
+from billing_service.loops import BackgroundLoop, LoopContext, LoopMetrics
 
 WAIT = 30  # seconds: an upper bound for the loops to get there, never a timing assertion
 
@@ -44,7 +44,7 @@ async def test_a_loop_outlives_whatever_a_pass_raises():
     failing = len(raised)
     calls, finished = 0, asyncio.Event()
 
-    async def run_pass():
+    async def run_pass(_: LoopContext) -> None:
         nonlocal calls
         calls += 1
         if raised:
@@ -69,7 +69,7 @@ async def test_a_loop_outlives_whatever_a_pass_raises():
 
 
 class Rows:
-    """A pass over rows as the services write one: it asks `stop_requested()` before each
+    """A pass over rows as the services write one: it asks its loop's `stop_requested()` before each
     row. Row 1 waits for `release`; every row handled is recorded when it ends."""
 
     def __init__(self) -> None:
@@ -80,9 +80,9 @@ class Rows:
         )
         self.handled: list[int] = []
 
-    async def run_pass(self) -> None:
+    async def run_pass(self, loop: LoopContext) -> None:
         for row in (1, 2, 3):
-            if stop_requested():
+            if loop.stop_requested():
                 return
             self.started.set()
             if row == 1:

@@ -42,7 +42,7 @@ from billing_service.keys import (
     WEBHOOK_HTTP,
     WEBHOOKS,
 )
-from billing_service.loops import BackgroundLoop, LoopMetrics, Notifications
+from billing_service.loops import BackgroundLoop, LoopContext, LoopMetrics, Notifications
 from billing_service.pdf_client import PdfClient
 from billing_service.repositories.events import WAKE_DELIVERIES
 from billing_service.routes import add_routes
@@ -128,7 +128,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         WebhookMetrics(app[METRICS_REGISTRY]),
     )
     # Background loops, in every replica (their work is claimed with SKIP LOCKED).
-    passes: dict[str, Callable[[], Awaitable[object]]] = {
+    passes: dict[str, Callable[[LoopContext], Awaitable[object]]] = {
         "scheduler": app[SCHEDULER].run_once,
         "mailer": app[MAILER].run_once,
         "webhooks": app[WEBHOOK_DELIVERY].run_once,

@@ -23,12 +23,12 @@ from dataclasses import replace
 from decimal import Decimal
 
 from billing_service.einvoice import model
+from billing_service.einvoice.model import vat_category_of
 from billing_service.einvoice.requirements import FORMATS, problems
 from billing_service.money import LineAmounts, LineInput, round_money
 from billing_service.repositories.crud import Row
+from billing_service.repositories.invoice_detail import InvoiceDetail
 from billing_service.repositories.invoices import Invoice
-from billing_service.services.invoice_detail import InvoiceDetail
-from billing_service.services.invoice_pricing import vat_category_of
 
 
 def einvoice_of(detail: InvoiceDetail) -> model.Invoice:

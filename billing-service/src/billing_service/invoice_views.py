@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from billing_service import lifecycle
-from billing_service.einvoice.model import unit_code_for
+from billing_service.einvoice.model import unit_code_for, vat_category_of
 from billing_service.einvoice_mapping import available_formats
 from billing_service.money import round_money
 from billing_service.repositories.crud import Row
+from billing_service.repositories.invoice_detail import InvoiceDetail
 from billing_service.repositories.invoices import Invoice, ListedInvoice
 from billing_service.schemas.invoice_views import (
     CustomerRef,
@@ -24,8 +25,6 @@ from billing_service.schemas.invoice_views import (
     PortalPaymentView,
     PortalRecipientView,
 )
-from billing_service.services.invoice_detail import InvoiceDetail
-from billing_service.services.invoice_pricing import vat_category_of
 from billing_service.views import InvoicerView, PaymentDetailView, RecipientView, decimal_str
 
 ESTIMATE_STATUS = {"declined": "rejected"}

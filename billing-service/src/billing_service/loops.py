@@ -4,7 +4,8 @@ service runs.
 A loop outlives anything a pass raises. Each loop isolates its rows itself (one transaction
 and a savepoint per row, the failure recorded on the row); whatever still escapes a pass (the
 database gone, a bug) is logged and the next pass runs after the interval. `stop` ends a loop
-between rows: a pass asks `stop_requested()` before taking its next row, and only a row that
+between rows: a pass asks its loop's `stop_requested()` (the `LoopContext` given to its
+`run_once`) before taking its next row, and only a row that
 outlasts the stop's bound is cancelled (its transaction rolls back; another replica takes it). Its health (the time of its last completed pass) feeds /readyz, its passes and
 rows feed /metrics.
 """
@@ -16,8 +17,8 @@ import contextlib
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter
@@ -56,24 +57,26 @@ class LoopMetrics:
         )
 
 
-# The loop whose pass is running (each loop's task sets its own): its metrics and whether it
-# is asked to stop. The services a pass calls take no loop of their own; passing it to them
-# instead is left to their rewrite, after which this variable can go.
-_RUNNING_LOOP: ContextVar[BackgroundLoop | None] = ContextVar("running_loop", default=None)
+class LoopContext(Protocol):
+    """What a pass asks of the loop running it (given to `run_once`): where a row's outcome
+    is counted, and whether to take another row."""
+
+    def count_row(self, outcome: str) -> None: ...
+
+    def stop_requested(self) -> bool: ...
 
 
-def count_row(loop: str, outcome: str) -> None:
-    """Counts a row on the running loop's metrics; outside a loop (a test driving a pass by
-    hand) there is nothing to count on."""
-    running = _RUNNING_LOOP.get()
-    if running is not None:
-        running.metrics.rows.labels(loop, outcome).inc()
+class ByHand:
+    """A pass driven by hand (a test, a one-off run): nothing counts it, nothing stops it."""
+
+    def count_row(self, outcome: str) -> None:
+        pass
+
+    def stop_requested(self) -> bool:
+        return False
 
 
-def stop_requested() -> bool:
-    """Whether the running loop is stopping: a pass takes no further row once it is."""
-    running = _RUNNING_LOOP.get()
-    return running is not None and running.stopping.is_set()
+BY_HAND = ByHand()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -105,7 +108,7 @@ class BackgroundLoop:
     def __init__(
         self,
         name: str,
-        run_pass: Callable[[], Awaitable[object]],
+        run_pass: Callable[[LoopContext], Awaitable[object]],
         interval: float,
         stale_intervals: float,
         *,
@@ -142,10 +145,9 @@ class BackgroundLoop:
             await self.task
 
     async def run_forever(self) -> None:
-        _RUNNING_LOOP.set(self)  # in this loop's task only
         while not self.stopping.is_set():
             try:
-                await self.run_pass()
+                await self.run_pass(self)
             except Exception:  # never the end of the loop: the next pass may well succeed
                 log.warning("loop_pass_failed", loop=self.name, exc_info=True)
             else:
@@ -154,6 +156,12 @@ class BackgroundLoop:
             with contextlib.suppress(TimeoutError):  # the interval, cut short by a nudge
                 await asyncio.wait_for(self.nudged.wait(), self.interval)
             self.nudged.clear()
+
+    def count_row(self, outcome: str) -> None:
+        self.metrics.rows.labels(self.name, outcome).inc()
+
+    def stop_requested(self) -> bool:
+        return self.stopping.is_set()
 
     def wake(self) -> None:
         """New work is waiting: the next pass starts now, not at the end of the interval (a

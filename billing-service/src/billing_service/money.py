@@ -17,6 +17,7 @@ from babel.numbers import get_currency_precision, list_currencies
 
 HUNDRED = Decimal(100)
 CURRENCIES = frozenset(code for code in list_currencies() if len(code) == 3)
+DEFAULT_CURRENCY = "USD"  # of a company that names none (InvoiceFlow's examples are in USD)
 
 
 def is_currency(code: str) -> bool:

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import ipaddress
 import math
 from typing import ClassVar
 
 from pydantic import PositiveFloat, PositiveInt, SecretStr, field_validator, model_validator
 
-from billing_service.webhook_http import parse_networks
 from shared.settings import PublicBaseUrl, ServiceSettings
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[IPNetwork, ...]:
+    """`WEBHOOK_ALLOWED_NETWORKS`: comma-separated CIDRs ('127.0.0.0/8, 10.1.0.0/16')."""
+    return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
 
 
 class Settings(ServiceSettings):

@@ -21,7 +21,6 @@ import ipaddress
 import socket
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -29,13 +28,11 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
-if TYPE_CHECKING:
-    from billing_service.settings import Settings
+from billing_service.settings import IPNetwork, Settings, parse_networks
 
 USER_AGENT = "invoicing-platform-webhooks/1.0"
 MAX_URL_LENGTH = 2048
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # IPv6 prefixes that carry an IPv4 address a gateway may forward to (NAT64's well-known one).
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # The deprecated IPv4-compatible form (::127.0.0.1), which Python calls global.
@@ -48,11 +45,6 @@ class UnsafeUrl(ValueError):
 
 class RefusedAddress(OSError):
     """The host resolved to no address the platform may connect to."""
-
-
-def parse_networks(text: str) -> tuple[IPNetwork, ...]:
-    """`WEBHOOK_ALLOWED_NETWORKS`: comma-separated CIDRs ('127.0.0.0/8, 10.1.0.0/16')."""
-    return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
 
 
 def _unwrapped(address: IPAddress) -> IPAddress:

@@ -70,6 +70,11 @@ UNIT_CODES: dict[str, str] = {
 }
 
 
+def vat_category_of(category: str | None, tax_percentage: Decimal) -> str:
+    """A line's VAT category: the one it names, else S when it bears tax and Z when not."""
+    return category or ("S" if tax_percentage > 0 else "Z")
+
+
 def states_rate(category: str) -> bool:
     """A line outside the scope of VAT (O) states no rate (BR-O-05); its breakdown does
     (0: XRechnung's BR-DE-14 wants one)."""

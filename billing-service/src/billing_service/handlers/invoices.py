@@ -5,7 +5,7 @@ read the declared body, call a service and shape the answer (ETag and If-Match a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +19,7 @@ from billing_service.invoice_views import (
 )
 from billing_service.keys import CONVERSIONS, INVOICE_ACTIONS, INVOICE_EDITS, INVOICES, RECURRING
 from billing_service.lifecycle import OVERDUE, STATUSES
+from billing_service.repositories.invoice_detail import InvoiceDetail
 from billing_service.repositories.invoice_queries import ListQuery
 from billing_service.repositories.invoices import Invoice
 from billing_service.schemas.invoice_views import ConvertedEstimate, Message
@@ -99,21 +100,31 @@ def _view(request: web.Request, invoice: Invoice, family: Family, **extra: Any) 
     return view(invoice, public_base_url(request), estimate=family.estimate, **extra)
 
 
-async def _detailed(
+def _answered(
     request: web.Request,
     scope: Scope,
-    invoice: Invoice,
+    detail: InvoiceDetail,
     family: Family = INVOICES_FAMILY,
     *,
     status: int = 200,
     message: str | None = None,
 ) -> web.Response:
-    """The record in full as the caller may see it, with its ETag."""
-    detail = await request.app[INVOICES].detail(scope, invoice.id, kind=family.kind)
+    """The record in full as the caller may see it, with its ETag, from the snapshot the
+    service loaded (for an action: in its transaction, the one its event carries)."""
+    if scope.is_client:  # the company's own history and members are not a client's
+        detail = replace(detail, history=[], members=[])
     payload: dict[str, Any] = {"data": _view(request, detail.invoice, family, detail=detail)}
     if message:
         payload["message"] = message
     return json_response(payload, status=status, headers={"ETag": etag(detail.invoice)})
+
+
+async def _detailed(
+    request: web.Request, scope: Scope, invoice: Invoice, family: Family, **answer: Any
+) -> web.Response:
+    """The record in full, read after its change committed (a create, a conversion)."""
+    detail = await request.app[INVOICES].detail(scope, invoice.id, kind=family.kind)
+    return _answered(request, scope, detail, family, **answer)
 
 
 def list_invoices(route_family: Family) -> Handler:
@@ -182,10 +193,10 @@ def update_invoice(family: Family) -> Handler:
             raise ValidationFailed.field("status", "Change the status with the action routes.")
         if body.paid_at is not None:
             raise ValidationFailed.field("paid_at", "Record payments with /pay.")
-        invoice = await request.app[INVOICE_EDITS].update(
+        updated = await request.app[INVOICE_EDITS].update(
             scope, invoice_id, body.draft(None), _if_match(request), kind=family.kind
         )
-        return await _detailed(request, scope, invoice, family)
+        return _answered(request, scope, updated, family)
 
     return handle
 
@@ -209,10 +220,10 @@ async def approve(request: web.Request) -> web.Response:
     scope = await scope_for(request, None)
     invoice_id = path_id(request)
     body = await body_of(request, ApproveBody)
-    invoice = await request.app[INVOICE_ACTIONS].approve(
+    changed = await request.app[INVOICE_ACTIONS].approve(
         scope, invoice_id, body.approved_at, _if_match(request)
     )
-    return await _detailed(request, scope, invoice)
+    return _answered(request, scope, changed)
 
 
 async def send(request: web.Request) -> web.Response:
@@ -246,22 +257,22 @@ async def pay(request: web.Request) -> web.Response:
     invoice_id = path_id(request)
     body = await body_of(request, PayBody)
     payment = Payment(body.amount, body.paid_date, body.reference, body.payment_method)
-    invoice = await request.app[INVOICE_ACTIONS].pay(scope, invoice_id, payment, _if_match(request))
-    return await _detailed(request, scope, invoice)
+    changed = await request.app[INVOICE_ACTIONS].pay(scope, invoice_id, payment, _if_match(request))
+    return _answered(request, scope, changed)
 
 
 async def cancel(request: web.Request) -> web.Response:
     scope = await scope_for(request, None)
-    invoice = await request.app[INVOICE_ACTIONS].cancel(scope, path_id(request), _if_match(request))
-    return await _detailed(request, scope, invoice)
+    changed = await request.app[INVOICE_ACTIONS].cancel(scope, path_id(request), _if_match(request))
+    return _answered(request, scope, changed)
 
 
 async def decline(request: web.Request) -> web.Response:
     scope = await scope_for(request, None)
-    invoice = await request.app[INVOICE_ACTIONS].decline(
+    changed = await request.app[INVOICE_ACTIONS].decline(
         scope, path_id(request), _if_match(request)
     )
-    return await _detailed(request, scope, invoice)
+    return _answered(request, scope, changed)
 
 
 async def convert(request: web.Request) -> web.Response:
@@ -271,7 +282,7 @@ async def convert(request: web.Request) -> web.Response:
     created = await request.app[CONVERSIONS].convert(
         scope, invoice_id, body.type, body.model_dump(exclude_unset=True, exclude={"type"})
     )
-    return await _detailed(request, scope, created, status=201)
+    return await _detailed(request, scope, created, INVOICES_FAMILY, status=201)
 
 
 async def convert_estimate(request: web.Request) -> web.Response:
@@ -290,30 +301,30 @@ async def set_schedule_date(request: web.Request) -> web.Response:
     scope = await scope_for(request, None)
     invoice_id = path_id(request)
     body = await body_of(request, ScheduleBody)
-    invoice = await request.app[INVOICE_ACTIONS].set_schedule_date(
+    changed = await request.app[INVOICE_ACTIONS].set_schedule_date(
         scope, invoice_id, body.scheduled_date, body.due_now, _if_match(request)
     )
-    return await _detailed(request, scope, invoice)
+    return _answered(request, scope, changed)
 
 
 async def set_due_date(request: web.Request) -> web.Response:
     scope = await scope_for(request, None)
     invoice_id = path_id(request)
     body = await body_of(request, DueDateBody)
-    invoice = await request.app[INVOICE_ACTIONS].set_due_date(
+    changed = await request.app[INVOICE_ACTIONS].set_due_date(
         scope, invoice_id, body.due_date, _if_match(request)
     )
-    return await _detailed(request, scope, invoice)
+    return _answered(request, scope, changed)
 
 
 async def set_period(request: web.Request) -> web.Response:
     scope = await scope_for(request, None)
     invoice_id = path_id(request)
     body = await body_of(request, PeriodBody)
-    invoice = await request.app[INVOICE_ACTIONS].set_period(
+    changed = await request.app[INVOICE_ACTIONS].set_period(
         scope, invoice_id, body.period, _if_match(request)
     )
-    return await _detailed(request, scope, invoice)
+    return _answered(request, scope, changed)
 
 
 async def list_members(request: web.Request) -> web.Response:
@@ -336,4 +347,4 @@ async def create_next(request: web.Request) -> web.Response:
     """Generate a recurring template's next period now and advance its next_run_date."""
     scope = await scope_for(request, None)
     child = await request.app[RECURRING].create_next(scope, path_id(request))
-    return await _detailed(request, scope, child, status=201)
+    return _answered(request, scope, child, status=201)

@@ -1,5 +1,6 @@
 """The route table of billing-service (every path under /api/v1; the gateway adds /api): one
-module per domain, each a list of operations (see shared.contract)."""
+module per domain, each a list of operations (see shared.contract), all registered at once
+so that no method and path is declared twice anywhere."""
 
 from __future__ import annotations
 
@@ -17,6 +18,6 @@ def add_routes(app: web.Application) -> None:
             *resources.operations(),
             *documents.operations(),
             *webhooks.operations(),
+            *invoices.operations(),
         ],
     )
-    invoices.add_routes(app)

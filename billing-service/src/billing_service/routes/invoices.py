@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
-
 from billing_service.handlers import invoices as handlers
 from billing_service.handlers.invoices import (
     ESTIMATES_FAMILY,
@@ -33,7 +31,6 @@ from shared.contract import (
     Operation,
     Paged,
     Plain,
-    add_operations,
 )
 
 V1 = "/api/v1"
@@ -334,5 +331,5 @@ ROUTES = (
 OPERATIONS = [operation for route in ROUTES for operation in _crud(route)] + ACTIONS + OTHERS
 
 
-def add_routes(app: web.Application) -> None:
-    add_operations(app, OPERATIONS)
+def operations() -> list[Operation]:
+    return OPERATIONS

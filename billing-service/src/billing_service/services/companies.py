@@ -9,6 +9,7 @@ from types import EllipsisType
 import asyncpg
 
 from billing_service.auth_client import AuthClient, User
+from billing_service.money import DEFAULT_CURRENCY
 from billing_service.permissions import require_role
 from billing_service.repositories import companies as repo
 from billing_service.repositories import resources as resource_repo
@@ -28,7 +29,6 @@ from shared.pagination import Page, PageParams
 
 log = get_logger("billing.companies")
 
-DEFAULT_CURRENCY = "USD"  # of a company that names none (InvoiceFlow's examples are in USD)
 FALLBACK_TEAM_NAME = "My Team"
 MAX_FIRST_NAME = 240  # "<first name>'s Team" stays within a company name's 255 characters
 

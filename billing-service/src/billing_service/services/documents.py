@@ -17,9 +17,9 @@ from billing_service.money import round_money
 from billing_service.pdf_client import PdfClient, SignedLink
 from billing_service.permissions import document_resource
 from billing_service.repositories import invoices as repo
+from billing_service.repositories.invoice_detail import InvoiceDetail
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
-from billing_service.services.invoice_detail import InvoiceDetail
 from billing_service.services.invoice_queries import InvoiceQueries
 from shared.clock import Clock
 from shared.errors import ServiceUnavailable

@@ -15,62 +15,11 @@ from typing import Any
 
 import asyncpg
 
-from billing_service.invoice_views import invoice_view
+from billing_service.event_types import EVENT_TYPES
 from billing_service.repositories import events as repo
 from billing_service.repositories.invoices import Invoice
-from billing_service.services.invoice_detail import load_detail
 from shared.clock import Clock
 from shared.web import dumps
-
-# What happens to a record of the invoices table, per type: its events are `<type>.<verb>`.
-# Only what lifecycle.py lets happen to the type: only quotes are declined or become
-# converted (a quote's invoice), only invoices are paid or overdue; every type may be
-# cancelled and have its PDF rendered (regenerate). A template's generated invoice is
-# `recurring.invoice_generated`, carrying (and ordered by) the generated invoice.
-DOCUMENT_VERBS: dict[str, tuple[str, ...]] = {
-    "invoice": (
-        "created",
-        "updated",
-        "approved",
-        "sent",
-        "payment_recorded",
-        "paid",
-        "cancelled",
-        "overdue",
-        "deleted",
-        "pdf_ready",
-    ),
-    "quote": (
-        "created",
-        "updated",
-        "approved",
-        "sent",
-        "cancelled",
-        "declined",
-        "converted",
-        "deleted",
-        "pdf_ready",
-    ),
-    "recurring": ("created", "updated", "cancelled", "deleted", "pdf_ready", "invoice_generated"),
-    "template": ("created", "updated", "cancelled", "deleted", "pdf_ready"),
-}
-OTHER_EVENTS = (
-    "recipient.created",
-    "recipient.updated",
-    "recipient.deleted",
-    "email.delivered",
-    "email.failed",
-    "webhook.test",
-)
-# Every event type, in the order the documentation lists them.
-EVENT_TYPES: tuple[str, ...] = (
-    tuple(f"{kind}.{verb}" for kind, verbs in DOCUMENT_VERBS.items() for verb in verbs)
-    + OTHER_EVENTS
-)
-# What an endpoint may subscribe to: a type, a family (`invoice.*`), or everything (`*`).
-SUBSCRIBABLE: frozenset[str] = frozenset(
-    {"*", *EVENT_TYPES, *{f"{kind.split('.')[0]}.*" for kind in EVENT_TYPES}}
-)
 
 
 def new_event_id() -> str:
@@ -117,19 +66,13 @@ class EventLog:
         )
         return event_id
 
-    async def document(self, conn: asyncpg.Connection, invoice: Invoice, verb: str) -> str:
-        """`<type>.<verb>` of a record of the invoices table, carrying its member view as it
-        now is in this transaction (pass the record as the change left it)."""
-        [event_id] = await self.documents(conn, invoice, [f"{invoice.type}.{verb}"])
-        return event_id
-
     async def documents(
-        self, conn: asyncpg.Connection, invoice: Invoice, event_types: Sequence[str]
+        self, conn: asyncpg.Connection, invoice: Invoice, event_types: Sequence[str], view: Any
     ) -> list[str]:
-        """Several events of one change of a record (a payment that settles it: payment
-        recorded, then paid), in this order, all carrying its view, loaded once."""
-        detail = await load_detail(conn, invoice)
-        view = invoice_view(detail.invoice, self.public_base_url, detail=detail)
+        """Several events of one change of a record of the invoices table (a payment that
+        settles it: payment recorded, then paid), in this order, all carrying `view`: the
+        record as a member sees it, rendered by the invoices services from the snapshot of
+        this transaction."""
         subject = document_subject(invoice.id)
         return [
             await self.record(conn, invoice.company_id, event_type, view, subject=subject)

@@ -16,6 +16,7 @@ from billing_service.auth_client import AuthClient
 from billing_service.money import quantum, round_money
 from billing_service.repositories import invoice_members as members_repo
 from billing_service.repositories import invoices as repo
+from billing_service.repositories.invoice_detail import InvoiceDetail
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
 from billing_service.services.documents import DocumentService
@@ -39,7 +40,7 @@ class InvoiceActions:
 
     async def approve(
         self, scope: Scope, invoice_id: int, approved_at: datetime | None, if_match: str | None
-    ) -> Invoice:
+    ) -> InvoiceDetail:
         """Approved, then its PDF rendered (the document the client will be sent)."""
 
         async def approve(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
@@ -49,13 +50,13 @@ class InvoiceActions:
                 conn, scope.user_id, invoice, "approved", {"approved_at": when}
             )
 
-        invoice = await self.records.locked(
+        approved = await self.records.locked(
             scope, invoice_id, if_match, "update", approve, verb="approved"
         )
-        await self.documents.render_after_approval(invoice)
-        return invoice
+        await self.documents.render_after_approval(approved.invoice)
+        return approved
 
-    async def cancel(self, scope: Scope, invoice_id: int, if_match: str | None) -> Invoice:
+    async def cancel(self, scope: Scope, invoice_id: int, if_match: str | None) -> InvoiceDetail:
         async def cancel(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             lifecycle.require(
                 "cancel", invoice.type, invoice.status, amount_paid=invoice.amount_paid
@@ -67,7 +68,7 @@ class InvoiceActions:
             scope, invoice_id, if_match, "cancel", cancel, verb="cancelled"
         )
 
-    async def decline(self, scope: Scope, invoice_id: int, if_match: str | None) -> Invoice:
+    async def decline(self, scope: Scope, invoice_id: int, if_match: str | None) -> InvoiceDetail:
         async def decline(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             lifecycle.require("decline", invoice.type, invoice.status)
             return await self.records.move(conn, scope.user_id, invoice, "declined", {})
@@ -82,7 +83,7 @@ class InvoiceActions:
         invoice_id: int,
         payment: Payment,
         if_match: str | None,
-    ) -> Invoice:
+    ) -> InvoiceDetail:
         """The row lock serialises concurrent payments: none is lost, none counted twice, and
         together they never exceed the balance."""
 
@@ -103,17 +104,13 @@ class InvoiceActions:
             values: dict[str, Any] = {"amount_paid": paid}
             if paid == invoice.total:
                 values["paid_at"] = self.records.clock()
-                settled = await self.records.move(conn, scope.user_id, invoice, "paid", values)
-                await self.records.announce(conn, settled, "payment_recorded", "paid")
-                return settled
+                return await self.records.move(conn, scope.user_id, invoice, "paid", values)
             await repo.add_history(
                 conn, invoice.id, scope.user_id, "payment", invoice.status, invoice.status
             )
-            updated = await repo.update(conn, invoice.id, values)
-            await self.records.announce(conn, updated, "payment_recorded")
-            return updated
+            return await repo.update(conn, invoice.id, values)
 
-        return await self.records.locked(scope, invoice_id, if_match, "pay", pay)
+        return await self.records.locked(scope, invoice_id, if_match, "pay", pay, verb=_paid)
 
     async def send(
         self,
@@ -159,7 +156,7 @@ class InvoiceActions:
 
     async def set_schedule_date(
         self, scope: Scope, invoice_id: int, scheduled: date, due_now: bool, if_match: str | None
-    ) -> Invoice:
+    ) -> InvoiceDetail:
         async def reschedule(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             lifecycle.require("set_schedule_date", invoice.type, invoice.status)
             if invoice.due_date is not None and invoice.due_date < scheduled:
@@ -177,7 +174,7 @@ class InvoiceActions:
 
     async def set_due_date(
         self, scope: Scope, invoice_id: int, due: date, if_match: str | None
-    ) -> Invoice:
+    ) -> InvoiceDetail:
         async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             lifecycle.require("set_due_date", invoice.type, invoice.status)
             if due < invoice.scheduled_date:
@@ -194,7 +191,7 @@ class InvoiceActions:
 
     async def set_period(
         self, scope: Scope, invoice_id: int, period: str, if_match: str | None
-    ) -> Invoice:
+    ) -> InvoiceDetail:
         async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             lifecycle.require("set_period", invoice.type, invoice.status)
             return await _edited(conn, scope, invoice, "period_set", {"period": period})
@@ -245,6 +242,11 @@ class Payment:
     paid_date: date | None = None  # None: today, in the company's timezone
     reference: str | None = None
     method: str | None = None
+
+
+def _paid(invoice: Invoice) -> tuple[str, ...]:
+    """A payment's events: recorded, and paid too when it settled the balance."""
+    return ("payment_recorded", "paid") if invoice.status == "paid" else ("payment_recorded",)
 
 
 def _check_amount(invoice: Invoice, amount: Decimal) -> None:

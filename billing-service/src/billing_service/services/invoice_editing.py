@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -14,10 +13,12 @@ from typing import Any
 import asyncpg
 
 from billing_service import lifecycle
+from billing_service.drafts import Draft
 from billing_service.permissions import authorize_document
 from billing_service.repositories import invoice_members as members_repo
 from billing_service.repositories import invoices as repo
 from billing_service.repositories.crud import Row
+from billing_service.repositories.invoice_detail import InvoiceDetail
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
 from billing_service.services import invoice_parties
@@ -31,19 +32,6 @@ from billing_service.services.invoices import (
     overdue_reset,
 )
 from shared.errors import Conflict, ValidationFailed
-
-
-@dataclass
-class Draft:
-    """A create or an update, as validated by the handler (API names already resolved)."""
-
-    fields: dict[str, Any]
-    items: list[dict[str, Any]] | None = None
-    members: list[dict[str, Any]] | None = None
-    company_id: int | None = None
-    status: str | None = None
-    paid_at: date | None = None  # a record imported as paid: the day it was
-
 
 # The operation (permissions.DOCUMENT_OPERATIONS) each lifecycle action needs, as its route
 # checks it: a record imported in a status needs those of the actions that lead there.
@@ -163,7 +151,7 @@ class InvoiceEditor:
         if_match: str | None,
         *,
         kind: str | None = None,
-    ) -> Invoice:
+    ) -> InvoiceDetail:
         async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             return await _updated(conn, scope, invoice, draft)
 
@@ -196,10 +184,10 @@ class InvoiceEditor:
             await members_repo.replace_members(conn, invoice.id, members)
             return await repo.update(conn, invoice.id, {})
 
-        invoice = await self.records.locked(
+        updated = await self.records.locked(
             scope, invoice_id, None, "update", change, verb="updated"
         )
-        return await members_repo.members(self.records.pool, invoice.id)
+        return updated.members
 
     async def _company_for(self, conn: asyncpg.Connection, scope: Scope, draft: Draft) -> int:
         if draft.company_id is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from billing_service.einvoice.model import vat_category_of
 from billing_service.money import LineAmounts, LineInput, line_amounts, totals
 from shared.errors import ValidationFailed
 
@@ -65,11 +66,6 @@ def _priced(
         "vat_exemption_reason": item.get("vat_exemption_reason"),
         "unit_code": item.get("unit_code"),
     }
-
-
-def vat_category_of(category: str | None, tax_percentage: Decimal) -> str:
-    """A line's VAT category: the one it names, else S when it bears tax and Z when not."""
-    return category or ("S" if tax_percentage > 0 else "Z")
 
 
 def check_vat_category(position: int, item: dict[str, Any], rate: Decimal) -> None:

@@ -9,12 +9,12 @@ from billing_service.permissions import document_resource, reads_without_ability
 from billing_service.repositories import invoice_members as members_repo
 from billing_service.repositories import invoice_queries as listing
 from billing_service.repositories.crud import Row
+from billing_service.repositories.invoice_detail import InvoiceDetail, load_detail
 from billing_service.repositories.invoice_queries import ListQuery, Sort
 from billing_service.repositories.invoices import Invoice, ListedInvoice
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
 from billing_service.services.base import COUNT_CAP, named
-from billing_service.services.invoice_detail import InvoiceDetail, load_detail
 from billing_service.services.invoices import PREFIXES, InvoiceRecords
 from shared.errors import BadRequest
 from shared.pagination import PageParams, decode_cursor, encode_cursor

@@ -9,16 +9,18 @@ The services build on it, one responsibility each: `invoice_queries` (lists, det
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 
+from billing_service.invoice_views import invoice_view
 from billing_service.permissions import authorize_document
 from billing_service.recurrence import company_today
 from billing_service.repositories import invoices as repo
 from billing_service.repositories import scheduling
+from billing_service.repositories.invoice_detail import InvoiceDetail, load_detail
 from billing_service.repositories.invoices import Invoice
 from billing_service.repositories.sql import Conditions
 from billing_service.scope import Scope
@@ -29,6 +31,8 @@ from shared.errors import NotFound, PreconditionFailed, ValidationFailed
 PREFIXES = {"invoice": "INV", "quote": "QUO", "recurring": "REC", "template": "TPL"}
 MAX_PAYMENT_TERMS = timedelta(days=3660)  # ten years: longer is a typo, not a contract
 Change = Callable[[asyncpg.Connection, Invoice], Awaitable[Invoice]]
+# The verbs a change is announced with, given the record as the change left it.
+Verbs = Callable[[Invoice], Sequence[str]]
 
 
 def etag(invoice: Invoice) -> str:
@@ -92,22 +96,47 @@ class InvoiceRecords:
         change: Change,
         *,
         kind: str | None = None,
-        verb: str | None = None,
-    ) -> Invoice:
-        """`change` applied in one transaction holding the record's row lock; with a `verb`,
-        the record as the change left it announced as `<type>.<verb>` in that transaction."""
+        verb: str | Verbs | None = None,
+    ) -> InvoiceDetail:
+        """`change` applied in one transaction holding the record's row lock, and the record
+        as the change left it loaded once in that transaction (the snapshot): announced as
+        `<type>.<verb>` with a `verb`, and returned for the answer, so the answer and the
+        event show the same state."""
         async with self.pool.acquire() as conn, conn.transaction():
             invoice = await self.find(conn, scope, invoice_id, operation, kind=kind, lock=True)
             check_if_match(invoice, if_match)
             changed = await change(conn, invoice)
-            if verb is not None:
-                await self.announce(conn, changed, verb)
-            return changed
+            detail = await load_detail(conn, changed)
+            verbs = [verb] if isinstance(verb, str) else (verb(changed) if verb else [])
+            if verbs:
+                await self.announce(conn, changed, *verbs, detail=detail)
+            return detail
 
-    async def announce(self, conn: asyncpg.Connection, invoice: Invoice, *verbs: str) -> None:
+    async def announce(
+        self,
+        conn: asyncpg.Connection,
+        invoice: Invoice,
+        *verbs: str,
+        detail: InvoiceDetail | None = None,
+    ) -> None:
         """The record's events `<type>.<verb>`, in this order, in the caller's transaction
         (services.events: no change without its event, no event without its change)."""
-        await self.events.documents(conn, invoice, [f"{invoice.type}.{verb}" for verb in verbs])
+        types = [f"{invoice.type}.{verb}" for verb in verbs]
+        await self.announce_types(conn, invoice, types, detail)
+
+    async def announce_types(
+        self,
+        conn: asyncpg.Connection,
+        invoice: Invoice,
+        event_types: Sequence[str],
+        detail: InvoiceDetail | None = None,
+    ) -> InvoiceDetail:
+        """Events of one change of the record, all carrying its member view, loaded once in
+        this transaction (or the snapshot the caller already holds); that snapshot."""
+        detail = detail or await load_detail(conn, invoice)
+        view = invoice_view(detail.invoice, self.events.public_base_url, detail=detail)
+        await self.events.documents(conn, invoice, event_types, view)
+        return detail
 
     async def move(
         self,

@@ -33,23 +33,23 @@ import jinja2
 
 from billing_service.einvoice.requirements import Format
 from billing_service.loops import (
+    BY_HAND,
     DEFERRED,
     DONE,
     FAILED,
-    count_row,
+    LoopContext,
     describe,
     next_attempt,
     single_line,
-    stop_requested,
 )
 from billing_service.repositories import companies as company_repo
 from billing_service.repositories import invoices as invoice_repo
 from billing_service.repositories import outbox as repo
+from billing_service.repositories.invoice_detail import InvoiceDetail
 from billing_service.repositories.outbox import OutgoingEmail
 from billing_service.services.documents import DocumentService, snapshot
 from billing_service.services.einvoices import EinvoiceService
 from billing_service.services.events import EventLog, document_subject
-from billing_service.services.invoice_detail import InvoiceDetail
 from billing_service.services.mail_quota import MailQuota
 from billing_service.settings import Settings
 from shared.clock import Clock
@@ -71,7 +71,6 @@ SUBJECTS = {
 NOTICE_SUBJECTS = {
     "webhook-disabled": "A webhook endpoint of {company} was disabled",
 }
-LOOP = "mailer"
 
 
 def header_text(text: str) -> str:
@@ -110,14 +109,14 @@ class Mailer:
             autoescape=jinja2.select_autoescape(["html"]),
         )
 
-    async def run_once(self, limit: int = 100) -> int:
+    async def run_once(self, loop: LoopContext = BY_HAND, limit: int = 100) -> int:
         """Deliver what is due; the number of e-mails handled (sent or rescheduled)."""
         handled = 0
-        while handled < limit and not stop_requested() and await self._deliver_one():
+        while handled < limit and not loop.stop_requested() and await self._deliver_one(loop):
             handled += 1
         return handled
 
-    async def _deliver_one(self) -> bool:
+    async def _deliver_one(self, loop: LoopContext) -> bool:
         """One due e-mail delivered, deferred or failed; False when none is due."""
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
@@ -127,16 +126,17 @@ class Mailer:
             slot = await self.quota.delivery_slot(conn, email.company_id, now)
             if slot is not None:
                 await repo.defer(conn, email.id, slot)
-                count_row(LOOP, DEFERRED)
+                loop.count_row(DEFERRED)
                 log.info("email_deferred_over_company_cap", email_id=email.id)
                 return True
             try:
                 async with conn.transaction():  # a savepoint: a failure keeps the row lock
                     await self._deliver(conn, email, now)
             except Exception as error:
+                loop.count_row(FAILED)
                 await self._failed(conn, email, now, error)
                 return True
-            count_row(LOOP, DONE)
+            loop.count_row(DONE)
             log.info("email_sent", email_id=email.id, template=email.template)
             return True
 
@@ -151,7 +151,6 @@ class Mailer:
         self, conn: asyncpg.Connection, email: OutgoingEmail, now: datetime, error: Exception
     ) -> None:
         attempts, reason = email.attempts + 1, describe(error)
-        count_row(LOOP, FAILED)
         retry_at = next_attempt(attempts, self.settings.mail_max_attempts, now)
         if retry_at is not None:
             await repo.retry_later(conn, email.id, retry_at, reason)

@@ -17,12 +17,10 @@ import asyncpg
 
 from billing_service import lifecycle
 from billing_service.loops import (
-    DONE,
-    FAILED,
-    count_row,
+    BY_HAND,
+    LoopContext,
     describe,
     next_attempt,
-    stop_requested,
 )
 from billing_service.permissions import authorize_document
 from billing_service.recurrence import (
@@ -36,6 +34,7 @@ from billing_service.recurrence import (
 from billing_service.repositories import invoice_members as members_repo
 from billing_service.repositories import invoices as repo
 from billing_service.repositories import scheduling
+from billing_service.repositories.invoice_detail import InvoiceDetail
 from billing_service.repositories.invoices import Invoice
 from billing_service.scope import Scope
 from billing_service.services.invoices import InvoiceRecords, clone_invoice
@@ -76,8 +75,9 @@ class RecurringService:
         self.pool = records.pool
         self.quota = quota or MailQuota.from_settings(Settings())
 
-    async def create_next(self, scope: Scope, template_id: int) -> Invoice:
-        """Generate the template's next period now (before its date), and advance it."""
+    async def create_next(self, scope: Scope, template_id: int) -> InvoiceDetail:
+        """Generate the template's next period now (before its date), and advance it; the
+        child as its events carry it (one snapshot)."""
         async with self.pool.acquire() as conn, conn.transaction():
             template = await self.records.find(conn, scope, template_id, "create", lock=True)
             lifecycle.require("create_next", template.type, template.status)
@@ -93,8 +93,8 @@ class RecurringService:
 
     async def generate(
         self, conn: asyncpg.Connection, template: Invoice, user_id: int | None, *, today: date
-    ) -> Invoice | None:
-        """The child for the template's next run; the caller holds the template's row lock.
+    ) -> InvoiceDetail | None:
+        """The child for the template's next run (as its events carry it); the caller holds the template's row lock.
         `today` is the company's date: a period that started before it is never auto-sent."""
         run = template.run_count
         if template.anchor_date is None or template.recurring is None or _finished(template, run):
@@ -141,7 +141,7 @@ class RecurringService:
         end: date,
         user_id: int | None,
         today: date,
-    ) -> Invoice | None:
+    ) -> InvoiceDetail | None:
         terms = (
             template.due_date - template.scheduled_date if template.due_date is not None else None
         )
@@ -184,8 +184,7 @@ class RecurringService:
         verbs = ("created", "sent") if child.status == "sent" else ("created",)
         generated = f"{template.type}.invoice_generated"  # about, and ordered by, the child
         types = [f"{child.type}.{verb}" for verb in verbs] + [generated]
-        await self.records.events.documents(conn, child, types)
-        return child
+        return await self.records.announce_types(conn, child, types)
 
     async def _send(self, conn: asyncpg.Connection, child: Invoice, user_id: int | None) -> Invoice:
         recipient = (
@@ -261,7 +260,6 @@ Take = Callable[
     Awaitable[scheduling.DueRow | None],
 ]
 Work = Callable[[asyncpg.Connection, scheduling.DueRow], Awaitable[None]]
-LOOP = "scheduler"
 
 
 async def _make_due(conn: asyncpg.Connection, due: scheduling.DueRow) -> None:
@@ -289,7 +287,7 @@ class Scheduler:
         self.clock = clock
         self.limits = limits or SchedulerLimits.from_settings(Settings())
 
-    async def run_once(self) -> SchedulerRun:
+    async def run_once(self, loop: LoopContext = BY_HAND) -> SchedulerRun:
         now = self.clock()
         dates = await self._company_dates(now)
         generated, failed = await self._drain(
@@ -297,6 +295,7 @@ class Scheduler:
             self._run_template,
             now,
             dates,
+            loop,
             per_row=self.limits.catchup_per_pass,
             set_aside_as="paused",
         )
@@ -305,6 +304,7 @@ class Scheduler:
             _make_due,
             now,
             dates,
+            loop,
             per_row=1,
             set_aside_as="due_failed",
         )
@@ -313,6 +313,7 @@ class Scheduler:
             self._announce_overdue,
             now,
             dates,
+            loop,
             per_row=1,
             set_aside_as="overdue_failed",
         )
@@ -331,6 +332,7 @@ class Scheduler:
         work: Work,
         now: datetime,
         dates: scheduling.CompanyDates,
+        loop: LoopContext,
         *,
         per_row: int,
         set_aside_as: str,
@@ -341,12 +343,13 @@ class Scheduler:
         by_company: collections.Counter[int] = collections.Counter()
         skip = scheduling.Skip(rows=[], companies=[])
         outcomes: collections.Counter[Outcome] = collections.Counter()
-        while outcomes.total() < self.limits.max_per_pass and not stop_requested():
+        while outcomes.total() < self.limits.max_per_pass and not loop.stop_requested():
             async with self.pool.acquire() as conn, conn.transaction():
                 due = await take(conn, dates, now, skip)
                 if due is None:
                     break
                 outcome = await self._handle(conn, due, work, now, set_aside_as)
+            loop.count_row(outcome)
             outcomes[outcome] += 1
             by_row[due.id] += 1
             by_company[due.company_id] += 1
@@ -371,7 +374,6 @@ class Scheduler:
         except Exception as error:
             await self._failed(conn, due, now, error, set_aside_as=set_aside_as)
             return "failed"
-        count_row(LOOP, DONE)
         return "done"
 
     async def _run_template(self, conn: asyncpg.Connection, due: scheduling.DueRow) -> None:
@@ -404,7 +406,6 @@ class Scheduler:
         if failed_at is not None:
             status = (await repo.by_id(conn, due.id)).status
             await repo.add_history(conn, due.id, None, f"{set_aside_as}:{reason}", status, status)
-        count_row(LOOP, FAILED)
         log.warning(
             "scheduler_row_failed",
             invoice_id=due.id,

@@ -33,7 +33,7 @@ import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from billing_service.auth_client import AuthClient
-from billing_service.loops import DONE, FAILED, count_row, describe, stop_requested
+from billing_service.loops import BY_HAND, DONE, FAILED, LoopContext, describe
 from billing_service.repositories import outbox
 from billing_service.repositories import webhook_deliveries as repo
 from billing_service.repositories.webhook_deliveries import DueDelivery, Outcome
@@ -46,7 +46,6 @@ from shared.web import dumps
 
 log = get_logger("billing.webhooks")
 
-LOOP = "webhooks"
 # After the first attempt fails, the waits before the next ones (8 attempts in all).
 RETRY_DELAYS = (
     timedelta(seconds=5),
@@ -167,7 +166,7 @@ class WebhookDelivery:
         # Called when a pass ends with work left: the app wakes the loop (BackgroundLoop.wake).
         self.on_backlog: Callable[[], None] = lambda: None
 
-    async def run_once(self) -> int:
+    async def run_once(self, loop: LoopContext = BY_HAND) -> int:
         """Attempt what is due; the number attempted. Attempts run side by side (up to
         webhook_concurrency), and a freed slot is filled while the others are still out, so a
         receiver that answers slowly holds only its own endpoint's slots (at most
@@ -177,11 +176,11 @@ class WebhookDelivery:
         flight = Flight()
         started, left = time.monotonic(), False
         while True:
-            if time.monotonic() - started > PASS_SECONDS or stop_requested():
+            if time.monotonic() - started > PASS_SECONDS or loop.stop_requested():
                 left = left or not flight.quiet
                 flight.quiet = True
             elif flight.room(self.settings.webhook_concurrency) >= self._refill_at(flight):
-                await self._claim_into(flight)
+                await self._claim_into(flight, loop)
             if not flight.tasks:
                 break
             await flight.wait(CLAIM_TICK_SECONDS)
@@ -198,12 +197,12 @@ class WebhookDelivery:
             return 1
         return max(1, min(self.settings.webhook_batch, self.settings.webhook_concurrency) // 2)
 
-    async def _claim_into(self, flight: Flight) -> None:
+    async def _claim_into(self, flight: Flight, loop: LoopContext) -> None:
         room = flight.room(self.settings.webhook_concurrency)
         cap = self.settings.webhook_connections_per_host
         claimed = await self._claim(min(room, self.settings.webhook_batch), flight.busy(cap), cap)
         for delivery in claimed:
-            flight.start(delivery, self._deliver(delivery))
+            flight.start(delivery, self._deliver(delivery, loop))
         # Nothing more is due for now: later claims only pick up what arrives meanwhile.
         flight.quiet = len(claimed) < min(room, self.settings.webhook_batch)
 
@@ -212,12 +211,12 @@ class WebhookDelivery:
         async with self.pool.acquire() as conn, conn.transaction():
             return await repo.claim(conn, now, limit, now + self.lease, busy, per_endpoint)
 
-    async def _deliver(self, delivery: DueDelivery) -> None:
+    async def _deliver(self, delivery: DueDelivery, loop: LoopContext) -> None:
         """One attempt, recorded; nothing escapes (an unrecorded delivery is attempted again
         when its lease ends)."""
         outcome = await self._attempt(delivery)
         try:
-            await self._record(delivery, outcome)
+            await self._record(delivery, outcome, loop)
         except Exception as error:
             log.error("webhook_record_failed", delivery_id=delivery.id, error=describe(error))
 
@@ -268,7 +267,7 @@ class WebhookDelivery:
             sealed.append(delivery.previous_secret)
         return [self.box.open(value, delivery.company_id) for value in sealed]
 
-    async def _record(self, delivery: DueDelivery, outcome: Outcome) -> None:
+    async def _record(self, delivery: DueDelivery, outcome: Outcome, loop: LoopContext) -> None:
         now = self.clock()
         notice = await self._disable_notice(delivery, outcome, now)
         async with self.pool.acquire() as conn, conn.transaction():
@@ -280,7 +279,7 @@ class WebhookDelivery:
                 await repo.endpoint_failed(conn, delivery.endpoint_id, now)
             if notice is not None:
                 await self._disable(conn, delivery, notice, now)
-        self._count(delivery, outcome)
+        self._count(delivery, outcome, loop)
 
     async def _disable_notice(
         self, delivery: DueDelivery, outcome: Outcome, now: datetime
@@ -325,10 +324,10 @@ class WebhookDelivery:
             )
         log.warning("webhook_endpoint_disabled", endpoint_id=delivery.endpoint_id)
 
-    def _count(self, delivery: DueDelivery, outcome: Outcome) -> None:
+    def _count(self, delivery: DueDelivery, outcome: Outcome, loop: LoopContext) -> None:
         kind = {"succeeded": "succeeded", "pending": "retried"}.get(outcome.status, "failed")
         self.metrics.deliveries.labels(kind).inc()
-        count_row(LOOP, DONE if outcome.error is None else FAILED)
+        loop.count_row(DONE if outcome.error is None else FAILED)
         log.info(
             "webhook_attempt",
             delivery_id=delivery.id,
