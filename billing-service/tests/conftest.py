@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from billing_service.app import create_app
-from billing_service.settings import Settings
+from billing_service.platform.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -27,8 +27,8 @@ from billing_service.einvoice.model import (
     line_from_item,
     unit_code_for,
 )
-from billing_service.money import LineAmounts, LineInput
-from billing_service.services.invoice_pricing import invoice_totals, price_items
+from billing_service.invoices.services.pricing import invoice_totals, price_items
+from billing_service.platform.money import LineAmounts, LineInput
 
 D = Decimal
 

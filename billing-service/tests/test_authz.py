@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from billing_service.app import create_app
-from billing_service.keys import POOL
+from billing_service.platform.keys import POOL
 
 
 def draft_for(setup: Any, **overrides: Any) -> dict[str, Any]:
@@ -206,7 +206,7 @@ async def test_an_invoice_issued_in_the_future_is_hidden_until_its_day(
 ):
     """Scheduled for tomorrow in the company's timezone: invisible to the client and on the
     public page (lists, show, download); visible once that day has come there."""
-    from billing_service.settings import Settings
+    from billing_service.platform.settings import Settings
 
     now = [datetime(2025, 6, 1, 12, 0, tzinfo=UTC)]
     settings = Settings(

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from billing_service.keys import POOL
+from billing_service.platform.keys import POOL
 
 INTERNAL = {"X-Internal-Secret": "test-internal-secret-0123456789"}
 

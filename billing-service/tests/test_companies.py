@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from billing_service.keys import POOL
+from billing_service.platform.keys import POOL
 
 
 async def create(billing, headers, **body):

@@ -8,7 +8,7 @@ import io
 import aiohttp
 from pypdf import PdfReader
 
-from billing_service.keys import POOL
+from billing_service.platform.keys import POOL
 
 
 def body_for(setup, **overrides):

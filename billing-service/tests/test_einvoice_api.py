@@ -14,8 +14,10 @@ import pytest
 from facturx import get_xml_from_pdf
 from lxml import etree
 
-from billing_service.keys import DOCUMENTS, EVENTS, POOL, SETTINGS
-from billing_service.services.mailer import Mailer
+from billing_service.documents.keys import DOCUMENTS
+from billing_service.events.keys import EVENTS
+from billing_service.mail.services.mailer import Mailer
+from billing_service.platform.keys import POOL, SETTINGS
 
 from .einvoice_validation import validate
 from .test_documents import fetch_pdf

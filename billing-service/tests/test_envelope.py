@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from billing_service.keys import POOL
+from billing_service.platform.keys import POOL
 
 
 async def test_every_billing_answer_says_whether_it_succeeded(api, make_setup, helpers, billing):

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from billing_service.keys import EVENTS, POOL, SETTINGS
-from billing_service.services.events import EventLog
-from billing_service.services.invoices import InvoiceRecords
-from billing_service.services.recurring import RecurringService, Scheduler
-from billing_service.webhook_secrets import SecretBox, new_secret
+from billing_service.events.keys import EVENTS
+from billing_service.events.services import EventLog
+from billing_service.invoices.services.records import InvoiceRecords
+from billing_service.platform.keys import POOL, SETTINGS
+from billing_service.scheduling.services.recurring import RecurringService, Scheduler
+from billing_service.webhooks.secrets import SecretBox, new_secret
 
 from .invoice_helpers import created_invoice
 from .recurring_helpers import template_body

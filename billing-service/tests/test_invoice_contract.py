@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from billing_service.routes.invoices import OPERATIONS as INVOICE_OPERATIONS
+from billing_service.invoices.routes import OPERATIONS as INVOICE_OPERATIONS
 from shared.contract import OPERATIONS
 from shared.openapi import DOCUMENT_PATH
 

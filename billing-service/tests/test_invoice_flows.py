@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing_service.keys import POOL
+from billing_service.platform.keys import POOL
 
 from .invoice_helpers import body_for
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from billing_service.keys import POOL
+from billing_service.platform.keys import POOL
 
 INTERNAL = {"X-Internal-Secret": "test-internal-secret-0123456789"}
 

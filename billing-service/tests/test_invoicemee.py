@@ -8,8 +8,10 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from billing_service.keys import DOCUMENTS, EVENTS, POOL, SETTINGS
-from billing_service.services.mailer import Mailer
+from billing_service.documents.keys import DOCUMENTS
+from billing_service.events.keys import EVENTS
+from billing_service.mail.services.mailer import Mailer
+from billing_service.platform.keys import POOL, SETTINGS
 
 from .invoice_helpers import invoice_body
 

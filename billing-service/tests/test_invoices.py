@@ -249,7 +249,7 @@ async def test_transitions_and_conflicts(billing, setup):
         billing, "POST", f"/api/v1/invoices/{invoice_id}/send-payment-link", setup.headers
     )
     assert status == 409 and body["error_code"] == "PAYMENT_PROVIDER_NOT_CONFIGURED"
-    from billing_service.keys import POOL
+    from billing_service.platform.keys import POOL
 
     outbox = await billing.app[POOL].fetch(
         "SELECT template, to_email, custom_message FROM email_outbox WHERE invoice_id = $1",

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing_service.lifecycle import (
+from billing_service.invoices.lifecycle import (
     allowed,
     available_actions,
     can_delete,

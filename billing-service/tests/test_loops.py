@@ -10,8 +10,8 @@ import asyncpg
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from billing_service.keys import LOOPS, POOL
-from billing_service.loops import BackgroundLoop, LoopContext, LoopMetrics
+from billing_service.platform.keys import LOOPS, POOL
+from billing_service.platform.loops import BackgroundLoop, LoopContext, LoopMetrics
 
 WAIT = 30  # seconds: an upper bound for the loops to get there, never a timing assertion
 

@@ -11,10 +11,12 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from billing_service.keys import DOCUMENTS, EVENTS, POOL, SETTINGS
-from billing_service.services.invoices import InvoiceRecords
-from billing_service.services.mailer import Mailer
-from billing_service.services.recurring import RecurringService, Scheduler
+from billing_service.documents.keys import DOCUMENTS
+from billing_service.events.keys import EVENTS
+from billing_service.invoices.services.records import InvoiceRecords
+from billing_service.mail.services.mailer import Mailer
+from billing_service.platform.keys import POOL, SETTINGS
+from billing_service.scheduling.services.recurring import RecurringService, Scheduler
 
 
 class Inbox:

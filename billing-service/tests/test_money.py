@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing_service.money import (
+from billing_service.platform.money import (
     LineAmounts,
     LineInput,
     format_money,

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from billing_service.app import create_app
-from billing_service.keys import SETTINGS
+from billing_service.platform.keys import SETTINGS
 
 BASE = "https://billing.example.com/app"
 FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "ftp"}

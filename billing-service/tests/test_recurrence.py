@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from billing_service.recurrence import (
+from billing_service.platform.recurrence import (
     INTERVALS,
     company_today,
     first_run_on_or_after,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from billing_service.keys import POOL
+from billing_service.platform.keys import POOL
 
 from .recurring_helpers import children, template_body
 

@@ -15,7 +15,9 @@ from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate
 
-from billing_service.routes import companies, documents, resources
+from billing_service.companies import routes as companies
+from billing_service.documents import routes as documents
+from billing_service.parties import routes as resources
 from shared.abilities import ACTIONS, EXTRA_ABILITIES, RESOURCES
 from shared.contract import OPERATIONS, Content, NoContent, Operation
 from shared.openapi import build_document, openapi_path

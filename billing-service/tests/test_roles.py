@@ -1,4 +1,4 @@
-"""Roles inside a company (billing_service.permissions): what an owner, an admin and a member
+"""Roles inside a company (billing_service.platform.permissions): what an owner, an admin and a member
 may do, checked for the company of the record concerned."""
 
 from __future__ import annotations

@@ -8,9 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
-from billing_service.keys import POOL
-from billing_service.services.invoices import InvoiceRecords
-from billing_service.services.recurring import RecurringService, Scheduler, SchedulerLimits
+from billing_service.invoices.services.records import InvoiceRecords
+from billing_service.platform.keys import POOL
+from billing_service.scheduling.services.recurring import (
+    RecurringService,
+    Scheduler,
+    SchedulerLimits,
+)
 
 from .recurring_helpers import children, template_body
 

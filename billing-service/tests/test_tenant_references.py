@@ -3,7 +3,7 @@ that exists nowhere is 422."""
 
 from __future__ import annotations
 
-from billing_service.keys import POOL
+from billing_service.platform.keys import POOL
 
 from .invoice_helpers import invoice_body
 

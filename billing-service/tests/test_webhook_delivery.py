@@ -11,10 +11,10 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from billing_service.keys import POOL, SETTINGS
-from billing_service.repositories import webhook_deliveries as repo
-from billing_service.services.webhook_delivery import RETRY_DELAYS
-from billing_service.webhook_secrets import new_secret
+from billing_service.platform.keys import POOL, SETTINGS
+from billing_service.webhooks.repositories import deliveries as repo
+from billing_service.webhooks.secrets import new_secret
+from billing_service.webhooks.services.delivery import RETRY_DELAYS
 
 from .webhook_helpers import (
     MovingClock,
@@ -330,8 +330,10 @@ async def test_an_endpoint_failing_for_five_days_is_disabled_and_its_owners_emai
 
 async def _owner_email_is_sent(billing, clock, notice, owner_id, tmp_path):
     """The mailer sends the notice (no invoice, no PDF) and announces it as an event."""
-    from billing_service.keys import AUTH, DOCUMENTS, EVENTS
-    from billing_service.services.mailer import Mailer
+    from billing_service.documents.keys import DOCUMENTS
+    from billing_service.events.keys import EVENTS
+    from billing_service.mail.services.mailer import Mailer
+    from billing_service.platform.keys import AUTH
 
     pool = billing.app[POOL]
     await pool.execute(

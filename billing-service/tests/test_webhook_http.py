@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing_service.settings import Settings
-from billing_service.webhook_http import AddressPolicy, UnsafeUrl, check_url, parse_networks
+from billing_service.platform.settings import Settings
+from billing_service.webhooks.http import AddressPolicy, UnsafeUrl, check_url, parse_networks
 
 PRODUCTION = {
     "environment": "production",

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from billing_service.keys import POOL
+from billing_service.platform.keys import POOL
 
 from .webhook_helpers import MovingClock, attempts_of, delivery_for
 

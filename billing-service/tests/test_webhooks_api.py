@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from billing_service.keys import EVENTS, POOL
-from billing_service.routes import webhooks as webhook_routes
+from billing_service.events.keys import EVENTS
+from billing_service.platform.keys import POOL
+from billing_service.webhooks import routes as webhook_routes
 from shared.contract import OPERATIONS
 from shared.openapi import build_document, openapi_path
 

@@ -14,10 +14,12 @@ from aiohttp.test_utils import TestServer
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from billing_service.keys import AUTH, EVENTS, POOL, SETTINGS, WEBHOOK_DELIVERY, WEBHOOK_HTTP
-from billing_service.services.events import document_subject
-from billing_service.services.webhook_delivery import WebhookDelivery
-from billing_service.webhook_secrets import SecretBox, new_secret
+from billing_service.events.keys import EVENTS
+from billing_service.events.services import document_subject
+from billing_service.platform.keys import AUTH, POOL, SETTINGS
+from billing_service.webhooks.keys import WEBHOOK_DELIVERY, WEBHOOK_HTTP
+from billing_service.webhooks.secrets import SecretBox, new_secret
+from billing_service.webhooks.services.delivery import WebhookDelivery
 
 
 @dataclass

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from billing_service.routes import companies, documents, invoices, resources, webhooks
+from billing_service.companies import routes as companies
+from billing_service.documents import routes as documents
+from billing_service.invoices import routes as invoices
+from billing_service.parties import routes as parties
+from billing_service.scheduling import routes as scheduling
+from billing_service.webhooks import routes as webhooks
 from shared.contract import add_operations
 
 
@@ -15,9 +20,10 @@ def add_routes(app: web.Application) -> None:
         app,
         [
             *companies.operations(),
-            *resources.operations(),
+            *parties.operations(),
             *documents.operations(),
             *webhooks.operations(),
             *invoices.operations(),
+            *scheduling.operations(),
         ],
     )

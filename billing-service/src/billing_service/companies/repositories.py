@@ -204,3 +204,19 @@ async def einvoice_format(db: Executor, company_id: int) -> str | None:
 
 async def all_for_member(db: Executor, user_id: int) -> list[Company]:
     return [Company(**dict(row)) for row in await db.fetch(ALL_FOR_MEMBER, user_id)]
+
+
+CONTACT_LOGINS = """
+SELECT user_id FROM recipient_contacts
+WHERE ($1::bigint IS NULL OR recipient_id = $1) AND ($2::bigint IS NULL OR company_id = $2)
+"""
+
+
+async def contact_logins(
+    db: asyncpg.Pool | asyncpg.Connection,
+    *,
+    recipient_id: int | None = None,
+    company_id: int | None = None,
+) -> list[int]:
+    """The client-portal logins (auth-service user ids) of a recipient or of a company."""
+    return [row["user_id"] for row in await db.fetch(CONTACT_LOGINS, recipient_id, company_id)]

@@ -4,30 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from billing_service.handlers import companies, teams
-from billing_service.schemas.companies import (
+from billing_service.companies.handlers import companies, teams
+from billing_service.companies.schemas import (
     CompanyCreate,
     CompanyUpdate,
-    ContactInvite,
     MemberAdd,
     RoleChange,
     TeamSwitch,
 )
-from billing_service.views import (
-    CompanyView,
-    ContactView,
-    InvitedContactView,
-    MemberView,
-    TeamRef,
-    TeamView,
-)
-from shared.contract import IDEMPOTENCY_KEY, Data, NoContent, Operation, Paged, requires
+from billing_service.companies.views import CompanyView, MemberView, TeamRef, TeamView
+from shared.contract import Data, NoContent, Operation, Paged, requires
 from shared.pagination import PageParams
 
 V1 = "/api/v1"
 COMPANIES, COMPANY = f"{V1}/companies", f"{V1}/companies/{{id}}"
 MEMBERS, MEMBER = f"{COMPANY}/members", f"{COMPANY}/members/{{user_id}}"
-CONTACTS = f"{V1}/recipients/{{id}}/contacts"
 
 
 def _company(
@@ -203,37 +194,5 @@ def _teams() -> list[Operation]:
     ]
 
 
-def _contacts() -> list[Operation]:
-    return [
-        Operation(
-            "GET",
-            CONTACTS,
-            teams.list_contacts,
-            requires("recipients:read"),
-            "List a recipient's client-portal contacts",
-            "Recipients",
-            "list_contacts",
-            Data(list[ContactView]),
-            errors=(403,),
-        ),
-        Operation(
-            "POST",
-            CONTACTS,
-            teams.invite_contact,
-            requires("recipients:update"),
-            "Invite a client-portal contact of a recipient",
-            "Recipients",
-            "invite_contact",
-            Data(InvitedContactView | ContactView),
-            status=201,
-            body=ContactInvite,
-            errors=(403,),
-            headers=(IDEMPOTENCY_KEY,),
-            description="Without a `password`, one is generated and shown in this answer "
-            "only (`password`; null when an Idempotency-Key replays the answer).",
-        ),
-    ]
-
-
 def operations() -> list[Operation]:
-    return [*_companies(), *_members(), *_teams(), *_contacts()]
+    return [*_companies(), *_members(), *_teams()]

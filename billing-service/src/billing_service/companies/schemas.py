@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from billing_service.money import DEFAULT_CURRENCY
-from billing_service.recurrence import is_timezone
-from billing_service.schemas.einvoice import EinvoiceFormat
-from billing_service.schemas.fields import Currency, Id, Slug, Text
+from billing_service.einvoice.fields import EinvoiceFormat
+from billing_service.platform.fields import Currency, Id, Slug, Text
+from billing_service.platform.money import DEFAULT_CURRENCY
+from billing_service.platform.recurrence import is_timezone
 from shared.fields import Email
 from shared.models import Body
 

@@ -8,12 +8,12 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from billing_service.handlers.common import data, document_scope
-from billing_service.idempotency import replay_without_secret
-from billing_service.keys import DOCUMENTS, EINVOICES
-from billing_service.pdf_client import SignedLink
-from billing_service.schemas.einvoice import EinvoiceQuery
-from billing_service.views import DownloadAnswer, DownloadLink, RegeneratedPdf
+from billing_service.documents.keys import DOCUMENTS, EINVOICES
+from billing_service.documents.pdf_client import SignedLink
+from billing_service.documents.views import DownloadAnswer, DownloadLink, RegeneratedPdf
+from billing_service.einvoice.fields import EinvoiceQuery
+from billing_service.platform.handlers import data, document_scope
+from billing_service.platform.idempotency import replay_without_secret
 from shared.contract import query_of
 from shared.pagination import public_base_url
 from shared.validation import path_id

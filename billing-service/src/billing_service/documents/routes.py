@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from billing_service.handlers import documents
-from billing_service.permissions import DocumentAccess
-from billing_service.schemas.einvoice import EinvoiceQuery
-from billing_service.views import DownloadAnswer, RegeneratedPdf
+from billing_service.documents import handlers as documents
+from billing_service.documents.views import DownloadAnswer, RegeneratedPdf
+from billing_service.einvoice.fields import EinvoiceQuery
+from billing_service.platform.permissions import DocumentAccess
 from shared.contract import IDEMPOTENCY_KEY, Content, Data, Operation, Plain, Public
 
 V1 = "/api/v1"

@@ -30,7 +30,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from billing_service.money import LineAmounts, LineInput, quantum, round_money
+from billing_service.platform.money import LineAmounts, LineInput, quantum, round_money
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from billing_service.einvoice.model import Invoice, Line, Party
-from billing_service.money import quantum
+from billing_service.platform.money import quantum
 
 Format = Literal["facturx", "cii", "ubl", "xrechnung"]
 FORMATS: tuple[Format, ...] = ("facturx", "cii", "ubl", "xrechnung")

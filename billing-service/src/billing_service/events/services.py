@@ -15,9 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from billing_service.event_types import EVENT_TYPES
-from billing_service.repositories import events as repo
-from billing_service.repositories.invoices import Invoice
+from billing_service.events import repositories as repo
+from billing_service.events.types import EVENT_TYPES
 from shared.clock import Clock
 from shared.web import dumps
 
@@ -67,14 +66,19 @@ class EventLog:
         return event_id
 
     async def documents(
-        self, conn: asyncpg.Connection, invoice: Invoice, event_types: Sequence[str], view: Any
+        self,
+        conn: asyncpg.Connection,
+        company_id: int,
+        invoice_id: int,
+        event_types: Sequence[str],
+        view: Any,
     ) -> list[str]:
         """Several events of one change of a record of the invoices table (a payment that
         settles it: payment recorded, then paid), in this order, all carrying `view`: the
         record as a member sees it, rendered by the invoices services from the snapshot of
         this transaction."""
-        subject = document_subject(invoice.id)
+        subject = document_subject(invoice_id)
         return [
-            await self.record(conn, invoice.company_id, event_type, view, subject=subject)
+            await self.record(conn, company_id, event_type, view, subject=subject)
             for event_type in event_types
         ]

@@ -25,10 +25,10 @@ from decimal import Decimal
 from billing_service.einvoice import model
 from billing_service.einvoice.model import vat_category_of
 from billing_service.einvoice.requirements import FORMATS, problems
-from billing_service.money import LineAmounts, LineInput, round_money
-from billing_service.repositories.crud import Row
-from billing_service.repositories.invoice_detail import InvoiceDetail
-from billing_service.repositories.invoices import Invoice
+from billing_service.invoices.repositories.detail import InvoiceDetail
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.platform.money import LineAmounts, LineInput, round_money
+from billing_service.platform.repositories.crud import Row
 
 
 def einvoice_of(detail: InvoiceDetail) -> model.Invoice:

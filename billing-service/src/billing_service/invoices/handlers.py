@@ -10,20 +10,17 @@ from typing import Any
 
 from aiohttp import web
 
-from billing_service.handlers.common import scope_for
-from billing_service.invoice_views import (
-    client_invoice_view,
-    invoice_members,
-    invoice_view,
-    statuses_for_portal_word,
+from billing_service.invoices.keys import (
+    CONVERSIONS,
+    INVOICE_ACTIONS,
+    INVOICE_EDITS,
+    INVOICE_QUERIES,
 )
-from billing_service.keys import CONVERSIONS, INVOICE_ACTIONS, INVOICE_EDITS, INVOICES, RECURRING
-from billing_service.lifecycle import OVERDUE, STATUSES
-from billing_service.repositories.invoice_detail import InvoiceDetail
-from billing_service.repositories.invoice_queries import ListQuery
-from billing_service.repositories.invoices import Invoice
-from billing_service.schemas.invoice_views import ConvertedEstimate, Message
-from billing_service.schemas.invoices import (
+from billing_service.invoices.lifecycle import OVERDUE, STATUSES
+from billing_service.invoices.repositories.detail import InvoiceDetail
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.invoices.repositories.listing import ListQuery
+from billing_service.invoices.schemas import (
     ApproveBody,
     ConvertBody,
     DueDateBody,
@@ -36,9 +33,17 @@ from billing_service.schemas.invoices import (
     SendBody,
     SendEmailBody,
 )
-from billing_service.scope import Scope
-from billing_service.services.invoice_actions import Payment
-from billing_service.services.invoices import etag
+from billing_service.invoices.services.actions import Payment
+from billing_service.invoices.services.records import etag
+from billing_service.invoices.views.mapping import (
+    client_invoice_view,
+    invoice_members,
+    invoice_view,
+    statuses_for_portal_word,
+)
+from billing_service.invoices.views.models import ConvertedEstimate, Message
+from billing_service.platform.handlers import scope_for
+from billing_service.platform.scope import Scope
 from shared.contract import Handler, body_of, query_of
 from shared.errors import ValidationFailed
 from shared.identity import identity_of
@@ -100,7 +105,7 @@ def _view(request: web.Request, invoice: Invoice, family: Family, **extra: Any) 
     return view(invoice, public_base_url(request), estimate=family.estimate, **extra)
 
 
-def _answered(
+def answered(
     request: web.Request,
     scope: Scope,
     detail: InvoiceDetail,
@@ -123,8 +128,8 @@ async def _detailed(
     request: web.Request, scope: Scope, invoice: Invoice, family: Family, **answer: Any
 ) -> web.Response:
     """The record in full, read after its change committed (a create, a conversion)."""
-    detail = await request.app[INVOICES].detail(scope, invoice.id, kind=family.kind)
-    return _answered(request, scope, detail, family, **answer)
+    detail = await request.app[INVOICE_QUERIES].detail(scope, invoice.id, kind=family.kind)
+    return answered(request, scope, detail, family, **answer)
 
 
 def list_invoices(route_family: Family) -> Handler:
@@ -148,7 +153,7 @@ def list_invoices(route_family: Family) -> Handler:
             sort=filters.sort,
             cursor=filters.cursor,
         )
-        result = await request.app[INVOICES].list_page(scope, query)
+        result = await request.app[INVOICE_QUERIES].list_page(scope, query)
         items = [_view(request, row.invoice, family, listed=row) for row in result.items]
         payload = paginated(request, Page(items, result.total, result.params))
         payload["meta"] |= {"next_cursor": result.next_cursor, "total_capped": result.total_capped}
@@ -162,7 +167,7 @@ def get_invoice(route_family: Family) -> Handler:
         family = _shown(request, route_family)
         scope = await scope_for(request, None)
         invoice_id = path_id(request)
-        detail = await request.app[INVOICES].detail(scope, invoice_id, kind=family.kind)
+        detail = await request.app[INVOICE_QUERIES].detail(scope, invoice_id, kind=family.kind)
         return json_response(
             {"data": _view(request, detail.invoice, family, detail=detail)},
             headers={"ETag": etag(detail.invoice)},
@@ -196,7 +201,7 @@ def update_invoice(family: Family) -> Handler:
         updated = await request.app[INVOICE_EDITS].update(
             scope, invoice_id, body.draft(None), _if_match(request), kind=family.kind
         )
-        return _answered(request, scope, updated, family)
+        return answered(request, scope, updated, family)
 
     return handle
 
@@ -223,7 +228,7 @@ async def approve(request: web.Request) -> web.Response:
     changed = await request.app[INVOICE_ACTIONS].approve(
         scope, invoice_id, body.approved_at, _if_match(request)
     )
-    return _answered(request, scope, changed)
+    return answered(request, scope, changed)
 
 
 async def send(request: web.Request) -> web.Response:
@@ -258,13 +263,13 @@ async def pay(request: web.Request) -> web.Response:
     body = await body_of(request, PayBody)
     payment = Payment(body.amount, body.paid_date, body.reference, body.payment_method)
     changed = await request.app[INVOICE_ACTIONS].pay(scope, invoice_id, payment, _if_match(request))
-    return _answered(request, scope, changed)
+    return answered(request, scope, changed)
 
 
 async def cancel(request: web.Request) -> web.Response:
     scope = await scope_for(request, None)
     changed = await request.app[INVOICE_ACTIONS].cancel(scope, path_id(request), _if_match(request))
-    return _answered(request, scope, changed)
+    return answered(request, scope, changed)
 
 
 async def decline(request: web.Request) -> web.Response:
@@ -272,7 +277,7 @@ async def decline(request: web.Request) -> web.Response:
     changed = await request.app[INVOICE_ACTIONS].decline(
         scope, path_id(request), _if_match(request)
     )
-    return _answered(request, scope, changed)
+    return answered(request, scope, changed)
 
 
 async def convert(request: web.Request) -> web.Response:
@@ -304,7 +309,7 @@ async def set_schedule_date(request: web.Request) -> web.Response:
     changed = await request.app[INVOICE_ACTIONS].set_schedule_date(
         scope, invoice_id, body.scheduled_date, body.due_now, _if_match(request)
     )
-    return _answered(request, scope, changed)
+    return answered(request, scope, changed)
 
 
 async def set_due_date(request: web.Request) -> web.Response:
@@ -314,7 +319,7 @@ async def set_due_date(request: web.Request) -> web.Response:
     changed = await request.app[INVOICE_ACTIONS].set_due_date(
         scope, invoice_id, body.due_date, _if_match(request)
     )
-    return _answered(request, scope, changed)
+    return answered(request, scope, changed)
 
 
 async def set_period(request: web.Request) -> web.Response:
@@ -324,12 +329,12 @@ async def set_period(request: web.Request) -> web.Response:
     changed = await request.app[INVOICE_ACTIONS].set_period(
         scope, invoice_id, body.period, _if_match(request)
     )
-    return _answered(request, scope, changed)
+    return answered(request, scope, changed)
 
 
 async def list_members(request: web.Request) -> web.Response:
     scope = await scope_for(request, None)
-    members = await request.app[INVOICES].members(scope, path_id(request))
+    members = await request.app[INVOICE_QUERIES].members(scope, path_id(request))
     return json_response({"data": invoice_members(members)})
 
 
@@ -341,10 +346,3 @@ async def set_members(request: web.Request) -> web.Response:
         scope, invoice_id, [member.model_dump() for member in body.members]
     )
     return json_response({"data": invoice_members(members)})
-
-
-async def create_next(request: web.Request) -> web.Response:
-    """Generate a recurring template's next period now and advance its next_run_date."""
-    scope = await scope_for(request, None)
-    child = await request.app[RECURRING].create_next(scope, path_id(request))
-    return _answered(request, scope, child, status=201)

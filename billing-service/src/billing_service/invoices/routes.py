@@ -6,22 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from billing_service.handlers import invoices as handlers
-from billing_service.handlers.invoices import (
+from billing_service.invoices import handlers
+from billing_service.invoices import schemas as bodies
+from billing_service.invoices.handlers import (
     ESTIMATES_FAMILY,
     INVOICES_FAMILY,
     QUOTES_FAMILY,
     Family,
 )
-from billing_service.permissions import DocumentAccess
-from billing_service.schemas import invoices as bodies
-from billing_service.schemas.invoice_views import (
+from billing_service.invoices.views.models import (
     ConvertedEstimate,
     InvoiceMemberView,
     InvoiceView,
     Message,
     PortalInvoiceView,
 )
+from billing_service.platform.permissions import DocumentAccess
 from shared.contract import (
     IDEMPOTENCY_KEY,
     IF_MATCH,
@@ -148,7 +148,7 @@ def _crud(route: Route) -> list[Operation]:
     ]
 
 
-def _action(
+def action(
     action: str,
     handler: Handler,
     operation: str,
@@ -177,7 +177,7 @@ def _action(
 
 
 ACTIONS = [
-    _action(
+    action(
         "approve",
         handlers.approve,
         "update",
@@ -187,7 +187,7 @@ ACTIONS = [
         body_required=False,
         description="Renders its PDF (later, on first download, when pdf-service is down).",
     ),
-    _action(
+    action(
         "send",
         handlers.send,
         "send",
@@ -200,7 +200,7 @@ ACTIONS = [
         description="Queues an e-mail to the recipient, the members who receive it and the "
         "recipient's client-portal contacts; 429 past the company's or the user's e-mail quota.",
     ),
-    _action(
+    action(
         "send-email",
         handlers.send_email,
         "send",
@@ -212,7 +212,7 @@ ACTIONS = [
         errors=(*CHANGE_ERRORS, 429),
         description="As /send with the invoice-issued template; the message names the addresses.",
     ),
-    _action(
+    action(
         "send-payment-link",
         handlers.send_payment_link,
         "send",
@@ -224,7 +224,7 @@ ACTIONS = [
         description="No payment provider is configured in this installation: always 409 "
         "PAYMENT_PROVIDER_NOT_CONFIGURED once the record is found.",
     ),
-    _action(
+    action(
         "pay",
         handlers.pay,
         "pay",
@@ -233,9 +233,9 @@ ACTIONS = [
         body=bodies.PayBody,
         description="Paid in full, the invoice is `paid`.",
     ),
-    _action("cancel", handlers.cancel, "cancel", "Cancel a record", "cancel_invoice"),
-    _action("decline", handlers.decline, "update", "Decline a quote", "decline_quote"),
-    _action(
+    action("cancel", handlers.cancel, "cancel", "Cancel a record", "cancel_invoice"),
+    action("decline", handlers.decline, "update", "Decline a quote", "decline_quote"),
+    action(
         "convert",
         handlers.convert,
         "create",
@@ -248,7 +248,7 @@ ACTIONS = [
         description="Needs the create ability of the new type too, and for a quote turned "
         "into an invoice (it becomes `converted`) the quote's update ability.",
     ),
-    _action(
+    action(
         "set-schedule-date",
         handlers.set_schedule_date,
         "update",
@@ -256,7 +256,7 @@ ACTIONS = [
         "set_schedule_date",
         body=bodies.ScheduleBody,
     ),
-    _action(
+    action(
         "set-due-date",
         handlers.set_due_date,
         "update",
@@ -264,7 +264,7 @@ ACTIONS = [
         "set_due_date",
         body=bodies.DueDateBody,
     ),
-    _action(
+    action(
         "set-period",
         handlers.set_period,
         "update",
@@ -272,7 +272,7 @@ ACTIONS = [
         "set_period",
         body=bodies.PeriodBody,
     ),
-    _action(
+    action(
         "members",
         handlers.set_members,
         "update",
@@ -282,18 +282,6 @@ ACTIONS = [
         body=bodies.MembersBody,
         headers=(),
         errors=(403,),
-    ),
-    _action(
-        "create-next",
-        handlers.create_next,
-        "create",
-        "Generate a recurring template's next period now",
-        "create_next_invoice",
-        status=201,
-        headers=(),
-        errors=(403, 409, 429),
-        description="An auto-send template's child is sent at once: that needs "
-        "`invoices:send` and counts against the e-mail quotas (429).",
     ),
 ]
 OTHERS = [

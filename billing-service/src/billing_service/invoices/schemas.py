@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
-from billing_service.drafts import Draft
-from billing_service.lifecycle import SEND_TEMPLATES
-from billing_service.schemas.einvoice import ExemptionReason, Reference, UnitCode, VatCategory
-from billing_service.schemas.fields import Currency, Id, LongText, Percent, Quantity, Text
+from billing_service.einvoice.fields import ExemptionReason, Reference, UnitCode, VatCategory
+from billing_service.invoices.drafts import Draft
+from billing_service.invoices.lifecycle import SEND_TEMPLATES
+from billing_service.platform.fields import Currency, Id, LongText, Percent, Quantity, Text
 from shared.fields import AwareDateTime, IsoDate, SingleLine
 from shared.models import Body
 from shared.pagination import MAX_CURSOR_LENGTH, PageParams

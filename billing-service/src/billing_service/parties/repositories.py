@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from billing_service.repositories.crud import Db, Row, Table, containing
-from billing_service.repositories.sql import Conditions
+from billing_service.platform.repositories.crud import Db, Row, Table, containing
+from billing_service.platform.repositories.sql import Conditions
 
 ORGANISATIONS = Table(
     "organisations", ("name", "slug", "is_default"), ("name", "slug", "is_default")
@@ -224,19 +224,6 @@ INSERT_CONTACT = """
 INSERT INTO recipient_contacts (user_id, recipient_id, company_id, email, name)
 VALUES ($1, $2, $3, $4, $5) RETURNING user_id, recipient_id, email, name, created_at
 """
-
-
-CONTACT_LOGINS = """
-SELECT user_id FROM recipient_contacts
-WHERE ($1::bigint IS NULL OR recipient_id = $1) AND ($2::bigint IS NULL OR company_id = $2)
-"""
-
-
-async def contact_logins(
-    db: Db, *, recipient_id: int | None = None, company_id: int | None = None
-) -> list[int]:
-    """The client-portal logins (auth-service user ids) of a recipient or of a company."""
-    return [row["user_id"] for row in await db.fetch(CONTACT_LOGINS, recipient_id, company_id)]
 
 
 async def contacts(db: Db, recipient_id: int) -> list[Row]:

@@ -3,14 +3,17 @@ details, recipients, customers (and InvoisX's buyers), products."""
 
 from __future__ import annotations
 
-from billing_service.handlers import invoicers, products, recipients
-from billing_service.handlers.crud import Endpoint, Resource, crud_operations
-from billing_service.keys import INVOICERS, ORGANISATIONS, PRODUCTS, RECIPIENTS
-from billing_service.schemas import recipients as recipient_schemas
-from billing_service.schemas import resources as schemas
-from billing_service.views import (
+from billing_service.companies.schemas import ContactInvite
+from billing_service.parties.handlers import contacts, invoicers, products, recipients
+from billing_service.parties.handlers.crud import Endpoint, Resource, crud_operations
+from billing_service.parties.keys import INVOICERS, ORGANISATIONS, PRODUCTS, RECIPIENTS
+from billing_service.parties.schemas import recipients as recipient_schemas
+from billing_service.parties.schemas import resources as schemas
+from billing_service.parties.views import (
+    ContactView,
     CustomerDetailView,
     CustomerView,
+    InvitedContactView,
     InvoicedRecipientView,
     InvoicerDetailView,
     InvoicerView,
@@ -19,9 +22,10 @@ from billing_service.views import (
     ProductDetailView,
     ProductView,
 )
-from shared.contract import Data, NoContent, Operation, aliased, requires
+from shared.contract import IDEMPOTENCY_KEY, Data, NoContent, Operation, aliased, requires
 
 V1 = "/api/v1"
+CONTACTS = f"{V1}/recipients/{{id}}/contacts"
 
 ORGANISATION = Resource(
     f"{V1}/organisations",
@@ -194,6 +198,38 @@ def _products() -> list[Operation]:
     return [*crud_operations(PRODUCT, get=get), adjust]
 
 
+def _contacts() -> list[Operation]:
+    return [
+        Operation(
+            "GET",
+            CONTACTS,
+            contacts.list_contacts,
+            requires("recipients:read"),
+            "List a recipient's client-portal contacts",
+            "Recipients",
+            "list_contacts",
+            Data(list[ContactView]),
+            errors=(403,),
+        ),
+        Operation(
+            "POST",
+            CONTACTS,
+            contacts.invite_contact,
+            requires("recipients:update"),
+            "Invite a client-portal contact of a recipient",
+            "Recipients",
+            "invite_contact",
+            Data(InvitedContactView | ContactView),
+            status=201,
+            body=ContactInvite,
+            errors=(403,),
+            headers=(IDEMPOTENCY_KEY,),
+            description="Without a `password`, one is generated and shown in this answer "
+            "only (`password`; null when an Idempotency-Key replays the answer).",
+        ),
+    ]
+
+
 def operations() -> list[Operation]:
     invoicer_detail = Data(InvoicerDetailView)
     return [
@@ -207,5 +243,6 @@ def operations() -> list[Operation]:
         *_payment_details(),
         *crud_operations(RECIPIENT),
         *_customers(),
+        *_contacts(),
         *_products(),
     ]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from billing_service.money import is_currency
+from billing_service.platform.money import is_currency
 from shared.fields import MultiLine, SingleLine
 
 

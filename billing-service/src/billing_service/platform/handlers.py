@@ -6,10 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from billing_service.keys import POOL
-from billing_service.permissions import DocumentAccess
-from billing_service.repositories import scope as scope_repo
-from billing_service.scope import Scope
+from billing_service.platform.keys import POOL
+from billing_service.platform.permissions import DocumentAccess
+from billing_service.platform.repositories import scope as scope_repo
+from billing_service.platform.scope import Scope
 from shared.identity import identity_of, require_ability
 from shared.pagination import Page, paginated
 from shared.web import json_response

@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from billing_service.keys import POOL
-from billing_service.repositories import idempotency as repo
+from billing_service.platform.keys import POOL
+from billing_service.platform.repositories import idempotency as repo
 from shared.errors import ApiError, BadRequest, Conflict, ValidationFailed
 from shared.identity import IDENTITY
 from shared.web import dumps, error_response, with_success, with_success_bytes

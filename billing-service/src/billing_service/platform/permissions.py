@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from billing_service.scope import Scope
+from billing_service.platform.scope import Scope
 from shared.errors import CompanyAccessDenied, Forbidden
 from shared.identity import Identity, identity_of
 

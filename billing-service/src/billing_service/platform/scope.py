@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from billing_service.repositories.scope import ClientLink
+from billing_service.platform.repositories.scope import ClientLink
 from shared.errors import CompanyAccessDenied, Forbidden
 from shared.identity import Identity
 

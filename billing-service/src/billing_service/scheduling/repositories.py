@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import asyncpg
 
@@ -58,8 +57,6 @@ FOR UPDATE OF i SKIP LOCKED
 """
 # Not an edit: the version (the ETag) stays.
 OVERDUE_ANNOUNCED = "UPDATE invoices SET overdue_announced_at = $2 WHERE id = $1"
-# Set by a new due date: its passing is announced again.
-OVERDUE_UNANNOUNCED: dict[str, Any] = {"overdue_announced_at": None}
 # A failure, recorded without touching the version (the ETag) or the status.
 RECORD_FAILURE = """
 UPDATE invoices SET scheduler_attempts = $2, scheduler_error = $3, scheduler_retry_at = $4,

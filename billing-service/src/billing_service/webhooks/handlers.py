@@ -8,13 +8,13 @@ import re
 
 from aiohttp import web
 
-from billing_service.handlers.common import data, member_scope
-from billing_service.idempotency import replay_without_secret
-from billing_service.keys import EVENT_QUERIES, WEBHOOKS
-from billing_service.repositories.crud import Row
-from billing_service.schemas.webhooks import DeliveryFilter, EventFilter, WebhookCreate
-from billing_service.services.webhooks import KeysetPage
-from billing_service.webhook_views import (
+from billing_service.platform.handlers import data, member_scope
+from billing_service.platform.idempotency import replay_without_secret
+from billing_service.platform.repositories.crud import Row
+from billing_service.webhooks.keys import EVENT_QUERIES, WEBHOOKS
+from billing_service.webhooks.schemas import DeliveryFilter, EventFilter, WebhookCreate
+from billing_service.webhooks.services.endpoints import KeysetPage
+from billing_service.webhooks.views import (
     AttemptView,
     EventView,
     WebhookTestView,

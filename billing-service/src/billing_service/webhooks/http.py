@@ -28,7 +28,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
-from billing_service.settings import IPNetwork, Settings, parse_networks
+from billing_service.platform.settings import IPNetwork, Settings, parse_networks
 
 USER_AGENT = "invoicing-platform-webhooks/1.0"
 MAX_URL_LENGTH = 2048

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from billing_service.handlers import webhooks
-from billing_service.handlers.crud import Endpoint, Resource, crud_operations
-from billing_service.keys import WEBHOOKS
-from billing_service.schemas.invoice_views import Message
-from billing_service.schemas.resources import CompanyFilter
-from billing_service.schemas.webhooks import (
+from billing_service.invoices.views.models import Message
+from billing_service.parties.handlers.crud import Endpoint, Resource, crud_operations
+from billing_service.parties.schemas.resources import CompanyFilter
+from billing_service.webhooks import handlers as webhooks
+from billing_service.webhooks.keys import WEBHOOKS
+from billing_service.webhooks.schemas import (
     DeliveryFilter,
     EventFilter,
     WebhookCreate,
     WebhookUpdate,
 )
-from billing_service.webhook_views import (
+from billing_service.webhooks.views import (
     AttemptView,
     EventView,
     WebhookTestView,

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
-from billing_service.event_types import SUBSCRIBABLE
-from billing_service.schemas.resources import CompanyFilter, ResourceBody
-from billing_service.webhook_http import MAX_URL_LENGTH
+from billing_service.events.types import SUBSCRIBABLE
+from billing_service.parties.schemas.resources import CompanyFilter, ResourceBody
+from billing_service.webhooks.http import MAX_URL_LENGTH
 from shared.fields import MultiLine, SingleLine
 from shared.pagination import MAX_CURSOR_LENGTH, PageParams
 

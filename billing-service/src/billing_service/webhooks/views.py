@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from billing_service.views import Record, RowView
+from billing_service.platform.views import Record, RowView
 from shared.models import View
 
 

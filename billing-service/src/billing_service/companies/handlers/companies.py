@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from billing_service.handlers.common import data, no_content, page_response
-from billing_service.keys import COMPANIES
-from billing_service.schemas.companies import CompanyCreate, CompanyUpdate
-from billing_service.views import CompanyView
+from billing_service.companies.keys import COMPANIES
+from billing_service.companies.schemas import CompanyCreate, CompanyUpdate
+from billing_service.companies.views import CompanyView
+from billing_service.platform.handlers import data, no_content, page_response
 from shared.contract import body_of, query_of
 from shared.identity import identity_of
 from shared.pagination import Page, PageParams

@@ -1,14 +1,13 @@
-"""Company members, InvoiceFlow's teams, and client-portal contacts of recipients."""
+"""Company members and InvoiceFlow's teams."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from billing_service.handlers.common import data, member_scope, no_content
-from billing_service.idempotency import replay_without_secret
-from billing_service.keys import CONTACTS, MEMBERS, TEAMS
-from billing_service.schemas.companies import ContactInvite, MemberAdd, RoleChange, TeamSwitch
-from billing_service.views import ContactView, InvitedContactView, MemberView, TeamRef, TeamView
+from billing_service.companies.keys import MEMBERS, TEAMS
+from billing_service.companies.schemas import MemberAdd, RoleChange, TeamSwitch
+from billing_service.companies.views import MemberView, TeamRef, TeamView
+from billing_service.platform.handlers import data, no_content
 from shared.contract import body_of
 from shared.identity import identity_of
 from shared.validation import path_id
@@ -63,25 +62,3 @@ async def switch_team(request: web.Request) -> web.Response:
             "data": TeamRef(id=company.id, name=company.name),
         }
     )
-
-
-async def list_contacts(request: web.Request) -> web.Response:
-    scope = await member_scope(request, None)
-    contacts = await request.app[CONTACTS].list(scope, path_id(request))
-    return data([ContactView.of(contact) for contact in contacts])
-
-
-async def invite_contact(request: web.Request) -> web.Response:
-    scope = await member_scope(request, None)
-    recipient_id = path_id(request)
-    body = await body_of(request, ContactInvite)
-    contact, generated = await request.app[CONTACTS].invite(
-        scope, recipient_id, body.email, body.name, body.password
-    )
-    if generated is None:
-        return data(ContactView.of(contact), status=201)
-    # The generated password is shown in this answer only: an Idempotency-Key replay gets
-    # the same answer with `password` null (the contact exists; its password is not kept).
-    response = data(InvitedContactView.of(contact | {"password": generated}), status=201)
-    replayed = InvitedContactView.of(contact | {"password": None})
-    return replay_without_secret(response, {"data": replayed})

@@ -8,14 +8,13 @@ from types import EllipsisType
 
 import asyncpg
 
-from billing_service.auth_client import AuthClient, User
-from billing_service.money import DEFAULT_CURRENCY
-from billing_service.permissions import require_role
-from billing_service.repositories import companies as repo
-from billing_service.repositories import resources as resource_repo
-from billing_service.repositories import scope as scope_repo
-from billing_service.repositories.companies import Company
-from billing_service.services.references import denied_reference, invalid_reference
+from billing_service.companies import repositories as repo
+from billing_service.companies.repositories import Company
+from billing_service.platform.auth_client import AuthClient, User
+from billing_service.platform.money import DEFAULT_CURRENCY
+from billing_service.platform.permissions import require_role
+from billing_service.platform.references import denied_reference, invalid_reference
+from billing_service.platform.repositories import scope as scope_repo
 from shared.errors import (
     ApiError,
     Conflict,
@@ -133,7 +132,7 @@ class CompanyService:
             require_role(company.role, "company.delete")
             if await repo.has_invoices(conn, company.id):
                 raise Conflict("A company with invoices cannot be deleted.")
-            logins = await resource_repo.contact_logins(conn, company_id=company.id)
+            logins = await repo.contact_logins(conn, company_id=company.id)
             await repo.delete(conn, company.id)
             # Its recipients' client-portal logins go with it (a failure undoes the delete).
             await self._users.delete_all(logins)

@@ -6,14 +6,14 @@ from typing import NoReturn
 
 import asyncpg
 
-from billing_service.permissions import require
-from billing_service.repositories import crud
-from billing_service.repositories import scope as scope_repo
-from billing_service.repositories.crud import Row, Table
-from billing_service.repositories.sql import Conditions
-from billing_service.scope import Scope
-from billing_service.services.companies import PersonalTeams
-from billing_service.services.references import NOUNS, denied_reference, invalid_reference
+from billing_service.companies.services.companies import PersonalTeams
+from billing_service.platform.permissions import require
+from billing_service.platform.references import NOUNS, denied_reference, invalid_reference
+from billing_service.platform.repositories import crud
+from billing_service.platform.repositories import scope as scope_repo
+from billing_service.platform.repositories.crud import Row, Table
+from billing_service.platform.repositories.sql import Conditions
+from billing_service.platform.scope import Scope
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.pagination import Page, PageParams
 

@@ -13,14 +13,14 @@ import asyncpg
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
-from billing_service.money import round_money
-from billing_service.pdf_client import PdfClient, SignedLink
-from billing_service.permissions import document_resource
-from billing_service.repositories import invoices as repo
-from billing_service.repositories.invoice_detail import InvoiceDetail
-from billing_service.repositories.invoices import Invoice
-from billing_service.scope import Scope
-from billing_service.services.invoice_queries import InvoiceQueries
+from billing_service.documents.pdf_client import PdfClient, SignedLink
+from billing_service.invoices.repositories import invoices as repo
+from billing_service.invoices.repositories.detail import InvoiceDetail
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.invoices.services.queries import InvoiceQueries
+from billing_service.platform.money import round_money
+from billing_service.platform.permissions import document_resource
+from billing_service.platform.scope import Scope
 from shared.clock import Clock
 from shared.errors import ServiceUnavailable
 from shared.logging import get_logger

@@ -13,16 +13,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from billing_service.documents.pdf_client import SignedLink
+from billing_service.documents.services.documents import DocumentService, snapshot
 from billing_service.einvoice import model
 from billing_service.einvoice.cii import build_cii
 from billing_service.einvoice.requirements import Format, problems
 from billing_service.einvoice.ubl import build_ubl, build_xrechnung
-from billing_service.einvoice_mapping import available_formats, einvoice_of
-from billing_service.pdf_client import SignedLink
-from billing_service.repositories.invoice_detail import InvoiceDetail
-from billing_service.repositories.invoices import Invoice
-from billing_service.scope import Scope
-from billing_service.services.documents import DocumentService, snapshot
+from billing_service.invoices.einvoice_mapping import available_formats, einvoice_of
+from billing_service.invoices.repositories.detail import InvoiceDetail
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.platform.scope import Scope
 from shared.errors import ServiceUnavailable, ValidationFailed
 
 PDF, XML = "application/pdf", "application/xml"

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from billing_service.repositories import invoice_members as members_repo
-from billing_service.repositories import invoices as repo
-from billing_service.repositories.crud import Row
-from billing_service.repositories.invoices import Invoice
+from billing_service.invoices.repositories import invoices as repo
+from billing_service.invoices.repositories import members as members_repo
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.platform.repositories.crud import Row
 
 
 @dataclass(frozen=True)

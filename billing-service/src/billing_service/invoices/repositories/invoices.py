@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
-from billing_service.repositories.crud import Db, Row
-from billing_service.repositories.sql import Conditions
+from billing_service.platform.repositories.crud import Db, Row
+from billing_service.platform.repositories.sql import Conditions
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,8 @@ SCHEDULER_CLEARED: dict[str, Any] = {
     "scheduler_retry_at": None,
     "scheduler_failed_at": None,
 }
+# Set by a new due date: its passing is announced again (by the scheduler).
+OVERDUE_UNANNOUNCED: dict[str, Any] = {"overdue_announced_at": None}
 
 NEXT_NUMBER = """
 INSERT INTO number_sequences (company_id, prefix, last_value) VALUES ($1, $2, 1)

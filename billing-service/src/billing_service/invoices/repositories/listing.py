@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from billing_service import lifecycle
-from billing_service.repositories.crud import Db
-from billing_service.repositories.invoices import LISTED_SELECT, ListedInvoice, listed
-from billing_service.repositories.sql import Conditions
+from billing_service.invoices import lifecycle
+from billing_service.invoices.repositories.invoices import LISTED_SELECT, ListedInvoice, listed
+from billing_service.platform.repositories.crud import Db
+from billing_service.platform.repositories.sql import Conditions
 from shared.pagination import PageParams
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
-from billing_service.repositories.crud import Db, Row
-from billing_service.repositories.invoices import Invoice
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.platform.repositories.crud import Db, Row
 
 MEMBERS = """
 SELECT member_id, view_invoice, receive_invoice, action_invoice

@@ -3,39 +3,53 @@ approve, send, pay, cancel, decline, and the dates and period of an issued recor
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from babel.numbers import get_currency_precision
 
-from billing_service import lifecycle
-from billing_service.auth_client import AuthClient
-from billing_service.money import quantum, round_money
-from billing_service.repositories import invoice_members as members_repo
-from billing_service.repositories import invoices as repo
-from billing_service.repositories.invoice_detail import InvoiceDetail
-from billing_service.repositories.invoices import Invoice
-from billing_service.scope import Scope
-from billing_service.services.documents import DocumentService
-from billing_service.services.invoices import InvoiceRecords, check_terms, overdue_reset
-from billing_service.services.mail_quota import MailQuota
+from billing_service.invoices import lifecycle
+from billing_service.invoices.repositories import invoices as repo
+from billing_service.invoices.repositories import members as members_repo
+from billing_service.invoices.repositories.detail import InvoiceDetail
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.invoices.services.records import InvoiceRecords, check_terms, overdue_reset
+from billing_service.platform.auth_client import AuthClient
+from billing_service.platform.money import quantum, round_money
+from billing_service.platform.scope import Scope
 from shared.errors import Conflict, ServiceUnavailable, ValidationFailed
 
 
+class SendQuota(Protocol):
+    """The e-mail quotas a send is checked against (mail.services.quota.MailQuota)."""
+
+    async def check_send(
+        self, conn: asyncpg.Connection, invoice: Invoice, user_id: int, now: datetime
+    ) -> None: ...
+
+
+# What follows an approval outside its transaction: the PDF rendered (documents' service).
+AfterApproval = Callable[[Invoice], Awaitable[None]]
+
+
 class InvoiceActions:
+    """The domains above invoices come in as what they do for an action (a quota, the
+    rendering after an approval), so that invoices imports neither mail nor documents."""
+
     def __init__(
         self,
         records: InvoiceRecords,
-        quota: MailQuota,
-        documents: DocumentService,
+        quota: SendQuota,
+        after_approval: AfterApproval,
         users: AuthClient | None = None,
     ) -> None:
         self.records = records
         self.quota = quota
-        self.documents = documents
+        self.after_approval = after_approval
         self.users = users  # e-mails of invoice members and contacts (auth-service)
 
     async def approve(
@@ -53,7 +67,7 @@ class InvoiceActions:
         approved = await self.records.locked(
             scope, invoice_id, if_match, "update", approve, verb="approved"
         )
-        await self.documents.render_after_approval(approved.invoice)
+        await self.after_approval(approved.invoice)
         return approved
 
     async def cancel(self, scope: Scope, invoice_id: int, if_match: str | None) -> InvoiceDetail:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from billing_service import lifecycle
-from billing_service.permissions import authorize_document
-from billing_service.repositories.invoices import Invoice
-from billing_service.scope import Scope
-from billing_service.services import invoice_parties
-from billing_service.services.invoices import InvoiceRecords, check_dates, clone_invoice
+from billing_service.invoices import lifecycle
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.invoices.services import parties as invoice_parties
+from billing_service.invoices.services.records import InvoiceRecords, check_dates, clone_invoice
+from billing_service.platform.permissions import authorize_document
+from billing_service.platform.scope import Scope
 from shared.errors import ValidationFailed
 
 

@@ -12,25 +12,25 @@ from typing import Any
 
 import asyncpg
 
-from billing_service import lifecycle
-from billing_service.drafts import Draft
-from billing_service.permissions import authorize_document
-from billing_service.repositories import invoice_members as members_repo
-from billing_service.repositories import invoices as repo
-from billing_service.repositories.crud import Row
-from billing_service.repositories.invoice_detail import InvoiceDetail
-from billing_service.repositories.invoices import Invoice
-from billing_service.scope import Scope
-from billing_service.services import invoice_parties
-from billing_service.services.base import named, refuse_reference, resolve_company
-from billing_service.services.companies import PersonalTeams
-from billing_service.services.invoice_pricing import invoice_totals, price_items
-from billing_service.services.invoices import (
+from billing_service.companies.services.companies import PersonalTeams
+from billing_service.companies.services.scoped import named, refuse_reference, resolve_company
+from billing_service.invoices import lifecycle
+from billing_service.invoices.drafts import Draft
+from billing_service.invoices.repositories import invoices as repo
+from billing_service.invoices.repositories import members as members_repo
+from billing_service.invoices.repositories.detail import InvoiceDetail
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.invoices.services import parties as invoice_parties
+from billing_service.invoices.services.pricing import invoice_totals, price_items
+from billing_service.invoices.services.records import (
     InvoiceRecords,
     check_dates,
     next_label,
     overdue_reset,
 )
+from billing_service.platform.permissions import authorize_document
+from billing_service.platform.repositories.crud import Row
+from billing_service.platform.scope import Scope
 from shared.errors import Conflict, ValidationFailed
 
 # The operation (permissions.DOCUMENT_OPERATIONS) each lifecycle action needs, as its route

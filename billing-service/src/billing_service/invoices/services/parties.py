@@ -9,11 +9,11 @@ from typing import Any
 
 import asyncpg
 
-from billing_service.repositories import crud
-from billing_service.repositories import invoices as invoice_repo
-from billing_service.repositories import resources as repo
-from billing_service.repositories.crud import Row
-from billing_service.services.references import invalid_reference
+from billing_service.invoices.repositories import invoices as invoice_repo
+from billing_service.parties import repositories as repo
+from billing_service.platform.references import invalid_reference
+from billing_service.platform.repositories import crud
+from billing_service.platform.repositories.crud import Row
 from shared.errors import Conflict, ValidationFailed
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from billing_service.einvoice.model import vat_category_of
-from billing_service.money import LineAmounts, LineInput, line_amounts, totals
+from billing_service.platform.money import LineAmounts, LineInput, line_amounts, totals
 from shared.errors import ValidationFailed
 
 MAX_TOTAL = Decimal("1e13")  # far inside numeric(18, 4), so sums never overflow

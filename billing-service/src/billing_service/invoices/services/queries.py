@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from billing_service.permissions import document_resource, reads_without_ability
-from billing_service.repositories import invoice_members as members_repo
-from billing_service.repositories import invoice_queries as listing
-from billing_service.repositories.crud import Row
-from billing_service.repositories.invoice_detail import InvoiceDetail, load_detail
-from billing_service.repositories.invoice_queries import ListQuery, Sort
-from billing_service.repositories.invoices import Invoice, ListedInvoice
-from billing_service.repositories.sql import Conditions
-from billing_service.scope import Scope
-from billing_service.services.base import COUNT_CAP, named
-from billing_service.services.invoices import PREFIXES, InvoiceRecords
+from billing_service.companies.services.scoped import COUNT_CAP, named
+from billing_service.invoices.repositories import listing
+from billing_service.invoices.repositories import members as members_repo
+from billing_service.invoices.repositories.detail import InvoiceDetail, load_detail
+from billing_service.invoices.repositories.invoices import Invoice, ListedInvoice
+from billing_service.invoices.repositories.listing import ListQuery, Sort
+from billing_service.invoices.services.records import PREFIXES, InvoiceRecords
+from billing_service.platform.permissions import document_resource, reads_without_ability
+from billing_service.platform.repositories.crud import Row
+from billing_service.platform.repositories.sql import Conditions
+from billing_service.platform.scope import Scope
 from shared.errors import BadRequest
 from shared.pagination import PageParams, decode_cursor, encode_cursor
 

@@ -15,16 +15,15 @@ from typing import Any
 
 import asyncpg
 
-from billing_service.invoice_views import invoice_view
-from billing_service.permissions import authorize_document
-from billing_service.recurrence import company_today
-from billing_service.repositories import invoices as repo
-from billing_service.repositories import scheduling
-from billing_service.repositories.invoice_detail import InvoiceDetail, load_detail
-from billing_service.repositories.invoices import Invoice
-from billing_service.repositories.sql import Conditions
-from billing_service.scope import Scope
-from billing_service.services.events import EventLog
+from billing_service.events.services import EventLog
+from billing_service.invoices.repositories import invoices as repo
+from billing_service.invoices.repositories.detail import InvoiceDetail, load_detail
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.invoices.views.mapping import invoice_view
+from billing_service.platform.permissions import authorize_document
+from billing_service.platform.recurrence import company_today
+from billing_service.platform.repositories.sql import Conditions
+from billing_service.platform.scope import Scope
 from shared.clock import Clock, system_clock
 from shared.errors import NotFound, PreconditionFailed, ValidationFailed
 
@@ -135,7 +134,7 @@ class InvoiceRecords:
         this transaction (or the snapshot the caller already holds); that snapshot."""
         detail = detail or await load_detail(conn, invoice)
         view = invoice_view(detail.invoice, self.events.public_base_url, detail=detail)
-        await self.events.documents(conn, invoice, event_types, view)
+        await self.events.documents(conn, invoice.company_id, invoice.id, event_types, view)
         return detail
 
     async def move(
@@ -192,7 +191,7 @@ async def clone_invoice(
 def overdue_reset(invoice: Invoice, values: dict[str, Any]) -> dict[str, Any]:
     """A new due date is a new deadline: its passing is announced again (invoice.overdue)."""
     if "due_date" in values and values["due_date"] != invoice.due_date:
-        return dict(scheduling.OVERDUE_UNANNOUNCED)
+        return dict(repo.OVERDUE_UNANNOUNCED)
     return {}
 
 

@@ -6,14 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from billing_service import lifecycle
 from billing_service.einvoice.model import unit_code_for, vat_category_of
-from billing_service.einvoice_mapping import available_formats
-from billing_service.money import round_money
-from billing_service.repositories.crud import Row
-from billing_service.repositories.invoice_detail import InvoiceDetail
-from billing_service.repositories.invoices import Invoice, ListedInvoice
-from billing_service.schemas.invoice_views import (
+from billing_service.invoices import lifecycle
+from billing_service.invoices.einvoice_mapping import available_formats
+from billing_service.invoices.repositories.detail import InvoiceDetail
+from billing_service.invoices.repositories.invoices import Invoice, ListedInvoice
+from billing_service.invoices.views.models import (
     CustomerRef,
     HistoryEntryView,
     InvoiceMemberView,
@@ -25,7 +23,10 @@ from billing_service.schemas.invoice_views import (
     PortalPaymentView,
     PortalRecipientView,
 )
-from billing_service.views import InvoicerView, PaymentDetailView, RecipientView, decimal_str
+from billing_service.parties.views import InvoicerView, PaymentDetailView, RecipientView
+from billing_service.platform.money import round_money
+from billing_service.platform.repositories.crud import Row
+from billing_service.platform.views import decimal_str
 
 ESTIMATE_STATUS = {"declined": "rejected"}
 

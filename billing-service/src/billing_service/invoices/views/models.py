@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from pydantic import MISSING, Field
 
-from billing_service.schemas.einvoice import EinvoiceFormat
-from billing_service.views import InvoicerView, PaymentDetailView, RecipientView
+from billing_service.einvoice.fields import EinvoiceFormat
+from billing_service.parties.views import InvoicerView, PaymentDetailView, RecipientView
 from shared.models import View
 
 

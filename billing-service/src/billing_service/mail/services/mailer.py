@@ -31,8 +31,17 @@ import aiosmtplib
 import asyncpg
 import jinja2
 
+from billing_service.companies import repositories as company_repo
+from billing_service.documents.services.documents import DocumentService, snapshot
+from billing_service.documents.services.einvoices import EinvoiceService
 from billing_service.einvoice.requirements import Format
-from billing_service.loops import (
+from billing_service.events.services import EventLog, document_subject
+from billing_service.invoices.repositories import invoices as invoice_repo
+from billing_service.invoices.repositories.detail import InvoiceDetail
+from billing_service.mail import repositories as repo
+from billing_service.mail.repositories import OutgoingEmail
+from billing_service.mail.services.quota import MailQuota
+from billing_service.platform.loops import (
     BY_HAND,
     DEFERRED,
     DONE,
@@ -42,16 +51,7 @@ from billing_service.loops import (
     next_attempt,
     single_line,
 )
-from billing_service.repositories import companies as company_repo
-from billing_service.repositories import invoices as invoice_repo
-from billing_service.repositories import outbox as repo
-from billing_service.repositories.invoice_detail import InvoiceDetail
-from billing_service.repositories.outbox import OutgoingEmail
-from billing_service.services.documents import DocumentService, snapshot
-from billing_service.services.einvoices import EinvoiceService
-from billing_service.services.events import EventLog, document_subject
-from billing_service.services.mail_quota import MailQuota
-from billing_service.settings import Settings
+from billing_service.platform.settings import Settings
 from shared.clock import Clock
 from shared.errors import ValidationFailed
 from shared.logging import get_logger

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from billing_service.repositories import outbox
-from billing_service.repositories.invoices import Invoice
-from billing_service.repositories.outbox import Tally
-from billing_service.settings import Settings
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.mail import repositories as outbox
+from billing_service.mail.repositories import Tally
+from billing_service.platform.settings import Settings
 from shared.errors import RateLimited
 
 HOUR = timedelta(hours=1)

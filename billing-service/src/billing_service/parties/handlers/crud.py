@@ -9,10 +9,10 @@ from typing import Any, Generic, TypeVar
 
 from aiohttp import web
 
-from billing_service.handlers.common import member_scope, no_content, page_response
-from billing_service.schemas.resources import CompanyFilter, ResourceBody
-from billing_service.services.resources import ResourceService
-from billing_service.views import Record
+from billing_service.parties.schemas.resources import CompanyFilter, ResourceBody
+from billing_service.parties.services.resources import ResourceService
+from billing_service.platform.handlers import member_scope, no_content, page_response
+from billing_service.platform.views import Record
 from shared.contract import (
     Data,
     Handler,

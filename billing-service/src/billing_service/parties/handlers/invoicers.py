@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from billing_service.handlers.common import data, member_scope, no_content
-from billing_service.keys import INVOICERS, PAYMENT_DETAILS
-from billing_service.schemas.resources import InvoicerCreate, InvoicerUpdate, PaymentDetailBody
-from billing_service.views import InvoicerDetailView, PaymentDetailView
+from billing_service.parties.keys import INVOICERS, PAYMENT_DETAILS
+from billing_service.parties.schemas.resources import (
+    InvoicerCreate,
+    InvoicerUpdate,
+    PaymentDetailBody,
+)
+from billing_service.parties.views import InvoicerDetailView, PaymentDetailView
+from billing_service.platform.handlers import data, member_scope, no_content
 from shared.contract import body_of
 from shared.validation import path_id
 

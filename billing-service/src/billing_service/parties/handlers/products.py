@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from billing_service.handlers.common import data, member_scope
-from billing_service.keys import PRODUCTS
-from billing_service.schemas.resources import StockAdjustment
-from billing_service.views import ProductDetailView, ProductView
+from billing_service.parties.keys import PRODUCTS
+from billing_service.parties.schemas.resources import StockAdjustment
+from billing_service.parties.views import ProductDetailView, ProductView
+from billing_service.platform.handlers import data, member_scope
 from shared.contract import body_of
 from shared.validation import path_id
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from billing_service.handlers.common import data, member_scope, no_content
-from billing_service.keys import RECIPIENTS
-from billing_service.schemas.recipients import CustomerCreate
-from billing_service.views import CustomerDetailView, CustomerView
+from billing_service.parties.keys import RECIPIENTS
+from billing_service.parties.schemas.recipients import CustomerCreate
+from billing_service.parties.views import CustomerDetailView, CustomerView
+from billing_service.platform.handlers import data, member_scope, no_content
 from shared.contract import body_of
 from shared.validation import path_id
 from shared.web import json_response

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import Field
 
-from billing_service.schemas.einvoice import Reference
-from billing_service.schemas.fields import Id, Money, Text
-from billing_service.schemas.resources import CompanyFilter, PartyUpdate, Phone, Search
+from billing_service.einvoice.fields import Reference
+from billing_service.parties.schemas.resources import CompanyFilter, PartyUpdate, Phone, Search
+from billing_service.platform.fields import Id, Money, Text
 from shared.fields import Email
 from shared.validation import reject_nulls
 

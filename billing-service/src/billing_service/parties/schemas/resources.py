@@ -7,8 +7,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
-from billing_service.schemas.einvoice import CountryCode, Line, PeppolId, Postcode, VatId
-from billing_service.schemas.fields import (
+from billing_service.einvoice.fields import CountryCode, Line, PeppolId, Postcode, VatId
+from billing_service.platform.fields import (
     Currency,
     Id,
     LongText,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncpg
 
-from billing_service.auth_client import AuthClient, User
-from billing_service.permissions import require
-from billing_service.repositories import resources as repo
-from billing_service.repositories.crud import Row
-from billing_service.scope import Scope
-from billing_service.services.base import get_scoped
-from billing_service.services.recipients import RecipientService
+from billing_service.companies.services.scoped import get_scoped
+from billing_service.parties import repositories as repo
+from billing_service.parties.services.recipients import RecipientService
+from billing_service.platform.auth_client import AuthClient, User
+from billing_service.platform.permissions import require
+from billing_service.platform.repositories.crud import Row
+from billing_service.platform.scope import Scope
 from shared.errors import ApiError, NotFound
 from shared.logging import get_logger
 

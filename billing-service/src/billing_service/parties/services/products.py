@@ -7,15 +7,15 @@ from typing import Any
 
 import asyncpg
 
-from billing_service.permissions import require
-from billing_service.repositories import crud
-from billing_service.repositories import resources as repo
-from billing_service.repositories.crud import Row
-from billing_service.repositories.sql import Conditions
-from billing_service.schemas.resources import ProductFilter
-from billing_service.scope import Scope
-from billing_service.services.base import get_scoped, resolve_company
-from billing_service.services.resources import ResourceService
+from billing_service.companies.services.scoped import get_scoped, resolve_company
+from billing_service.parties import repositories as repo
+from billing_service.parties.schemas.resources import ProductFilter
+from billing_service.parties.services.resources import ResourceService
+from billing_service.platform.permissions import require
+from billing_service.platform.repositories import crud
+from billing_service.platform.repositories.crud import Row
+from billing_service.platform.repositories.sql import Conditions
+from billing_service.platform.scope import Scope
 from shared.errors import ValidationFailed
 
 

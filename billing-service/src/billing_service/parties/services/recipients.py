@@ -9,24 +9,25 @@ from typing import Any
 
 import asyncpg
 
-from billing_service.auth_client import AuthClient
-from billing_service.permissions import DOCUMENT_TYPES, document_resource, require
-from billing_service.repositories import crud
-from billing_service.repositories import resources as repo
-from billing_service.repositories.crud import Row
-from billing_service.repositories.sql import Conditions
-from billing_service.schemas.recipients import RecipientFilter
-from billing_service.scope import Scope
-from billing_service.services.base import (
+from billing_service.companies import repositories as companies_repo
+from billing_service.companies.services.companies import PersonalTeams
+from billing_service.companies.services.scoped import (
     delete_row,
     get_scoped,
     named,
     resolve_company,
 )
-from billing_service.services.companies import PersonalTeams
-from billing_service.services.events import EventLog
-from billing_service.services.resources import OrganisationService, ResourceService
-from billing_service.views import InvoicedRecipientView
+from billing_service.events.services import EventLog
+from billing_service.parties import repositories as repo
+from billing_service.parties.schemas.recipients import RecipientFilter
+from billing_service.parties.services.resources import OrganisationService, ResourceService
+from billing_service.parties.views import InvoicedRecipientView
+from billing_service.platform.auth_client import AuthClient
+from billing_service.platform.permissions import DOCUMENT_TYPES, document_resource, require
+from billing_service.platform.repositories import crud
+from billing_service.platform.repositories.crud import Row
+from billing_service.platform.repositories.sql import Conditions
+from billing_service.platform.scope import Scope
 from shared.errors import Conflict, ValidationFailed
 
 
@@ -70,7 +71,7 @@ class RecipientService(ResourceService[RecipientFilter]):
         async with self.pool.acquire() as conn, conn.transaction():
             row = await get_scoped(conn, self.table, scope, row_id, lock=True)
             require(scope, row["company_id"], self.permission)
-            logins = await repo.contact_logins(conn, recipient_id=row["id"])
+            logins = await companies_repo.contact_logins(conn, recipient_id=row["id"])
             await remove(conn, row)
             await self.announce(conn, "deleted", row)
             await self._users.delete_all(logins)

@@ -7,14 +7,8 @@ from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-from billing_service.permissions import require
-from billing_service.repositories import crud
-from billing_service.repositories import resources as repo
-from billing_service.repositories.crud import Row, Table
-from billing_service.repositories.sql import Conditions
-from billing_service.schemas.resources import CompanyFilter
-from billing_service.scope import Scope
-from billing_service.services.base import (
+from billing_service.companies.services.companies import PersonalTeams, slugify
+from billing_service.companies.services.scoped import (
     company_conditions,
     delete_unreferenced,
     get_scoped,
@@ -22,8 +16,14 @@ from billing_service.services.base import (
     resolve_company,
     scoped_page,
 )
-from billing_service.services.companies import PersonalTeams, slugify
-from billing_service.services.references import NOUNS
+from billing_service.parties import repositories as repo
+from billing_service.parties.schemas.resources import CompanyFilter
+from billing_service.platform.permissions import require
+from billing_service.platform.references import NOUNS
+from billing_service.platform.repositories import crud
+from billing_service.platform.repositories.crud import Row, Table
+from billing_service.platform.repositories.sql import Conditions
+from billing_service.platform.scope import Scope
 from shared.errors import NotFound, ValidationFailed
 from shared.pagination import Page
 
@@ -36,7 +36,7 @@ class ResourceService(Generic[FilterT]):
 
     table: Table
     what = "record"
-    permission: str  # the role-matrix entry its writes need (billing_service.permissions)
+    permission: str  # the role-matrix entry its writes need (billing_service.platform.permissions)
 
     def __init__(self, pool: asyncpg.Pool, personal: PersonalTeams) -> None:
         self.pool = pool

@@ -8,7 +8,7 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
-from billing_service.repositories.sql import Conditions
+from billing_service.platform.repositories.sql import Conditions
 
 Row = dict[str, Any]
 Db: TypeAlias = asyncpg.Pool | asyncpg.Connection

@@ -15,15 +15,21 @@ from typing import Literal
 
 import asyncpg
 
-from billing_service import lifecycle
-from billing_service.loops import (
+from billing_service.invoices import lifecycle
+from billing_service.invoices.repositories import invoices as repo
+from billing_service.invoices.repositories import members as members_repo
+from billing_service.invoices.repositories.detail import InvoiceDetail
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.invoices.services.records import InvoiceRecords, clone_invoice
+from billing_service.mail.services.quota import MailQuota
+from billing_service.platform.loops import (
     BY_HAND,
     LoopContext,
     describe,
     next_attempt,
 )
-from billing_service.permissions import authorize_document
-from billing_service.recurrence import (
+from billing_service.platform.permissions import authorize_document
+from billing_service.platform.recurrence import (
     company_today,
     first_run_on_or_after,
     is_timezone,
@@ -31,15 +37,9 @@ from billing_service.recurrence import (
     period_label,
     run_date,
 )
-from billing_service.repositories import invoice_members as members_repo
-from billing_service.repositories import invoices as repo
-from billing_service.repositories import scheduling
-from billing_service.repositories.invoice_detail import InvoiceDetail
-from billing_service.repositories.invoices import Invoice
-from billing_service.scope import Scope
-from billing_service.services.invoices import InvoiceRecords, clone_invoice
-from billing_service.services.mail_quota import MailQuota
-from billing_service.settings import Settings
+from billing_service.platform.scope import Scope
+from billing_service.platform.settings import Settings
+from billing_service.scheduling import repositories as scheduling
 from shared.clock import Clock
 from shared.errors import Conflict
 from shared.fields import MAX_DATE

@@ -10,9 +10,9 @@ from datetime import datetime
 
 import asyncpg
 
-from billing_service.repositories.crud import Db, Row, Table
-from billing_service.repositories.events import WAKE_DELIVERIES
-from billing_service.repositories.sql import Conditions
+from billing_service.events.repositories import WAKE_DELIVERIES
+from billing_service.platform.repositories.crud import Db, Row, Table
+from billing_service.platform.repositories.sql import Conditions
 
 # The secrets are written, never selected: no answer can carry one by accident.
 ENDPOINTS = Table(

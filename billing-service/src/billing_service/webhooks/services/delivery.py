@@ -32,14 +32,14 @@ from typing import Any
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from billing_service.auth_client import AuthClient
-from billing_service.loops import BY_HAND, DONE, FAILED, LoopContext, describe
-from billing_service.repositories import outbox
-from billing_service.repositories import webhook_deliveries as repo
-from billing_service.repositories.webhook_deliveries import DueDelivery, Outcome
-from billing_service.settings import Settings
-from billing_service.webhook_http import WebhookHttp
-from billing_service.webhook_secrets import SecretBox, secret_bytes
+from billing_service.mail import repositories as outbox
+from billing_service.platform.auth_client import AuthClient
+from billing_service.platform.loops import BY_HAND, DONE, FAILED, LoopContext, describe
+from billing_service.platform.settings import Settings
+from billing_service.webhooks.http import WebhookHttp
+from billing_service.webhooks.repositories import deliveries as repo
+from billing_service.webhooks.repositories.deliveries import DueDelivery, Outcome
+from billing_service.webhooks.secrets import SecretBox, secret_bytes
 from shared.clock import Clock
 from shared.logging import get_logger
 from shared.web import dumps

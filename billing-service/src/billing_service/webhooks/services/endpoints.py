@@ -13,22 +13,22 @@ from typing import Any
 
 import asyncpg
 
-from billing_service.permissions import MANAGERS, require
-from billing_service.repositories import crud
-from billing_service.repositories import webhooks as repo
-from billing_service.repositories.crud import Row
-from billing_service.repositories.sql import Conditions
-from billing_service.repositories.webhooks import Window
-from billing_service.schemas.resources import CompanyFilter
-from billing_service.schemas.webhooks import DeliveryFilter, EventFilter
-from billing_service.scope import Scope
-from billing_service.services.base import COUNT_CAP, get_scoped, named, resolve_company
-from billing_service.services.companies import PersonalTeams
-from billing_service.services.events import EventLog
-from billing_service.services.resources import ResourceService
-from billing_service.settings import Settings
-from billing_service.webhook_http import UnsafeUrl, check_url
-from billing_service.webhook_secrets import SecretBox, new_secret
+from billing_service.companies.services.companies import PersonalTeams
+from billing_service.companies.services.scoped import COUNT_CAP, get_scoped, named, resolve_company
+from billing_service.events.services import EventLog
+from billing_service.parties.schemas.resources import CompanyFilter
+from billing_service.parties.services.resources import ResourceService
+from billing_service.platform.permissions import MANAGERS, require
+from billing_service.platform.repositories import crud
+from billing_service.platform.repositories.crud import Row
+from billing_service.platform.repositories.sql import Conditions
+from billing_service.platform.scope import Scope
+from billing_service.platform.settings import Settings
+from billing_service.webhooks.http import UnsafeUrl, check_url
+from billing_service.webhooks.repositories import endpoints as repo
+from billing_service.webhooks.repositories.endpoints import Window
+from billing_service.webhooks.schemas import DeliveryFilter, EventFilter
+from billing_service.webhooks.secrets import SecretBox, new_secret
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.pagination import PageParams, decode_cursor, encode_cursor
 
