@@ -7,7 +7,7 @@ import asyncio
 
 from billing_service.platform.keys import POOL
 
-from .invoice_helpers import body_for
+from ..helpers.invoices import body_for
 
 
 async def test_other_tenants_records_are_invisible(api, make_setup, auth):

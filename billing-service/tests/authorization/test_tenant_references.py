@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from billing_service.platform.keys import POOL
 
-from .invoice_helpers import invoice_body
+from ..helpers.invoices import invoice_body
 
 # --- naming another tenant's record: 403; an id that exists nowhere: 422 ------------------
 

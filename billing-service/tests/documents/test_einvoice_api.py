@@ -19,7 +19,7 @@ from billing_service.events.keys import EVENTS
 from billing_service.mail.services.mailer import Mailer
 from billing_service.platform.keys import POOL, SETTINGS
 
-from .einvoice_validation import validate
+from ..helpers.einvoice_validation import validate
 from .test_documents import fetch_pdf
 
 FORMATS = ("facturx", "cii", "ubl", "xrechnung")

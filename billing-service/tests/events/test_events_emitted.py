@@ -19,9 +19,9 @@ from billing_service.platform.keys import POOL, SETTINGS
 from billing_service.scheduling.services.recurring import RecurringService, Scheduler
 from billing_service.webhooks.secrets import SecretBox, new_secret
 
-from .invoice_helpers import created_invoice
-from .recurring_helpers import template_body
-from .test_scheduler import only_these_templates_run
+from ..helpers.invoices import created_invoice
+from ..helpers.recurring import template_body
+from ..scheduling.test_scheduler import only_these_templates_run
 
 V1 = "/api/v1"
 # Invoice fields a later change rightly moves on (a delete's own view is never answered).

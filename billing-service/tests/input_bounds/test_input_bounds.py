@@ -10,7 +10,7 @@ import uuid
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from .invoice_helpers import assert_422_on, created_invoice, draft
+from ..helpers.invoices import assert_422_on, created_invoice, draft
 
 # --- single-line and multi-line text ------------------------------------------------------
 

@@ -7,7 +7,7 @@ import pytest
 
 from billing_service.platform.keys import POOL
 
-from .invoice_helpers import body_for
+from ..helpers.invoices import body_for
 
 
 async def test_quote_lifecycle_and_conversion(api, make_setup):

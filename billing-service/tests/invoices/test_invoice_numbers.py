@@ -14,7 +14,7 @@ import pytest
 from billing_service.app import MIGRATIONS
 from shared.db import apply_migrations, create_pool
 
-from .invoice_helpers import assert_422_on, created_invoice, draft
+from ..helpers.invoices import assert_422_on, created_invoice, draft
 
 # --- unique invoice numbers ---------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from billing_service.events.keys import EVENTS
 from billing_service.mail.services.mailer import Mailer
 from billing_service.platform.keys import POOL, SETTINGS
 
-from .invoice_helpers import invoice_body
+from ..helpers.invoices import invoice_body
 
 
 def billing_api(billing, helpers):

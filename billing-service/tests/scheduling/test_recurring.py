@@ -8,7 +8,7 @@ from datetime import date
 
 from billing_service.platform.keys import POOL
 
-from .recurring_helpers import children, template_body
+from ..helpers.recurring import children, template_body
 
 
 async def test_create_next_bills_consecutive_periods(api, make_setup, billing):

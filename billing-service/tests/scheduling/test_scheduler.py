@@ -16,7 +16,7 @@ from billing_service.scheduling.services.recurring import (
     SchedulerLimits,
 )
 
-from .recurring_helpers import children, template_body
+from ..helpers.recurring import children, template_body
 
 
 def at(day: str, hour: int = 12) -> datetime:

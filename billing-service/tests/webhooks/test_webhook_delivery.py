@@ -16,7 +16,7 @@ from billing_service.webhooks.repositories import deliveries as repo
 from billing_service.webhooks.secrets import new_secret
 from billing_service.webhooks.services.delivery import RETRY_DELAYS
 
-from .webhook_helpers import (
+from ..helpers.webhooks import (
     MovingClock,
     add_endpoint,
     attempts_of,

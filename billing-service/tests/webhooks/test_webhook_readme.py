@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestServer
 
 from billing_service.platform.keys import POOL
 
-from .webhook_helpers import MovingClock, attempts_of, delivery_for
+from ..helpers.webhooks import MovingClock, attempts_of, delivery_for
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 RUN_LINE = "web.run_app(app, port=9000)"
 
 

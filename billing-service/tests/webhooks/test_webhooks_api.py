@@ -17,7 +17,7 @@ from billing_service.webhooks import routes as webhook_routes
 from shared.contract import OPERATIONS
 from shared.openapi import build_document, openapi_path
 
-from .conftest import call, setup_billing
+from ..conftest import call, setup_billing
 
 V1 = "/api/v1"
 HOOK = {"url": "https://hooks.example.com/in", "events": ["invoice.paid", "quote.*"]}

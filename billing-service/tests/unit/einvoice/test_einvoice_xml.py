@@ -27,9 +27,9 @@ from billing_service.einvoice.requirements import IncompleteInvoice, problems
 from billing_service.einvoice.ubl import build_ubl, build_xrechnung, render_ubl
 from shared.errors import ValidationFailed
 
-from . import einvoice_validation as validation
-from .einvoice_cases import BUYER_DE, CASES, SELLER, Case, api_totals, document, item
-from .einvoice_readers import read_cii, read_ubl, summary
+from ...helpers import einvoice_validation as validation
+from ...helpers.einvoice_cases import BUYER_DE, CASES, SELLER, Case, api_totals, document, item
+from ...helpers.einvoice_readers import read_cii, read_ubl, summary
 
 D = Decimal
 BUILDERS: dict[str, Callable[[Invoice], bytes]] = {
