@@ -61,11 +61,8 @@ from billing_service.platform.loops import BackgroundLoop, LoopContext, LoopMetr
 from billing_service.platform.settings import Settings
 from billing_service.routes import add_routes
 from billing_service.scheduling.keys import RECURRING, SCHEDULER
-from billing_service.scheduling.services.recurring import (
-    RecurringService,
-    Scheduler,
-    SchedulerLimits,
-)
+from billing_service.scheduling.services.recurring import RecurringService
+from billing_service.scheduling.services.scheduler import Scheduler, SchedulerLimits
 from billing_service.webhooks.http import webhook_http_context
 from billing_service.webhooks.keys import EVENT_QUERIES, WEBHOOK_DELIVERY, WEBHOOK_HTTP, WEBHOOKS
 from billing_service.webhooks.secrets import SecretBox

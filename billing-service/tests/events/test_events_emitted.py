@@ -16,7 +16,8 @@ from billing_service.events.keys import EVENTS
 from billing_service.events.services import EventLog
 from billing_service.invoices.services.records import InvoiceRecords
 from billing_service.platform.keys import POOL, SETTINGS
-from billing_service.scheduling.services.recurring import RecurringService, Scheduler
+from billing_service.scheduling.services.recurring import RecurringService
+from billing_service.scheduling.services.scheduler import Scheduler
 from billing_service.webhooks.secrets import SecretBox, new_secret
 
 from ..helpers.invoices import created_invoice

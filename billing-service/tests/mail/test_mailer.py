@@ -16,7 +16,8 @@ from billing_service.events.keys import EVENTS
 from billing_service.invoices.services.records import InvoiceRecords
 from billing_service.mail.services.mailer import Mailer
 from billing_service.platform.keys import POOL, SETTINGS
-from billing_service.scheduling.services.recurring import RecurringService, Scheduler
+from billing_service.scheduling.services.recurring import RecurringService
+from billing_service.scheduling.services.scheduler import Scheduler
 
 
 class Inbox:

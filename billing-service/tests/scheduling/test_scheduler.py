@@ -10,11 +10,8 @@ import asyncpg
 
 from billing_service.invoices.services.records import InvoiceRecords
 from billing_service.platform.keys import POOL
-from billing_service.scheduling.services.recurring import (
-    RecurringService,
-    Scheduler,
-    SchedulerLimits,
-)
+from billing_service.scheduling.services.recurring import RecurringService
+from billing_service.scheduling.services.scheduler import Scheduler, SchedulerLimits
 
 from ..helpers.recurring import children, template_body
 
