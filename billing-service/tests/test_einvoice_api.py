@@ -189,6 +189,20 @@ async def test_bad_codes_are_422_naming_the_field(api, make_setup, path, body, f
     assert field in answer["errors"], answer
 
 
+async def test_an_exempt_line_without_its_reason_is_one_clear_sentence(api, make_setup):
+    setup = await make_setup()
+    line = {"label": "Training", "quantity": 1, "price": 10, "vat_category": "E"}
+    body = {"invoice_recipient_id": setup.recipient_id, "items": [line]}
+    status, answer = await api("POST", "/api/v1/invoices", setup.headers, body)
+    assert status == 422, answer
+    expected = (
+        "The items.0.vat exemption reason field is required when the VAT category is E "
+        "(exempt): the legal ground of the exemption."
+    )
+    assert answer["errors"] == {"items.0.vat_exemption_reason": [expected]}
+    assert answer["message"] == expected
+
+
 async def test_a_format_the_invoice_cannot_be_produced_in_is_422_naming_each_field(
     api, make_setup, billing
 ):
