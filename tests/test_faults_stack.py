@@ -189,7 +189,7 @@ async def download_pdf(
 
 async def run_with_fault(
     clients: list[Client],
-    work: Callable[[Traffic, aiohttp.ClientSession, Client, float], Awaitable[None]],
+    work: Work,
     fault: Callable[[], None],
     pace: float = PACE,
 ) -> tuple[Traffic, float]:
@@ -232,26 +232,39 @@ async def assert_all_acknowledged_exist(stack, send, traffic: Traffic) -> None:
         assert status == 200, f"acknowledged invoice {invoice_id} is lost ({status})"
 
 
-def report(name: str, traffic: Traffic, recovery: float) -> None:
-    print(
-        f"\n{name}: recovered in {recovery:.1f} s; "
-        f"{len(traffic.acknowledged)} writes acknowledged; statuses {dict(traffic.statuses)}"
-    )
-
-
 OUR_SERVICES = ("gateway", "auth-service", "billing-service", "pdf-service")
+
+
+def _container_state(stack, service: str, field: str) -> str:
+    [container] = stack.compose_command("ps", "-q", service).stdout.split()
+    inspected = ["docker", "inspect", "-f", f"{{{{.State.{field}}}}}", container]
+    return subprocess.run(inspected, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def starts(stack, services: tuple[str, ...]) -> dict[str, str]:
     """When each service's container last started: unchanged means it was never restarted."""
-    found = {}
-    for service in services:
-        [container] = stack.compose_command("ps", "-q", service).stdout.split()
-        inspected = ["docker", "inspect", "-f", "{{.State.StartedAt}}", container]
-        found[service] = subprocess.run(
-            inspected, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    return found
+    return {service: _container_state(stack, service, "StartedAt") for service in services}
+
+
+async def ride_out(
+    stack, clients: list[Client], work: Work, fault: Callable[[], Any], name: str, **run: Any
+) -> Traffic:
+    """The fault under the clients' traffic, and what every fault must leave true: none of our
+    services other than the fault's victim restarted, no 500, every retried answer well
+    formed, every client served again within the bound."""
+    victim = run.pop("victim", None)
+    ours = tuple(service for service in OUR_SERVICES if service != victim)
+    before = starts(stack, ours)
+    traffic, recovery = await run_with_fault(clients, work, fault, **run)
+    print(
+        f"\n{name}: recovered in {recovery:.1f} s; "
+        f"{len(traffic.acknowledged)} writes acknowledged; statuses {dict(traffic.statuses)}"
+    )
+    assert starts(stack, ours) == before
+    assert traffic.bad == []
+    assert 500 not in traffic.statuses
+    assert recovery < RECOVERY_BOUND
+    return traffic
 
 
 @pytest.fixture
@@ -263,15 +276,10 @@ async def test_postgresql_restarted_under_writes(stack, send, clients):
     async def work(traffic, http, client, deadline):
         await create_invoice(traffic, http, client, deadline, stack.base_url)
 
-    before = starts(stack, OUR_SERVICES)
-    traffic, recovery = await run_with_fault(
-        clients, work, lambda: stack.compose_command("restart", "postgres")
-    )
-    report("PostgreSQL restart", traffic, recovery)
-    assert starts(stack, OUR_SERVICES) == before  # none of ours restarted
-    assert traffic.bad == []
-    assert 500 not in traffic.statuses
-    assert recovery < RECOVERY_BOUND
+    def restart() -> None:
+        stack.compose_command("restart", "postgres")
+
+    traffic = await ride_out(stack, clients, work, restart, "PostgreSQL restart")
     await assert_all_acknowledged_exist(stack, send, traffic)
 
 
@@ -279,15 +287,10 @@ async def test_redis_restarted_under_writes(stack, send, clients):
     async def work(traffic, http, client, deadline):
         await create_invoice(traffic, http, client, deadline, stack.base_url)
 
-    before = starts(stack, OUR_SERVICES)
-    traffic, recovery = await run_with_fault(
-        clients, work, lambda: stack.compose_command("restart", "redis")
-    )
-    report("Redis restart", traffic, recovery)
-    assert starts(stack, OUR_SERVICES) == before  # none of ours restarted
-    assert traffic.bad == []
-    assert 500 not in traffic.statuses
-    assert recovery < RECOVERY_BOUND
+    def restart() -> None:
+        stack.compose_command("restart", "redis")
+
+    traffic = await ride_out(stack, clients, work, restart, "Redis restart")
     await assert_all_acknowledged_exist(stack, send, traffic)
 
 
@@ -307,18 +310,8 @@ async def test_pdf_service_killed_under_downloads(stack, send, clients):
     def kill() -> None:
         """SIGKILL to the container's process from this host, as a crash would end it (`docker
         kill` counts as a manual stop, which no restart policy undoes)."""
-        [container] = stack.compose_command("ps", "-q", "pdf-service").stdout.split()
-        inspected = ["docker", "inspect", "-f", "{{.State.Pid}}", container]
-        pid = int(subprocess.run(inspected, capture_output=True, text=True, check=True).stdout)
-        os.kill(pid, signal.SIGKILL)
+        os.kill(int(_container_state(stack, "pdf-service", "Pid")), signal.SIGKILL)
 
     # Two requests per round (the link, then the file), all files from one address: paced
     # under the gateway's 60 files a minute per client address.
-    others = tuple(service for service in OUR_SERVICES if service != "pdf-service")
-    before = starts(stack, others)
-    traffic, recovery = await run_with_fault(clients, work, kill, pace=3.5)
-    report("pdf-service killed", traffic, recovery)
-    assert starts(stack, others) == before  # only the one killed came back
-    assert traffic.bad == []
-    assert 500 not in traffic.statuses
-    assert recovery < RECOVERY_BOUND
+    await ride_out(stack, clients, work, kill, "pdf-service killed", pace=3.5, victim="pdf-service")
