@@ -20,6 +20,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,  # the connection (or the pool) closed under the request
     asyncpg.exceptions.OperatorInterventionError,  # 57: shutting down, starting up, cancelled
     asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections
+    # An idle pooled connection the server terminated (a shutdown) whose FATAL message arrives
+    # in the middle of the next statement: "cannot switch to state 12; another operation is
+    # in progress" (seen under a PostgreSQL restart, tests/test_faults_stack.py).
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,  # refused, reset, aborted
     socket.gaierror,  # a name that does not resolve (a container being replaced)
     TimeoutError,  # a connect that never completes
