@@ -275,11 +275,14 @@ async def test_a_key_left_in_progress_is_409_then_taken_over_once_abandoned(bill
     first = await billing.post("/api/v1/invoices", json=body_for(setup), headers=headers)
     assert first.status == 201
     pool = billing.app[POOL]
-    unanswered = "UPDATE idempotency_keys SET status = NULL, body = NULL, created_at = now() - $1::interval"
-    await pool.execute(unanswered + " WHERE key = 'left-behind'", timedelta(seconds=5))
+    unanswered = (
+        "UPDATE idempotency_keys SET status = NULL, body = NULL, "
+        "created_at = now() - $1::interval WHERE key = 'left-behind'"
+    )
+    await pool.execute(unanswered, timedelta(seconds=5))
     waiting = await billing.post("/api/v1/invoices", json=body_for(setup), headers=headers)
     assert waiting.status == 409 and waiting.headers["Retry-After"] == "2"
-    await pool.execute(unanswered + " WHERE key = 'left-behind'", timedelta(minutes=3))
+    await pool.execute(unanswered, timedelta(minutes=3))
     taken_over = await billing.post("/api/v1/invoices", json=body_for(setup), headers=headers)
     assert taken_over.status == 201 and "Idempotent-Replayed" not in taken_over.headers
     replayed = await billing.post("/api/v1/invoices", json=body_for(setup), headers=headers)
