@@ -143,6 +143,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     await notifications.stop()
     for loop in app[LOOPS].values():
         await loop.stop(bound=settings.shutdown_timeout_seconds)
+    await app[WEBHOOK_DELIVERY].land(bound=settings.shutdown_timeout_seconds)
 
 
 def _enabled_loops(settings: Settings) -> dict[str, float]:

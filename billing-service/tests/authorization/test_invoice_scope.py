@@ -4,6 +4,7 @@ members, and Idempotency-Key replays."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from billing_service.platform.keys import POOL
 
@@ -226,3 +227,63 @@ async def test_invoice_members(api, make_setup, auth):
     assert status == 200 and body["data"][0]["action_invoice"] is True
     status, listed = await api("GET", f"/api/v1/invoices/{invoice_id}/members", setup.headers)
     assert [m["member_id"] for m in listed["data"]] == [me]
+
+
+async def test_a_create_cut_off_by_the_database_is_a_503_and_its_key_runs_again(
+    billing, make_setup
+):
+    """The create waits for the company's numbers (held here) when its database connection is
+    terminated: a 503 with Retry-After, nothing written, and the same Idempotency-Key then
+    creates the invoice (the key was not left in progress)."""
+    setup = await make_setup()
+    headers = setup.headers | {"Idempotency-Key": "cut-off-1"}
+    pool = billing.app[POOL]
+    async with pool.acquire() as holder, holder.transaction():
+        await holder.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('invoice-numbers:' || $1, 0))",
+            str(setup.company_id),
+        )
+        pending = asyncio.create_task(
+            billing.post("/api/v1/invoices", json=body_for(setup), headers=headers)
+        )
+        for _ in range(200):  # until the create waits for the lock (at most 10 s)
+            cut = await pool.fetchval(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND query LIKE '%invoice-numbers%'"
+            )
+            if cut:
+                break
+            await asyncio.sleep(0.05)
+        assert cut == 1
+        first = await pending
+    assert first.status == 503, await first.text()
+    assert first.headers["Retry-After"] == "2"
+    assert (await first.json())["error_code"] == "SERVICE_UNAVAILABLE"
+    count = "SELECT count(*) FROM invoices WHERE company_id = $1"
+    assert await pool.fetchval(count, setup.company_id) == 0
+    again = await billing.post("/api/v1/invoices", json=body_for(setup), headers=headers)
+    assert again.status == 201 and "Idempotent-Replayed" not in again.headers
+    assert await pool.fetchval(count, setup.company_id) == 1
+
+
+async def test_a_key_left_in_progress_is_409_then_taken_over_once_abandoned(billing, make_setup):
+    """A first request whose answer could not be stored (the database gone for longer than its
+    retries) leaves its key in progress: a retry is 409 with Retry-After, and runs for real once
+    the key is older than any request could run."""
+    setup = await make_setup()
+    headers = setup.headers | {"Idempotency-Key": "left-behind"}
+    first = await billing.post("/api/v1/invoices", json=body_for(setup), headers=headers)
+    assert first.status == 201
+    pool = billing.app[POOL]
+    unanswered = (
+        "UPDATE idempotency_keys SET status = NULL, body = NULL, "
+        "created_at = now() - $1::interval WHERE key = 'left-behind'"
+    )
+    await pool.execute(unanswered, timedelta(seconds=5))
+    waiting = await billing.post("/api/v1/invoices", json=body_for(setup), headers=headers)
+    assert waiting.status == 409 and waiting.headers["Retry-After"] == "2"
+    await pool.execute(unanswered, timedelta(minutes=3))
+    taken_over = await billing.post("/api/v1/invoices", json=body_for(setup), headers=headers)
+    assert taken_over.status == 201 and "Idempotent-Replayed" not in taken_over.headers
+    replayed = await billing.post("/api/v1/invoices", json=body_for(setup), headers=headers)
+    assert replayed.headers["Idempotent-Replayed"] == "true"

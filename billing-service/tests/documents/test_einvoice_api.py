@@ -9,6 +9,7 @@ import email
 from datetime import UTC, datetime
 from decimal import Decimal
 from email import policy
+from pathlib import Path
 
 import pytest
 from facturx import get_xml_from_pdf
@@ -61,6 +62,7 @@ CII = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
 }
+API_MD = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 UBL = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
 
 
@@ -189,6 +191,20 @@ async def test_bad_codes_are_422_naming_the_field(api, make_setup, path, body, f
     status, answer = await api(*target[:2], setup.headers, target[2])
     assert status == 422, answer
     assert field in answer["errors"], answer
+
+
+async def test_an_exempt_line_without_its_reason_is_one_clear_sentence(api, make_setup):
+    setup = await make_setup()
+    line = {"label": "Training", "quantity": 1, "price": 10, "vat_category": "E"}
+    body = {"invoice_recipient_id": setup.recipient_id, "items": [line]}
+    status, answer = await api("POST", "/api/v1/invoices", setup.headers, body)
+    assert status == 422, answer
+    expected = (
+        "The items.0.vat exemption reason field is required when the VAT category is E "
+        "(exempt): the legal ground of the exemption."
+    )
+    assert answer["errors"] == {"items.0.vat_exemption_reason": [expected]}
+    assert answer["message"] == expected
 
 
 async def test_a_format_the_invoice_cannot_be_produced_in_is_422_naming_each_field(
@@ -440,3 +456,71 @@ async def test_the_public_page_links_the_factur_x_pdf_when_there_is_one(
     status, body = await fetch_pdf(pdf_server, links[True]["Download e-invoice (Factur-X PDF)"])
     assert status == 200
     assert get_xml_from_pdf(body, check_xsd=False)[0] == "factur-x.xml"
+
+
+PAYMENT_MEANS = {
+    "cii": (
+        "//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode",
+        "//ram:PayeePartyCreditorFinancialAccount/ram:ProprietaryID",
+        CII,
+    ),
+    "ubl": ("//cac:PaymentMeans/cbc:PaymentMeansCode", "//cac:PayeeFinancialAccount/cbc:ID", UBL),
+}
+UBL_CAC = {"cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"}
+
+
+async def ready_with_payment_detail(api, make_setup, changes):
+    """A setup `ready` for every format, its payment detail then changed as given."""
+    setup = await make_setup(currency="EUR")
+    await ready(api, setup)
+    path = f"/api/v1/invoicers/{setup.invoicer_id}/payment-details/{setup.payment_detail_id}"
+    status, answer = await api("PATCH", path, setup.headers, changes)
+    assert status == 200, answer
+    return setup
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_an_account_without_an_iban_is_a_credit_transfer_to_that_account(
+    api, make_setup, billing, fmt
+):
+    """EN 16931's credit transfer (UNTDID 4461 code 30, not SEPA's 58, which is an IBAN's)
+    with the account number as its account id (BT-84), valid under the official rules."""
+    setup = await ready_with_payment_detail(
+        api, make_setup, {"iban": None, "account_number": "0012345678", "swift": "CHASUS33XXX"}
+    )
+    invoice = await new_invoice(api, setup, purchase_order_reference="PO-1")
+    response, body = await einvoice(billing, setup, invoice["id"], fmt)
+    assert response.status == 200, body
+    xml = get_xml_from_pdf(body, check_xsd=False)[1] if fmt == "facturx" else body
+    syntax = "cii" if fmt in ("cii", "facturx") else "ubl"
+    code_path, account_path, namespaces = PAYMENT_MEANS[syntax]
+    document = etree.fromstring(xml)
+    [code] = document.xpath(code_path, namespaces=namespaces | UBL_CAC)
+    [account] = document.xpath(account_path, namespaces=namespaces | UBL_CAC)
+    assert (code.text, account.text) == ("30", "0012345678")
+    assert validate(syntax if fmt == "facturx" else fmt, xml).errors == []
+
+
+async def test_xrechnung_needs_a_payment_detail_but_no_iban(api, make_setup, billing):
+    """BR-DE-1 asks for payment instructions; a payment detail without an account is payment
+    means 'not defined' (1), which KoSIT's rules accept: docs/api.md's table says the same."""
+    setup = await ready_with_payment_detail(api, make_setup, {"iban": None, "swift": None})
+    invoice = await new_invoice(api, setup)
+    assert "xrechnung" in invoice["available_formats"]
+    response, body = await einvoice(billing, setup, invoice["id"], "xrechnung")
+    assert response.status == 200, body
+    [code] = etree.fromstring(body).xpath(
+        "//cac:PaymentMeans/cbc:PaymentMeansCode", namespaces=UBL | UBL_CAC
+    )
+    assert code.text == "1"
+    assert validate("xrechnung", body).errors == []
+    without = await new_invoice(api, setup, invoicer_payment_detail_id=None)
+    assert "xrechnung" not in without["available_formats"]
+    response, _ = await einvoice(billing, setup, without["id"], "xrechnung")
+    assert list((await response.json())["errors"]) == ["payment_detail"]
+    [row] = [
+        line
+        for line in API_MD.read_text().splitlines()
+        if line.startswith("| `xrechnung` | `buyer")
+    ]
+    assert "a payment detail" in row and "with an IBAN" not in row

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from billing_service.events.keys import EVENTS
 from billing_service.events.services import EventLog
+from billing_service.events.types import EVENT_TYPES
 from billing_service.invoices.services.records import InvoiceRecords
 from billing_service.platform.keys import POOL, SETTINGS
 from billing_service.scheduling.services.recurring import RecurringService
@@ -25,6 +28,7 @@ from ..helpers.recurring import template_body
 from ..scheduling.test_scheduler import only_these_templates_run
 
 V1 = "/api/v1"
+API_MD = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 # Invoice fields a later change rightly moves on (a delete's own view is never answered).
 CHANGING = {"updated_at", "version", "history", "available_actions"}
 
@@ -455,3 +459,18 @@ async def test_concurrent_payments_announce_each_payment_and_one_settlement(
     assert payments == 10
     await watch.shows("invoice.paid")
     assert (await watch.types())[-1] == "invoice.paid"
+
+
+def documented_event_types() -> list[str]:
+    """docs/api.md's "### Events" table: each family's row, its types in backticks."""
+    section = API_MD.read_text().split("### Events\n", 1)[1].split("\n### ", 1)[0]
+    found = []
+    for row in re.findall(r"^\| `(\w+)` \| (.+) \|$", section, re.MULTILINE):
+        family, types = row
+        found += [f"{family}.{verb}" for verb in re.findall(r"`(\w+)`", types)]
+    return found
+
+
+def test_the_documented_events_are_the_catalogue_the_code_emits():
+    """The catalogue is what the tests above see emitted, and what endpoints may subscribe to."""
+    assert documented_event_types() == list(EVENT_TYPES)

@@ -243,6 +243,10 @@ CASES: dict[str, Callable[[], Case]] = {
         prepaid=D("2500.00"),
     ),
     "long": lambda: Case(_long_items()),
+    "account_without_iban": lambda: Case(
+        [item("Consulting", "8", "120", "19", unit="hour")],
+        payment=PaymentMeans.from_bank_account(None, "CHASUS33XXX", "Nordlicht", "0012345678"),
+    ),
     "intra_community": lambda: Case(
         [item("Server racks", "4", "2150", "0", unit="pcs", vat_category="K")],
         buyer=BUYER_FR,

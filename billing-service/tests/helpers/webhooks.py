@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ class Received:
     timestamp: str
     body: bytes
     headers: dict[str, str]
+    arrived: float = field(default_factory=time.monotonic)  # when the request came in
 
 
 @dataclass

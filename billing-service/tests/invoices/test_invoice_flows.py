@@ -73,7 +73,7 @@ async def test_estimates_decline_and_convert_to_invoice(api, make_setup):
     assert invoice["data"]["type"] == "invoice"
 
 
-async def test_convert_to_recurring_gets_a_number_of_its_own(api, make_setup):
+async def test_convert_to_recurring_keeps_the_label_as_invoicemee_shows(api, make_setup):
     setup = await make_setup()
     _, created = await api(
         "POST", "/api/v1/invoices", setup.headers, body_for(setup, label="INV-2025-001")
@@ -88,10 +88,17 @@ async def test_convert_to_recurring_gets_a_number_of_its_own(api, make_setup):
     data = recurring["data"]
     assert (data["type"], data["label"], data["recurring"], data["scheduled_date"]) == (
         "recurring",
-        "REC-0001",  # issue 8: a conversion never copies the source's number
+        "INV-2025-001",  # InvoiceMee's example answer: the label is free among templates
         "monthly",
         "2025-07-01",
     )
+    status, again = await api(
+        "POST",
+        f"/api/v1/invoices/{created['data']['id']}/convert",
+        setup.headers,
+        {"type": "recurring", "recurring": "monthly"},
+    )
+    assert status == 201 and again["data"]["label"] == "REC-0001"  # now taken: numbered
     status, missing = await api(
         "POST",
         f"/api/v1/invoices/{created['data']['id']}/convert",

@@ -76,25 +76,35 @@ async def test_generated_numbers_skip_numbers_clients_chose(api, make_setup):
     assert (chosen["label"], generated["label"]) == ("INV-0001", "INV-0002")
 
 
-async def test_conversions_get_a_fresh_number_of_their_own_type(api, make_setup):
+async def test_conversions_keep_a_free_label_and_invoices_take_the_next_number(api, make_setup):
+    """docs/api.md, "Numbers": another type keeps the source's label where it is free in that
+    type, else is numbered; an invoice always takes the next invoice number (one series)."""
     setup = await make_setup()
     h = setup.headers
-    source = await created_invoice(api, setup, label="CUSTOM-7")
-    labels = {}
-    for target, extra in (("quote", {}), ("recurring", {"recurring": "monthly"}), ("template", {})):
+
+    async def convert(source_id: int, target: str) -> str:
+        extra = {"recurring": "monthly"} if target == "recurring" else {}
         status, answer = await api(
-            "POST", f"/api/v1/invoices/{source['id']}/convert", h, {"type": target} | extra
+            "POST", f"/api/v1/invoices/{source_id}/convert", h, {"type": target} | extra
         )
         assert status == 201, answer
-        labels[target] = answer["data"]["label"]
-    assert labels == {"quote": "QUO-0001", "recurring": "REC-0001", "template": "TPL-0001"}
+        return str(answer["data"]["label"])
+
+    source = await created_invoice(api, setup, label="CUSTOM-7")
+    targets = ("quote", "recurring", "template")
+    assert [await convert(source["id"], target) for target in targets] == ["CUSTOM-7"] * 3
+    again = [await convert(source["id"], target) for target in targets]
+    assert again == ["QUO-0001", "REC-0001", "TPL-0001"]
+    quote = await created_invoice(api, setup, type="quote", label="OFFER-1")
+    assert await convert(quote["id"], "invoice") == "INV-0001"  # not OFFER-1, free as it is
+    assert await convert(source["id"], "invoice") == "INV-0002"  # not CUSTOM-7's twin
     status, estimate = await api("POST", "/api/v1/estimates", h, draft(setup, label="EST-CUSTOM"))
     assert status == 201, estimate
     status, answer = await api(
         "POST", f"/api/v1/estimates/{estimate['data']['id']}/convert-to-invoice", h
     )
     assert status == 201, answer
-    assert answer["data"]["invoice_number"] == "INV-0001"
+    assert answer["data"]["invoice_number"] == "INV-0003"
 
 
 # --- the migration and existing duplicates ------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -523,3 +524,55 @@ async def test_a_receiver_that_hangs_holds_its_own_slots_never_another_tenants(b
 async def _endpoint_of(billing, company, receiver) -> tuple[int, list[str]]:
     endpoint_id, secret = await add_endpoint(billing, company, receiver.url())
     return endpoint_id, [secret]
+
+
+async def test_a_healthy_endpoint_is_served_at_once_while_another_hangs_past_its_timeout(
+    start_billing, make_setup
+):
+    """The running loop (woken at commit), one endpoint that never answers and a healthy one of
+    the same tenant and of another, for longer than the attempt timeout and than a pass: every
+    event for a healthy endpoint reaches it long before a hanging attempt could have timed out
+    (a pass that ended used to wait for its hanging attempts before claiming anything new)."""
+    timeout = 6.0
+    billing = await start_billing(
+        webhook_allowed_networks=LOOPBACK, webhooks_enabled=True, webhook_timeout_seconds=timeout
+    )
+    await billing.app[POOL].execute(
+        "UPDATE webhook_deliveries SET status = 'failed' WHERE status = 'pending'"
+    )
+    hanging, healthy = await start_receiver(), await start_receiver()
+    hanging.mode = "hang"
+    try:
+        tenant, other_tenant = (await make_setup()).company_id, (await make_setup()).company_id
+        _, hanging.secrets = await _endpoint_of(billing, tenant, hanging)
+        same_tenant_secret = (await add_endpoint(billing, tenant, healthy.url("/same")))[1]
+        other_tenant_secret = (await add_endpoint(billing, other_tenant, healthy.url("/other")))[1]
+        healthy.secrets = []  # two secrets: each request is checked against its own below
+        emitted: dict[str, float] = {}
+        started = time.monotonic()
+        invoice = 3000
+        while time.monotonic() - started < 2.5 * timeout:
+            invoice += 1
+            for company in (tenant, other_tenant):  # the tenant's also goes to the hanging one
+                event_id = await emit(billing, company, invoice_id=invoice)
+                emitted[f"{event_id}:{company}"] = time.monotonic()
+            await asyncio.sleep(0.5)
+
+        async def all_arrived():
+            return len(healthy.requests) >= len(emitted)
+
+        await eventually(all_arrived, within=3 * timeout)
+        secrets = {"/same": same_tenant_secret, "/other": other_tenant_secret}
+        for request in healthy.requests:
+            Webhook(secrets[request.path]).verify(request.body, request.headers)
+        company_of = {"/same": tenant, "/other": other_tenant}
+        waits = [
+            request.arrived - emitted[f"{request.id}:{company_of[request.path]}"]
+            for request in healthy.requests
+        ]
+        assert hanging.requests  # the hang was on all along
+        print(f"\nhealthy deliveries: {len(waits)}, slowest {max(waits):.3f} s")  # bench/RESULTS
+        assert max(waits) < timeout / 2, sorted(waits)[-5:]
+    finally:
+        await stop_receiver(hanging)
+        await stop_receiver(healthy)

@@ -8,8 +8,10 @@ Decisions (docs/api.md, "E-invoices"):
 - the invoicer is the seller, the recipient the buyer; `company_tax_number` is the seller's
   tax registration (BT-32), `company_registration_number` each party's legal registration;
 - the buyer reference is the invoice's, else its recipient's (XRechnung's Leitweg-ID);
-- a payment detail with an IBAN is a SEPA credit transfer (code 58), its BIC and account name
-  alongside, the invoice number as remittance information;
+- a payment detail with an IBAN is a SEPA credit transfer (code 58), one with an account
+  number but no IBAN a credit transfer (code 30) to that number, their BIC and account name
+  alongside, the invoice number as remittance information; one with neither is payment
+  means 'not defined' (code 1);
 - payments recorded are the prepaid amount (BT-113);
 - a line's VAT category is the one it names, else S when it bears tax and Z when not; its
   unit code the one it names, else the one mapped from its unit (einvoice.model);
@@ -124,7 +126,9 @@ def _line(item: Row, currency: str) -> model.Line:
 def _payment_means(row: Row | None, label: str) -> model.PaymentMeans | None:
     if row is None:
         return None
-    means = model.PaymentMeans.from_bank_account(row["iban"], row["swift"], row["account_name"])
+    means = model.PaymentMeans.from_bank_account(
+        row["iban"], row["swift"], row["account_name"], row["account_number"]
+    )
     return replace(means, remittance_information=label)
 
 

@@ -56,7 +56,10 @@ class ItemIn(Body):
     def _exempt_says_why(cls, reason: str | None, info: ValidationInfo) -> str | None:
         # BR-E-10: an exempt line states its legal ground; a generic text would state none.
         if info.data.get("vat_category") == "E" and not reason:
-            raise ValueError("An exempt line (VAT category E) needs the reason it is exempt.")
+            # Phrased to follow "The <field> field", as every field's message is.
+            raise ValueError(
+                "is required when the VAT category is E (exempt): the legal ground of the exemption"
+            )
         return reason
 
 

@@ -37,6 +37,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # The deprecated IPv4-compatible form (::127.0.0.1), which Python calls global.
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+# The IPv4-translated form of SIIT (RFC 2765: ::ffff:0:127.0.0.1), which Python calls global.
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
 
 
 class UnsafeUrl(ValueError):
@@ -48,12 +50,15 @@ class RefusedAddress(OSError):
 
 
 def _unwrapped(address: IPAddress) -> IPAddress:
-    """The IPv4 address an IPv6 one stands for (mapped, 6to4, NAT64), else itself."""
+    """The IPv4 address an IPv6 one stands for (mapped, translated, 6to4, NAT64), else
+    itself."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour
         if embedded is not None:
             return embedded
-        if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        if address in _NAT64 or address in _IPV4_TRANSLATED:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if address in _IPV4_COMPATIBLE and int(address) > 1:
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
 

@@ -34,6 +34,10 @@ PRODUCTION = {
         ),
         ("https://127.1/in", "must not point at a private, loopback or link-local address"),
         ("https://[::127.0.0.1]/", "must not point at a private, loopback or link-local address"),
+        (  # IPv4-translated (SIIT) 127.0.0.1
+            "https://[::ffff:0:7f00:1]/",
+            "must not point at a private, loopback or link-local address",
+        ),
         ("https://hooks.example.com:0/in", "must not name port 0"),
         ("https://hooks.example.com/" + "a" * 2048, "must be at most 2048 characters"),
     ],
@@ -53,6 +57,8 @@ def test_plain_http_only_in_development_or_when_allowed():
     assert check_url("http://hooks.example.com/", Settings(environment="development"))
     allowed = Settings(**PRODUCTION, webhook_allow_http=True)
     assert check_url("http://hooks.example.com/", allowed)
+    with pytest.raises(UnsafeUrl, match="private, loopback"):  # the issue's own example
+        check_url("http://[::ffff:0:7f00:1]/", Settings(environment="development"))
     with pytest.raises(UnsafeUrl):
         check_url(
             "http://hooks.example.com/", Settings(environment="test", webhook_allow_http=False)
@@ -86,6 +92,9 @@ def test_an_allow_listed_network_may_be_reached():
         ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
         ("2002:a00:1::", False),  # 6to4 of 10.0.0.1
         ("::127.0.0.1", False),  # IPv4-compatible (deprecated), which Python calls global
+        ("::ffff:0:7f00:1", False),  # IPv4-translated 127.0.0.1, which Python calls global
+        ("::ffff:0:a00:1", False),  # IPv4-translated 10.0.0.1
+        ("::ffff:0:808:808", True),  # IPv4-translated 8.8.8.8
         ("::", False),
         ("224.0.0.1", False),
         ("not an address", False),

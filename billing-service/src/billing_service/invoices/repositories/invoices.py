@@ -135,6 +135,9 @@ RETURNING last_value
 # number never races a client's explicit one into the unique index.
 LOCK_NUMBERS = "SELECT pg_advisory_xact_lock(hashtextextended('invoice-numbers:' || $1, 0))"
 LABEL_IN_USE = "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1 AND label = $2)"
+LABEL_IN_USE_FOR_TYPE = (
+    "SELECT EXISTS (SELECT 1 FROM invoices WHERE company_id = $1 AND label = $2 AND type = $3)"
+)
 LABEL_INDEX = "invoices_label_unique"  # (company_id, label, type), soft-deleted rows included
 # The lock an insert's foreign key takes on its parent invoice, taken ahead of time.
 LOCK_PARENT = "SELECT 1 FROM invoices WHERE id = $1 FOR KEY SHARE"
@@ -189,6 +192,15 @@ async def next_number(conn: asyncpg.Connection, company_id: int, prefix: str) ->
         number = int(await conn.fetchval(NEXT_NUMBER, company_id, prefix))
         if not await conn.fetchval(LABEL_IN_USE, company_id, number_label(prefix, number)):
             return number
+
+
+async def label_free_for_type(
+    conn: asyncpg.Connection, company_id: int, label: str, kind: str
+) -> bool:
+    """Whether no record of `kind` in the company carries `label` (soft-deleted ones too); the
+    numbers stay locked until commit."""
+    await lock_numbers(conn, company_id)
+    return not await conn.fetchval(LABEL_IN_USE_FOR_TYPE, company_id, label, kind)
 
 
 async def insert(conn: asyncpg.Connection, values: dict[str, Any]) -> Invoice:

@@ -1,12 +1,20 @@
 """A record of another type made from one (a quote's invoice, an invoice's recurring
-template): its items copied, its own number; a quote turned into an invoice is `converted`."""
+template): its items copied; a quote turned into an invoice is `converted`.
+
+The new record keeps the source's label where no record of its type has it (InvoiceMee's
+`INV-2025-001` template), else takes its type's next number; an invoice always takes the
+next invoice number, so that invoices stay one series without gaps (a quote's QUO-0007 is
+no invoice number)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+import asyncpg
+
 from billing_service.invoices import lifecycle
+from billing_service.invoices.repositories import invoices as invoice_repo
 from billing_service.invoices.repositories.invoices import Invoice
 from billing_service.invoices.services import parties as invoice_parties
 from billing_service.invoices.services.records import InvoiceRecords, check_dates, clone_invoice
@@ -54,12 +62,21 @@ class InvoiceConversion:
                 values | {"created_by": scope.user_id},
                 user_id=scope.user_id,
                 event=f"converted_from:{source.id}",
+                label=await _kept_label(conn, source, target),
             )
             await self.records.announce(conn, created, "created")
             if turns_converted:
                 converted = await self.records.move(conn, scope.user_id, source, "converted", {})
                 await self.records.announce(conn, converted, "converted")
             return created
+
+
+async def _kept_label(conn: asyncpg.Connection, source: Invoice, target: str) -> str | None:
+    """The source's label for the new record, when it may keep it (see above); else None."""
+    if target == "invoice":
+        return None
+    free = await invoice_repo.label_free_for_type(conn, source.company_id, source.label, target)
+    return source.label if free else None
 
 
 def _converted_values(

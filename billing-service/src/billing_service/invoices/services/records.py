@@ -164,9 +164,10 @@ async def clone_invoice(
     *,
     user_id: int | None,
     event: str,
+    label: str | None = None,
 ) -> Invoice:
     """A new draft of `kind` with the source's fields, totals and items, `values` over them,
-    numbered on its own (a number belongs to one record), and a history entry `event`."""
+    `label` or else the next number of its type, and a history entry `event`."""
     copied = {name: getattr(source, name) for name in repo.EDITABLE} | {
         "currency": source.currency.strip(),
         "subtotal": source.subtotal,
@@ -177,7 +178,7 @@ async def clone_invoice(
         "type": kind,
         "status": "draft",
     }
-    label = await next_label(conn, source.company_id, kind)
+    label = label or await next_label(conn, source.company_id, kind)
     created = await repo.insert(conn, copied | values | {"label": label})
     items = [
         {name: item[name] for name in repo.ITEM_COLUMNS}

@@ -14,10 +14,15 @@ FIND = """
 SELECT request_hash, status, body, content_type FROM idempotency_keys
 WHERE user_id = $1 AND token_id = $2 AND key = $3 AND created_at > now() - interval '24 hours'
 """
+# Expired: kept 24 hours; or abandoned: still unanswered long after any request could have
+# run (its first request was cut off by an outage that its release could not reach either).
 DELETE_EXPIRED = """
 DELETE FROM idempotency_keys
-WHERE user_id = $1 AND token_id = $2 AND key = $3 AND created_at <= now() - interval '24 hours'
+WHERE user_id = $1 AND token_id = $2 AND key = $3
+  AND (created_at <= now() - interval '24 hours'
+       OR (status IS NULL AND created_at <= now() - make_interval(secs => $4)))
 """
+ABANDONED_AFTER_SECONDS = 120.0
 STORE = """
 UPDATE idempotency_keys SET status = $4, body = $5, content_type = $6
 WHERE user_id = $1 AND token_id = $2 AND key = $3
@@ -42,8 +47,11 @@ class Stored:
 
 
 async def claim(pool: asyncpg.Pool, caller: Caller, key: str, request_hash: str) -> bool:
-    """True when this request is the first with the key (expired records are dropped)."""
-    await pool.execute(DELETE_EXPIRED, caller.user_id, caller.token_id, key)
+    """True when this request is the first with the key (expired and abandoned records are
+    dropped)."""
+    await pool.execute(
+        DELETE_EXPIRED, caller.user_id, caller.token_id, key, ABANDONED_AFTER_SECONDS
+    )
     found = await pool.fetchval(CLAIM, caller.user_id, caller.token_id, key, request_hash)
     return found is not None
 

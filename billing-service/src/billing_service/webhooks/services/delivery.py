@@ -109,6 +109,10 @@ class Flight:
         self.per_endpoint: collections.Counter[int] = collections.Counter()
         self.attempted = 0
         self.quiet = False  # the last claim found less than it asked for
+        self.claimed_at = 0.0  # time.monotonic() of the last claim
+
+    def since_claim(self) -> float:
+        return time.monotonic() - self.claimed_at
 
     def room(self, concurrency: int) -> int:
         return concurrency - len(self.tasks)
@@ -165,41 +169,58 @@ class WebhookDelivery:
         self.disable_after = timedelta(days=settings.webhook_disable_after_days)
         # Called when a pass ends with work left: the app wakes the loop (BackgroundLoop.wake).
         self.on_backlog: Callable[[], None] = lambda: None
+        self.flight = Flight()  # the attempts out, carried from one pass to the next
 
     async def run_once(self, loop: LoopContext = BY_HAND) -> int:
         """Attempt what is due; the number attempted. Attempts run side by side (up to
         webhook_concurrency), and a freed slot is filled while the others are still out, so a
         receiver that answers slowly holds only its own endpoint's slots (at most
-        webhook_connections_per_host of them), never the other tenants' deliveries. New claims
-        stop after PASS_SECONDS (the pass ends once what is out has come back; when work is
-        left, the next pass starts at once)."""
-        flight = Flight()
-        started, left = time.monotonic(), False
+        webhook_connections_per_host of them), never the other tenants' deliveries. A pass
+        ends after PASS_SECONDS, or once nothing is out; attempts still out then stay in
+        flight into the next pass, which starts at once: waiting for them (a hanging receiver
+        holds its attempt for webhook_timeout_seconds) would leave what arrives meanwhile
+        unclaimed. Only a stop waits for every attempt to come back."""
+        flight, started = self.flight, time.monotonic()
+        attempted_before = flight.attempted
         while True:
-            if time.monotonic() - started > PASS_SECONDS or loop.stop_requested():
-                left = left or not flight.quiet
+            if loop.stop_requested():
                 flight.quiet = True
+            elif time.monotonic() - started > PASS_SECONDS:
+                break
             elif flight.room(self.settings.webhook_concurrency) >= self._refill_at(flight):
                 await self._claim_into(flight, loop)
             if not flight.tasks:
                 break
             await flight.wait(CLAIM_TICK_SECONDS)
-        if left:
+        if flight.tasks or not flight.quiet:
             self.on_backlog()
         await self._prune()
         await self._measure()
-        return flight.attempted
+        return flight.attempted - attempted_before
+
+    async def land(self, bound: float) -> None:
+        """When the loop has stopped: the attempts still out (a stop between passes leaves
+        them) are waited for up to `bound` seconds, then cancelled (a delivery left
+        unrecorded is attempted again when its lease ends)."""
+        if not self.flight.tasks:
+            return
+        _, unfinished = await asyncio.wait(self.flight.tasks, timeout=bound)
+        for task in unfinished:
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
 
     def _refill_at(self, flight: Flight) -> int:
         """Claims come in batches while attempts are out (a claim per freed slot would cost a
-        query per attempt); with nothing out, any room will do."""
-        if not flight.tasks:
+        query per attempt), or a tick after the last claim whatever the room (attempts that
+        hang must not keep new work waiting); with nothing out, any room will do."""
+        if not flight.tasks or flight.since_claim() >= CLAIM_TICK_SECONDS:
             return 1
         return max(1, min(self.settings.webhook_batch, self.settings.webhook_concurrency) // 2)
 
     async def _claim_into(self, flight: Flight, loop: LoopContext) -> None:
         room = flight.room(self.settings.webhook_concurrency)
         cap = self.settings.webhook_connections_per_host
+        flight.claimed_at = time.monotonic()
         claimed = await self._claim(min(room, self.settings.webhook_batch), flight.busy(cap), cap)
         for delivery in claimed:
             flight.start(delivery, self._deliver(delivery, loop))
