@@ -28,7 +28,7 @@ from ..helpers.recurring import template_body
 from ..scheduling.test_scheduler import only_these_templates_run
 
 V1 = "/api/v1"
-API_MD = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+API_MD = Path(__file__).resolve().parents[3] / "docs" / "api.md"
 # Invoice fields a later change rightly moves on (a delete's own view is never answered).
 CHANGING = {"updated_at", "version", "history", "available_actions"}
 
