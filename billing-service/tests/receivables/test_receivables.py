@@ -69,9 +69,7 @@ async def _pay(api: Any, setup: Any, invoice_id: int, amount: str) -> dict[str, 
 
 
 async def _balance(api: Any, setup: Any) -> dict[str, Any]:
-    status, answer = await api(
-        "GET", f"{V1}/customers/{setup.recipient_id}/balance", setup.headers
-    )
+    status, answer = await api("GET", f"{V1}/customers/{setup.recipient_id}/balance", setup.headers)
     assert status == 200, answer
     return {row["currency"]: row for row in answer["data"]["balances"]}
 
@@ -294,9 +292,7 @@ async def test_another_tenant_reaches_nothing(api: Any, make_setup: Any) -> None
         {"customer_id": setup.recipient_id, "amount": "5", "currency": "EUR"},
     )
     assert status == 201, payment
-    status, answer = await api(
-        "GET", f"{V1}/payments/{payment['data']['id']}", stranger.headers
-    )
+    status, answer = await api("GET", f"{V1}/payments/{payment['data']['id']}", stranger.headers)
     assert status == 404, answer
     status, listed = await api("GET", f"{V1}/payments", stranger.headers)
     assert listed["data"] == []
