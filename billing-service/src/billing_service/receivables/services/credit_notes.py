@@ -85,7 +85,7 @@ class CreditNotes:
             if remaining == invoice.total:
                 return await _copied_items(conn, invoice.id)
             named = await _remainder_lines(conn, invoice)
-        items = price_items(named, currency, Decimal(0))
+        items = price_items(named, currency, await _invoicer_tax(conn, invoice))
         credited = invoice_totals(items)["total"]
         if credited <= 0:
             raise ValidationFailed.field("items", "A credit note credits more than nothing.")
@@ -194,6 +194,16 @@ def _check_issuable(credit_note: Invoice, invoice: Invoice) -> None:
         raise Conflict(f"The credited invoice is {invoice.status}.")
     if credit_note.total > invoice.total - invoice.amount_credited:
         raise Conflict("The credit note credits more than the invoice still has to credit.")
+
+
+async def _invoicer_tax(conn: asyncpg.Connection, invoice: Invoice) -> Decimal:
+    """The rate a named line without its own takes: the invoicer's, as on the invoice."""
+    if invoice.invoicer_id is None:
+        return Decimal(0)
+    invoicer = await invoice_repo.owned_by_company(
+        conn, "invoicers", invoice.invoicer_id, invoice.company_id
+    )
+    return Decimal((invoicer or {}).get("tax_rate") or 0)
 
 
 async def _copied_items(conn: asyncpg.Connection, invoice_id: int) -> list[dict[str, Any]]:
