@@ -252,7 +252,7 @@ def test_readme_walkthrough(stack, generated):
     )
     assert drafted.status_code == 201, drafted.content
     note = drafted.parsed.data
-    assert (note.type, note.label, Decimal(note.total)) == ("credit_note", "CN-0001", 1800)
+    assert (note.type_, note.label, Decimal(note.total)) == ("credit_note", "CN-0001", 1800)
     issued_note = generated.call(me, "POST", "/api/v1/invoices/{id}/approve", id=note.id)
     assert issued_note.status_code == 200, issued_note.content
     second = generated.call(
