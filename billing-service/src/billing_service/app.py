@@ -59,6 +59,10 @@ from billing_service.platform.idempotency import idempotency_middleware
 from billing_service.platform.keys import AUTH, LOOPS, POOL, SETTINGS
 from billing_service.platform.loops import BackgroundLoop, LoopContext, LoopMetrics, Notifications
 from billing_service.platform.settings import Settings
+from billing_service.receivables.keys import CREDIT_NOTES, RECEIVED_PAYMENTS, REFUNDS
+from billing_service.receivables.services.credit_notes import CreditNotes
+from billing_service.receivables.services.payments import ReceivedPayments
+from billing_service.receivables.services.refunds import Refunds
 from billing_service.routes import add_routes
 from billing_service.scheduling.keys import RECURRING, SCHEDULER
 from billing_service.scheduling.services.recurring import RecurringService
@@ -101,8 +105,15 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     )
     app[EINVOICES] = EinvoiceService(app[DOCUMENTS])
     app[INVOICE_EDITS] = InvoiceEditor(records, personal)
+    app[CREDIT_NOTES] = CreditNotes(records)
+    app[REFUNDS] = Refunds(records)
+    app[RECEIVED_PAYMENTS] = ReceivedPayments(records)
     app[INVOICE_ACTIONS] = InvoiceActions(
-        records, quota, app[DOCUMENTS].render_after_approval, users=app[AUTH]
+        records,
+        quota,
+        app[DOCUMENTS].render_after_approval,
+        users=app[AUTH],
+        credit_notes=app[CREDIT_NOTES],
     )
     app[CONVERSIONS] = InvoiceConversion(records)
     app[RECURRING] = RecurringService(records, quota)

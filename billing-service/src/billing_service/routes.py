@@ -10,6 +10,7 @@ from billing_service.companies import routes as companies
 from billing_service.documents import routes as documents
 from billing_service.invoices import routes as invoices
 from billing_service.parties import routes as parties
+from billing_service.receivables import routes as receivables
 from billing_service.scheduling import routes as scheduling
 from billing_service.webhooks import routes as webhooks
 from shared.contract import add_operations
@@ -25,5 +26,6 @@ def add_routes(app: web.Application) -> None:
             *webhooks.operations(),
             *invoices.operations(),
             *scheduling.operations(),
+            *receivables.operations(),
         ],
     )

@@ -16,6 +16,8 @@ DOCUMENT_VERBS: dict[str, tuple[str, ...]] = {
         "sent",
         "payment_recorded",
         "paid",
+        "refunded",
+        "credited",
         "cancelled",
         "overdue",
         "deleted",
@@ -34,8 +36,12 @@ DOCUMENT_VERBS: dict[str, tuple[str, ...]] = {
     ),
     "recurring": ("created", "updated", "cancelled", "deleted", "pdf_ready", "invoice_generated"),
     "template": ("created", "updated", "cancelled", "deleted", "pdf_ready"),
+    # Approving a credit note issues it (the invoice is then `invoice.credited`).
+    "credit_note": ("created", "updated", "approved", "sent", "cancelled", "deleted", "pdf_ready"),
 }
 OTHER_EVENTS = (
+    "payment.received",
+    "customer.credit_changed",
     "recipient.created",
     "recipient.updated",
     "recipient.deleted",

@@ -22,9 +22,10 @@ STATUSES = (
     "cancelled",
     "declined",
     "converted",
+    "credited",  # an invoice its credit notes credited in full, nothing paid
 )
 EDITABLE = frozenset({"draft", "scheduled"})
-FINAL = frozenset({"paid", "cancelled", "declined", "converted"})
+FINAL = frozenset({"paid", "cancelled", "declined", "converted", "credited"})
 # Overdue is no status of its own: an invoice is overdue while it awaits payment (sent, or
 # due on its date), still has a balance, and its due date has passed in its company's
 # timezone. Lists filter by it (`?status=overdue`); repositories.invoice_queries says it in SQL.
@@ -36,16 +37,19 @@ _ALLOWED: dict[str, dict[str, frozenset[str]]] = {
     "approve": {
         "invoice": frozenset({"draft", "scheduled"}),
         "quote": frozenset({"draft", "scheduled", "sent"}),
+        "credit_note": frozenset({"draft"}),  # approving a credit note issues it
     },
     "send": {
         "invoice": frozenset({"draft", "scheduled", "due", "approved", "sent", "paid"}),
         "quote": frozenset({"draft", "approved", "sent", "declined", "converted"}),
+        "credit_note": frozenset({"approved", "sent"}),  # issued ones only
     },
     "pay": {"invoice": frozenset({"approved", "sent", "due"})},
     "cancel": {
         kind: frozenset({"draft", "scheduled", "due", "approved", "sent"})
         for kind in ("invoice", "quote", "recurring", "template")
-    },
+    }
+    | {"credit_note": frozenset({"draft"})},  # an issued credit note stands
     "decline": {"quote": frozenset({"draft", "sent", "approved"})},
     "convert": {
         "invoice": frozenset({"draft", "scheduled", "due", "approved", "sent", "paid"}),
@@ -63,7 +67,9 @@ _ALLOWED: dict[str, dict[str, frozenset[str]]] = {
         kind: frozenset({"draft", "scheduled", "due", "approved", "sent", "paid"})
         for kind in ("invoice", "quote", "recurring", "template")
     },
-    "update": {kind: EDITABLE for kind in ("invoice", "quote", "recurring", "template")},
+    "update": {
+        kind: EDITABLE for kind in ("invoice", "quote", "recurring", "template", "credit_note")
+    },
 }
 # Listed for clients in this order.
 _ACTIONS = ("update", "approve", "send", "pay", "cancel", "decline", "convert", "create_next")
@@ -109,13 +115,17 @@ def available_actions(
         for action in _ACTIONS
         if allowed(action, kind, status, amount_paid=amount_paid, balance_due=balance_due)
     ]
-    if status != "paid" and amount_paid == 0:
+    if can_delete(kind, status, amount_paid):
         actions.append("delete")
     return actions
 
 
-def can_delete(status: str, amount_paid: Decimal) -> bool:
-    return status != "paid" and amount_paid == 0
+def can_delete(kind: str, status: str, amount_paid: Decimal) -> bool:
+    """Nothing paid or credited (a credited invoice is kept), and a credit note only while it
+    is a draft: once issued it is part of the books."""
+    if kind == "credit_note":
+        return status == "draft"
+    return status not in {"paid", "credited"} and amount_paid == 0
 
 
 SEND_TEMPLATES = (
@@ -133,7 +143,7 @@ def status_after_send(kind: str, status: str, template: str) -> str:
     """`invoice-issued` moves an approved or draft invoice to sent; `quote` does the same for
     a quote. Other templates leave the status alone."""
     if (
-        kind == "invoice"
+        kind in ("invoice", "credit_note")
         and template == "invoice-issued"
         and status in {"draft", "approved", "scheduled", "due"}
     ):

@@ -17,6 +17,8 @@ from shared.pagination import MAX_CURSOR_LENGTH, PageParams
 from shared.validation import reject_nulls
 
 Kind = Literal["invoice", "quote", "recurring", "template"]
+# Lists show credit notes too; they are made from their invoice (/invoices/{id}/credit-notes).
+ListedKind = Literal["invoice", "quote", "recurring", "template", "credit_note"]
 Interval = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
 ItemPrice = Annotated[Decimal, Field(ge=0, le=Decimal("1e9"), decimal_places=4)]
 MAX_RUNS = 1000  # a template billing more periods than this is a mistake, not a contract
@@ -144,7 +146,7 @@ class ListFilters(PageParams):
         description="A status, `overdue`, `rejected` on /estimates, or a client-portal word "
         "(`Unpaid`, `Paid`, `Cancelled`; on /quotes `Delivered`, `Accepted`, `Lost`, `Dead`).",
     )
-    type: Kind | None = None
+    type: ListedKind | None = None
     search: Annotated[SingleLine, Field(max_length=100)] | None = None
     company_id: Id | None = None
     invoice_recipient_id: Id | None = Field(

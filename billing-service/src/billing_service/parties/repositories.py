@@ -196,7 +196,7 @@ async def initial_stock(
 
 
 RECENT_INVOICES = """
-SELECT id, label, type, status, currency, total, amount_paid, scheduled_date, due_date
+SELECT id, label, type, status, currency, total, amount_paid, amount_credited, scheduled_date, due_date
 FROM invoices WHERE invoice_recipient_id = $1 AND deleted_at IS NULL AND type = ANY($2::text[])
 ORDER BY id DESC LIMIT 10
 """
@@ -280,7 +280,7 @@ WHERE invoice_recipient_id = $1 AND deleted_at IS NULL AND (
   (type = 'invoice' AND status IN ('draft', 'scheduled'))
   -- An open quote could still be sent to the customer and become an invoice.
   OR (type = 'quote' AND status IN ('draft', 'scheduled', 'due', 'sent', 'approved'))
-  OR (type = 'invoice' AND status IN ('due', 'approved', 'sent') AND total > amount_paid)
+  OR (type = 'invoice' AND status IN ('due', 'approved', 'sent') AND total > amount_paid + amount_credited)
   OR (type = 'recurring' AND status <> 'cancelled')
 )
 """

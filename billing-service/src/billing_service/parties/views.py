@@ -115,7 +115,9 @@ class RecentInvoice(RowView):
             row
             | {
                 "total": format_money(row["total"], currency),
-                "balance_due": format_money(row["total"] - row["amount_paid"], currency),
+                "balance_due": format_money(
+                    row["total"] - row["amount_paid"] - row["amount_credited"], currency
+                ),
             }
         )
 

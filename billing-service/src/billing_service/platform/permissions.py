@@ -45,6 +45,8 @@ MATRIX: dict[str, Permission] = {
     "documents.cancel": Permission("cancelling invoices and quotes", MANAGERS),
     "documents.delete": Permission("deleting invoices and quotes", MANAGERS),
     "payments.record": Permission("recording payments", MANAGERS),
+    # A member drafts a credit note as they draft an invoice; issuing one moves money.
+    "credit_notes.issue": Permission("issuing credit notes", MANAGERS),
     "invoicers.write": Permission("creating, changing or deleting invoicers", MANAGERS),
     "payment_details.write": Permission("creating, changing or deleting payment details", MANAGERS),
     "recipients.write": Permission("creating, changing or deleting recipients", MANAGERS),
@@ -72,13 +74,18 @@ DOCUMENT_OPERATIONS: dict[str, tuple[str, str]] = {
     "cancel": ("update", "documents.cancel"),
     "delete": ("delete", "documents.delete"),
 }
-DOCUMENT_RESOURCES = ("invoices", "quotes")
-DOCUMENT_TYPES = ("invoice", "quote", "recurring", "template")  # the invoices table's types
+DOCUMENT_RESOURCES = ("invoices", "quotes", "credit_notes")
+# The invoices table's types.
+DOCUMENT_TYPES = ("invoice", "quote", "recurring", "template", "credit_note")
 
 
 def document_resource(invoice_type: str) -> str:
-    """The ability resource of a record of the invoices table: quotes are `quotes`."""
-    return "quotes" if invoice_type == "quote" else "invoices"
+    """The ability resource of a record of the invoices table: quotes are `quotes`, credit
+    notes `credit_notes`, the others `invoices`."""
+    return _RESOURCE_OF_TYPE.get(invoice_type, "invoices")
+
+
+_RESOURCE_OF_TYPE = {"quote": "quotes", "credit_note": "credit_notes"}
 
 
 def require_role(role: str | None, name: str) -> None:

@@ -50,7 +50,7 @@ FOR UPDATE OF i SKIP LOCKED
 NEXT_OVERDUE = f"""
 SELECT i.id, i.company_id, i.scheduler_attempts, z.today {_DUE_IN_COMPANY}
   AND i.status IN ('sent', 'due') AND i.overdue_announced_at IS NULL
-  AND i.type = 'invoice' AND i.due_date < z.today AND i.total > i.amount_paid
+  AND i.type = 'invoice' AND i.due_date < z.today AND i.total > i.amount_paid + i.amount_credited
 ORDER BY i.due_date, i.id
 LIMIT 1
 FOR UPDATE OF i SKIP LOCKED

@@ -134,9 +134,22 @@ def test_money_received_blocks_cancel_and_delete() -> None:
     # "refund first, then cancel"; "DELETE: not when paid or with payments (409)"
     assert allowed("cancel", "invoice", "sent", amount_paid=Decimal(0))
     assert not allowed("cancel", "invoice", "sent", amount_paid=Decimal("0.01"))
-    assert can_delete("sent", Decimal(0))
-    assert not can_delete("sent", Decimal("5.00"))
-    assert not can_delete("paid", Decimal(0))
+    assert can_delete("invoice", "sent", Decimal(0))
+    assert not can_delete("invoice", "sent", Decimal("5.00"))
+    assert not can_delete("invoice", "paid", Decimal(0))
+    assert not can_delete("invoice", "credited", Decimal(0))
+
+
+def test_a_credit_note_is_issued_by_approval_and_then_stands() -> None:
+    assert allowed("approve", "credit_note", "draft")
+    assert allowed("update", "credit_note", "draft")
+    assert not allowed("update", "credit_note", "approved")
+    assert allowed("send", "credit_note", "approved")
+    assert not allowed("send", "credit_note", "draft")
+    assert not allowed("cancel", "credit_note", "approved")
+    assert not allowed("pay", "credit_note", "approved")
+    assert can_delete("credit_note", "draft", Decimal(0))
+    assert not can_delete("credit_note", "approved", Decimal(0))
 
 
 @pytest.mark.parametrize(

@@ -57,10 +57,16 @@ class Invoice:
     updated_at: datetime
     buyer_reference: str | None  # EN 16931's BT-10 (XRechnung's Leitweg-ID)
     purchase_order_reference: str | None  # BT-13
+    amount_credited: Decimal  # the issued credit notes' totals (an invoice's)
+    amount_refunded: Decimal  # money returned (an invoice's); amount_paid is net of it
+    credited_invoice_id: int | None  # a credit note's invoice
+    credit_reason: str | None  # a credit note's reason
 
     @property
     def balance_due(self) -> Decimal:
-        return self.total - self.amount_paid
+        """Never negative: what a credit note credits beyond it goes to the customer's
+        credit and out of amount_paid (migration 040's constraint)."""
+        return self.total - self.amount_paid - self.amount_credited
 
 
 @dataclass(frozen=True)
@@ -148,12 +154,14 @@ INSERT_ITEM = (
 ITEMS = f"SELECT id, {', '.join(ITEM_COLUMNS)} FROM invoice_items WHERE invoice_id = $1 ORDER BY position"
 DELETE_ITEMS = "DELETE FROM invoice_items WHERE invoice_id = $1"
 PAYMENTS = """
-SELECT id, amount, paid_date, reference, payment_method, user_id, created_at
+SELECT id, amount, paid_date, reference, payment_method, user_id, created_at, received_payment_id,
+       amount_refunded
 FROM payments WHERE invoice_id = $1 ORDER BY id
 """
 INSERT_PAYMENT = """
-INSERT INTO payments (invoice_id, company_id, amount, paid_date, reference, payment_method, user_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO payments (invoice_id, company_id, amount, paid_date, reference, payment_method, user_id,
+                      received_payment_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING id, amount, paid_date, reference, payment_method, user_id, created_at
 """
 HISTORY = """
@@ -308,6 +316,7 @@ async def insert_payment(
     reference: str | None,
     method: str | None,
     user_id: int,
+    received_payment_id: int | None = None,
 ) -> Row:
     row = await conn.fetchrow(
         INSERT_PAYMENT,
@@ -318,6 +327,7 @@ async def insert_payment(
         reference,
         method,
         user_id,
+        received_payment_id,
     )
     return dict(row)
 

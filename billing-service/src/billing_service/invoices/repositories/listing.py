@@ -105,7 +105,7 @@ def _overdue(where: Conditions, now: datetime) -> None:
         "FROM companies c WHERE c.id = i.company_id)",
         now,
     )
-    where.add("i.total > i.amount_paid")
+    where.add("i.total > i.amount_paid + i.amount_credited")
 
 
 async def page(

@@ -32,6 +32,13 @@ class SendQuota(Protocol):
     ) -> None: ...
 
 
+class CreditNoteIssuer(Protocol):
+    """What approving a credit note does to its invoice and its customer's credit, inside the
+    approval's transaction (receivables.services.credit_notes.CreditNotes)."""
+
+    async def issue(self, conn: asyncpg.Connection, scope: Scope, credit_note: Invoice) -> None: ...
+
+
 # What follows an approval outside its transaction: the PDF rendered (documents' service).
 AfterApproval = Callable[[Invoice], Awaitable[None]]
 
@@ -46,11 +53,13 @@ class InvoiceActions:
         quota: SendQuota,
         after_approval: AfterApproval,
         users: AuthClient | None = None,
+        credit_notes: CreditNoteIssuer | None = None,
     ) -> None:
         self.records = records
         self.quota = quota
         self.after_approval = after_approval
         self.users = users  # e-mails of invoice members and contacts (auth-service)
+        self.credit_notes = credit_notes  # what issuing a credit note does (receivables)
 
     async def approve(
         self, scope: Scope, invoice_id: int, approved_at: datetime | None, if_match: str | None
@@ -58,11 +67,7 @@ class InvoiceActions:
         """Approved, then its PDF rendered (the document the client will be sent)."""
 
         async def approve(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
-            lifecycle.require("approve", invoice.type, invoice.status)
-            when = approved_at or self.records.clock()
-            return await self.records.move(
-                conn, scope.user_id, invoice, "approved", {"approved_at": when}
-            )
+            return await self.approve_locked(conn, scope, invoice, approved_at)
 
         approved = await self.records.locked(
             scope, invoice_id, if_match, "update", approve, verb="approved"
@@ -72,9 +77,8 @@ class InvoiceActions:
 
     async def cancel(self, scope: Scope, invoice_id: int, if_match: str | None) -> InvoiceDetail:
         async def cancel(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
-            lifecycle.require(
-                "cancel", invoice.type, invoice.status, amount_paid=invoice.amount_paid
-            )
+            kept = invoice.amount_paid + invoice.amount_credited  # credited in part: kept too
+            lifecycle.require("cancel", invoice.type, invoice.status, amount_paid=kept)
             stamp = {"cancelled_at": self.records.clock()}
             return await self.records.move(conn, scope.user_id, invoice, "cancelled", stamp)
 
@@ -102,29 +106,21 @@ class InvoiceActions:
         together they never exceed the balance."""
 
         async def pay(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
-            lifecycle.require("pay", invoice.type, invoice.status, balance_due=invoice.balance_due)
-            _check_amount(invoice, payment.amount)
-            day = payment.paid_date or await self.records.today(conn, invoice.company_id)
-            await repo.insert_payment(
-                conn,
-                invoice,
-                payment.amount,
-                day,
-                payment.reference,
-                payment.method,
-                scope.user_id,
-            )
-            paid = invoice.amount_paid + payment.amount
-            values: dict[str, Any] = {"amount_paid": paid}
-            if paid == invoice.total:
-                values["paid_at"] = self.records.clock()
-                return await self.records.move(conn, scope.user_id, invoice, "paid", values)
-            await repo.add_history(
-                conn, invoice.id, scope.user_id, "payment", invoice.status, invoice.status
-            )
-            return await repo.update(conn, invoice.id, values)
+            return await settle(self.records, conn, scope.user_id, invoice, payment)
 
-        return await self.records.locked(scope, invoice_id, if_match, "pay", pay, verb=_paid)
+        return await self.records.locked(scope, invoice_id, if_match, "pay", pay, verb=paid_verbs)
+
+    async def approve_locked(
+        self, conn: asyncpg.Connection, scope: Scope, invoice: Invoice, when: datetime | None
+    ) -> Invoice:
+        lifecycle.require("approve", invoice.type, invoice.status)
+        values = {"approved_at": when or self.records.clock()}
+        approved = await self.records.move(conn, scope.user_id, invoice, "approved", values)
+        if approved.type == "credit_note":
+            if self.credit_notes is None:
+                raise ServiceUnavailable("Credit notes are not configured.")
+            await self.credit_notes.issue(conn, scope, approved)
+        return approved
 
     async def send(
         self,
@@ -258,23 +254,56 @@ class Payment:
     method: str | None = None
 
 
-def _paid(invoice: Invoice) -> tuple[str, ...]:
+def paid_verbs(invoice: Invoice) -> tuple[str, ...]:
     """A payment's events: recorded, and paid too when it settled the balance."""
     return ("payment_recorded", "paid") if invoice.status == "paid" else ("payment_recorded",)
 
 
-def _check_amount(invoice: Invoice, amount: Decimal) -> None:
-    """In the invoice currency's minor units, and no more than the balance due."""
+async def settle(
+    records: InvoiceRecords,
+    conn: asyncpg.Connection,
+    user_id: int,
+    invoice: Invoice,
+    payment: Payment,
+    received_payment_id: int | None = None,
+) -> Invoice:
+    """A payment on the locked invoice (/pay, an allocation of a received payment, credit
+    applied): recorded, the balance lowered, and paid when it settles it."""
+    lifecycle.require("pay", invoice.type, invoice.status, balance_due=invoice.balance_due)
+    check_amount(invoice, payment.amount)
+    day = payment.paid_date or await records.today(conn, invoice.company_id)
+    await repo.insert_payment(
+        conn,
+        invoice,
+        payment.amount,
+        day,
+        payment.reference,
+        payment.method,
+        user_id,
+        received_payment_id,
+    )
+    values: dict[str, Any] = {"amount_paid": invoice.amount_paid + payment.amount}
+    if payment.amount == invoice.balance_due:
+        values["paid_at"] = records.clock()
+        return await records.move(conn, user_id, invoice, "paid", values)
+    await repo.add_history(conn, invoice.id, user_id, "payment", invoice.status, invoice.status)
+    return await repo.update(conn, invoice.id, values)
+
+
+def check_amount(invoice: Invoice, amount: Decimal, limit: Decimal | None = None) -> None:
+    """In the invoice currency's minor units, and no more than the balance due (or the
+    `limit` a refund names: what was paid)."""
     currency = invoice.currency.strip()
     if amount != round_money(amount, currency):
         places = get_currency_precision(currency)
         raise ValidationFailed.field(
             "amount", f"The amount field must have at most {places} decimal places."
         )
-    if amount > invoice.balance_due:
-        balance = invoice.balance_due.quantize(quantum(currency))
+    most, what = (invoice.balance_due, "the balance due") if limit is None else (limit, "paid")
+    if amount > most:
+        shown = most.quantize(quantum(currency))
         raise ValidationFailed.field(
-            "amount", f"The amount must not be greater than the balance due ({balance})."
+            "amount", f"The amount must not be greater than {what} ({shown})."
         )
 
 

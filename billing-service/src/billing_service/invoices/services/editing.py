@@ -164,8 +164,12 @@ class InvoiceEditor:
         self, scope: Scope, invoice_id: int, if_match: str | None, *, kind: str | None = None
     ) -> None:
         async def remove(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
-            if not lifecycle.can_delete(invoice.status, invoice.amount_paid):
-                raise Conflict("Paid invoices and invoices with payments cannot be deleted.")
+            kept = invoice.amount_paid + invoice.amount_credited  # credited: also kept
+            if not lifecycle.can_delete(invoice.type, invoice.status, kept):
+                raise Conflict(
+                    "Paid or credited invoices, invoices with payments and issued credit "
+                    "notes cannot be deleted."
+                )
             updated = await repo.update(conn, invoice.id, {"deleted_at": self.records.clock()})
             await repo.add_history(
                 conn, invoice.id, scope.user_id, "deleted", invoice.status, invoice.status

@@ -27,7 +27,13 @@ from billing_service.platform.scope import Scope
 from shared.clock import Clock, system_clock
 from shared.errors import NotFound, PreconditionFailed, ValidationFailed
 
-PREFIXES = {"invoice": "INV", "quote": "QUO", "recurring": "REC", "template": "TPL"}
+PREFIXES = {
+    "invoice": "INV",
+    "quote": "QUO",
+    "recurring": "REC",
+    "template": "TPL",
+    "credit_note": "CN",
+}
 MAX_PAYMENT_TERMS = timedelta(days=3660)  # ten years: longer is a typo, not a contract
 Change = Callable[[asyncpg.Connection, Invoice], Awaitable[Invoice]]
 # The verbs a change is announced with, given the record as the change left it.

@@ -69,6 +69,8 @@ def _payment(payment: Row, currency: str) -> dict[str, Any]:
         "reference": payment["reference"],
         "payment_method": payment["payment_method"],
         "created_at": payment["created_at"],
+        "received_payment_id": payment["received_payment_id"],
+        "amount_refunded": round_money(payment["amount_refunded"], currency),
     }
 
 
@@ -127,6 +129,8 @@ def _document(
         "tax": round_money(invoice.tax, currency),
         "total": round_money(invoice.total, currency),
         "amount_paid": round_money(invoice.amount_paid, currency),
+        "amount_credited": round_money(invoice.amount_credited, currency),
+        "amount_refunded": round_money(invoice.amount_refunded, currency),
         "balance_due": round_money(invoice.balance_due, currency),
         "public_url": f"{base_url}/i/{invoice.public_id}",
         "approved_at": invoice.approved_at,
@@ -187,6 +191,8 @@ def invoice_view(
         ),
         "version": invoice.version,
         "buyer_reference": invoice.buyer_reference,
+        "credited_invoice_id": invoice.credited_invoice_id,
+        "reason": invoice.credit_reason,
         "purchase_order_reference": invoice.purchase_order_reference,
     }
     if detail is not None:
@@ -218,6 +224,7 @@ PORTAL_INVOICE_STATUS = {
     "sent": "Unpaid",  # also once past its due date: overdue is still unpaid
     "paid": "Paid",
     "cancelled": "Cancelled",
+    "credited": "Credited",
 }
 PORTAL_QUOTE_STAGE = {
     "scheduled": "Delivered",

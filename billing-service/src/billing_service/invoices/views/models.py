@@ -60,6 +60,10 @@ class PortalPaymentView(View):
 class PaymentView(PortalPaymentView):
     id: int
     created_at: datetime
+    received_payment_id: int | None = Field(
+        description="The received payment (/payments) this is an allocation of"
+    )
+    amount_refunded: Decimal
 
 
 class HistoryEntryView(View):
@@ -130,8 +134,13 @@ class _Document(View):
     subtotal: Decimal
     tax: Decimal
     total: Decimal
-    amount_paid: Decimal
-    balance_due: Decimal
+    amount_paid: Decimal = Field(
+        description="Money the invoice keeps: payments less refunds, less what a credit note "
+        "moved to the customer's credit"
+    )
+    amount_credited: Decimal = Field(description="The totals of its issued credit notes")
+    amount_refunded: Decimal
+    balance_due: Decimal = Field(description="total - amount_paid - amount_credited")
     public_url: str
     approved_at: datetime | None
     sent_at: datetime | None
@@ -174,6 +183,8 @@ class InvoiceView(_Document):
     updated_at: datetime
     available_actions: list[str] = Field(description="The actions the lifecycle allows now")
     buyer_reference: str | None = Field(description="XRechnung's Leitweg-ID; none: the recipient's")
+    credited_invoice_id: int | None = Field(description="A credit note's invoice")
+    reason: str | None = Field(description="A credit note's reason")
     purchase_order_reference: str | None
     version: int = Field(description="Bumped by every change (the ETag)")
     paymentmethod: str | None
