@@ -440,3 +440,23 @@ async def test_the_public_page_links_the_factur_x_pdf_when_there_is_one(
     status, body = await fetch_pdf(pdf_server, links[True]["Download e-invoice (Factur-X PDF)"])
     assert status == 200
     assert get_xml_from_pdf(body, check_xsd=False)[0] == "factur-x.xml"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_two_hundred_lines_at_19_percent_pass_the_official_rules(
+    api, make_setup, billing, fmt
+):
+    """The issue's invoice: 200 lines x 2.50 at 19 %. VAT is rounded once for the category
+    (BR-CO-17): 95.00, not 200 x 0.48; every format is produced and valid."""
+    setup = await make_setup(currency="EUR")
+    await ready(api, setup)
+    line = {"label": "Widget", "unit": "pcs", "quantity": 1, "price": "2.50", "tax_percentage": 19}
+    invoice = await new_invoice(api, setup, items=[line] * 200)
+    assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == ("500.00", "95.00", "595.00")
+    assert sum(Decimal(item["tax"]) for item in invoice["items"]) == Decimal("95.00")
+    assert fmt in invoice["available_formats"]
+    response, body = await einvoice(billing, setup, invoice["id"], fmt)
+    assert response.status == 200, body
+    xml = get_xml_from_pdf(body, check_xsd=False)[1] if fmt == "facturx" else body
+    report = validate("cii" if fmt == "facturx" else fmt, xml)
+    assert report.errors == []

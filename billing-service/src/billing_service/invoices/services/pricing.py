@@ -28,9 +28,7 @@ def price_items(
 ) -> list[dict[str, Any]]:
     """Each line as stored: its input, position and amounts. A line without its own tax rate
     takes `default_tax` (the invoicer's)."""
-    priced = [
-        _priced(position, item, currency, default_tax) for position, item in enumerate(items)
-    ]
+    priced = [_priced(position, item, currency, default_tax) for position, item in enumerate(items)]
     return _tax_rounded_per_category([line for line, _ in priced], [p for _, p in priced], currency)
 
 
