@@ -214,7 +214,7 @@ def _header(p: _Painter, doc: dict[str, Any]) -> None:
         p.text(LEFT, y, line)
         y -= 11
     contact = _joined(invoicer.get("contact"), invoicer.get("email"), invoicer.get("phone"))
-    for line in [*_identifiers(invoicer), *_wrap(" · ".join(contact), CONTENT * 0.5)]:
+    for line in [*_identifiers(invoicer), *contact]:
         p.text(LEFT, y, line, size=8, color=MUTED)
         y -= 10
     logo_height = _logo(p, doc, top)
