@@ -5,6 +5,7 @@ a phone's width (Debian's Chromium driven by Playwright)."""
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -69,10 +70,11 @@ async def issued(new_client, send):
             "invoicer_payment_detail_id": None,
             "subject": "Website relaunch",
             "purchase_order_reference": "PO-4711",
-            "due_date": "2099-12-31",
+            "due_date": (date.today() + timedelta(days=30)).isoformat(),
             "items": [{"description": "Consulting", "quantity": 10, "unit_price": 100}],
         },
     )
+    assert "data" in invoice, invoice
     assert invoice["data"]["invoicer_payment_detail_id"] is not None  # the default one
     status, approved = await send(
         "POST", f"/api/v1/invoices/{invoice['data']['id']}/approve", token, {}
