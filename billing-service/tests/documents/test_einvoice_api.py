@@ -62,7 +62,7 @@ CII = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
 }
-API_MD = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+API_MD = Path(__file__).resolve().parents[3] / "docs" / "api.md"
 UBL = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
 
 
