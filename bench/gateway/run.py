@@ -123,6 +123,13 @@ def evalsha_calls(client: redis.Redis) -> int:
     return int(client.info("commandstats").get("cmdstat_evalsha", {"calls": 0})["calls"])
 
 
+def seed_token(client: redis.Redis) -> None:
+    """The token cached as the gateway caches an introspection, under its secret's hash:
+    `<user id>\n<token id>\n<identity JWT>` (a stale key or blob would measure 503s)."""
+    key = f"tok:{hashlib.sha256(SECRET.encode()).hexdigest()}"
+    client.set(key, "1\n1\nbench.identity.jwt", ex=3600)
+
+
 def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -182,10 +189,7 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
     for port in PORTS.values():
         wait_port(port)
     client = redis.Redis(port=PORTS["redis"])
-    # The token is cached as the gateway caches an introspection, under its secret's hash:
-    # `<user id>\n<token id>\n<identity JWT>` (a stale key or blob would measure 503s).
-    key = f"tok:{hashlib.sha256(SECRET.encode()).hexdigest()}"
-    client.set(key, "1\n1\nbench.identity.jwt", ex=3600)
+    seed_token(client)
     path = "/api/v1/companies"
     targets = {
         "upstream direct": f"{upstream}{path}",
