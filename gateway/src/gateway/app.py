@@ -34,6 +34,7 @@ from gateway.reference.cache import DocumentCache, http_fetcher
 from gateway.reference.public import publish
 from gateway.routes import ROUTES, RouteSpec, alias_of
 from gateway.settings import Settings
+from gateway.upstream_http import UpstreamClient
 from gateway.upstreams import Upstreams
 from shared.logging import configure_logging
 from shared.ratelimit import SLIDING_WINDOW_LUA
@@ -62,7 +63,19 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
         cookie_jar=aiohttp.DummyCookieJar(),  # never carry one client's cookies to another
         skip_auto_headers=("User-Agent", "Accept-Encoding"),
     )
-    upstreams = Upstreams(settings.upstream_urls, settings.upstream_resolve_interval)
+    # The proxy's own upstream leg, lighter than ClientSession (kept for the gateway's
+    # calls to auth-service and the OpenAPI documents).
+    client = UpstreamClient(
+        limit=settings.upstream_connections,
+        connect_timeout=settings.upstream_connect_timeout,
+        read_timeout=settings.upstream_read_timeout,
+        keepalive_timeout=30,
+    )
+    upstreams = Upstreams(
+        settings.upstream_urls,
+        settings.upstream_resolve_interval,
+        on_refresh=client.prune,
+    )
     await upstreams.start()
     batcher = ScriptBatcher(app[REDIS], SLIDING_WINDOW_LUA, registry=app[METRICS_REGISTRY])
     introspector = Introspector(
@@ -84,9 +97,10 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
         retry_after_failure=settings.redis_retry_after_failure_seconds,
         registry=app[METRICS_REGISTRY],
     )
-    app[PROXY] = Proxy(session, upstreams)
+    app[PROXY] = Proxy(client, upstreams)
     yield
     await upstreams.stop()
+    await client.close()
     await session.close()
 
 
