@@ -17,6 +17,7 @@ import asyncio
 import collections
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from typing import cast
 
 import httptools
 from aiohttp import StreamReader
@@ -155,8 +156,7 @@ class _Connection(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
         self._received = True
