@@ -51,6 +51,11 @@ def _events(probe: Path, since: float, until: float) -> dict[str, float]:
     return counts
 
 
+def _runqueue_wait(pid: int) -> float:
+    """Seconds the process was ready to run but waited for a core (Linux schedstat)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+
+
 def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,7 +65,9 @@ def main() -> None:
             _start_redis()
             python = sys.executable
             upstream = f"http://127.0.0.1:{bench.PORTS['upstream']}"
-            processes.append(bench.start([python, str(HERE / "upstream.py"), str(bench.PORTS["upstream"])]))
+            processes.append(
+                bench.start([python, str(HERE / "upstream.py"), str(bench.PORTS["upstream"])])
+            )
             env = os.environ | {
                 "PORT": str(bench.PORTS["gateway"]),
                 "METRICS_PORT": str(bench.PORTS["gateway_metrics"]),
@@ -73,7 +80,8 @@ def main() -> None:
                 "ENVIRONMENT": "development",
                 "PROBE_OUT": str(probe),
             }
-            processes.append(bench.start([python, str(HERE / "probed_gateway.py")], env=env))
+            gateway_process = bench.start([python, str(HERE / "probed_gateway.py")], env=env)
+            processes.append(gateway_process)
             for port in ("upstream", "gateway", "redis"):
                 bench.wait_port(bench.PORTS[port])
             bench.seed_token(redis.Redis(port=bench.PORTS["redis"]))
@@ -83,7 +91,9 @@ def main() -> None:
             peak = bench.wrk(gateway)["rps"]
             half = peak / 2
             print(f"gateway peak {peak:.0f} req/s; paced at {half:.0f} req/s offered\n")
-            print("| target | pacing | connections | p50 | p90 | p99 | p99.9 ms | GC passes (gen 2) | longest GC ms | loop stalls >= 1 ms | longest stall ms |")
+            print(
+                "| target | pacing | connections | p50 | p90 | p99 | p99.9 ms | GC passes (gen 2) | longest GC ms | loop stalls >= 1 ms | longest stall ms |"
+            )
             print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             cases = [
                 ("upstream direct", direct, "fixed", 50),
@@ -95,12 +105,14 @@ def main() -> None:
             ]
             for name, url, pacing, connections in cases:
                 os.environ["PACING"] = pacing
-                since = time.time()
+                since, waited = time.time(), _runqueue_wait(gateway_process.pid)
                 result = bench.wrk(url, rate=half, connections=connections)
                 e = _events(probe, since, time.time())
+                waited = (_runqueue_wait(gateway_process.pid) - waited) / (time.time() - since)
                 probed = (
                     f"{e['gc']} ({e['gc2']}) | {e['gc_ms_max']:.2f} | {e['stalls']} | {e['stall_ms_max']:.2f}"
-                    if name == "full gateway" else "- | - | - | -"
+                    if name == "full gateway"
+                    else "- | - | - | -"
                 )
                 print(
                     f"| {name} | {pacing} | {connections} | {result['p50_ms']:.2f} | "
