@@ -92,9 +92,9 @@ def main() -> None:
             half = peak / 2
             print(f"gateway peak {peak:.0f} req/s; paced at {half:.0f} req/s offered\n")
             print(
-                "| target | pacing | connections | p50 | p90 | p99 | p99.9 ms | GC passes (gen 2) | longest GC ms | loop stalls >= 1 ms | longest stall ms |"
+                "| target | pacing | connections | p50 | p90 | p99 | p99.9 ms | GC passes (gen 2) | longest GC ms | loop stalls >= 1 ms | longest stall ms | waiting for a core, ms/s |"
             )
-            print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             cases = [
                 ("upstream direct", direct, "fixed", 50),
                 ("full gateway", gateway, "fixed", 50),
@@ -110,9 +110,10 @@ def main() -> None:
                 e = _events(probe, since, time.time())
                 waited = (_runqueue_wait(gateway_process.pid) - waited) / (time.time() - since)
                 probed = (
-                    f"{e['gc']} ({e['gc2']}) | {e['gc_ms_max']:.2f} | {e['stalls']} | {e['stall_ms_max']:.2f}"
+                    f"{e['gc']} ({e['gc2']}) | {e['gc_ms_max']:.2f} | {e['stalls']} | "
+                    f"{e['stall_ms_max']:.2f} | {waited * 1000:.0f}"
                     if name == "full gateway"
-                    else "- | - | - | -"
+                    else "- | - | - | - | -"
                 )
                 print(
                     f"| {name} | {pacing} | {connections} | {result['p50_ms']:.2f} | "
