@@ -1,0 +1,22 @@
+"""The guard's one Redis connection (gateway/redis_pipe.py) survives what Redis does to it:
+its scripts flushed (NOSCRIPT: loaded again) and its connection killed (connected again)."""
+
+from __future__ import annotations
+
+from .request_helpers import bearer
+
+
+async def test_flushed_scripts_and_a_killed_connection_are_recovered_from(
+    gateway, auth, redis_client
+):
+    client = await gateway()
+    user = await auth.user()
+    assert (await client.get("/api/v1/x", headers=bearer(user.token))).status == 200
+    await redis_client.script_flush()
+    flushed = await client.get("/api/v1/x", headers=bearer(user.token))
+    assert flushed.status == 200
+    assert flushed.headers["X-RateLimit-Remaining"] == "58"  # counted in Redis, not locally
+    await redis_client.client_kill_filter(_type="normal", skipme=True)
+    killed = await client.get("/api/v1/x", headers=bearer(user.token))
+    assert killed.status == 200
+    assert killed.headers["X-RateLimit-Remaining"] == "57"
