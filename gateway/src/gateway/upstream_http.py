@@ -283,12 +283,12 @@ class _Connection(asyncio.Protocol):
         self._read_timer = None
         if self._response is None:
             return
+        now = self._loop.time()
+        if self._paused:  # the client is slow, not the upstream: its silence starts now
+            self._last_read = now
         due = self._last_read + read_timeout
-        if self._paused or due > self._loop.time():
-            self._last_read = self._loop.time() if self._paused else self._last_read
-            self._read_timer = self._loop.call_at(
-                max(due, self._loop.time() + 0.001), self._check_read, read_timeout
-            )
+        if due > now:  # data came meanwhile: one timer re-armed, not one per packet
+            self._read_timer = self._loop.call_at(due, self._check_read, read_timeout)
             return
         self._fail(TimeoutError("the upstream did not answer in time"))
 
