@@ -25,6 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from yarl import URL
 
 Command = tuple[str | int | bytes, ...]
+NAME = "gateway-guard"
 
 
 def pack(command: Command) -> bytes:
@@ -89,10 +90,11 @@ class RedisPipe:
         self._host = parsed.host or "localhost"
         self._port = parsed.port or 6379
         self._ssl = ssl.create_default_context() if parsed.scheme == "rediss" else None
-        self._hello: list[Command] = []
+        # Named, so CLIENT LIST tells the guard's connection from the others.
+        self._hello: list[Command] = [("CLIENT", "SETNAME", NAME)]
         if parsed.password:
             user = (parsed.user,) if parsed.user else ()
-            self._hello.append(("AUTH", *user, parsed.password))
+            self._hello.insert(0, ("AUTH", *user, parsed.password))
         database = parsed.path.strip("/") or parsed.query.get("db", "0")
         if int(database):
             self._hello.append(("SELECT", int(database)))
@@ -136,7 +138,7 @@ class RedisPipe:
                 _, protocol = await loop.create_connection(
                     _Protocol, self._host, self._port, ssl=self._ssl
                 )
-                if self._hello:
+                if self._hello:  # always: the name at least
                     hello = b"".join(pack(command) for command in self._hello)
                     replies = self._send(protocol, hello, len(self._hello))
                     await replies[-1]
