@@ -479,7 +479,7 @@ def cited_invoice(fmt, xml):
 
 @pytest.mark.parametrize("partial", [False, True], ids=["full", "partial"])
 async def test_a_credit_note_is_every_format_its_invoice_is_citing_the_invoice(
-    api, make_setup, billing, partial
+    api, make_setup, billing, auth, partial
 ):
     """Invoice, approve, credit note (all of it, or one line), approve: every format valid
     under the official rules, a credit note (381, UBL CreditNote) citing the invoice (BT-25,
@@ -518,3 +518,21 @@ async def test_a_credit_note_is_every_format_its_invoice_is_citing_the_invoice(
             quantities = document.xpath("//cbc:CreditedQuantity/text()", namespaces=UBL)
             assert len(quantities) == (1 if partial else 3)
             assert all(Decimal(quantity) > 0 for quantity in quantities)
+    # A credit note's e-invoice is downloaded under the credit-note abilities.
+    path = f"/api/v1/invoices/{note['id']}/einvoice?format=ubl"
+    for abilities, expected in ((["invoices:*"], 403), (["credit_notes:download"], 200)):
+        headers = await company_member(api, auth, setup, abilities)
+        assert (await billing.get(path, headers=headers)).status == expected, abilities
+
+
+async def company_member(api, auth, setup, abilities):
+    """The headers of a new admin of the setup's company whose token has these abilities."""
+    user = await auth.user(abilities)
+    status, answer = await api(
+        "POST",
+        f"/api/v1/companies/{setup.company_id}/members",
+        setup.headers,
+        {"email": user.email, "role": "admin"},
+    )
+    assert status in (200, 201), answer
+    return {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}
