@@ -554,3 +554,99 @@ async def test_two_hundred_lines_at_19_percent_pass_the_official_rules(
     xml = get_xml_from_pdf(body, check_xsd=False)[1] if fmt == "facturx" else body
     report = validate("cii" if fmt == "facturx" else fmt, xml)
     assert report.errors == []
+
+
+CREDIT_NOTE_ROOT = "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
+CAC = {"cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"}
+
+
+async def issued_credit_note(api, setup, invoice_id, **body):
+    """A credit note of the invoice, approved (issued)."""
+    status, drafted = await api(
+        "POST", f"/api/v1/invoices/{invoice_id}/credit-notes", setup.headers, body
+    )
+    assert status == 201, drafted
+    note_id = drafted["data"]["id"]
+    status, issued = await api("POST", f"/api/v1/invoices/{note_id}/approve", setup.headers, {})
+    assert status == 200, issued
+    _, shown = await api("GET", f"/api/v1/invoices/{note_id}", setup.headers)
+    return shown["data"]
+
+
+def cited_invoice(fmt, xml):
+    """BT-25 and BT-26 as the document states them."""
+    if fmt in ("facturx", "cii"):
+        cited = "//ram:ApplicableHeaderTradeSettlement/ram:InvoiceReferencedDocument/"
+        namespaces = CII | {"qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"}
+        number = etree.fromstring(xml).xpath(cited + "ram:IssuerAssignedID/text()", namespaces=CII)
+        issued = etree.fromstring(xml).xpath(
+            cited + "ram:FormattedIssueDateTime/qdt:DateTimeString/text()", namespaces=namespaces
+        )
+        return number, [f"{day[:4]}-{day[4:6]}-{day[6:]}" for day in issued]
+    cited = "/*/cac:BillingReference/cac:InvoiceDocumentReference/cbc:"
+    document = etree.fromstring(xml)
+    return (
+        document.xpath(cited + "ID/text()", namespaces=UBL | CAC),
+        document.xpath(cited + "IssueDate/text()", namespaces=UBL | CAC),
+    )
+
+
+@pytest.mark.parametrize("partial", [False, True], ids=["full", "partial"])
+async def test_a_credit_note_is_every_format_its_invoice_is_citing_the_invoice(
+    api, make_setup, billing, auth, partial
+):
+    """Invoice, approve, credit note (all of it, or one line), approve: every format valid
+    under the official rules, a credit note (381, UBL CreditNote) citing the invoice (BT-25,
+    BT-26), its amounts the credit note's own, positive, its reason the note (BT-22)."""
+    setup = await make_setup(currency="EUR")
+    await ready(api, setup)
+    invoice = await new_invoice(api, setup, purchase_order_reference="PO-9")
+    await api("POST", f"/api/v1/invoices/{invoice['id']}/approve", setup.headers, {})
+    lines = {"items": [LINES[1] | {"quantity": 2}]} if partial else {}
+    note = await issued_credit_note(api, setup, invoice["id"], reason="Two books returned", **lines)
+    assert note["type"] == "credit_note" and note["status"] == "approved"
+    assert note["available_formats"] == list(FORMATS)
+    total = Decimal(note["total"])
+    assert total == (Decimal("42.78") if partial else Decimal(invoice["total"]))
+    for fmt in FORMATS:
+        response, body = await einvoice(billing, setup, note["id"], fmt)
+        assert response.status == 200, body
+        assert f'filename="{note["label"]}-{fmt}.' in response.headers["Content-Disposition"]
+        xml = get_xml_from_pdf(body, check_xsd=False)[1] if fmt == "facturx" else body
+        report = validate("cii" if fmt == "facturx" else fmt, xml)
+        assert report.errors == [], (fmt, report.errors)
+        assert cited_invoice(fmt, xml) == ([invoice["label"]], [invoice["scheduled_date"]])
+        if fmt in ("facturx", "cii"):
+            assert etree.fromstring(xml).xpath("//ram:TypeCode/text()", namespaces=CII)[0] == "381"
+            summation = "//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:"
+            assert amount(xml, summation + "GrandTotalAmount", CII) == total
+            assert amount(xml, summation + "DuePayableAmount", CII) == total
+            [reason] = etree.fromstring(xml).xpath("//ram:IncludedNote/ram:Content", namespaces=CII)
+            assert reason.text.startswith("Two books returned")
+        else:
+            document = etree.fromstring(xml)
+            assert document.tag == CREDIT_NOTE_ROOT
+            assert document.xpath("cbc:CreditNoteTypeCode/text()", namespaces=UBL) == ["381"]
+            assert amount(xml, "/*/cac:LegalMonetaryTotal/cbc:PayableAmount", UBL | CAC) == total
+            assert document.xpath("cbc:Note/text()", namespaces=UBL)[0].startswith("Two books")
+            quantities = document.xpath("//cbc:CreditedQuantity/text()", namespaces=UBL)
+            assert len(quantities) == (1 if partial else 3)
+            assert all(Decimal(quantity) > 0 for quantity in quantities)
+    # A credit note's e-invoice is downloaded under the credit-note abilities.
+    path = f"/api/v1/invoices/{note['id']}/einvoice?format=ubl"
+    for abilities, expected in ((["invoices:*"], 403), (["credit_notes:download"], 200)):
+        headers = await company_member(api, auth, setup, abilities)
+        assert (await billing.get(path, headers=headers)).status == expected, abilities
+
+
+async def company_member(api, auth, setup, abilities):
+    """The headers of a new admin of the setup's company whose token has these abilities."""
+    user = await auth.user(abilities)
+    status, answer = await api(
+        "POST",
+        f"/api/v1/companies/{setup.company_id}/members",
+        setup.headers,
+        {"email": user.email, "role": "admin"},
+    )
+    assert status in (200, 201), answer
+    return {"Authorization": f"Bearer {await auth.identity_jwt(user.token)}"}

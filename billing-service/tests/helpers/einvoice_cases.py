@@ -19,6 +19,7 @@ from billing_service.einvoice.model import (
     Document,
     ElectronicAddress,
     Invoice,
+    InvoiceReference,
     Line,
     Party,
     PaymentMeans,
@@ -269,6 +270,41 @@ CASES: dict[str, Callable[[], Case]] = {
     ),
     "credit_note": lambda: Case(
         [item("Refund: consulting", "2", "95", "19", unit="hour")],
-        document=document(type_code="381", number="GS-2026-0007"),
+        document=credit_note_document(),
+    ),
+    # The API's full credit of the several-rates invoice: its lines, amounts positive.
+    "credit_note_several_rates": lambda: Case(
+        CASES["several_rates"]().items, document=credit_note_document()
+    ),
+    # A partial credit: the API's remainder line per VAT group (one at 19 %, one at 7 %), and
+    # an exempt line crediting its own reason.
+    "credit_note_partial": lambda: Case(
+        [
+            item("Remainder of RE-2026-0042 at 19 % VAT", "1", "312.50", "19"),
+            item("Handbook (returned)", "1", "24.90", "7", unit="pcs"),
+            item(
+                "Training course (cancelled)",
+                "1",
+                "300",
+                "0",
+                vat_category="E",
+                vat_exemption_reason="Exempt under §4 Nr. 21 UStG",
+            ),
+        ],
+        document=credit_note_document(),
     ),
 }
+
+
+def credit_note_document() -> Document:
+    """A credit note as the API maps it: type 381, the corrected invoice cited (BT-25, BT-26),
+    the reason as its note, payment terms instead of a due date."""
+    return document(
+        type_code="381",
+        number="CN-0007",
+        issue_date=date(2026, 11, 20),
+        due_date=None,
+        note="Credit note for RE-2026-0042: two consulting hours billed twice.",
+        payment_terms="Credited against invoice RE-2026-0042.",
+        preceding_invoice=InvoiceReference("RE-2026-0042", date(2026, 11, 2)),
+    )

@@ -4,6 +4,7 @@ scheme), so XPath over the official UBL 2.1 names reads it. Both give `summary`'
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,8 @@ def summary(invoice: Invoice) -> dict[str, Any]:
         "number": invoice.document.number,
         "type": invoice.document.type_code,
         "currency": invoice.document.currency,
+        "note": invoice.document.note,
+        "preceding_invoice": _reference(invoice),
         "totals": [
             totals.line_total,
             totals.tax_exclusive,
@@ -59,6 +62,11 @@ def summary(invoice: Invoice) -> dict[str, Any]:
     }
 
 
+def _reference(invoice: Invoice) -> tuple[str, date | None] | None:
+    reference = invoice.document.preceding_invoice
+    return (reference.number, reference.issue_date) if reference else None
+
+
 def read_cii(xml: bytes) -> dict[str, Any]:
     """drafthorse (a CII library) parses the document."""
     parsed = DrafthorseDocument.parse(xml)
@@ -70,6 +78,8 @@ def read_cii(xml: bytes) -> dict[str, Any]:
         "number": parsed.header.id._text,
         "type": parsed.header.type_code._text,
         "currency": settlement.currency_code._text,
+        "note": _cii_note(parsed),
+        "preceding_invoice": _cii_reference(settlement),
         "totals": [
             sums.line_total._value,
             sums.tax_basis_total._amount,
@@ -90,6 +100,17 @@ def read_cii(xml: bytes) -> dict[str, Any]:
             for tax in settlement.trade_tax.children
         ],
     }
+
+
+def _cii_note(parsed: Any) -> str | None:
+    notes = parsed.header.notes.children
+    return str(notes[0].content) if notes else None
+
+
+def _cii_reference(settlement: Any) -> tuple[str, date | None] | None:
+    cited = settlement.invoice_referenced_document
+    number = cited.issuer_assigned_id._text
+    return (number, cited.issue_date_time._value) if number else None
 
 
 def _cii_party(party: Any) -> tuple[Any, ...]:
@@ -124,6 +145,17 @@ UBL_NAMES = {
 }
 
 
+def _ubl_reference(root: Any) -> tuple[str, date | None] | None:
+    cited = root.find("cac:BillingReference/cac:InvoiceDocumentReference", UBL_NAMES)
+    if cited is None:
+        return None
+    issued = cited.findtext("cbc:IssueDate", namespaces=UBL_NAMES)
+    return (
+        cited.findtext("cbc:ID", namespaces=UBL_NAMES),
+        date.fromisoformat(issued) if issued else None,
+    )
+
+
 def read_ubl(xml: bytes) -> dict[str, Any]:
     """No maintained UBL reader is on PyPI: XPath over the official UBL 2.1 names."""
     root = etree.fromstring(xml)
@@ -141,6 +173,8 @@ def read_ubl(xml: bytes) -> dict[str, Any]:
         "number": text(root, "cbc:ID"),
         "type": text(root, "cbc:CreditNoteTypeCode" if credit else "cbc:InvoiceTypeCode"),
         "currency": text(root, "cbc:DocumentCurrencyCode"),
+        "note": text(root, "cbc:Note"),
+        "preceding_invoice": _ubl_reference(root),
         "totals": [
             amount(totals, "cbc:LineExtensionAmount"),
             amount(totals, "cbc:TaxExclusiveAmount"),

@@ -178,6 +178,19 @@ def _settlement(parent: Element, invoice: Invoice, currency: str) -> None:
     _monetary_summation(
         _sub(parent, "ram:SpecifiedTradeSettlementHeaderMonetarySummation"), invoice, currency
     )
+    _preceding_invoice(parent, invoice)
+
+
+def _preceding_invoice(parent: Element, invoice: Invoice) -> None:
+    """BG-3: the invoice a credit note corrects, by number (BT-25) and issue date (BT-26)."""
+    reference = invoice.document.preceding_invoice
+    if reference is None:
+        return
+    cited = _sub(parent, "ram:InvoiceReferencedDocument")
+    _sub(cited, "ram:IssuerAssignedID", reference.number)
+    if reference.issue_date:
+        issued = _sub(cited, "ram:FormattedIssueDateTime")
+        _sub(issued, "qdt:DateTimeString", reference.issue_date.strftime("%Y%m%d"), format="102")
 
 
 def _payment_means(parent: Element, means: PaymentMeans) -> None:

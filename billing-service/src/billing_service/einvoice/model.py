@@ -168,6 +168,14 @@ class Period:
 
 
 @dataclass(frozen=True)
+class InvoiceReference:
+    """BG-3: the invoice a credit note corrects."""
+
+    number: str  # BT-25
+    issue_date: date | None = None  # BT-26
+
+
+@dataclass(frozen=True)
 class Document:
     number: str  # BT-1
     issue_date: date  # BT-2
@@ -182,6 +190,7 @@ class Document:
     delivery_date: date | None = None  # BT-72
     # BG-15, the deliver-to address: an intra-community supply states its country (BT-80).
     delivery_address: Address | None = None
+    preceding_invoice: InvoiceReference | None = None  # BG-3, what a credit note corrects
 
 
 @dataclass(frozen=True)

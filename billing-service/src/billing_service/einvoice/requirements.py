@@ -43,6 +43,7 @@ API_NAMES: dict[str, str] = {
     "document.delivery_address.country_code": "recipient.country_code",
     "document.delivery_address.city": "recipient.city",
     "document.delivery_address.postcode": "recipient.postcode",
+    "document.preceding_invoice": "credited_invoice_id",
     "lines": "items",
     "payment_means": "payment_detail",
     "payment_means.iban": "payment_detail.iban",
@@ -95,16 +96,18 @@ def _document_gaps(invoice: Invoice) -> Iterator[tuple[str, str]]:
         yield "seller.vat_id", "The seller needs a VAT or registration number (BR-CO-26)."
     if not invoice.lines:
         yield "lines", "An e-invoice has at least one line (BR-16)."
-    currency = invoice.document.currency
+    document = invoice.document
+    currency = document.currency
     if quantum(currency) < quantum("EUR"):
         yield (
             "document.currency",
             f"EN 16931 amounts have two decimals at most; {currency} has more.",
         )
+    if document.type_code == "381" and document.preceding_invoice is None:
+        yield "document.preceding_invoice", "A credit note cites the invoice it corrects (BT-25)."
     means = invoice.payment_means
     if means and means.code in ("30", "58") and not _text(means.account_id):
         yield "payment_means.iban", "A credit transfer names the account to pay into (BR-61)."
-    document = invoice.document
     if invoice.totals.payable > 0 and not (document.due_date or _text(document.payment_terms)):
         yield "document.due_date", "An amount due needs a due date or payment terms (BR-CO-25)."
 

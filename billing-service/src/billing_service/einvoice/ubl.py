@@ -94,6 +94,7 @@ class _Builder:
         if document.purchase_order_reference and document.purchase_order_reference.strip():
             order = x.sub(root, "cac:OrderReference")
             x.sub(order, "cbc:ID", document.purchase_order_reference.strip())
+        self._billing_reference(root)
         self._party(x.sub(root, "cac:AccountingSupplierParty"), self.invoice.seller, seller=True)
         self._party(x.sub(root, "cac:AccountingCustomerParty"), self.invoice.buyer, seller=False)
         self._delivery(root)
@@ -115,6 +116,16 @@ class _Builder:
             self.x.sub(element, "cbc:StartDate", period.start.isoformat())
         if period.end:
             self.x.sub(element, "cbc:EndDate", period.end.isoformat())
+
+    def _billing_reference(self, root: Element) -> None:
+        """BG-3: the invoice a credit note corrects, by number (BT-25) and issue date (BT-26)."""
+        reference = self.invoice.document.preceding_invoice
+        if reference is None:
+            return
+        cited = self.x.sub(self.x.sub(root, "cac:BillingReference"), "cac:InvoiceDocumentReference")
+        self.x.sub(cited, "cbc:ID", reference.number)
+        if reference.issue_date:
+            self.x.sub(cited, "cbc:IssueDate", reference.issue_date.isoformat())
 
     def _party(self, parent: Element, party: Party, *, seller: bool) -> None:
         x = self.x

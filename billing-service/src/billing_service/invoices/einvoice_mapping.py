@@ -16,7 +16,10 @@ Decisions (docs/api.md, "E-invoices"):
 - a line's VAT category is the one it names, else S when it bears tax and Z when not; its
   unit code the one it names, else the one mapped from its unit (einvoice.model);
 - an intra-community supply (K) states the issue date as its delivery date and the
-  recipient's address as where it was delivered (the API records no delivery of its own).
+  recipient's address as where it was delivered (the API records no delivery of its own);
+- a credit note is type 381 citing its invoice's number and issue date (BT-25, BT-26), its
+  reason leading its note (BT-22: Peppol allows one) and, having no due date, payment terms
+  saying what it is settled against (BR-CO-25 wants one or the other of an amount due).
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ from billing_service.invoices.repositories.invoices import Invoice
 from billing_service.platform.money import LineAmounts, LineInput, round_money
 from billing_service.platform.repositories.crud import Row
 
+# EN 16931 knows invoices and credit notes; a quote or a template is neither.
+EINVOICED_TYPES = frozenset({"invoice", "credit_note"})
+
 
 def einvoice_of(detail: InvoiceDetail) -> model.Invoice:
     """The invoice as EN 16931 sees it; model.TaxRoundingConflict when its line taxes cannot
@@ -40,8 +46,11 @@ def einvoice_of(detail: InvoiceDetail) -> model.Invoice:
     currency = invoice.currency.strip()
     lines = [_line(item, currency) for item in detail.items if item["include"]]
     seller, buyer = detail.invoicer or {}, detail.recipient or {}
+    document = _document(invoice, buyer, currency, lines)
+    if invoice.type == "credit_note":
+        document = _as_credit_note(document, invoice, detail.credited_invoice)
     return model.assemble(
-        document=_document(invoice, buyer, currency, lines),
+        document=document,
         seller=_party(seller, seller=True),
         buyer=_party(buyer, seller=False),
         lines=lines,
@@ -64,6 +73,25 @@ def _document(
         note=invoice.notes,
         delivery_date=invoice.scheduled_date if intra_community else None,
         delivery_address=_address(recipient) if intra_community else None,
+    )
+
+
+def _as_credit_note(
+    document: model.Document, credit_note: Invoice, credited: Row | None
+) -> model.Document:
+    reference = None
+    if credited is not None:
+        reference = model.InvoiceReference(credited["label"], credited["scheduled_date"])
+    cited = f" {reference.number}" if reference else ""
+    note = "\n\n".join(
+        text.strip() for text in (credit_note.credit_reason, credit_note.notes) if text
+    )
+    return replace(
+        document,
+        type_code="381",
+        note=note or None,
+        payment_terms=f"Credited against invoice{cited}.",
+        preceding_invoice=reference,
     )
 
 
@@ -134,7 +162,7 @@ def _payment_means(row: Row | None, label: str) -> model.PaymentMeans | None:
 
 def available_formats(detail: InvoiceDetail) -> list[str]:
     """The formats the invoice can be produced in now."""
-    if detail.invoice.type != "invoice":
+    if detail.invoice.type not in EINVOICED_TYPES:
         return []
     try:
         einvoice = einvoice_of(detail)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from billing_service.einvoice.cii import build_cii, render_cii
 from billing_service.einvoice.model import (
@@ -26,12 +27,13 @@ from billing_service.einvoice.model import (
     line_from_item,
 )
 from billing_service.einvoice.requirements import IncompleteInvoice, problems
-from billing_service.einvoice.ubl import build_ubl, build_xrechnung, render_ubl
+from billing_service.einvoice.ubl import CUSTOMIZATIONS, build_ubl, build_xrechnung, render_ubl
 from billing_service.platform.money import LineInput, line_amounts
 from shared.errors import ValidationFailed
 
 from ...helpers import einvoice_validation as validation
 from ...helpers.einvoice_cases import BUYER_DE, CASES, SELLER, Case, api_totals, document, item
+from ...helpers.einvoice_readers import UBL_NAMES as UBL
 from ...helpers.einvoice_readers import read_cii, read_ubl, summary
 
 D = Decimal
@@ -146,7 +148,16 @@ def _per_line(items: list[dict[str, Any]], currency: str) -> list[Line]:
 
 @pytest.mark.parametrize("fmt", validation.FORMATS)
 @pytest.mark.parametrize(
-    "case", ["several_rates", "discounts", "jpy", "partly_paid", "credit_note"]
+    "case",
+    [
+        "several_rates",
+        "discounts",
+        "jpy",
+        "partly_paid",
+        "credit_note",
+        "credit_note_several_rates",
+        "credit_note_partial",
+    ],
 )
 def test_a_reader_finds_the_models_totals_parties_and_lines(case: str, fmt: str) -> None:
     invoice = CASES[case]().invoice()
@@ -347,6 +358,38 @@ def test_a_currency_with_three_decimals_is_named() -> None:
     )
 
     assert "currency" in {problem.field for problem in problems(case.invoice(), "cii")}
+
+
+@pytest.mark.parametrize("fmt", validation.FORMATS)
+def test_a_credit_note_that_cites_no_invoice_is_refused(fmt: str) -> None:
+    """The official rules accept a credit note without BT-25; the API's promise (a credit
+    note names the invoice it corrects) does not."""
+    credit_note = CASES["credit_note"]().invoice()
+    uncited = dataclasses.replace(
+        credit_note, document=dataclasses.replace(credit_note.document, preceding_invoice=None)
+    )
+
+    assert problems(credit_note, fmt) == []  # type: ignore[arg-type]
+    assert [problem.field for problem in problems(uncited, fmt)] == ["credited_invoice_id"]  # type: ignore[arg-type]
+    with pytest.raises(IncompleteInvoice):
+        BUILDERS[fmt](uncited)
+
+
+def test_a_credit_note_is_a_ubl_credit_note_with_positive_amounts() -> None:
+    invoice = CASES["credit_note_several_rates"]().invoice()
+
+    for flavour, builder in (("peppol", build_ubl), ("xrechnung", build_xrechnung)):
+        root = etree.fromstring(builder(invoice))
+        assert root.tag == "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
+        assert root.findtext("cbc:CustomizationID", namespaces=UBL) == CUSTOMIZATIONS[flavour]
+        assert root.findtext("cbc:CreditNoteTypeCode", namespaces=UBL) == "381"
+        quantities = [
+            D(q)
+            for q in root.xpath("cac:CreditNoteLine/cbc:CreditedQuantity/text()", namespaces=UBL)
+        ]
+        amounts = [D(a) for a in root.xpath("//cbc:LineExtensionAmount/text()", namespaces=UBL)]
+        assert len(quantities) == 4 and all(value > 0 for value in quantities + amounts)
+        assert not root.xpath("cac:InvoiceLine | //cbc:InvoicedQuantity", namespaces=UBL)
 
 
 def test_assemble_derives_the_breakdown_per_category_and_rate() -> None:

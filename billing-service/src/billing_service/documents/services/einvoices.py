@@ -3,8 +3,8 @@ or XRechnung, built from its records (einvoice_mapping) whenever asked, never st
 billing. Factur-X PDFs and, for signed links, the XMLs are stored by pdf-service like the PDFs
 (once per content), so a link works without a token exactly as /download's does.
 
-Only invoices have e-invoices (EN 16931 knows no quote or template). A draft has its number
-already, so its e-invoice is a preview of what it will be once issued.
+Only invoices and credit notes have e-invoices (EN 16931 knows no quote or template). A draft
+has its number already, so its e-invoice is a preview of what it will be once issued.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from billing_service.einvoice import model
 from billing_service.einvoice.cii import build_cii
 from billing_service.einvoice.requirements import Format, problems
 from billing_service.einvoice.ubl import build_ubl, build_xrechnung
-from billing_service.invoices.einvoice_mapping import available_formats, einvoice_of
+from billing_service.invoices.einvoice_mapping import (
+    EINVOICED_TYPES,
+    available_formats,
+    einvoice_of,
+)
 from billing_service.invoices.repositories.detail import InvoiceDetail
 from billing_service.invoices.repositories.invoices import Invoice
 from billing_service.platform.scope import Scope
@@ -52,9 +56,9 @@ def einvoice_for(detail: InvoiceDetail, fmt: Format) -> model.Invoice:
     """The invoice as EN 16931 sees it, when it has all the format needs; else a 422 naming
     each field it lacks (by the API's names: `invoicer.vat_id`, `items.2.tax_percentage`)."""
     invoice = detail.invoice
-    if invoice.type != "invoice":
+    if invoice.type not in EINVOICED_TYPES:
         raise ValidationFailed.field(
-            "format", f"Only invoices have e-invoices (this is a {invoice.type})."
+            "format", f"Only invoices and credit notes have e-invoices (this is a {invoice.type})."
         )
     try:
         einvoice = einvoice_of(detail)

@@ -23,6 +23,7 @@ class InvoiceDetail:
     invoicer: Row | None
     recipient: Row | None
     payment_detail: Row | None
+    credited_invoice: Row | None = None  # a credit note's invoice (its e-invoice cites it)
 
 
 async def load_detail(db: Any, invoice: Invoice, *, internal: bool = True) -> InvoiceDetail:
@@ -43,4 +44,5 @@ async def load_detail(db: Any, invoice: Invoice, *, internal: bool = True) -> In
         await related("invoicers", invoice.invoicer_id),
         await related("recipients", invoice.invoice_recipient_id),
         await related("payment_details", invoice.invoicer_payment_detail_id),
+        await related("invoices", invoice.credited_invoice_id),
     )
