@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from auth_service.handlers import internal, public
-from auth_service.handlers.schemas import (
+from auth_service.keys import SETTINGS
+from auth_service.schemas import (
     Credentials,
     InternalUserCreate,
     IntrospectRequest,
@@ -16,7 +17,6 @@ from auth_service.handlers.schemas import (
     TokenRequest,
     UserLookup,
 )
-from auth_service.keys import SETTINGS
 from auth_service.views import (
     AccountView,
     IntrospectionView,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from auth_service.handlers.schemas import InternalUserCreate, IntrospectRequest, UserLookup
 from auth_service.keys import ACCOUNTS, SIGNING_KEYS, TOKENS
+from auth_service.schemas import InternalUserCreate, IntrospectRequest, UserLookup
 from auth_service.views import AccountView, IntrospectionView, InvitedAccountView, JwksView
 from shared.contract import body_of, query_of
 from shared.errors import BadRequest, NotFound

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from auth_service.handlers.schemas import (
+from auth_service.keys import ACCOUNTS, TOKENS
+from auth_service.repositories.users import User
+from auth_service.schemas import (
     PROFILE_NOT_NULL,
     Credentials,
     ProfileUpdate,
     TokenRequest,
 )
-from auth_service.keys import ACCOUNTS, TOKENS
-from auth_service.repositories.users import User
 from auth_service.services.grants import SESSION, Grant
 from auth_service.services.tokens import IssuedToken
 from auth_service.views import (
