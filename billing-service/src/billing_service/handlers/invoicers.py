@@ -8,7 +8,12 @@ from aiohttp import web
 
 from billing_service.handlers.common import data, member_scope, no_content
 from billing_service.keys import INVOICERS, PAYMENT_DETAILS
-from billing_service.schemas.resources import InvoicerCreate, InvoicerUpdate, PaymentDetailBody
+from billing_service.schemas.resources import (
+    InvoicerCreate,
+    InvoicerUpdate,
+    PaymentDetailBody,
+    PaymentDetailCreate,
+)
 from billing_service.views import InvoicerDetailView, PaymentDetailView
 from shared.contract import body_of
 from shared.validation import path_id
@@ -57,7 +62,7 @@ async def get_payment_detail(request: web.Request) -> web.Response:
 async def create_payment_detail(request: web.Request) -> web.Response:
     scope = await member_scope(request, None)
     invoicer = await request.app[INVOICERS].get(scope, path_id(request))
-    body = await body_of(request, PaymentDetailBody)
+    body = await body_of(request, PaymentDetailCreate)
     row = await request.app[PAYMENT_DETAILS].create_for(scope, invoicer, body.changes())
     return data(PaymentDetailView.of(row), status=201)
 

@@ -57,7 +57,15 @@ def _vat_prefix(value: str) -> str:
 
 
 CountryCode = Annotated[
-    str, BeforeValidator(_upper), Field(min_length=2, max_length=2), AfterValidator(_country)
+    str,
+    BeforeValidator(_upper),
+    Field(
+        min_length=2,
+        max_length=2,
+        description="An ISO 3166-1 alpha-2 code (lower case is taken too)",
+        json_schema_extra={"enum": sorted(COUNTRIES)},
+    ),
+    AfterValidator(_country),
 ]
 VatId = Annotated[
     str,

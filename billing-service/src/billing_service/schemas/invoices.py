@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
@@ -14,7 +14,6 @@ from billing_service.services.invoice_editing import Draft
 from shared.fields import AwareDateTime, IsoDate, SingleLine
 from shared.models import Body
 from shared.pagination import MAX_CURSOR_LENGTH, PageParams
-from shared.validation import reject_nulls
 
 Kind = Literal["invoice", "quote", "recurring", "template"]
 Interval = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
@@ -74,6 +73,8 @@ NOT_NULL_FIELDS = frozenset({"label", "type", "currency", "scheduled_date", "aut
 class InvoiceWrite(Body):
     """A create (POST) or a partial update (PUT/PATCH: what is sent changes)."""
 
+    not_null: ClassVar[frozenset[str]] = NOT_NULL_FIELDS
+
     label: Annotated[SingleLine, Field(min_length=1, max_length=64)] | None = Field(
         default=None, validation_alias=AliasChoices("label", "invoice_number")
     )
@@ -118,7 +119,6 @@ class InvoiceWrite(Body):
         fields = self.model_dump(
             exclude_unset=True, exclude={"items", "members", "status", "paid_at", "company_id"}
         )
-        reject_nulls(fields, NOT_NULL_FIELDS)
         if kind is not None:
             fields["type"] = kind
         return Draft(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from billing_service.schemas.einvoice import CountryCode, Line, PeppolId, Postcode, VatId
 from billing_service.schemas.fields import (
@@ -17,10 +17,10 @@ from billing_service.schemas.fields import (
     Slug,
     Text,
 )
+from shared.errors import ValidationFailed
 from shared.fields import Email, SingleLine
 from shared.models import Body
 from shared.pagination import PageParams
-from shared.validation import reject_nulls
 
 # API names that are not the column's.
 COLUMN_NAMES = {"default": "is_default"}
@@ -44,9 +44,7 @@ class ResourceBody(Body):
 
     def changes(self, *exclude: str) -> dict[str, Any]:
         """The fields sent, as columns; `company_id` is never one (records do not move)."""
-        values = self.model_dump(exclude_unset=True, exclude={"company_id", *exclude})
-        reject_nulls(values, self.not_null)
-        return to_columns(values)
+        return to_columns(self.model_dump(exclude_unset=True, exclude={"company_id", *exclude}))
 
 
 class CompanyFilter(PageParams):
@@ -111,6 +109,30 @@ class PaymentDetailBody(ResourceBody):
     iban: Annotated[SingleLine, Field(max_length=64)] | None = None
     swift: Annotated[SingleLine, Field(max_length=32)] | None = None
     default: bool | None = None
+
+
+class PaymentDetailCreate(PaymentDetailBody):
+    """A new payment detail names the account to pay: an IBAN, or an account number."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["iban"], "properties": {"iban": {"type": "string", "minLength": 1}}},
+                {
+                    "required": ["account_number"],
+                    "properties": {"account_number": {"type": "string", "minLength": 1}},
+                },
+            ]
+        }
+    )
+
+    @model_validator(mode="after")
+    def _names_an_account(self) -> PaymentDetailCreate:
+        if not (self.iban or self.account_number):
+            raise ValidationFailed.field(
+                "iban", "The iban field is required when account number is not present."
+            )
+        return self
 
 
 # --- products -----------------------------------------------------------------------------
