@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, get_args
 
 from aiohttp import web
@@ -111,8 +112,41 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return kept | rest[0] if len(rest) == 1 else kept | {"anyOf": rest}
 
 
-class _Published(GenerateJsonSchema):
+def _decimal_string_pattern(schema: core_schema.DecimalSchema) -> str:
+    """The decimals written as strings that surely pass the field: its places at most, an
+    integer part with fewer digits than its bound (a string cannot say `maximum`), at least 1
+    where the minimum is above 0."""
+    low = schema.get("ge", schema.get("gt"))
+    high = schema.get("le", schema.get("lt"))
+    # The magnitudes a value may reach: up to the maximum, down to a negative minimum.
+    reach = [
+        abs(bound) for bound in (high, low) if bound is not None and (bound is high or bound < 0)
+    ]
+    digits = min((max(len(str(int(bound))) - 1, 1) for bound in reach), default=15)
+    sign = "-?" if low is None or low < 0 else ""
+    whole = (
+        f"[1-9][0-9]{{0,{digits - 1}}}" if low is not None and low > 0 else f"[0-9]{{1,{digits}}}"
+    )
+    places = schema.get("decimal_places")
+    fraction = f"[0-9]{{1,{places}}}" if places is not None else "[0-9]+"
+    return f"^{sign}{whole}(\\.{fraction})?$" if places != 0 else f"^{sign}{whole}$"
+
+
+class PublishedJsonSchema(GenerateJsonSchema):
     """pydantic's JSON Schema, with a request model's fields published as it validates them."""
+
+    def decimal_schema(self, schema: core_schema.DecimalSchema) -> dict[str, Any]:
+        """An amount sent as a number or a string, either way within its bounds and places
+        (pydantic publishes any string, and numbers of any precision)."""
+        json_schema = super().decimal_schema(schema)
+        if self.mode != "validation":
+            return json_schema
+        number, _ = json_schema["anyOf"]
+        places = schema.get("decimal_places")
+        if places is not None:
+            number["multipleOf"] = float(Decimal(1).scaleb(-places))
+        text = {"type": "string", "pattern": _decimal_string_pattern(schema)}
+        return {"anyOf": [number, text]}
 
     def model_schema(self, schema: core_schema.ModelSchema) -> dict[str, Any]:
         json_schema = super().model_schema(schema)
@@ -186,7 +220,9 @@ class _Models:
             answered = getattr(shape, "model", None)
             if isinstance(answered, type) and issubclass(answered, BaseModel):
                 wanted[(answered, "serialization")] = None
-        refs, top = models_json_schema(list(wanted), ref_template=REF, schema_generator=_Published)
+        refs, top = models_json_schema(
+            list(wanted), ref_template=REF, schema_generator=PublishedJsonSchema
+        )
         self._refs = refs
         self.components: dict[str, Any] = dict(top.get("$defs", {}))
         for (described, mode), reference in refs.items():
@@ -198,7 +234,7 @@ class _Models:
         if (model, mode) in self._refs:
             return dict(self._refs[(model, mode)])
         schema = TypeAdapter(model).json_schema(
-            mode=mode, ref_template=REF, schema_generator=_Published
+            mode=mode, ref_template=REF, schema_generator=PublishedJsonSchema
         )
         self.components.update(schema.pop("$defs", {}))
         return schema
@@ -335,7 +371,10 @@ def _success(operation: Operation, models: _Models) -> dict[str, Any]:
 
 
 def _file_schema(media_type: str) -> dict[str, Any]:
-    """A page is text; a file (a PDF, an XML e-invoice) is bytes a client saves as they come."""
+    """A page is text, a JSON document (this one) any JSON; a file (a PDF, an XML e-invoice)
+    is bytes a client saves as they come."""
+    if media_type == "application/json":
+        return {}
     if media_type.startswith("text/"):
         return {"type": "string"}
     return {"type": "string", "format": "binary", "contentMediaType": media_type}

@@ -176,7 +176,12 @@ class StockAdjustment(Body):
     # Four decimal places, as the stock column keeps: a finer adjustment would be stored as 0.
     adjustment: Annotated[
         Decimal,
-        Field(ge=Decimal("-1e12"), le=Decimal("1e12"), decimal_places=4),
+        Field(
+            ge=Decimal("-1e12"),
+            le=Decimal("1e12"),
+            decimal_places=4,
+            json_schema_extra={"not": {"anyOf": [{"const": 0}, {"pattern": "^-?0+(\\.0+)?$"}]}},
+        ),
         AfterValidator(_nonzero),
     ]
     reason: Text | None = None
