@@ -6,7 +6,10 @@ whole (`/api/v1/invoices/{id}`) or under a relative server URL (`/invoices/{id}`
 `/api/v1`).
 
 Generated requests reach the handlers because every path parameter is pinned to a record the
-harness created first. Operations that destroy what they touch (DELETE, logout, revoking a
+harness created first; in the valid (positive) cases, so are the ids a body or query names,
+and e-mails and slugs are made unused, so that a refusal of one is the schema's fault. The
+few refusals no schema can foresee (credentials, an e-invoice's content, a made-up cursor)
+are named per operation (STATE_REFUSALS). Operations that destroy what they touch (DELETE, logout, revoking a
 token) get spare records and a token of their own, so the rest of the run keeps its fixtures.
 The gateway limits each user to 60 authenticated requests a minute; the run spreads its cases
 over a pool of company admins and paces each admin's token to `PER_MINUTE` requests in any 60
@@ -96,9 +99,17 @@ BODY_REFERENCES = {
 # Query filters naming a record, and the event `since` names.
 QUERY_REFERENCES = BODY_REFERENCES | {"since": "event"}
 # Values that must be unused (an e-mail, a slug): made unique per case.
-UNIQUE_FIELDS = frozenset({"email", "slug"})
-# What an update may send only as the record holds it: a product's type (seeded: "product").
-KEPT_ON_UPDATE = {re.compile(r"^(PUT|PATCH) .*/products/\{\w+\}$"): {"type": "product"}}
+UNIQUE_FIELDS = frozenset({"email", "slug", "label", "invoice_number"})
+# What an update may send only as the record holds it: a type (the seeded product's, an
+# invoice's, a quote's), an invoice's currency without its items (the seeds bill in USD).
+KEPT_ON_UPDATE = {
+    re.compile(r"^(PUT|PATCH) .*/products/\{\w+\}$"): {"type": "product"},
+    re.compile(r"^(PUT|PATCH) .*/invoices/\{\w+\}$"): {"type": "invoice", "currency": "USD"},
+    re.compile(r"^(PUT|PATCH) .*/(quotes|estimates)/\{\w+\}$"): {
+        "type": "quote",
+        "currency": "USD",
+    },
+}
 CREATES_AN_INVOICE = re.compile(r"^POST .*/(invoices|quotes|estimates)$")
 # Where a schema-valid request is refused for what the records hold, which no schema can say:
 # the status the API gives then, and why.
@@ -107,6 +118,15 @@ STATE_REFUSALS = {
     "POST /api/v1/login": (422, "the credentials are checked against the accounts"),
     "POST /api/v1/companies/{id}/members": (422, "an account with that e-mail, not a member"),
     "GET /api/v1/invoices/{id}/einvoice": (422, "whether the invoice holds what the format needs"),
+    "POST /api/v1/products/{id}/adjust-stock": (422, "the stock held: it cannot go below zero"),
+    **{
+        label: (422, "whether the URL's host may be called: WEBHOOK_ALLOWED_NETWORKS, the DNS")
+        for label in (
+            "POST /api/v1/webhooks",
+            "PUT /api/v1/webhooks/{id}",
+            "PATCH /api/v1/webhooks/{id}",
+        )
+    },
 }
 CURSOR_REFUSAL = 400  # a cursor is one the API issued; any other is refused
 OWNER_ONLY = re.compile(r"^DELETE .*/companies/\{\w+\}$")

@@ -26,6 +26,7 @@ from billing_service.schemas.invoices import (
     ApproveBody,
     ConvertBody,
     DueDateBody,
+    InvoiceUpdate,
     InvoiceWrite,
     ListFilters,
     MembersBody,
@@ -177,7 +178,7 @@ def update_invoice(family: Family) -> Handler:
     async def handle(request: web.Request) -> web.Response:
         scope = await scope_for(request, None)
         invoice_id = path_id(request)
-        body = await body_of(request, InvoiceWrite)
+        body = await body_of(request, InvoiceUpdate)
         if body.status is not None:
             raise ValidationFailed.field("status", "Change the status with the action routes.")
         if body.paid_at is not None:

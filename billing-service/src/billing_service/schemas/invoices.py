@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+from pydantic import AliasChoices, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
-from billing_service.lifecycle import SEND_TEMPLATES
+from billing_service.lifecycle import OVERDUE, SEND_TEMPLATES, STATUSES
 from billing_service.schemas.einvoice import ExemptionReason, Reference, UnitCode, VatCategory
 from billing_service.schemas.fields import Currency, Id, LongText, Percent, Quantity, Text
 from billing_service.services.invoice_editing import Draft
@@ -67,12 +67,36 @@ class MemberIn(Body):
 
 
 # Invoice fields that may be left out but never set to null.
+# The statuses a record of any type may be created in (lifecycle.import_path).
+CREATED_IN_ANY_TYPE = ("draft", "scheduled", "cancelled")
 NOT_NULL_FIELDS = frozenset({"label", "type", "currency", "scheduled_date", "auto_send"})
+
+
+def _published_create(schema: dict[str, JsonValue]) -> None:
+    """What the schema says of a create beyond the fields: a recurring template names its
+    interval; `status` lists what every type may be created in and `paid_at` is for a paid
+    one, which the descriptions say (an invoice, a quote: more statuses; the route decides the
+    type on /quotes, which one schema cannot say)."""
+    properties = schema["properties"]
+    assert isinstance(properties, dict)
+    properties["status"] = {
+        "enum": [*CREATED_IN_ANY_TYPE, None],
+        "description": "On create only: a record imported in a later status. Any type: "
+        f"{', '.join(CREATED_IN_ANY_TYPE)}; an invoice also approved, sent or paid, a quote "
+        "approved, sent or declined.",
+    }
+    properties["paid_at"] = {
+        "type": "null",
+        "description": "With status `paid` (an invoice imported as paid): the day it was paid.",
+    }
+    schema["if"] = {"required": ["type"], "properties": {"type": {"const": "recurring"}}}
+    schema["then"] = {"required": ["recurring"], "properties": {"recurring": {"type": "string"}}}
 
 
 class InvoiceWrite(Body):
     """A create (POST) or a partial update (PUT/PATCH: what is sent changes)."""
 
+    model_config = ConfigDict(json_schema_extra=_published_create)
     not_null: ClassVar[frozenset[str]] = NOT_NULL_FIELDS
 
     label: Annotated[SingleLine, Field(min_length=1, max_length=64)] | None = Field(
@@ -135,11 +159,30 @@ class InvoiceWrite(Body):
         )
 
 
+LISTED_STATUSES: list[JsonValue] = [*sorted({*STATUSES, OVERDUE})]
+
+
+def _create_only(schema: dict[str, JsonValue]) -> None:
+    properties = schema["properties"]
+    assert isinstance(properties, dict)
+    for name in ("status", "paid_at"):
+        properties[name] = {"type": "null", "description": "On create only (422 otherwise)."}
+
+
+class InvoiceUpdate(InvoiceWrite):
+    """An update: what is sent changes; the status moves by the action routes, a payment is
+    recorded by /pay (`status`, `paid_at`: 422)."""
+
+    model_config = ConfigDict(json_schema_extra=_create_only)
+
+
 class ListFilters(PageParams):
     status: str | None = Field(
         default=None,
         description="A status, `overdue`, `rejected` on /estimates, or a client-portal word "
         "(`Unpaid`, `Paid`, `Cancelled`; on /quotes `Delivered`, `Accepted`, `Lost`, `Dead`).",
+        # What every caller may send on every list (the others: as the description says).
+        json_schema_extra={"enum": LISTED_STATUSES},
     )
     type: Kind | None = None
     search: Annotated[SingleLine, Field(max_length=100)] | None = None
