@@ -201,8 +201,8 @@ def _ids_as_int64(node: Any, name: str = "") -> None:
             for property_name, schema in value.items():
                 _ids_as_int64(schema, property_name)
         elif key in ("anyOf", "oneOf", "allOf", "items"):
-            _ids_as_int64(value, name)
-        elif key not in ("properties", "anyOf", "oneOf", "allOf", "items"):
+            _ids_as_int64(value, name)  # the same property, another shape of it
+        else:
             _ids_as_int64(value)
 
 
@@ -292,7 +292,7 @@ def _document_aliases(model: type[BaseModel], components: dict[str, Any], ref: A
 def _path_parameters(operation: Operation) -> list[dict[str, Any]]:
     parameters = []
     for name in _PATH_PARAMETER.findall(operation.path):
-        schema = operation.path_types.get(name, ID_SCHEMA)
+        schema = operation.path_types.get(name, dict(ID_SCHEMA))
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return parameters
 
