@@ -237,6 +237,59 @@ def test_readme_walkthrough(stack, generated):
     pdf = requests.get(link.parsed.data.download_url, timeout=30)
     assert pdf.content.startswith(b"%PDF")
 
+    # 6b. A credit note of 10 hours, issued by approving it: the invoice was paid, so what it
+    # credits becomes the customer's credit. Then one transfer settles a second invoice and
+    # leaves the rest as credit.
+    drafted = generated.call(
+        me,
+        "POST",
+        "/api/v1/invoices/{id}/credit-notes",
+        {
+            "reason": "10 hours not delivered",
+            "items": [{"description": "Web development", "quantity": 10, "unit_price": 150}],
+        },
+        id=invoice.id,
+    )
+    assert drafted.status_code == 201, drafted.content
+    note = drafted.parsed.data
+    assert (note.type_, note.label, Decimal(note.total)) == ("credit_note", "CN-0001", 1800)
+    issued_note = generated.call(me, "POST", "/api/v1/invoices/{id}/approve", id=note.id)
+    assert issued_note.status_code == 200, issued_note.content
+    second = generated.call(
+        me,
+        "POST",
+        "/api/v1/invoices",
+        {
+            "invoicer_id": invoicer.parsed.data.id,
+            "customer_id": customer.parsed.data.id,
+            "items": [{"description": "Web development", "quantity": 40, "unit_price": 150}],
+        },
+    )
+    assert second.status_code == 201, second.content
+    generated.call(me, "POST", "/api/v1/invoices/{id}/approve", id=second.parsed.data.id)
+    received = generated.call(
+        me,
+        "POST",
+        "/api/v1/payments",
+        {
+            "customer_id": customer.parsed.data.id,
+            "amount": "8000.00",
+            "currency": "USD",
+            "payment_method": "bank_transfer",
+            "allocations": [{"invoice_id": second.parsed.data.id, "amount": "7200.00"}],
+        },
+    )
+    assert received.status_code == 201, received.content
+    assert Decimal(received.parsed.data.unallocated) == 800
+    balance = generated.call(
+        me, "GET", "/api/v1/customers/{id}/balance", id=customer.parsed.data.id
+    )
+    assert balance.status_code == 200, balance.content
+    [usd] = balance.parsed.data.balances
+    assert (usd.currency, Decimal(usd.credit_available)) == ("USD", Decimal("2600.00"))
+    shown = generated.call(me, "GET", "/api/v1/invoices/{id}", id=second.parsed.data.id)
+    assert shown.parsed.data.status == "paid"
+
     # 7. Log out: the token is refused on the very next request.
     assert generated.call(me, "POST", "/api/v1/logout").status_code in (200, 204)
     assert generated.call(me, "GET", "/api/v1/me").status_code == 401

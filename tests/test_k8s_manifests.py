@@ -19,7 +19,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from auth_service.settings import Settings as AuthSettings
-from billing_service.settings import Settings as BillingSettings
+from billing_service.platform.settings import Settings as BillingSettings
 from gateway.settings import Settings as GatewaySettings
 from pdf_service.settings import Settings as PdfSettings
 

@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from auth_service.settings import Settings as AuthSettings
-from billing_service.settings import Settings as BillingSettings
+from billing_service.platform.settings import Settings as BillingSettings
 from gateway.settings import Settings as GatewaySettings
 from pdf_service.settings import Settings as PdfSettings
 

@@ -145,8 +145,8 @@ async def test_invoicemee_quickstart_and_lifecycle(stack, http, send, login):
         recurring["data"]["type"],
         recurring["data"]["label"],
         recurring["data"]["recurring"],
-    ) == ("recurring", "REC-0001", "monthly")  # issue 8: unlike the seed's example, a
-    # conversion gets a number of its own type (numbers are unique per company and type)
+    ) == ("recurring", "INV-2025-001", "monthly")  # the seed's example: the label is kept
+    # where no record of the target type has it (docs/api.md, "Numbers")
     status, listed = await send("GET", "/api/invoices?status=paid&type=invoice", token)
     assert [i["id"] for i in listed["data"]] == [invoice_id]
     assert listed["meta"]["total"] == 1 and listed["meta"]["current_page"] == 1

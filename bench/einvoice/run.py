@@ -25,13 +25,13 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from billing_service.documents.services.documents import snapshot
 from billing_service.einvoice.cii import build_cii
 from billing_service.einvoice.ubl import build_ubl, build_xrechnung
-from billing_service.einvoice_mapping import einvoice_of
-from billing_service.money import LineInput, line_amounts
-from billing_service.repositories.invoices import COLUMNS, Invoice
-from billing_service.services.documents import snapshot
-from billing_service.services.invoice_detail import InvoiceDetail
+from billing_service.invoices.einvoice_mapping import einvoice_of
+from billing_service.invoices.repositories.detail import InvoiceDetail
+from billing_service.invoices.repositories.invoices import COLUMNS, Invoice
+from billing_service.platform.money import LineInput, line_amounts
 from pdf_service.facturx import make_facturx
 from pdf_service.render import configure_reportlab, render_invoice
 

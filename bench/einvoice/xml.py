@@ -27,7 +27,7 @@ from billing_service.einvoice.model import (
     line_from_item,
 )
 from billing_service.einvoice.ubl import build_ubl, build_xrechnung
-from billing_service.money import LineInput, line_amounts
+from billing_service.platform.money import LineInput, line_amounts
 
 SELLER = Party(
     "Nordlicht Software GmbH",

@@ -8,7 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from billing_service.app import create_app
-from billing_service.settings import Settings
+from billing_service.platform.settings import Settings
+
+from .helpers.invoices import draft
 
 
 @pytest.fixture(scope="session")
@@ -179,11 +181,8 @@ def make_setup(billing: TestClient, auth: Any) -> Any:
 
 async def create_invoice(client: Any, setup: Setup, **fields: Any) -> int:
     """A new invoice of the setup's company (one line of 10), with `fields`; its id."""
-    body = {
-        "invoice_recipient_id": setup.recipient_id,
-        "items": [{"label": "Work", "quantity": 1, "price": 10}],
-    }
-    status, created = await call(client, "POST", "/api/v1/invoices", setup.headers, body | fields)
+    body = draft(setup, **fields)
+    status, created = await call(client, "POST", "/api/v1/invoices", setup.headers, body)
     assert status == 201, created
     return int(created["data"]["id"])
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic_settings import SettingsError
 
-from billing_service.settings import Settings as BillingSettings
+from billing_service.platform.settings import Settings as BillingSettings
 from gateway.settings import Settings as GatewaySettings
 
 REAL_SECRET = "a1b2c3d4e5f60718293a4b5c6d7e8f90"

@@ -10,72 +10,68 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from billing_service.auth_client import AuthClient
-from billing_service.idempotency import idempotency_middleware
-from billing_service.keys import (
-    AUTH,
-    COMPANIES,
-    CONTACTS,
-    CONVERSIONS,
-    DOCUMENTS,
-    EINVOICES,
-    EVENT_QUERIES,
-    EVENTS,
-    INVOICE_ACTIONS,
-    INVOICE_EDITS,
-    INVOICERS,
-    INVOICES,
-    LOOPS,
-    MAILER,
-    MEMBERS,
-    ORGANISATIONS,
-    PAYMENT_DETAILS,
-    PDF,
-    POOL,
-    PRODUCTS,
-    RECIPIENTS,
-    RECURRING,
-    SCHEDULER,
-    SETTINGS,
-    TEAMS,
-    WEBHOOK_DELIVERY,
-    WEBHOOK_HTTP,
-    WEBHOOKS,
-)
-from billing_service.loops import BackgroundLoop, LoopMetrics, Notifications
-from billing_service.pdf_client import PdfClient
-from billing_service.repositories.events import WAKE_DELIVERIES
-from billing_service.routes import add_routes
-from billing_service.services.companies import (
+from billing_service.companies.keys import COMPANIES, MEMBERS, TEAMS
+from billing_service.companies.services.companies import (
     CompanyService,
     MemberService,
     PersonalTeams,
     TeamService,
 )
-from billing_service.services.contacts import ContactService
-from billing_service.services.documents import DocumentService
-from billing_service.services.einvoices import EinvoiceService
-from billing_service.services.events import EventLog
-from billing_service.services.invoice_actions import InvoiceActions
-from billing_service.services.invoice_conversion import InvoiceConversion
-from billing_service.services.invoice_editing import InvoiceEditor
-from billing_service.services.invoice_queries import InvoiceQueries
-from billing_service.services.invoices import InvoiceRecords
-from billing_service.services.mail_quota import MailQuota
-from billing_service.services.mailer import Mailer
-from billing_service.services.products import ProductService
-from billing_service.services.recipients import RecipientService
-from billing_service.services.recurring import RecurringService, Scheduler, SchedulerLimits
-from billing_service.services.resources import (
+from billing_service.documents.keys import DOCUMENTS, EINVOICES, PDF
+from billing_service.documents.pdf_client import PdfClient
+from billing_service.documents.services.documents import DocumentService
+from billing_service.documents.services.einvoices import EinvoiceService
+from billing_service.events.keys import EVENTS
+from billing_service.events.repositories import WAKE_DELIVERIES
+from billing_service.events.services import EventLog
+from billing_service.invoices.keys import (
+    CONVERSIONS,
+    INVOICE_ACTIONS,
+    INVOICE_EDITS,
+    INVOICE_QUERIES,
+)
+from billing_service.invoices.services.actions import InvoiceActions
+from billing_service.invoices.services.conversion import InvoiceConversion
+from billing_service.invoices.services.editing import InvoiceEditor
+from billing_service.invoices.services.queries import InvoiceQueries
+from billing_service.invoices.services.records import InvoiceRecords
+from billing_service.mail.keys import MAILER
+from billing_service.mail.services.mailer import Mailer
+from billing_service.mail.services.quota import MailQuota
+from billing_service.parties.keys import (
+    CONTACTS,
+    INVOICERS,
+    ORGANISATIONS,
+    PAYMENT_DETAILS,
+    PRODUCTS,
+    RECIPIENTS,
+)
+from billing_service.parties.services.contacts import ContactService
+from billing_service.parties.services.products import ProductService
+from billing_service.parties.services.recipients import RecipientService
+from billing_service.parties.services.resources import (
     InvoicerService,
     OrganisationService,
     PaymentDetailService,
 )
-from billing_service.services.webhook_delivery import WebhookDelivery, WebhookMetrics
-from billing_service.services.webhooks import EventQueries, WebhookService
-from billing_service.settings import Settings
-from billing_service.webhook_http import webhook_http_context
-from billing_service.webhook_secrets import SecretBox
+from billing_service.platform.auth_client import AuthClient
+from billing_service.platform.idempotency import idempotency_middleware
+from billing_service.platform.keys import AUTH, LOOPS, POOL, SETTINGS
+from billing_service.platform.loops import BackgroundLoop, LoopContext, LoopMetrics, Notifications
+from billing_service.platform.settings import Settings
+from billing_service.receivables.keys import CREDIT_NOTES, RECEIVED_PAYMENTS, REFUNDS
+from billing_service.receivables.services.credit_notes import CreditNotes
+from billing_service.receivables.services.payments import ReceivedPayments
+from billing_service.receivables.services.refunds import Refunds
+from billing_service.routes import add_routes
+from billing_service.scheduling.keys import RECURRING, SCHEDULER
+from billing_service.scheduling.services.recurring import RecurringService
+from billing_service.scheduling.services.scheduler import Scheduler, SchedulerLimits
+from billing_service.webhooks.http import webhook_http_context
+from billing_service.webhooks.keys import EVENT_QUERIES, WEBHOOK_DELIVERY, WEBHOOK_HTTP, WEBHOOKS
+from billing_service.webhooks.secrets import SecretBox
+from billing_service.webhooks.services.delivery import WebhookDelivery, WebhookMetrics
+from billing_service.webhooks.services.endpoints import EventQueries, WebhookService
 from shared.clock import CLOCK, Clock, system_clock
 from shared.db import check_pool, pool_context
 from shared.http_client import client_context
@@ -103,13 +99,22 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[EVENT_QUERIES] = EventQueries(pool)
     records = InvoiceRecords(pool, app[CLOCK], app[EVENTS])
     quota = MailQuota.from_settings(settings)
-    app[INVOICES] = InvoiceQueries(records)
+    app[INVOICE_QUERIES] = InvoiceQueries(records)
     app[DOCUMENTS] = DocumentService(
-        pool, app[INVOICES], app[PDF], settings.document_locale, app[CLOCK]
+        pool, app[INVOICE_QUERIES], app[PDF], settings.document_locale, app[CLOCK]
     )
     app[EINVOICES] = EinvoiceService(app[DOCUMENTS])
     app[INVOICE_EDITS] = InvoiceEditor(records, personal)
-    app[INVOICE_ACTIONS] = InvoiceActions(records, quota, app[DOCUMENTS], users=app[AUTH])
+    app[CREDIT_NOTES] = CreditNotes(records)
+    app[REFUNDS] = Refunds(records)
+    app[RECEIVED_PAYMENTS] = ReceivedPayments(records)
+    app[INVOICE_ACTIONS] = InvoiceActions(
+        records,
+        quota,
+        app[DOCUMENTS].render_after_approval,
+        users=app[AUTH],
+        credit_notes=app[CREDIT_NOTES],
+    )
     app[CONVERSIONS] = InvoiceConversion(records)
     app[RECURRING] = RecurringService(records, quota)
     app[SCHEDULER] = Scheduler(
@@ -128,7 +133,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         WebhookMetrics(app[METRICS_REGISTRY]),
     )
     # Background loops, in every replica (their work is claimed with SKIP LOCKED).
-    passes: dict[str, Callable[[], Awaitable[object]]] = {
+    passes: dict[str, Callable[[LoopContext], Awaitable[object]]] = {
         "scheduler": app[SCHEDULER].run_once,
         "mailer": app[MAILER].run_once,
         "webhooks": app[WEBHOOK_DELIVERY].run_once,
@@ -149,6 +154,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     await notifications.stop()
     for loop in app[LOOPS].values():
         await loop.stop(bound=settings.shutdown_timeout_seconds)
+    await app[WEBHOOK_DELIVERY].land(bound=settings.shutdown_timeout_seconds)
 
 
 def _enabled_loops(settings: Settings) -> dict[str, float]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 RESOURCES = (
     "invoices",
     "quotes",
+    "credit_notes",
     "recipients",
     "invoicers",
     "products",
@@ -21,13 +22,16 @@ RESOURCES = (
 ACTIONS = ("read", "create", "update", "delete")
 # Resources that are only read: the event log (`events:read`, or `events:*` for the same).
 READ_ONLY_RESOURCES = ("events",)
-# A quote is sent and downloaded like an invoice, under its own resource's abilities.
+# A quote or a credit note is sent and downloaded like an invoice, under its own resource's
+# abilities (payments are recorded on invoices only: `invoices:pay`).
 EXTRA_ABILITIES = (
     "invoices:download",
     "invoices:send",
     "invoices:pay",
     "quotes:download",
     "quotes:send",
+    "credit_notes:download",
+    "credit_notes:send",
 )
 
 KNOWN_ABILITIES: frozenset[str] = frozenset(

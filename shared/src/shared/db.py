@@ -27,9 +27,19 @@ async def _session_is_clean(_: asyncpg.Connection) -> None:
     listens to nothing, and the migration lock is released explicitly."""
 
 
+# A connect that gets no answer (the database's host gone) fails after this, as a 503, rather
+# than holding its request for asyncpg's default minute.
+CONNECT_TIMEOUT_SECONDS = 10
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, command_timeout=30, reset=_session_is_clean
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=30,
+        timeout=CONNECT_TIMEOUT_SECONDS,
+        reset=_session_is_clean,
     )
     assert pool is not None
     return pool

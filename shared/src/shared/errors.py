@@ -6,13 +6,51 @@ Every error renders in docs/api.md's shape: {"success": false, "error", "message
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Any
+
+import asyncpg
+import redis.exceptions
+
+# What a request meets while a dependency restarts or is out of reach (docs/api.md, "Errors"):
+# answered 503 with Retry-After, the request safe to send again (with its Idempotency-Key).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # class 08, and a connection lost mid-statement
+    asyncpg.InterfaceError,  # the connection (or the pool) closed under the request
+    asyncpg.exceptions.OperatorInterventionError,  # 57: shutting down, starting up, cancelled
+    asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections
+    # An idle pooled connection the server terminated (a shutdown) whose FATAL message arrives
+    # in the middle of the next statement: "cannot switch to state 12; another operation is
+    # in progress" (seen under a PostgreSQL restart, tests/test_faults_stack.py).
+    asyncpg.exceptions.InternalClientError,
+    ConnectionError,  # refused, reset, aborted
+    socket.gaierror,  # a name that does not resolve (a container being replaced)
+    TimeoutError,  # a connect that never completes
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+# Other OSErrors of a connect: no route, or asyncpg's "Multiple exceptions" (no errno, no file)
+# when every address of the host failed. A file's error (with its errno) is no outage.
+_UNREACHABLE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT})
+RETRY_AFTER_SECONDS = 2
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether `exc` says a dependency is restarting or out of reach, not that the request or
+    the code is wrong."""
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return True
+    if isinstance(exc, OSError):
+        return exc.errno in _UNREACHABLE or (exc.errno is None and exc.filename is None)
+    return False
 
 
 class ApiError(Exception):
     status = 500
     error_code = "INTERNAL_ERROR"
     default_message = "Server Error"
+    default_headers: dict[str, str] = {}
 
     def __init__(
         self,
@@ -24,7 +62,7 @@ class ApiError(Exception):
     ) -> None:
         self.message = message or self.default_message
         self.errors = errors
-        self.headers = headers or {}
+        self.headers = self.default_headers | (headers or {})
         if error_code:
             self.error_code = error_code
         super().__init__(self.message)
@@ -107,6 +145,7 @@ class UpstreamError(ApiError):
 class ServiceUnavailable(ApiError):
     status, error_code = 503, "SERVICE_UNAVAILABLE"
     default_message = "The service is temporarily unavailable."
+    default_headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 class UpstreamTimeout(ApiError):

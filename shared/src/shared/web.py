@@ -40,7 +40,9 @@ from shared.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     ValidationFailed,
+    is_transient,
 )
 from shared.ids import unique_id
 from shared.logging import access_log, get_logger
@@ -251,6 +253,16 @@ def error_answer(request: web.Request, exc: Exception) -> web.Response:
         # A record the request names was deleted (or gained a reference) between its check
         # and the write, by a concurrent request: what the check would have said now.
         return error_response(_vanished_reference(exc))
+    if is_transient(exc):
+        # The database or Redis restarting, or out of reach: the transaction rolled back with
+        # its connection, so the client may send the request again (docs/api.md, "Errors").
+        log.warning(
+            "dependency_unavailable",
+            error=type(exc).__name__,
+            method=request.method,
+            route=_route_label(request),
+        )
+        return error_response(ServiceUnavailable())
     log.exception("unhandled_error", method=request.method, route=_route_label(request))
     return error_response(ApiError())
 

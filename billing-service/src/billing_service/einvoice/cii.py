@@ -182,10 +182,11 @@ def _settlement(parent: Element, invoice: Invoice, currency: str) -> None:
 
 def _payment_means(parent: Element, means: PaymentMeans) -> None:
     _sub(parent, "ram:TypeCode", means.code)
-    if means.iban:
+    if means.account_id:
         account = _sub(parent, "ram:PayeePartyCreditorFinancialAccount")
-        _sub(account, "ram:IBANID", means.iban)
+        _optional(account, "ram:IBANID", means.iban)
         _optional(account, "ram:AccountName", means.account_name)
+        _optional(account, "ram:ProprietaryID", means.account_number)
     if means.bic:
         institution = _sub(parent, "ram:PayeeSpecifiedCreditorFinancialInstitution")
         _sub(institution, "ram:BICID", means.bic)

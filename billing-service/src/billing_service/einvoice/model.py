@@ -30,7 +30,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from billing_service.money import LineAmounts, LineInput, quantum, round_money
+from billing_service.platform.money import LineAmounts, LineInput, quantum, round_money
 
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
@@ -68,6 +68,11 @@ UNIT_CODES: dict[str, str] = {
     "m": "MTR",
     "l": "LTR",
 }
+
+
+def vat_category_of(category: str | None, tax_percentage: Decimal) -> str:
+    """A line's VAT category: the one it names, else S when it bears tax and Z when not."""
+    return category or ("S" if tax_percentage > 0 else "Z")
 
 
 def states_rate(category: str) -> bool:
@@ -128,19 +133,32 @@ class Party:
 @dataclass(frozen=True)
 class PaymentMeans:
     code: PaymentMeansCode = "1"  # BT-81
-    iban: str | None = None  # BT-84
+    iban: str | None = None  # BT-84 of a SEPA account
     bic: str | None = None  # BT-86
     account_name: str | None = None  # BT-85
     remittance_information: str | None = None  # BT-83
+    account_number: str | None = None  # BT-84 of an account without an IBAN
 
     @classmethod
     def from_bank_account(
-        cls, iban: str | None, bic: str | None = None, account_name: str | None = None
+        cls,
+        iban: str | None,
+        bic: str | None = None,
+        account_name: str | None = None,
+        account_number: str | None = None,
     ) -> PaymentMeans:
-        """SEPA credit transfer (58) when there is an IBAN, else 'not defined' (1)."""
+        """SEPA credit transfer (58) when there is an IBAN, credit transfer (30) to the
+        account number when there is only that, else 'not defined' (1)."""
         if iban:
             return cls("58", iban.replace(" ", "").upper(), bic, account_name)
+        if account_number and account_number.strip():
+            return cls("30", None, bic, account_name, account_number=account_number.strip())
         return cls()
+
+    @property
+    def account_id(self) -> str | None:
+        """BT-84, the account paid into: its IBAN, else its own number."""
+        return self.iban or self.account_number
 
 
 @dataclass(frozen=True)

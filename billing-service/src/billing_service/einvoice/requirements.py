@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from billing_service.einvoice.model import Invoice, Line, Party
-from billing_service.money import quantum
+from billing_service.platform.money import quantum
 
 Format = Literal["facturx", "cii", "ubl", "xrechnung"]
 FORMATS: tuple[Format, ...] = ("facturx", "cii", "ubl", "xrechnung")
@@ -102,7 +102,7 @@ def _document_gaps(invoice: Invoice) -> Iterator[tuple[str, str]]:
             f"EN 16931 amounts have two decimals at most; {currency} has more.",
         )
     means = invoice.payment_means
-    if means and means.code in ("30", "58") and not _text(means.iban):
+    if means and means.code in ("30", "58") and not _text(means.account_id):
         yield "payment_means.iban", "A credit transfer names the account to pay into (BR-61)."
     document = invoice.document
     if invoice.totals.payable > 0 and not (document.due_date or _text(document.payment_terms)):

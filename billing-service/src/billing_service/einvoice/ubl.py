@@ -170,9 +170,9 @@ class _Builder:
         if self.words.root == "doc:CreditNote" and self.invoice.document.due_date:
             x.sub(parent, "cbc:PaymentDueDate", self.invoice.document.due_date.isoformat())
         x.optional(parent, "cbc:PaymentID", means.remittance_information)
-        if means.iban:
+        if means.account_id:
             account = x.sub(parent, "cac:PayeeFinancialAccount")
-            x.sub(account, "cbc:ID", means.iban)
+            x.sub(account, "cbc:ID", means.account_id)
             x.optional(account, "cbc:Name", means.account_name)
             if means.bic:
                 x.sub(x.sub(account, "cac:FinancialInstitutionBranch"), "cbc:ID", means.bic)

@@ -54,16 +54,23 @@ GATEWAY_ERRORS = {
     403: ("Forbidden", "The token lacks the ability, or the record is another tenant's"),
     429: ("TooManyRequests", "Too many requests: wait `Retry-After` seconds"),
     502: ("BadGateway", "The service behind the gateway failed to answer properly"),
-    503: ("Unavailable", "The service, or rate limiting, is unavailable for a moment"),
+    503: (
+        "Unavailable",
+        "The service or one of its dependencies (the database, rate limiting) is unavailable "
+        "for a moment: nothing was done; retry after `Retry-After` seconds",
+    ),
     504: ("GatewayTimeout", "The service behind the gateway did not answer in time"),
 }
 _RESPONSE_REF = "#/components/responses/{name}"
+# Answers that say when to try again: a rate limit, and an outage (shared.errors).
+RETRY_AFTER_STATUSES = (429, 503)
 
 
 def _gateway_responses() -> dict[str, Any]:
     responses = {}
     for status, (name, description) in GATEWAY_ERRORS.items():
-        headers = [*RATE_LIMIT_HEADERS, "Retry-After"] if status == 429 else [*RATE_LIMIT_HEADERS]
+        retry = ["Retry-After"] if status in RETRY_AFTER_STATUSES else []
+        headers = [*RATE_LIMIT_HEADERS, *retry]
         responses[name] = {
             "description": description,
             "content": {"application/json": {"schema": ERROR_REF}},
@@ -151,8 +158,9 @@ def _add_gateway_answers(operation: dict[str, Any], *, proxied: bool) -> None:
     for status in _gateway_statuses(operation, proxied=proxied):
         name = GATEWAY_ERRORS[status][0]
         responses.setdefault(str(status), {"$ref": _RESPONSE_REF.format(name=name)})
-    if "headers" in responses.get("429", {}):
-        responses["429"]["headers"].update(_header_refs(["Retry-After"]))
+    for status in RETRY_AFTER_STATUSES:
+        if "headers" in responses.get(str(status), {}):
+            responses[str(status)]["headers"].update(_header_refs(["Retry-After"]))
 
 
 def _gateway_statuses(operation: dict[str, Any], *, proxied: bool) -> list[int]:

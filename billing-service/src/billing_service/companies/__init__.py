@@ -1,0 +1,1 @@
+"""Companies, their members and teams (the tenants), and records scoped to them."""

@@ -1,0 +1,2 @@
+"""What a record becomes for its reader: the PDF (pdf-service), the e-invoice XML, the
+public page."""

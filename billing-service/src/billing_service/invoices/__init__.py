@@ -1,0 +1,2 @@
+"""Invoices, quotes, recurring templates: their contract, lifecycle, editing, actions and
+answers."""

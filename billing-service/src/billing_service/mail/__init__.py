@@ -1,0 +1,1 @@
+"""E-mail: the outbox, its quotas and the mailer loop that delivers it."""

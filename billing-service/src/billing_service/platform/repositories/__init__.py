@@ -1,0 +1,1 @@
+"""SQL helpers and the tables of no one domain (scope, idempotency keys)."""

@@ -1,0 +1,240 @@
+"""Credit notes: drafted from an issued invoice (its lines, or the lines named), never more
+than the invoice still has to credit; issued by approval, which lowers the invoice's balance
+and gives the customer what it credits beyond that balance."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from billing_service.invoices.repositories import invoices as invoice_repo
+from billing_service.invoices.repositories.invoices import Invoice
+from billing_service.invoices.services.pricing import invoice_totals, price_items
+from billing_service.invoices.services.records import InvoiceRecords, next_label
+from billing_service.platform.money import quantum
+from billing_service.platform.permissions import authorize_document, require
+from billing_service.platform.scope import Scope
+from billing_service.receivables import repositories as repo
+from billing_service.receivables.repositories import CreditChange
+from billing_service.receivables.services.credit import change_credit
+from shared.errors import Conflict, ValidationFailed
+
+# An invoice is credited once issued: approved, sent, due or paid.
+CREDITABLE = frozenset({"approved", "sent", "due", "paid"})
+# The invoice's fields a credit note repeats (its parties, currency and references).
+COPIED = (
+    "invoicer_id",
+    "invoice_recipient_id",
+    "invoicer_payment_detail_id",
+    "currency",
+    "subject",
+    "period",
+    "description",
+    "buyer_reference",
+    "purchase_order_reference",
+)
+
+
+@dataclass(frozen=True)
+class CreditNoteRequest:
+    reason: str
+    items: list[dict[str, Any]] | None
+    scheduled_date: date | None
+    notes: str | None
+
+
+class CreditNotes:
+    def __init__(self, records: InvoiceRecords) -> None:
+        self.records = records
+
+    async def create(self, scope: Scope, invoice_id: int, request: CreditNoteRequest) -> Invoice:
+        """A draft credit note of the invoice. The invoice's row lock serialises its credit
+        notes: together they never credit more than its total."""
+        async with self.records.pool.acquire() as conn, conn.transaction():
+            invoice = await self.records.find(conn, scope, invoice_id, "read", lock=True)
+            authorize_document(scope, "credit_note", invoice.company_id, "create")
+            if invoice.type != "invoice" or invoice.status not in CREDITABLE:
+                raise Conflict(
+                    f"Only an issued invoice can be credited; this {invoice.type} is "
+                    f"{invoice.status}."
+                )
+            remaining = invoice.total - await repo.credit_notes_total(conn, invoice.id)
+            if remaining <= 0:
+                raise Conflict("The invoice is credited in full already.")
+            items = await self._items(conn, invoice, request.items, remaining)
+            note = await self._insert(conn, scope, invoice, request, items)
+            await self.records.announce(conn, note, "created")
+            return note
+
+    async def _items(
+        self,
+        conn: asyncpg.Connection,
+        invoice: Invoice,
+        named: list[dict[str, Any]] | None,
+        remaining: Decimal,
+    ) -> list[dict[str, Any]]:
+        """The lines to credit, priced: the invoice's own while nothing of it is credited,
+        else one line per VAT group with what that group still has to credit."""
+        currency = invoice.currency.strip()
+        if named is None:
+            if remaining == invoice.total:
+                return await _copied_items(conn, invoice.id)
+            named = await _remainder_lines(conn, invoice)
+        items = price_items(named, currency, await _invoicer_tax(conn, invoice))
+        credited = invoice_totals(items)["total"]
+        if credited <= 0:
+            raise ValidationFailed.field("items", "A credit note credits more than nothing.")
+        if credited > remaining:
+            most = remaining.quantize(quantum(currency))
+            raise ValidationFailed.field(
+                "items",
+                f"The credit note's total ({credited.quantize(quantum(currency))}) must not "
+                f"be greater than what the invoice still has to credit ({most}).",
+            )
+        return items
+
+    async def _insert(
+        self,
+        conn: asyncpg.Connection,
+        scope: Scope,
+        invoice: Invoice,
+        request: CreditNoteRequest,
+        items: list[dict[str, Any]],
+    ) -> Invoice:
+        copied = {name: getattr(invoice, name) for name in COPIED}
+        issue_date = request.scheduled_date or await self.records.today(conn, invoice.company_id)
+        label = await next_label(conn, invoice.company_id, "credit_note")
+        note = await invoice_repo.insert(
+            conn,
+            copied
+            | invoice_totals(items)
+            | {
+                "currency": invoice.currency.strip(),
+                "label": label,
+                "scheduled_date": issue_date,
+                "notes": request.notes,
+                "company_id": invoice.company_id,
+                "public_id": secrets.token_urlsafe(16),
+                "type": "credit_note",
+                "status": "draft",
+                "created_by": scope.user_id,
+                "credited_invoice_id": invoice.id,
+                "credit_reason": request.reason,
+            },
+        )
+        await invoice_repo.insert_items(conn, note.id, items)
+        await invoice_repo.add_history(conn, note.id, scope.user_id, "created", None, "draft")
+        return note
+
+    async def issue(self, conn: asyncpg.Connection, scope: Scope, credit_note: Invoice) -> None:
+        """Approving the credit note (its row locked): the invoice (locked after it, always
+        in that order) is credited its total; beyond the balance due, the customer's credit."""
+        require(scope, credit_note.company_id, "credit_notes.issue")
+        where = invoice_repo.member_conditions([credit_note.company_id])
+        invoice = await invoice_repo.one(
+            conn, credit_note.credited_invoice_id or 0, where, lock=True
+        )
+        if invoice is None:
+            raise Conflict("The credited invoice has been deleted.")
+        _check_issuable(credit_note, invoice)
+        overflow = max(credit_note.total - invoice.balance_due, Decimal(0))
+        if overflow > 0 and invoice.invoice_recipient_id is None:
+            raise Conflict(
+                "The invoice has no customer to hold what it credits beyond its balance."
+            )
+        credited = await self._credit(conn, scope, invoice, credit_note.total, overflow)
+        verbs = ["credited"] + (["paid"] if credited.status == "paid" != invoice.status else [])
+        await self.records.announce(conn, credited, *verbs)
+        if overflow > 0:
+            change = CreditChange(
+                invoice.company_id,
+                invoice.invoice_recipient_id or 0,
+                invoice.currency.strip(),
+                overflow,
+                "credit_note",
+                scope.user_id,
+                invoice_id=credit_note.id,
+            )
+            await change_credit(conn, self.records.events, change)
+
+    async def _credit(
+        self,
+        conn: asyncpg.Connection,
+        scope: Scope,
+        invoice: Invoice,
+        amount: Decimal,
+        overflow: Decimal,
+    ) -> Invoice:
+        """The invoice credited `amount`, `overflow` of its kept money moved to the credit:
+        `credited` when credited in full, `paid` when the rest of it was paid."""
+        values: dict[str, Any] = {
+            "amount_credited": invoice.amount_credited + amount,
+            "amount_paid": invoice.amount_paid - overflow,
+        }
+        if values["amount_credited"] == invoice.total:
+            return await self.records.move(conn, scope.user_id, invoice, "credited", values)
+        if invoice.balance_due - amount + overflow == 0 and invoice.status != "paid":
+            values["paid_at"] = self.records.clock()
+            return await self.records.move(conn, scope.user_id, invoice, "paid", values)
+        await invoice_repo.add_history(
+            conn, invoice.id, scope.user_id, "credited", invoice.status, invoice.status
+        )
+        return await invoice_repo.update(conn, invoice.id, values)
+
+
+def _check_issuable(credit_note: Invoice, invoice: Invoice) -> None:
+    if credit_note.currency.strip() != invoice.currency.strip():
+        raise ValidationFailed.field("currency", "A credit note is in its invoice's currency.")
+    if invoice.status not in CREDITABLE:
+        raise Conflict(f"The credited invoice is {invoice.status}.")
+    if credit_note.total > invoice.total - invoice.amount_credited:
+        raise Conflict("The credit note credits more than the invoice still has to credit.")
+
+
+async def _invoicer_tax(conn: asyncpg.Connection, invoice: Invoice) -> Decimal:
+    """The rate a named line without its own takes: the invoicer's, as on the invoice."""
+    if invoice.invoicer_id is None:
+        return Decimal(0)
+    invoicer = await invoice_repo.owned_by_company(
+        conn, "invoicers", invoice.invoicer_id, invoice.company_id
+    )
+    return Decimal((invoicer or {}).get("tax_rate") or 0)
+
+
+async def _copied_items(conn: asyncpg.Connection, invoice_id: int) -> list[dict[str, Any]]:
+    return [
+        {name: item[name] for name in invoice_repo.ITEM_COLUMNS}
+        for item in await invoice_repo.items(conn, invoice_id)
+        if item["include"]
+    ]
+
+
+async def _remainder_lines(conn: asyncpg.Connection, invoice: Invoice) -> list[dict[str, Any]]:
+    """Per VAT group (rate, category, exemption reason) of the invoice's lines, one line
+    with the net its credit notes have not credited yet."""
+    credited = await repo.credited_by_group(conn, invoice.id)
+    groups: dict[tuple[Any, ...], Decimal] = {}
+    for item in await invoice_repo.items(conn, invoice.id):
+        if item["include"]:
+            key = (item["tax_percentage"], item["vat_category"], item["vat_exemption_reason"])
+            groups[key] = groups.get(key, Decimal(0)) + item["net"]
+    lines = []
+    for (rate, category, reason), net in groups.items():
+        left = net - credited.get((rate, category, reason), Decimal(0))
+        if left > 0:
+            lines.append(
+                {
+                    "label": f"Remainder of {invoice.label} at {rate.normalize():f} % VAT",
+                    "quantity": Decimal(1),
+                    "price": left,
+                    "tax_percentage": rate,
+                    "vat_category": category,
+                    "vat_exemption_reason": reason,
+                }
+            )
+    return lines

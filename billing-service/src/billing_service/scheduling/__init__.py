@@ -1,0 +1,1 @@
+"""Recurring templates' periods and the scheduler loop (scheduled -> due, overdue)."""

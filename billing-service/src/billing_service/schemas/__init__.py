@@ -1,1 +1,0 @@
-"""Request and response models of billing-service, one module per domain."""

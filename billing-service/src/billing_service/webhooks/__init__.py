@@ -1,0 +1,1 @@
+"""Webhook endpoints (the API), their guarded HTTP and the delivery loop."""
