@@ -111,14 +111,15 @@ KEPT_ON_UPDATE = {
     },
 }
 CREATES_AN_INVOICE = re.compile(r"^POST .*/(invoices|quotes|estimates)$")
-# Where a schema-valid request is refused for what the records hold, which no schema can say:
-# the status the API gives then, and why.
+# Where a schema-valid request is refused for what the records hold, or by a rule across
+# fields no schema states: the status the API gives then, and why.
 STATE_REFUSALS = {
     "POST /api/v1/tokens": (422, "the credentials are checked against the accounts"),
     "POST /api/v1/login": (422, "the credentials are checked against the accounts"),
     "POST /api/v1/companies/{id}/members": (422, "an account with that e-mail, not a member"),
     "GET /api/v1/invoices/{id}/einvoice": (422, "whether the invoice holds what the format needs"),
     "POST /api/v1/products/{id}/adjust-stock": (422, "the stock held: it cannot go below zero"),
+    "POST /api/v1/payments": (422, "amounts in the currency's minor units, allocations within"),
     **{
         label: (422, "whether the URL's host may be called: WEBHOOK_ALLOWED_NETWORKS, the DNS")
         for label in (

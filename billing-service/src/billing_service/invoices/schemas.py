@@ -25,6 +25,16 @@ SORT_PATTERN = r"^-?(id|created_at|scheduled_date|issue_date|due_date|total|labe
 
 
 class ItemIn(Body):
+    # BR-E-10 in the schema: an exempt line (E) states why (the validator below).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["vat_category"], "properties": {"vat_category": {"const": "E"}}},
+            "then": {
+                "required": ["vat_exemption_reason"],
+                "properties": {"vat_exemption_reason": {"type": "string", "pattern": "\\S"}},
+            },
+        }
+    )
     label: Text = Field(min_length=1, validation_alias=AliasChoices("label", "description"))
     unit: Literal["hour", "service", "product", "pcs"] = "service"
     quantity: Quantity
