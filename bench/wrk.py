@@ -25,4 +25,9 @@ def parse_wrk(output: str) -> dict[str, float]:
         "p99_ms": _ms(output, "99"),
         "requests": int(total.group(1)),
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        # Printed by the lua scripts' done() (in µs), where they have one: p90, p99.9 too.
+        **{
+            f"p{name.replace('.', '_')}_ms": int(micros) / 1000
+            for name, micros in re.findall(r"^percentile ([\d.]+) (\d+)$", output, re.M)
+        },
     }

@@ -23,6 +23,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import asyncpg
@@ -40,6 +41,7 @@ OUT = ROOT / "bench" / "out"
 PG_PORT, JWKS_PORT, BILLING_PORT, GATEWAY_PORT, REDIS_PORT = 9432, 9190, 9191, 9192, 9380
 DURATION = os.environ.get("DURATION", "10s")
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "50"))  # direct against through the gateway
+ROUNDS = int(os.environ.get("ROUNDS", "5"))  # of the list, direct then through the gateway
 PROFILE = os.environ.get("PROFILE") == "1"  # py-spy billing-service under each request's load
 GATEWAY_SECRET = "billingbenchsecretbillingbenchsecret0042"
 GATEWAY_TOKEN = f"1|{GATEWAY_SECRET}"
@@ -258,8 +260,20 @@ async def main() -> None:
             token,
             billing.pid,
         )  # fmt: skip
+        # The list again, ROUNDS times, direct then through the gateway in each round.
+        list_path = "/api/v1/invoices?per_page=15"
+        list_rounds = [
+            {
+                where: wrk(f"http://127.0.0.1:{port}{list_path}", bearer, connections=CONNECTIONS,
+                           script=HERE / "get.lua")
+                for where, port, bearer in (("direct", BILLING_PORT, token),
+                                            ("gateway", GATEWAY_PORT, GATEWAY_TOKEN))
+            }
+            for _ in range(ROUNDS)
+        ]  # fmt: skip
         report = {
             "seed_seconds": round(seeded, 1),
+            "list_rounds": list_rounds,
             "lists": results,
             "lists_8_connections": loaded,
             "plan_first_page": [r[0] for r in plan],
@@ -314,6 +328,19 @@ def render(report: dict) -> str:
         )
         if d["non_2xx"] or g["non_2xx"]:
             lines.append(f"| (non-2xx: direct {d['non_2xx']}, gateway {g['non_2xx']}) |")
+    rounds = report["list_rounds"]
+    if rounds:
+        ratios = sorted(r["gateway"]["rps"] / r["direct"]["rps"] for r in rounds)
+        direct = sorted(r["direct"]["rps"] for r in rounds)
+        through = sorted(r["gateway"]["rps"] for r in rounds)
+        lines += [
+            "",
+            f"GET /api/v1/invoices?per_page=15, {len(rounds)} rounds (direct, then through the "
+            f"gateway), min / median / max: direct {direct[0]:.0f} / {median(direct):.0f} / "
+            f"{direct[-1]:.0f} req/s, gateway {through[0]:.0f} / {median(through):.0f} / "
+            f"{through[-1]:.0f} req/s; gateway / direct **{ratios[0]:.2f} / {median(ratios):.2f} "
+            f"/ {ratios[-1]:.2f}x** (non-2xx {sum(r['gateway']['non_2xx'] for r in rounds)})",
+        ]
     for name, r in report["direct_and_gateway"].items():
         if r["profile"]:
             lines += ["", f"py-spy, billing-service under {name} (direct):", r["profile"]]

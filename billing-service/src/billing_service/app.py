@@ -41,12 +41,14 @@ from billing_service.mail.services.quota import MailQuota
 from billing_service.parties.keys import (
     CONTACTS,
     INVOICERS,
+    LOGOS,
     ORGANISATIONS,
     PAYMENT_DETAILS,
     PRODUCTS,
     RECIPIENTS,
 )
 from billing_service.parties.services.contacts import ContactService
+from billing_service.parties.services.logos import LogoService
 from billing_service.parties.services.products import ProductService
 from billing_service.parties.services.recipients import RecipientService
 from billing_service.parties.services.resources import (
@@ -91,6 +93,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[ORGANISATIONS] = OrganisationService(pool, personal)
     app[INVOICERS] = InvoicerService(pool, personal)
     app[PAYMENT_DETAILS] = PaymentDetailService(pool, personal)
+    app[LOGOS] = LogoService(pool)
     app[EVENTS] = EventLog(app[CLOCK], settings.public_base_url)
     app[RECIPIENTS] = RecipientService(pool, personal, app[ORGANISATIONS], app[AUTH], app[EVENTS])
     app[PRODUCTS] = ProductService(pool, personal)

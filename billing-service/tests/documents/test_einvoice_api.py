@@ -62,7 +62,7 @@ CII = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
 }
-API_MD = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+API_MD = Path(__file__).resolve().parents[3] / "docs" / "api.md"
 UBL = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
 
 
@@ -514,7 +514,17 @@ async def test_xrechnung_needs_a_payment_detail_but_no_iban(api, make_setup, bil
     )
     assert code.text == "1"
     assert validate("xrechnung", body).errors == []
-    without = await new_invoice(api, setup, invoicer_payment_detail_id=None)
+    # A new invoice gets the invoicer's default payment detail: this one has it taken off.
+    created = await new_invoice(api, setup)
+    status, answer = await api(
+        "PATCH",
+        f"/api/v1/invoices/{created['id']}",
+        setup.headers,
+        {"invoicer_payment_detail_id": None},
+    )
+    assert status == 200, answer
+    without = answer["data"]
+    assert without["invoicer_payment_detail_id"] is None
     assert "xrechnung" not in without["available_formats"]
     response, _ = await einvoice(billing, setup, without["id"], "xrechnung")
     assert list((await response.json())["errors"]) == ["payment_detail"]
@@ -524,3 +534,23 @@ async def test_xrechnung_needs_a_payment_detail_but_no_iban(api, make_setup, bil
         if line.startswith("| `xrechnung` | `buyer")
     ]
     assert "a payment detail" in row and "with an IBAN" not in row
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_two_hundred_lines_at_19_percent_pass_the_official_rules(
+    api, make_setup, billing, fmt
+):
+    """The issue's invoice: 200 lines x 2.50 at 19 %. VAT is rounded once for the category
+    (BR-CO-17): 95.00, not 200 x 0.48; every format is produced and valid."""
+    setup = await make_setup(currency="EUR")
+    await ready(api, setup)
+    line = {"label": "Widget", "unit": "pcs", "quantity": 1, "price": "2.50", "tax_percentage": 19}
+    invoice = await new_invoice(api, setup, items=[line] * 200)
+    assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == ("500.00", "95.00", "595.00")
+    assert sum(Decimal(item["tax"]) for item in invoice["items"]) == Decimal("95.00")
+    assert fmt in invoice["available_formats"]
+    response, body = await einvoice(billing, setup, invoice["id"], fmt)
+    assert response.status == 200, body
+    xml = get_xml_from_pdf(body, check_xsd=False)[1] if fmt == "facturx" else body
+    report = validate("cii" if fmt == "facturx" else fmt, xml)
+    assert report.errors == []

@@ -5,6 +5,7 @@ declares is the one enforced (derived from the table, so a new operation is cove
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate
+from PIL import Image
 
 from billing_service.companies import routes as companies
 from billing_service.documents import routes as documents
@@ -49,7 +51,9 @@ def _caller(client: TestClient, headers: dict[str, str], answers: dict[Key, list
     """Calls billing-service, keeping each answer of our operations by operation."""
 
     async def call(method: str, path: str, body: Any = None, expect: int = 200) -> Any:
-        response = await client.request(method, path, json=body, headers=headers)
+        # bytes are a file upload (a logo), anything else JSON
+        sent = {"data": body} if isinstance(body, bytes) else {"json": body}
+        response = await client.request(method, path, headers=headers, **sent)
         raw = await response.read()
         assert response.status == expect, (method, path, response.status, raw)
         operation = _operation_of(method, path)
@@ -111,6 +115,10 @@ async def _resources(call: Call, company_id: int) -> tuple[int, int, int]:
     )
     details = f"{v1}/invoicers/{invoicer}/payment-details"
     detail = await _crud(call, details, {"label": "Main", "iban": "DE00"}, {"default": True})
+    logo = io.BytesIO()
+    Image.new("RGB", (120, 40), "navy").save(logo, "PNG")
+    await call("PUT", f"{v1}/invoicers/{invoicer}/logo", logo.getvalue())
+    await call("DELETE", f"{v1}/invoicers/{invoicer}/logo", expect=204)
     recipient = await _crud(
         call,
         f"{v1}/recipients",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Iterator, Sequence
 
 import aiohttp
@@ -31,14 +32,15 @@ from gateway.keys import (
 )
 from gateway.limits import Limits
 from gateway.proxy import Proxy
+from gateway.redis_pipe import RedisPipe
 from gateway.reference.cache import DocumentCache, http_fetcher
 from gateway.reference.public import publish
 from gateway.routes import ROUTES, RouteSpec, alias_of
 from gateway.settings import Settings
+from gateway.upstream_http import UpstreamClient
 from gateway.upstreams import Upstreams
 from shared.logging import configure_logging
 from shared.ratelimit import SLIDING_WINDOW_LUA
-from shared.redis_client import redis_context
 from shared.web import (
     MAX_BODY_BYTES,
     METRICS_REGISTRY,
@@ -46,6 +48,13 @@ from shared.web import (
     create_base_app,
     metrics_listener,
 )
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    # Short: the guard falls back (or refuses) quickly when Redis is unreachable.
+    app[REDIS] = RedisPipe(app[SETTINGS].redis_url, timeout=0.25)
+    yield
+    await app[REDIS].close()
 
 
 async def _http(app: web.Application) -> AsyncIterator[None]:
@@ -63,7 +72,19 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
         cookie_jar=aiohttp.DummyCookieJar(),  # never carry one client's cookies to another
         skip_auto_headers=("User-Agent", "Accept-Encoding"),
     )
-    upstreams = Upstreams(settings.upstream_urls, settings.upstream_resolve_interval)
+    # The proxy's own upstream leg, lighter than ClientSession (kept for the gateway's
+    # calls to auth-service and the OpenAPI documents).
+    client = UpstreamClient(
+        limit=settings.upstream_connections,
+        connect_timeout=settings.upstream_connect_timeout,
+        read_timeout=settings.upstream_read_timeout,
+        keepalive_timeout=30,
+    )
+    upstreams = Upstreams(
+        settings.upstream_urls,
+        settings.upstream_resolve_interval,
+        on_refresh=client.prune,
+    )
     await upstreams.start()
     batcher = ScriptBatcher(app[REDIS], SLIDING_WINDOW_LUA, registry=app[METRICS_REGISTRY])
     introspector = Introspector(
@@ -85,9 +106,10 @@ async def _http(app: web.Application) -> AsyncIterator[None]:
         retry_after_failure=settings.redis_retry_after_failure_seconds,
         registry=app[METRICS_REGISTRY],
     )
-    app[PROXY] = Proxy(session, upstreams)
+    app[PROXY] = Proxy(client, upstreams)
     yield
     await upstreams.stop()
+    await client.close()
     await session.close()
 
 
@@ -113,6 +135,15 @@ async def _documents(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def _freeze_startup_objects(_: web.Application) -> None:
+    """What startup made (modules, the route table, settings, pools) lives as long as the
+    process: moved out of the collector's reach, a full collection scans only what requests
+    made. Measured under load (bench/gateway/tail.py): a gen-2 pass took 68 ms before, one
+    request's share of the tail at half of the peak."""
+    gc.collect()
+    gc.freeze()
 
 
 def _by_path(specs: tuple[RouteSpec, ...]) -> Iterator[tuple[str, list[RouteSpec]]]:
@@ -171,12 +202,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[CLIENTS] = ClientAddresses(settings.trusted_proxies)
     app[LIMITS] = Limits(settings)
-    app.cleanup_ctx.append(
-        redis_context(REDIS, lambda a: a[SETTINGS].redis_url, timeout=0.25, max_connections=32)
-    )
+    app.cleanup_ctx.append(_redis)
     app.cleanup_ctx.append(_http)
     app.cleanup_ctx.append(_documents)
     app.cleanup_ctx.append(metrics_listener(lambda a: (a[SETTINGS].host, a[SETTINGS].metrics_port)))
+    app.on_startup.append(_freeze_startup_objects)  # after the cleanup contexts' setup
     _add_routes(app)
     app[CORS] = Cors(settings.cors_origins, settings.cors_max_age)
     app.on_response_prepare.append(app[CORS].mark)

@@ -1,8 +1,8 @@
 """Coalesces the Redis script calls of concurrent requests into pipelined round trips.
 
 Requests that arrive in the same event-loop turn, or while a pipeline is in flight, go out
-together as one pipeline: under load one round trip serves many requests, and at low load a
-lone request still costs exactly one EVALSHA.
+together as one pipeline (on RedisPipe's one connection): under load one round trip serves
+many requests, and at low load a lone request still costs exactly one EVALSHA.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import asyncio
 import hashlib
 from typing import Any
 
-import redis.asyncio as redis
 from prometheus_client import CollectorRegistry, Counter
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
+
+from gateway.redis_pipe import RedisPipe
 
 Call = tuple[list[str], list[str | int], "asyncio.Future[Any]"]
 
@@ -22,14 +23,14 @@ Call = tuple[list[str], list[str | int], "asyncio.Future[Any]"]
 class ScriptBatcher:
     def __init__(
         self,
-        client: redis.Redis,
+        pipe: RedisPipe,
         script: str,
         *,
         registry: CollectorRegistry,
         max_batch: int = 256,
         max_inflight: int = 4,
     ) -> None:
-        self._client = client
+        self._pipe = pipe
         self._script = script
         self._sha = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
         self._max_batch = max_batch
@@ -96,26 +97,15 @@ class ScriptBatcher:
     async def _execute_once(self, batch: list[Call]) -> list[Any]:
         self._round_trips.inc()
         self._script_calls.inc(len(batch))
-        if len(batch) == 1:
-            keys, args, _ = batch[0]
-            try:
-                return [await self._client.evalsha(self._sha, len(keys), *keys, *args)]
-            except NoScriptError:
-                await self._load()
-                return [await self._client.evalsha(self._sha, len(keys), *keys, *args)]
-        results = await self._pipeline(batch)
+        commands = [("EVALSHA", self._sha, len(keys), *keys, *args) for keys, args, _ in batch]
+        results = await self._pipe.execute(commands)
         if any(isinstance(result, NoScriptError) for result in results):
             await self._load()  # Redis restarted or flushed its scripts
-            results = await self._pipeline(batch)
+            results = await self._pipe.execute(commands)
         return results
-
-    async def _pipeline(self, batch: list[Call]) -> list[Any]:
-        async with self._client.pipeline(transaction=False) as pipe:
-            for keys, args, _ in batch:
-                pipe.execute_command("EVALSHA", self._sha, len(keys), *keys, *args)
-            results: list[Any] = await pipe.execute(raise_on_error=False)
-            return results
 
     async def _load(self) -> None:
         self._round_trips.inc()
-        await self._client.script_load(self._script)
+        (loaded,) = await self._pipe.execute([("SCRIPT", "LOAD", self._script)])
+        if isinstance(loaded, RedisError):
+            raise loaded

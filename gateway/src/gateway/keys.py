@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import aiohttp
-import redis.asyncio as redis
 from aiohttp import web
 
 from gateway.batcher import ScriptBatcher
@@ -12,12 +11,13 @@ from gateway.guard import Guard
 from gateway.introspection import Introspector
 from gateway.limits import Limits
 from gateway.proxy import Proxy
+from gateway.redis_pipe import RedisPipe
 from gateway.reference.cache import DocumentCache
 from gateway.settings import Settings
 from gateway.upstreams import Upstreams
 
 SETTINGS = web.AppKey("settings", Settings)
-REDIS = web.AppKey("redis", redis.Redis)
+REDIS = web.AppKey("redis", RedisPipe)  # the guard's
 SESSION = web.AppKey("session", aiohttp.ClientSession)
 UPSTREAMS = web.AppKey("upstreams", Upstreams)
 BATCHER = web.AppKey("batcher", ScriptBatcher)

@@ -1,16 +1,29 @@
-"""The streaming reverse proxy: pooled keep-alive connections, header hygiene, JSON errors."""
+"""The streaming reverse proxy: header hygiene, retries, JSON errors; the upstream leg
+(pooled keep-alive connections) is upstream_http's."""
 
 from __future__ import annotations
 
 import asyncio
 
-import aiohttp
-from aiohttp import web
+from aiohttp import StreamReader, web
 from multidict import CIMultiDict, CIMultiDictProxy
-from yarl import URL
 
+from gateway.upstream_http import (
+    UpstreamClient,
+    UpstreamConnectError,
+    UpstreamProtocolError,
+    UpstreamResponse,
+    needs_zero_length,
+    request_head,
+)
 from gateway.upstreams import Upstream, Upstreams
-from shared.errors import PayloadTooLarge, ServiceUnavailable, UpstreamError, UpstreamTimeout
+from shared.errors import (
+    BadRequest,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UpstreamError,
+    UpstreamTimeout,
+)
 from shared.logging import get_logger
 from shared.web import MAX_BODY_BYTES, REQUEST_ID, REQUEST_ID_HEADER
 
@@ -54,7 +67,9 @@ _RESPONSE_DROPPED = HOP_BY_HOP | _RESPONSE_HEADERS_REPLACED
 _CONNECTION_OPTIONS = frozenset({"", "keep-alive", "close"})
 
 
-def _dropped(headers: CIMultiDictProxy[str], always: frozenset[str]) -> frozenset[str]:
+def _dropped(
+    headers: CIMultiDictProxy[str] | CIMultiDict[str], always: frozenset[str]
+) -> frozenset[str]:
     """`always`, and the headers the Connection header lists as hop-by-hop."""
     listed = {token.strip().lower() for token in headers.get("Connection", "").split(",")}
     return always if listed <= _CONNECTION_OPTIONS else always | listed
@@ -62,27 +77,27 @@ def _dropped(headers: CIMultiDictProxy[str], always: frozenset[str]) -> frozense
 
 def _request_headers(
     request: web.Request, upstream: Upstream, client: str, identity_jwt: str | None
-) -> CIMultiDict[str]:
+) -> list[tuple[str, str]]:
     dropped = _dropped(request.headers, _REQUEST_DROPPED)
-    headers: CIMultiDict[str] = CIMultiDict(
+    headers = [
         (name, value) for name, value in request.headers.items() if name.lower() not in dropped
-    )
-    headers["Host"] = upstream.host_header
+    ]
+    headers.append(("Host", upstream.host_header))
     # Only the client as the gateway established it: the backends trust no chain. No
     # X-Forwarded-Host either: absolute URLs come from PUBLIC_BASE_URL, never from a header.
-    headers["X-Forwarded-For"] = client
-    headers["X-Forwarded-Proto"] = request.scheme
-    headers[REQUEST_ID_HEADER] = str(request.get(REQUEST_ID, ""))
-    if request.content_length is not None:
-        headers["Content-Length"] = str(request.content_length)
+    headers.append(("X-Forwarded-For", client))
+    headers.append(("X-Forwarded-Proto", request.scheme))
+    headers.append((REQUEST_ID_HEADER, str(request.get(REQUEST_ID, ""))))
     if identity_jwt is not None:
         # The client's token never reaches a backend: it sees only the identity JWT.
-        headers["Authorization"] = f"Bearer {identity_jwt}"
+        headers.append(("Authorization", f"Bearer {identity_jwt}"))
+    if "Accept" not in request.headers:
+        headers.append(("Accept", "*/*"))  # what aiohttp's client said for it
     return headers
 
 
 def _response_headers(
-    upstream_headers: CIMultiDictProxy[str], extra: dict[str, str]
+    upstream_headers: CIMultiDict[str], extra: dict[str, str]
 ) -> CIMultiDict[str]:
     dropped = _dropped(upstream_headers, _RESPONSE_DROPPED)
     headers: CIMultiDict[str] = CIMultiDict(
@@ -92,9 +107,20 @@ def _response_headers(
     return headers
 
 
+def _body_and_length(
+    request: web.Request, body: bytes | StreamReader | None
+) -> tuple[str, str] | None:
+    """The Content-Length the backend is sent (a chunked upload was read whole)."""
+    if isinstance(body, bytes):
+        return ("Content-Length", str(len(body)))
+    if request.content_length is not None:
+        return ("Content-Length", str(request.content_length))
+    return ("Content-Length", "0") if needs_zero_length(request.method) else None
+
+
 class Proxy:
-    def __init__(self, session: aiohttp.ClientSession, upstreams: Upstreams) -> None:
-        self._session = session
+    def __init__(self, client: UpstreamClient, upstreams: Upstreams) -> None:
+        self._client = client
         self._upstreams = upstreams
 
     async def forward(
@@ -112,28 +138,33 @@ class Proxy:
             raise PayloadTooLarge()
         if request.body_exists and request.content_length is None:
             # Chunked upload: read it (bounded by client_max_size) so the backend gets a length.
-            body: bytes | aiohttp.StreamReader | None = await request.read()
+            body: bytes | StreamReader | None = await request.read()
         else:
             body = request.content if request.body_exists else None
         headers = _request_headers(request, upstream, client, identity_jwt)
-        if isinstance(body, bytes):
-            headers["Content-Length"] = str(len(body))
+        length = _body_and_length(request, body)
+        if length is not None:
+            headers.append(length)
+        try:
+            # Already canonical and encoded (routes.upstream_target): sent as is.
+            head = request_head(request.method, path_qs, headers)
+        except ValueError:
+            raise BadRequest("A header value must not contain a line break.") from None
         addresses = upstream.next_addresses()
         if not addresses:
             await upstream.resolve_quietly()
             addresses = upstream.next_addresses()
-        # Only requests that can be replayed are retried, and only when no connection was made.
+        # Only requests that can be replayed are retried: on another address when no
+        # connection was made, on a new connection when a pooled one turned out closed.
+        replayable = request.method in IDEMPOTENT and not isinstance(body, StreamReader)
         retryable = request.method in IDEMPOTENT and not request.body_exists
         attempts = addresses[:2] if retryable else addresses[:1]
         for attempt, address in enumerate(attempts, start=1):
-            host = f"[{address}]" if ":" in address else address
-            # Already canonical and encoded: sent as is, never re-quoted or re-resolved.
-            url = URL(f"http://{host}:{upstream.port}{path_qs}", encoded=True)
             try:
-                upstream_response = await self._session.request(
-                    request.method, url, headers=headers, data=body, allow_redirects=False
+                upstream_response = await self._client.request(
+                    address, upstream.port, head, body, replayable=replayable
                 )
-            except aiohttp.ClientConnectorError:
+            except UpstreamConnectError:
                 log.warning("upstream_connect_failed", upstream=upstream.name, address=address)
                 if attempt == len(attempts):
                     raise ServiceUnavailable(
@@ -142,39 +173,41 @@ class Proxy:
                 continue
             except TimeoutError:
                 raise UpstreamTimeout() from None
-            except aiohttp.ClientError:
+            except UpstreamProtocolError:
                 log.warning("upstream_error", upstream=upstream.name, exc_info=True)
                 raise UpstreamError() from None
-            return await self._relay(request, upstream_response, extra_headers)
+            try:
+                return await self._relay(request, upstream_response, extra_headers)
+            finally:
+                upstream_response.close()
         raise ServiceUnavailable(f"The {upstream.name} service is unavailable.")
 
     async def _relay(
         self,
         request: web.Request,
-        upstream_response: aiohttp.ClientResponse,
+        upstream_response: UpstreamResponse,
         extra_headers: dict[str, str],
     ) -> web.StreamResponse:
-        async with upstream_response:
-            headers = _response_headers(upstream_response.headers, extra_headers)
-            length = upstream_response.content_length
-            try:
-                if request.method == "HEAD" or (length is not None and length <= SMALL_BODY):
-                    body = await upstream_response.read()
-                    return web.Response(status=upstream_response.status, headers=headers, body=body)
-                response = web.StreamResponse(status=upstream_response.status, headers=headers)
-                if length is not None:
-                    response.content_length = length
-                await response.prepare(request)
-            except TimeoutError:
-                raise UpstreamTimeout() from None
-            except aiohttp.ClientError:
-                raise UpstreamError() from None
-            try:
-                async for chunk in upstream_response.content.iter_any():
-                    await response.write(chunk)
-            except (aiohttp.ClientError, TimeoutError, asyncio.CancelledError):
-                # Headers are gone already: all we can do is cut the client's connection.
-                log.warning("upstream_stream_aborted", exc_info=True)
-                raise
-            await response.write_eof()
-            return response
+        headers = _response_headers(upstream_response.headers, extra_headers)
+        length = upstream_response.content_length
+        try:
+            if request.method == "HEAD" or (length is not None and length <= SMALL_BODY):
+                body = await upstream_response.read()
+                return web.Response(status=upstream_response.status, headers=headers, body=body)
+            response = web.StreamResponse(status=upstream_response.status, headers=headers)
+            if length is not None:
+                response.content_length = length
+            await response.prepare(request)
+        except TimeoutError:
+            raise UpstreamTimeout() from None
+        except UpstreamProtocolError:
+            raise UpstreamError() from None
+        try:
+            async for chunk in upstream_response.iter_chunks():
+                await response.write(chunk)
+        except (UpstreamProtocolError, TimeoutError, asyncio.CancelledError):
+            # Headers are gone already: all we can do is cut the client's connection.
+            log.warning("upstream_stream_aborted", exc_info=True)
+            raise
+        await response.write_eof()
+        return response

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from yarl import URL
@@ -63,11 +64,25 @@ class Upstream:
             log.warning("upstream_unresolvable", upstream=self.name)
 
 
+Endpoints = set[tuple[str, int]]
+
+
 class Upstreams:
-    def __init__(self, urls: dict[str, str], resolve_interval: float) -> None:
+    def __init__(
+        self,
+        urls: dict[str, str],
+        resolve_interval: float,
+        on_refresh: Callable[[Endpoints], None] | None = None,
+    ) -> None:
         self._by_name = {name: Upstream(name, URL(url)) for name, url in urls.items()}
         self._interval = resolve_interval
+        # Told every (address, port) in use after each periodic resolution (the connection
+        # pools close those of replicas gone, and connections idle too long).
+        self._on_refresh = on_refresh
         self._task: asyncio.Task[None] | None = None
+
+    def endpoints(self) -> Endpoints:
+        return {(a, u.port) for u in self._by_name.values() for a in u.addresses}
 
     def __getitem__(self, name: str) -> Upstream:
         return self._by_name[name]
@@ -81,6 +96,8 @@ class Upstreams:
         while True:
             await asyncio.sleep(self._interval)
             await self.resolve_all()
+            if self._on_refresh is not None:
+                self._on_refresh(self.endpoints())
 
     async def start(self) -> None:
         await self.resolve_all()

@@ -10,6 +10,7 @@ for "Page n of N", then the real one.
 
 from __future__ import annotations
 
+import base64
 import io
 import multiprocessing
 import zlib
@@ -22,7 +23,7 @@ from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
+from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -171,6 +172,39 @@ def _joined(*parts: Any) -> list[str]:
     return [str(part) for part in parts if part]
 
 
+LOGO_WIDTH: float = 45 * mm
+LOGO_HEIGHT: float = 18 * mm
+
+
+def _logo(p: _Painter, doc: dict[str, Any], top: float) -> float:
+    """The invoicer's logo top right, scaled into its box; the height it takes (none without
+    a logo: no empty box)."""
+    logo = doc.get("logo") or {}
+    if not logo.get("data"):
+        return 0
+    if p.c is not None:
+        image = ImageReader(io.BytesIO(base64.b64decode(logo["data"])))
+        p.c.drawImage(
+            image,
+            RIGHT - LOGO_WIDTH,
+            top - LOGO_HEIGHT,
+            LOGO_WIDTH,
+            LOGO_HEIGHT,
+            preserveAspectRatio=True,
+            anchor="ne",
+            mask="auto",
+        )
+    return LOGO_HEIGHT
+
+
+def _identifiers(party: dict[str, Any]) -> list[str]:
+    return _joined(
+        party.get("vat_id") and f"VAT ID {party['vat_id']}",
+        party.get("tax_number") and f"Tax no. {party['tax_number']}",
+        party.get("registration_number") and f"Reg. no. {party['registration_number']}",
+    )
+
+
 def _header(p: _Painter, doc: dict[str, Any]) -> None:
     invoicer = doc.get("invoicer") or {}
     top = p.y
@@ -179,28 +213,33 @@ def _header(p: _Painter, doc: dict[str, Any]) -> None:
     for line in _wrap(invoicer.get("address"), CONTENT * 0.5):
         p.text(LEFT, y, line)
         y -= 11
-    for line in _joined(
-        invoicer.get("tax_number") and f"Tax no. {invoicer['tax_number']}",
-        invoicer.get("registration_number") and f"Reg. no. {invoicer['registration_number']}",
-    ):
+    contact = _joined(invoicer.get("contact"), invoicer.get("email"), invoicer.get("phone"))
+    for line in [*_identifiers(invoicer), *contact]:
         p.text(LEFT, y, line, size=8, color=MUTED)
         y -= 10
-    # Room for the invoicer's logo, top right, so a letterhead keeps the layout.
-    if p.c is not None:
-        p.c.setStrokeColor(RULE)
-        p.c.setDash(2, 2)
-        p.c.roundRect(RIGHT - 45 * mm, top - 18 * mm, 45 * mm, 18 * mm, 3)
-        p.c.setDash()
+    logo_height = _logo(p, doc, top)
     p.text(
         RIGHT,
-        top - 18 * mm - 22,
+        top - logo_height - 22,
         str(doc.get("title") or "Invoice").upper(),
         BOLD,
         18,
         align="right",
     )
-    p.text(RIGHT, top - 18 * mm - 36, str(doc.get("label") or ""), BOLD, 10, align="right")
-    p.y = min(y, top - 18 * mm - 40) - 8 * mm
+    p.text(RIGHT, top - logo_height - 36, str(doc.get("label") or ""), BOLD, 10, align="right")
+    p.y = min(y, top - logo_height - 40) - 8 * mm
+
+
+FACTS = (
+    ("Issue date", "issue_date"),
+    ("Due date", "due_date"),
+    ("Payment terms", "payment_terms"),
+    ("Valid until", "valid_until"),
+    ("Period", "period"),
+    ("Buyer reference", "buyer_reference"),
+    ("PO number", "purchase_order_reference"),
+    ("Status", "status"),
+)
 
 
 def _parties(p: _Painter, doc: dict[str, Any]) -> None:
@@ -216,29 +255,21 @@ def _parties(p: _Painter, doc: dict[str, Any]) -> None:
     ):
         p.text(LEFT, y, line)
         y -= 11
-    for line in _joined(
-        recipient.get("tax_number") and f"Tax no. {recipient['tax_number']}",
-        recipient.get("registration_number") and f"Reg. no. {recipient['registration_number']}",
-    ):
+    for line in _identifiers(recipient):
         p.text(LEFT, y, line, size=8, color=MUTED)
         y -= 10
-    facts = [
-        (label, doc.get(key))
-        for label, key in (
-            ("Issue date", "issue_date"),
-            ("Due date", "due_date"),
-            ("Valid until", "valid_until"),
-            ("Period", "period"),
-            ("Status", "status"),
-        )
-        if doc.get(key)
-    ]
+    facts = [(label, doc.get(key)) for label, key in FACTS if doc.get(key)]
     fy = top
     for label, value in facts:
         p.text(RIGHT - CONTENT * 0.45, fy, label, size=8, color=MUTED)
         p.text(RIGHT, fy, str(value), align="right")
         fy -= 13
     p.y = min(y, fy) - 6 * mm
+    if doc.get("subject"):
+        for line in _wrap(f"Subject: {doc['subject']}", CONTENT, size=10):
+            p.text(LEFT, p.y, line, BOLD, 10)
+            p.y -= 13
+        p.y -= 2 * mm
 
 
 def _column_edges() -> list[tuple[float, float, bool]]:
@@ -292,14 +323,52 @@ def _items(p: _Painter, doc: dict[str, Any]) -> None:
         p.rule(p.y)
 
 
+TOTALS = (
+    ("Subtotal", "subtotal", False),
+    ("VAT", "tax", False),
+    ("Total", "total", True),
+    ("Amount paid", "amount_paid", False),
+    ("Amount credited", "amount_credited", False),
+    ("Amount refunded", "amount_refunded", False),
+    ("Balance due", "balance_due", True),
+)
+OPTIONAL_TOTALS = frozenset({"amount_credited", "amount_refunded"})  # drawn when non-zero
+
+
+def _vat_breakdown(p: _Painter, doc: dict[str, Any]) -> None:
+    """Per VAT category and rate: taxable amount, rate, VAT, and the legal wording."""
+    entries = doc.get("vat_breakdown") or []
+    if not entries:
+        return
+    p.ensure(24 + 13 * len(entries))
+    p.y -= 8 * mm
+    p.text(LEFT, p.y, "VAT breakdown", BOLD, 9)
+    columns = ((LEFT, "VAT category"), (LEFT + CONTENT * 0.45, "Rate"))
+    amounts = ((LEFT + CONTENT * 0.75, "Taxable amount"), (RIGHT, "VAT"))
+    p.y -= 13
+    for x, title in columns:
+        p.text(x, p.y, title, size=8, color=MUTED)
+    for x, title in amounts:
+        p.text(x, p.y, title, size=8, color=MUTED, align="right")
+    for entry in entries:
+        p.ensure(13)
+        p.y -= 13
+        p.text(LEFT, p.y, str(entry.get("category") or ""))
+        p.text(columns[1][0], p.y, str(entry.get("rate") or ""))
+        p.text(amounts[0][0], p.y, str(entry.get("taxable") or ""), align="right")
+        p.text(RIGHT, p.y, str(entry.get("tax") or ""), align="right")
+        for line in _wrap(entry.get("note"), CONTENT, size=8) if entry.get("note") else []:
+            p.ensure(10)
+            p.y -= 10
+            p.text(LEFT, p.y, line, size=8, color=MUTED)
+
+
 def _totals(p: _Painter, doc: dict[str, Any]) -> None:
     totals = doc.get("totals") or {}
     rows = [
-        ("Subtotal", "subtotal", False),
-        ("Tax", "tax", False),
-        ("Total", "total", True),
-        ("Amount paid", "amount_paid", False),
-        ("Balance due", "balance_due", True),
+        (label, key, strong)
+        for label, key, strong in TOTALS
+        if totals.get(key) or key not in OPTIONAL_TOTALS
     ]
     p.ensure(len(rows) * 15 + 10)
     p.y -= 6
@@ -333,6 +402,7 @@ def _paint(p: _Painter, doc: dict[str, Any]) -> None:
     _parties(p, doc)
     _items(p, doc)
     _totals(p, doc)
+    _vat_breakdown(p, doc)
     details = doc.get("payment_details") or {}
     _block(
         p,
@@ -343,6 +413,7 @@ def _paint(p: _Painter, doc: dict[str, Any]) -> None:
             details.get("account_number") and f"Account number: {details['account_number']}",
             details.get("iban") and f"IBAN: {details['iban']}",
             details.get("swift") and f"SWIFT/BIC: {details['swift']}",
+            details.get("reference") and f"Payment reference: {details['reference']}",
         ),
     )
     if doc.get("notes"):

@@ -9,13 +9,16 @@ than the layout draws)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_ITEMS = 1000
+MAX_BREAKDOWN = 50
 Line = Annotated[str, Field(max_length=1000)]
 Paragraph = Annotated[str, Field(max_length=20_000)]
+# billing keeps logos at most 600 x 600 px and about 300 kB (base64: a third more).
+LogoData = Annotated[str, Field(max_length=600_000, pattern=r"^[A-Za-z0-9+/]+={0,2}$")]
 
 
 class _Part(BaseModel):
@@ -27,8 +30,23 @@ class Party(_Part):
     contact: Line | None = None
     address: Paragraph | None = None
     email: Line | None = None
+    phone: Line | None = None
+    vat_id: Line | None = None
     tax_number: Line | None = None
     registration_number: Line | None = None
+
+
+class VatEntry(_Part):
+    category: Line | None = None
+    rate: Line | None = None
+    taxable: Line | None = None
+    tax: Line | None = None
+    note: Paragraph | None = None
+
+
+class Logo(_Part):
+    media_type: Literal["image/png", "image/jpeg"]
+    data: LogoData
 
 
 class Item(_Part):
@@ -46,6 +64,8 @@ class Totals(_Part):
     tax: Line | None = None
     total: Line | None = None
     amount_paid: Line | None = None
+    amount_credited: Line | None = None
+    amount_refunded: Line | None = None
     balance_due: Line | None = None
 
 
@@ -55,6 +75,7 @@ class PaymentDetails(_Part):
     account_number: Line | None = None
     iban: Line | None = None
     swift: Line | None = None
+    reference: Line | None = None
 
 
 class Snapshot(_Part):
@@ -67,11 +88,16 @@ class Snapshot(_Part):
     due_date: Line | None = None
     valid_until: Line | None = None
     period: Line | None = None
+    payment_terms: Line | None = None
     subject: Line | None = None
+    buyer_reference: Line | None = None
+    purchase_order_reference: Line | None = None
     invoicer: Party | None = None
     recipient: Party | None = None
     items: Annotated[list[Item], Field(max_length=MAX_ITEMS)]
+    vat_breakdown: Annotated[list[VatEntry], Field(max_length=MAX_BREAKDOWN)] | None = None
     totals: Totals
     payment_details: PaymentDetails | None = None
     notes: Paragraph | None = None
+    logo: Logo | None = None
     public_url: Line | None = None

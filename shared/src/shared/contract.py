@@ -196,6 +196,8 @@ class Operation:
     path_types: dict[str, dict[str, Any]] = field(default_factory=dict)  # default: an id
     # Other success statuses with the same answer (200 when a create found it made already).
     also_status: tuple[int, ...] = ()
+    # A body that is a file, not JSON (an image upload): the media types it may be in.
+    upload: tuple[str, ...] = ()
 
 
 def aliased(operations: Iterable[Operation], source: str, alias: str, tag: str) -> list[Operation]:

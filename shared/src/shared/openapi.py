@@ -458,6 +458,12 @@ def _operation(operation: Operation, models: _Models) -> dict[str, Any]:
     )
     if parameters:
         document["parameters"] = parameters
+    if operation.upload:
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        document["requestBody"] = {
+            "required": True,
+            "content": {media_type: binary for media_type in operation.upload},
+        }
     if operation.body is not None:
         document["requestBody"] = {
             "required": operation.body_required and not _accepts_empty(operation.body),

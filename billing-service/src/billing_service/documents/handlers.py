@@ -10,6 +10,7 @@ from aiohttp import web
 
 from billing_service.documents.keys import DOCUMENTS, EINVOICES
 from billing_service.documents.pdf_client import SignedLink
+from billing_service.documents.schemas import DownloadQuery
 from billing_service.documents.views import DownloadAnswer, DownloadLink, RegeneratedPdf
 from billing_service.einvoice.fields import EinvoiceQuery
 from billing_service.platform.handlers import data, document_scope
@@ -35,10 +36,11 @@ def _download_answer(request: web.Request, invoice_id: int, link: SignedLink) ->
 
 
 async def download(request: web.Request) -> web.Response:
-    """A signed, expiring URL of the invoice's PDF (rendered now if it has none yet)."""
+    """A signed, expiring URL of the invoice's PDF as it is now, or as first issued."""
     scope = await document_scope(request, "download", members_only=False)
     invoice_id = path_id(request)
-    link = await request.app[DOCUMENTS].download_link(scope, invoice_id)
+    version = query_of(request, DownloadQuery).version
+    link = await request.app[DOCUMENTS].download_link(scope, invoice_id, version)
     return _download_answer(request, invoice_id, link)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billing_service.documents import handlers as documents
+from billing_service.documents.schemas import DownloadQuery
 from billing_service.documents.views import DownloadAnswer, RegeneratedPdf
 from billing_service.einvoice.fields import EinvoiceQuery
 from billing_service.platform.permissions import DocumentAccess
@@ -22,10 +23,14 @@ def operations() -> list[Operation]:
             "Invoices",
             "download_invoice",
             Plain(DownloadAnswer),
-            errors=(403,),
-            description="The link opens the PDF without a token until `expires_at`; the PDF "
-            "is rendered now if the invoice has none yet. Client-portal users download "
-            "their recipient's documents.",
+            query=DownloadQuery,
+            errors=(403, 409),
+            description="The link opens the PDF without a token until `expires_at`. The PDF "
+            "is the invoice as it is now: after a payment, credit or refund it shows what "
+            "the API shows (a PDF is rendered once per content, so an unchanged invoice is "
+            "not rendered again). `?version=issued` links the PDF as first issued, kept for "
+            "audit (409 for a record never issued). Client-portal users download their "
+            "recipient's documents.",
         ),
         Operation(
             "GET",

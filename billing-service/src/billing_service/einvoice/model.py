@@ -11,14 +11,14 @@ Where our API's numbers (money.py) and EN 16931's rules could disagree:
   may store a tax-inclusive price and a discount. Peppol (PEPPOL-EN16931-R120) checks
   quantity x price - allowance = line net within 0.02: `line_from_item` keeps the API's price and
   its discount as a line allowance when that holds, else states the price the line net implies.
-- VAT per category (BT-117): BR-CO-17 wants taxable x rate, rounded; the API sums per-line
-  rounded taxes. The two differ by up to about half a minor unit per line (a tax-inclusive
-  line a little more). We carry the API's sum, which the CEN rules accept while it lies within
-  one currency unit of taxable x rate (UBL: strictly less than 1, CII: at most 1; we hold to the
-  stricter); beyond that `assemble` raises `TaxRoundingConflict` rather than emit an invoice
-  whose totals differ from the API's. In EUR that takes hundreds of unlucky lines; in JPY (no
-  minor units) three 5-yen lines at 10% already do (3 x round(0.5) = 3 vs round(1.5, 2) = 1.5).
-  Only the API rounding tax per (category, rate) instead of per line would remove the case.
+- VAT per category (BT-117): BR-CO-17 wants taxable x rate, rounded. The API now rounds VAT
+  once per category and rate when lines are written (money.group_amounts), so the sum of the
+  lines' taxes is that figure (tax-inclusive lines: within a minor unit of it). Invoices
+  stored before keep per-line rounded taxes, which differ by up to about half a minor unit per
+  line: we carry the API's sum, which the CEN rules accept while it lies within one currency
+  unit of taxable x rate (UBL: strictly less than 1, CII: at most 1; we hold to the stricter);
+  beyond that `assemble` raises `TaxRoundingConflict` rather than emit an invoice whose totals
+  differ from the API's.
 - Amounts (BR-DEC-*) have at most two decimals: a currency with three (KWD, BHD) is refused.
 - Outside the scope of VAT (O): the lines state no rate and the XML no VAT identifier.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from billing_service.parties.services.contacts import ContactService
+from billing_service.parties.services.logos import LogoService
 from billing_service.parties.services.products import ProductService
 from billing_service.parties.services.recipients import RecipientService
 from billing_service.parties.services.resources import (
@@ -19,3 +20,4 @@ PAYMENT_DETAILS = web.AppKey("payment_details", PaymentDetailService)
 RECIPIENTS = web.AppKey("recipients", RecipientService)
 PRODUCTS = web.AppKey("products", ProductService)
 CONTACTS = web.AppKey("contacts", ContactService)
+LOGOS = web.AppKey("logos", LogoService)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import asyncpg
 
 from billing_service.platform.repositories.crud import Db, Row, Table, containing
@@ -243,6 +246,10 @@ async def insert_contact(
 INVOICER_CANDIDATES = """
 SELECT * FROM invoicers WHERE company_id = $1 ORDER BY is_default DESC, id LIMIT 2
 """
+# The payment detail a new invoice of the invoicer carries when it names none.
+DEFAULT_PAYMENT_DETAIL = """
+SELECT * FROM payment_details WHERE invoicer_id = $1 AND is_default ORDER BY id LIMIT 1
+"""
 # Concurrent first invoices of a company queue here; the later ones find the new invoicer.
 LOCK_DEFAULT_INVOICER = (
     "SELECT pg_advisory_xact_lock(hashtextextended('default-invoicer:' || $1::bigint, 0))"
@@ -255,6 +262,11 @@ COMPANY_IDENTITY = (
 
 async def invoicer_candidates(db: Db, company_id: int) -> list[Row]:
     return [dict(row) for row in await db.fetch(INVOICER_CANDIDATES, company_id)]
+
+
+async def default_payment_detail(db: Db, invoicer_id: int) -> Row | None:
+    row = await db.fetchrow(DEFAULT_PAYMENT_DETAIL, invoicer_id)
+    return dict(row) if row is not None else None
 
 
 async def lock_default_invoicer(conn: asyncpg.Connection, company_id: int) -> None:
@@ -325,3 +337,61 @@ async def lock_organisation_slugs(conn: Db, company_id: int) -> None:
 
 async def organisation_slugs(conn: Db, company_id: int, *, except_id: int) -> set[str]:
     return {row["slug"] for row in await conn.fetch(ORGANISATION_SLUGS, company_id, except_id)}
+
+
+# --- invoicer logos -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Logo:
+    invoicer_id: int
+    media_type: str
+    width: int
+    height: int
+    image: bytes
+    updated_at: datetime
+
+
+_LOGO_COLUMNS = "invoicer_id, media_type, width, height, image, updated_at"
+PUT_LOGO = f"""
+INSERT INTO invoicer_logos (invoicer_id, company_id, media_type, width, height, image)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (invoicer_id) DO UPDATE SET media_type = EXCLUDED.media_type,
+    width = EXCLUDED.width, height = EXCLUDED.height, image = EXCLUDED.image, updated_at = now()
+RETURNING {_LOGO_COLUMNS}
+"""
+DELETE_LOGO = "DELETE FROM invoicer_logos WHERE invoicer_id = $1 RETURNING invoicer_id"
+LOGO_OF = f"SELECT {_LOGO_COLUMNS} FROM invoicer_logos WHERE invoicer_id = $1"
+
+
+def _logo(row: asyncpg.Record) -> Logo:
+    return Logo(
+        row["invoicer_id"],
+        row["media_type"],
+        row["width"],
+        row["height"],
+        bytes(row["image"]),
+        row["updated_at"],
+    )
+
+
+async def put_logo(
+    db: Db,
+    invoicer_id: int,
+    company_id: int,
+    media_type: str,
+    width: int,
+    height: int,
+    image: bytes,
+) -> Logo:
+    row = await db.fetchrow(PUT_LOGO, invoicer_id, company_id, media_type, width, height, image)
+    return _logo(row)
+
+
+async def delete_logo(db: Db, invoicer_id: int) -> bool:
+    return await db.fetchval(DELETE_LOGO, invoicer_id) is not None
+
+
+async def logo_of(db: Db, invoicer_id: int) -> Logo | None:
+    row = await db.fetchrow(LOGO_OF, invoicer_id)
+    return _logo(row) if row is not None else None

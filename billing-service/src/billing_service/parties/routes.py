@@ -17,6 +17,7 @@ from billing_service.parties.views import (
     InvoicedRecipientView,
     InvoicerDetailView,
     InvoicerView,
+    LogoView,
     OrganisationView,
     PaymentDetailView,
     ProductDetailView,
@@ -157,6 +158,43 @@ def _payment_details() -> list[Operation]:
     ]
 
 
+def _logo() -> list[Operation]:
+    """The invoicer's logo, printed on its PDFs: changing it is updating the invoicer."""
+    path, update = f"{V1}/invoicers/{{id}}/logo", requires("invoicers:update")
+    return [
+        Operation(
+            "PUT",
+            path,
+            invoicers.put_logo,
+            update,
+            "Upload an invoicer's logo",
+            "Invoicers",
+            "put_invoicer_logo",
+            Data(LogoView),
+            upload=("image/png", "image/jpeg"),
+            errors=(403, 413),
+            description="The body is the image: a PNG or JPEG of at most 1 MiB and 2000 x 2000 "
+            "px, recognised by decoding it (its Content-Type and name are not trusted). A 422 "
+            "on `logo` names what is wrong, a 413 a body over 1 MiB. It is kept re-encoded, at "
+            "most 600 x 600 px, and replaces the previous one; every PDF rendered from now on "
+            "prints it top right (an invoicer without one gets no logo box).",
+        ),
+        Operation(
+            "DELETE",
+            path,
+            invoicers.delete_logo,
+            update,
+            "Remove an invoicer's logo",
+            "Invoicers",
+            "delete_invoicer_logo",
+            NoContent(),
+            status=204,
+            errors=(403,),
+            description="404 when the invoicer has no logo.",
+        ),
+    ]
+
+
 def _customers() -> list[Operation]:
     operations = crud_operations(
         CUSTOMER,
@@ -241,6 +279,7 @@ def operations() -> list[Operation]:
             update=Endpoint(invoicers.update_invoicer, invoicer_detail),
         ),
         *_payment_details(),
+        *_logo(),
         *crud_operations(RECIPIENT),
         *_customers(),
         *_contacts(),

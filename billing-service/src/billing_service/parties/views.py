@@ -28,6 +28,17 @@ class OrganisationView(Record):
     default: bool = Field(validation_alias="is_default")
 
 
+class LogoView(View):
+    """The logo as kept and printed (re-encoded on upload, at most 600 x 600 px)."""
+
+    invoicer_id: int
+    media_type: str
+    width: int
+    height: int
+    size: int = Field(description="Bytes of the image as kept")
+    updated_at: datetime
+
+
 class PaymentDetailView(Record):
     invoicer_id: int
     label: str | None

@@ -19,12 +19,15 @@ from billing_service.einvoice.model import (
     Contact,
     ElectronicAddress,
     Invoice,
+    Line,
     PaymentMeans,
     TaxRoundingConflict,
     assemble,
+    line_from_item,
 )
 from billing_service.einvoice.requirements import IncompleteInvoice, problems
 from billing_service.einvoice.ubl import build_ubl, build_xrechnung, render_ubl
+from billing_service.platform.money import LineInput, line_amounts
 from shared.errors import ValidationFailed
 
 from ...helpers import einvoice_validation as validation
@@ -94,16 +97,48 @@ def test_the_xml_totals_are_the_apis(case: str) -> None:
     assert totals.payable == api["total"] - built.prepaid
 
 
-def test_the_long_invoice_rounds_per_line_within_the_rules_tolerance() -> None:
-    """The long case's line taxes differ from taxable x rate: the tolerance is exercised."""
+def test_the_long_invoice_states_each_categorys_tax_exactly() -> None:
+    """The API rounds VAT once per category and rate (BR-CO-17): the lines' shares add up to
+    taxable x rate to the cent, where per-line rounding drifted."""
     invoice = CASES["long"]().invoice()
     drifts = [
         abs(entry.tax_amount - (entry.taxable_amount * entry.rate / 100).quantize(D("0.01")))
         for entry in invoice.vat_breakdown
     ]
     assert len(invoice.lines) == 60
+    assert drifts == [D(0)] * len(drifts)
+
+
+def test_stored_per_line_taxes_pass_within_the_rules_tolerance() -> None:
+    """An invoice stored before keeps its per-line rounded taxes: the long case's drift,
+    inside BR-CO-17's tolerance."""
+    stored = _per_line(CASES["long"]().items, "EUR")
+    invoice = assemble(document=document(), seller=SELLER, buyer=BUYER_DE, lines=stored)
+    drifts = [
+        abs(entry.tax_amount - (entry.taxable_amount * entry.rate / 100).quantize(D("0.01")))
+        for entry in invoice.vat_breakdown
+    ]
     assert any(drift > 0 for drift in drifts)
     assert all(drift < BR_CO_17_TOLERANCE for drift in drifts)
+
+
+def _per_line(items: list[dict[str, Any]], currency: str) -> list[Line]:
+    """The lines as invoices stored before per-category rounding hold them."""
+    lines = []
+    for position, entry in enumerate(items):
+        line = LineInput(entry["quantity"], entry["price"], entry["tax_percentage"])
+        lines.append(
+            line_from_item(
+                line_id=str(position + 1),
+                name=entry["label"],
+                line=line,
+                amounts=line_amounts(line, currency),
+                currency=currency,
+                unit_code="C62",
+                vat_category="S",
+            )
+        )
+    return lines
 
 
 # --- round trip: an independent reader finds the model's numbers --------------------------
@@ -294,14 +329,15 @@ def test_each_requirement_is_an_official_rule(
 
 
 def test_line_taxes_beyond_the_tolerance_are_refused_rather_than_disagree_with_the_api() -> None:
-    """Three 5-yen lines at 10%: each line's tax rounds 0.5 up to 1 (3 in all), the category's
-    1.5 rounds to 2: BR-CO-17 allows less than one unit, so no document is made."""
-    case = Case(
-        [item(f"Sticker {n}", "1", "5", "10") for n in range(3)], document=document(currency="JPY")
-    )
-
+    """Three 5-yen lines at 10% stored with per-line rounding: each line's tax rounds 0.5 up to
+    1 (3 in all), the category's 1.5 rounds to 2: BR-CO-17 allows less than one unit, so no
+    document is made. Priced by the API now, the category's tax is 2 and the document is made."""
+    stickers = [item(f"Sticker {n}", "1", "5", "10") for n in range(3)]
+    stored = _per_line(stickers, "JPY")
     with pytest.raises(TaxRoundingConflict, match="sum to 3"):
-        case.invoice()
+        assemble(document=document(currency="JPY"), seller=SELLER, buyer=BUYER_DE, lines=stored)
+    priced = Case(stickers, document=document(currency="JPY")).invoice()
+    assert [entry.tax_amount for entry in priced.vat_breakdown] == [D(2)]
 
 
 def test_a_currency_with_three_decimals_is_named() -> None:

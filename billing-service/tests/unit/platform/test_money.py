@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from billing_service.platform.money import (
     LineAmounts,
     LineInput,
+    allocate,
     format_money,
+    group_amounts,
     is_currency,
     line_amounts,
     quantum,
@@ -202,3 +204,64 @@ def test_only_iso_currency_codes_are_currencies() -> None:
     assert not is_currency("XYZ")
     assert not is_currency("EURO")
     assert not is_currency("")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(lines(), min_size=1, max_size=12), currencies, rates)
+def test_a_group_rounds_its_tax_once_and_its_lines_add_up(
+    items: list[LineInput], currency: str, rate: Decimal
+) -> None:
+    """BR-CO-17: the tax of one VAT category and rate is its taxable amount x rate, rounded
+    once (tax-exclusive lines); tax-inclusive lines keep the gross the buyer was quoted."""
+    group = [
+        LineInput(
+            line.quantity,
+            line.price,
+            rate,
+            line.discount,
+            line.discount_percentage,
+            line.price_includes_tax,
+            line.price_includes_discount,
+        )
+        for line in items
+    ]
+    shared = group_amounts(group, currency)
+    alone = [line_amounts(line, currency) for line in group]
+    step = quantum(currency)
+    exclusive = [
+        (s, a)
+        for line, s, a in zip(group, shared, alone, strict=True)
+        if not line.price_includes_tax
+    ]
+    inclusive = [
+        (s, a) for line, s, a in zip(group, shared, alone, strict=True) if line.price_includes_tax
+    ]
+    for mine, single in exclusive:
+        assert mine.net == single.net
+        assert abs(mine.tax - single.tax) <= step  # each line shows its share
+    taxable = sum((mine.net for mine, _ in exclusive), Decimal(0))
+    assert sum((mine.tax for mine, _ in exclusive), Decimal(0)) == round_money(
+        taxable * rate / 100, currency
+    )
+    for mine, single in inclusive:
+        assert mine.total == single.total  # the quoted price stays
+        assert mine.net == mine.net.quantize(step)
+
+
+def test_two_hundred_lines_at_19_percent_pay_the_vat_of_their_sum() -> None:
+    """The issue's invoice: 200 x 2.50 at 19 % is 95.00 of VAT, not 200 x 0.48 = 96.00."""
+    line = LineInput(Decimal(1), Decimal("2.50"), Decimal(19))
+    shared = group_amounts([line] * 200, "EUR")
+    assert sum((a.tax for a in shared), Decimal(0)) == Decimal("95.00")
+    assert {a.tax for a in shared} == {Decimal("0.47"), Decimal("0.48")}
+    assert sum((a.total for a in shared), Decimal(0)) == Decimal("595.00")
+
+
+def test_allocate_gives_the_left_over_units_to_the_largest_losses() -> None:
+    shares = [Decimal("0.333"), Decimal("0.333"), Decimal("0.334")]
+    assert allocate(Decimal("1.00"), shares, "EUR") == [
+        Decimal("0.33"),
+        Decimal("0.33"),
+        Decimal("0.34"),
+    ]
+    assert allocate(Decimal("0"), [Decimal(0)], "JPY") == [Decimal(0)]

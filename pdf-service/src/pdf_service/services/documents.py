@@ -27,7 +27,7 @@ from shared.validation import ascii_int
 
 log = get_logger("pdf.documents")
 # Part of every content hash: a new layout renders documents anew instead of serving old ones.
-RENDERER_VERSION = "4"
+RENDERER_VERSION = "5"
 # Part of every Factur-X's content hash: a new way of embedding makes them anew.
 FACTURX_VERSION = "1"
 PDF = "application/pdf"

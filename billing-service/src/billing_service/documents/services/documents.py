@@ -1,129 +1,34 @@
-"""Invoice documents: the display-ready snapshot that both the PDF and the public page show,
-and the PDF's life (rendered on approval, on regenerate, or on first download)."""
+"""Invoice documents: the PDF's life. The current PDF follows the invoice's state (paid,
+credited, due): every download renders the snapshot as it is now, which pdf-service stores by
+content hash, so an unchanged invoice costs one lookup and a changed one one render. The PDF
+as first issued is kept apart (`?version=issued`), for audit."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
-from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
 
+from billing_service.documents import repositories as issued_repo
 from billing_service.documents.pdf_client import PdfClient, SignedLink
+from billing_service.documents.services.snapshot import LogoImage, snapshot
 from billing_service.invoices.repositories import invoices as repo
 from billing_service.invoices.repositories.detail import InvoiceDetail
 from billing_service.invoices.repositories.invoices import Invoice
 from billing_service.invoices.services.queries import InvoiceQueries
-from billing_service.platform.money import round_money
+from billing_service.parties import repositories as parties_repo
 from billing_service.platform.permissions import document_resource
 from billing_service.platform.scope import Scope
 from shared.clock import Clock
-from shared.errors import ServiceUnavailable
+from shared.errors import Conflict, ServiceUnavailable
 from shared.logging import get_logger
 
 log = get_logger("billing.documents")
 # secrets.token_urlsafe's alphabet: anything else (a NUL, a lone surrogate) cannot be an id.
 _PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
-TITLES = {
-    "invoice": "Invoice",
-    "quote": "Quote",
-    "recurring": "Recurring invoice",
-    "template": "Template",
-}
-
-
-class Formatter:
-    """Money and dates as a reader of the given locale expects them."""
-
-    def __init__(self, locale: str, currency: str) -> None:
-        self.locale = locale
-        self.currency = currency
-
-    def money(self, amount: Decimal) -> str:
-        return format_currency(
-            round_money(amount, self.currency), self.currency, locale=self.locale
-        )
-
-    def date(self, value: date | None) -> str | None:
-        return format_date(value, format="long", locale=self.locale) if value else None
-
-    def number(self, value: Decimal) -> str:
-        return format_decimal(value.normalize(), locale=self.locale)
-
-    def percent(self, value: Decimal) -> str:
-        return f"{self.number(value)}%"
-
-
-def snapshot(detail: InvoiceDetail, locale: str, public_url: str | None = None) -> dict[str, Any]:
-    invoice = detail.invoice
-    fmt = Formatter(locale, invoice.currency.strip())
-    invoicer, recipient = detail.invoicer or {}, detail.recipient or {}
-    payment = detail.payment_detail or {}
-    return {
-        "label": invoice.label,
-        "title": TITLES.get(invoice.type, "Invoice"),
-        "type": invoice.type,
-        "status": invoice.status.capitalize(),
-        "currency": fmt.currency,
-        "issue_date": fmt.date(invoice.scheduled_date),
-        "due_date": fmt.date(invoice.due_date),
-        "valid_until": fmt.date(invoice.valid_until),
-        "period": invoice.period,
-        "subject": invoice.subject,
-        "invoicer": {
-            "name": invoicer.get("company_entity"),
-            "address": invoicer.get("company_address"),
-            "tax_number": invoicer.get("company_tax_number"),
-            "registration_number": invoicer.get("company_registration_number"),
-        },
-        "recipient": {
-            "name": recipient.get("company_entity"),
-            "contact": recipient.get("contact_name"),
-            "address": recipient.get("company_address"),
-            "email": recipient.get("email"),
-            "tax_number": recipient.get("company_tax_number"),
-            "registration_number": recipient.get("company_registration_number"),
-        },
-        "items": [_item(item, fmt) for item in detail.items if item["include"]],
-        "totals": {
-            "subtotal": fmt.money(invoice.subtotal),
-            "tax": fmt.money(invoice.tax),
-            "total": fmt.money(invoice.total),
-            "amount_paid": fmt.money(invoice.amount_paid),
-            "balance_due": fmt.money(invoice.balance_due),
-        },
-        "payment_details": {
-            key: payment.get(key)
-            for key in ("bank_name", "account_name", "account_number", "iban", "swift")
-        }
-        if payment
-        else None,
-        "notes": invoice.notes,
-        "public_url": public_url,
-    }
-
-
-def _item(item: dict[str, Any], fmt: Formatter) -> dict[str, Any]:
-    discount = item["discount"]
-    if item["price_includes_discount"] or not discount:
-        shown_discount = None
-    elif item["discount_percentage"]:
-        shown_discount = fmt.percent(discount)
-    else:
-        shown_discount = fmt.money(discount)
-    return {
-        "label": item["label"],
-        "quantity": fmt.number(item["quantity"]),
-        "unit": item["unit"],
-        "price": fmt.money(item["price"]),
-        "discount": shown_discount,
-        "tax": fmt.percent(item["tax_percentage"]),
-        "total": fmt.money(item["net"]),
-    }
+Version = Literal["current", "issued"]
 
 
 @dataclass(frozen=True)
@@ -151,10 +56,24 @@ class DocumentService:
         self.locale = locale
         self.clock = clock
 
+    async def snapshot_of(self, detail: InvoiceDetail) -> dict[str, Any]:
+        """The snapshot of the record as it is now: its status as of today in its company's
+        timezone, its invoicer's logo."""
+        invoice = detail.invoice
+        today = await self.invoices.records.today(self.pool, invoice.company_id)
+        logo = None
+        if invoice.invoicer_id is not None:
+            stored = await parties_repo.logo_of(self.pool, invoice.invoicer_id)
+            logo = LogoImage(stored.media_type, stored.image) if stored else None
+        return snapshot(detail, self.locale, today=today, logo=logo)
+
     async def render(self, invoice: Invoice) -> str:
-        """Render the invoice as it is now; it becomes the invoice's current document."""
+        """The document of the invoice as it is now (pdf-service renders it only if that
+        snapshot is new); a new one becomes the invoice's current document, announced."""
         detail = await self.invoices.detail_of(self.pool, invoice)
-        document_id = await self.pdf.render(snapshot(detail, self.locale))
+        document_id = await self.pdf.render(await self.snapshot_of(detail))
+        if invoice.document_id is not None and str(invoice.document_id) == document_id:
+            return document_id
         # Stored and announced together (the render itself is no part of any transaction);
         # the event carries the record as it is by then.
         async with self.pool.acquire() as conn, conn.transaction():
@@ -164,20 +83,45 @@ class DocumentService:
         return document_id
 
     async def current(self, invoice: Invoice) -> str:
-        """The invoice's current document, rendered now if it has none yet."""
-        if invoice.document_id is not None:
-            return str(invoice.document_id)
+        """The invoice's document as it is now: never one that contradicts the API."""
         return await self.render(invoice)
 
     async def render_after_approval(self, invoice: Invoice) -> None:
-        """Approval stands even when pdf-service is down: the PDF then comes on first download."""
+        """The issued snapshot is kept first, then rendered: approval stands even when
+        pdf-service is down (the issued PDF is then rendered from the kept snapshot on demand,
+        the current one on first download)."""
+        detail = await self.invoices.detail_of(self.pool, invoice)
+        issued = await self.snapshot_of(detail)
+        await issued_repo.keep_issued(self.pool, invoice.id, issued)
         try:
+            document_id = await self.pdf.render(issued)
+            await issued_repo.set_issued_document(self.pool, invoice.id, document_id)
             await self.render(invoice)
         except ServiceUnavailable:
             log.warning("pdf_render_deferred", invoice_id=invoice.id)
 
-    async def download_link(self, scope: Scope, invoice_id: int) -> SignedLink:
+    async def issued(self, invoice: Invoice) -> str:
+        """The document as first issued: 409 for a record never issued. One issued before
+        issued PDFs were kept, and never rendered, gets its current one (the best record)."""
+        kept = await issued_repo.issued(self.pool, invoice.id)
+        if kept is not None and kept.document_id is not None:
+            return kept.document_id
+        if kept is not None and kept.snapshot is not None:
+            document_id = await self.pdf.render(kept.snapshot)
+            await issued_repo.set_issued_document(self.pool, invoice.id, document_id)
+            return document_id
+        if invoice.approved_at is None:
+            raise Conflict(f"This {invoice.type.replace('_', ' ')} has not been issued yet.")
+        document_id = await self.render(invoice)
+        await issued_repo.add_issued_document(self.pool, invoice.id, document_id)
+        return document_id
+
+    async def download_link(
+        self, scope: Scope, invoice_id: int, version: Version = "current"
+    ) -> SignedLink:
         invoice = await self.invoices.find(self.pool, scope, invoice_id, "download")
+        if version == "issued":
+            return await self.pdf.link(await self.issued(invoice))
         return await self.pdf.link(await self.current(invoice))
 
     async def regenerate(self, scope: Scope, invoice_id: int) -> tuple[str, SignedLink | None]:
@@ -205,4 +149,4 @@ class DocumentService:
                 None  # the page still shows the invoice; the link comes back with pdf-service
             )
         lang = self.locale.split("_")[0]
-        return PublicPage(snapshot(detail, self.locale), pdf_path, lang, detail)
+        return PublicPage(await self.snapshot_of(detail), pdf_path, lang, detail)

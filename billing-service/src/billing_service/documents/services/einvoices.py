@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from billing_service.documents.pdf_client import SignedLink
-from billing_service.documents.services.documents import DocumentService, snapshot
+from billing_service.documents.services.documents import DocumentService
 from billing_service.einvoice import model
 from billing_service.einvoice.cii import build_cii
 from billing_service.einvoice.requirements import Format, problems
@@ -114,5 +114,5 @@ class EinvoiceService:
     async def _facturx(self, detail: InvoiceDetail, xml: bytes) -> str:
         """The invoice's PDF as it is now (the snapshot the XML was built from, rendered once
         per content by pdf-service) with the CII embedded."""
-        rendered = await self.pdf.render(snapshot(detail, self.documents.locale))
+        rendered = await self.pdf.render(await self.documents.snapshot_of(detail))
         return await self.pdf.facturx(rendered, xml, filename(detail.invoice.label, "facturx"))

@@ -1,7 +1,8 @@
 """Who a new invoice is from and to, when the request leaves it out. InvoiceFlow's clients
 send neither an invoicer nor a currency: the invoicer is the company's default one (made
 from the company when it has none), the currency the recipient's, else the invoicer's, else
-the company's."""
+the company's. A new invoice that names no payment detail carries its invoicer's default one
+(`is_default`), so it always says how to pay when the invoicer has said it once."""
 
 from __future__ import annotations
 
@@ -20,12 +21,18 @@ from shared.errors import Conflict, ValidationFailed
 async def with_defaults(
     conn: asyncpg.Connection, company_id: int, fields: dict[str, Any], refs: dict[str, Row | None]
 ) -> dict[str, Any]:
-    """`fields` with `invoicer_id` and `currency` filled in; `refs` gets the invoicer."""
+    """`fields` with `invoicer_id`, `invoicer_payment_detail_id` and `currency` filled in;
+    `refs` gets the invoicer and the payment detail."""
     values = dict(fields)
-    if refs["invoicer_id"] is None:
+    invoicer = refs["invoicer_id"]
+    if invoicer is None:
         invoicer = await _default_invoicer(conn, company_id, refs["invoicer_payment_detail_id"])
         refs["invoicer_id"] = invoicer
         values["invoicer_id"] = invoicer["id"]
+    if refs["invoicer_payment_detail_id"] is None:
+        detail = await repo.default_payment_detail(conn, invoicer["id"])
+        refs["invoicer_payment_detail_id"] = detail
+        values["invoicer_payment_detail_id"] = detail["id"] if detail else None
     if not values.get("currency"):
         values["currency"] = await _default_currency(conn, company_id, refs)
     return values

@@ -1,4 +1,9 @@
-"""An invoice's lines priced and its totals summed (the math is `money`'s): pure, no I/O."""
+"""An invoice's lines priced and its totals summed (the math is `money`'s): pure, no I/O.
+
+VAT is rounded once per VAT category and rate of the invoice (EN 16931 BR-CO-17): each line
+is first priced alone (its checks, its net), then the included lines of each (category, rate)
+share the group's rounded tax (`money.group_amounts`). Lines are priced only when a create or
+an edit sends them, so an invoice stored before keeps its per-line figures."""
 
 from __future__ import annotations
 
@@ -6,7 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from billing_service.einvoice.model import vat_category_of
-from billing_service.platform.money import LineAmounts, LineInput, line_amounts, totals
+from billing_service.platform.money import (
+    LineAmounts,
+    LineInput,
+    group_amounts,
+    line_amounts,
+    totals,
+)
 from shared.errors import ValidationFailed
 
 MAX_TOTAL = Decimal("1e13")  # far inside numeric(18, 4), so sums never overflow
@@ -17,12 +28,33 @@ def price_items(
 ) -> list[dict[str, Any]]:
     """Each line as stored: its input, position and amounts. A line without its own tax rate
     takes `default_tax` (the invoicer's)."""
-    return [_priced(position, item, currency, default_tax) for position, item in enumerate(items)]
+    priced = [_priced(position, item, currency, default_tax) for position, item in enumerate(items)]
+    return _tax_rounded_per_category([line for line, _ in priced], [p for _, p in priced], currency)
+
+
+def _tax_rounded_per_category(
+    lines: list[LineInput], priced: list[dict[str, Any]], currency: str
+) -> list[dict[str, Any]]:
+    """The priced lines with each included (category, rate) group's tax rounded once."""
+    groups: dict[tuple[str, Decimal], list[int]] = {}
+    for index, (line, item) in enumerate(zip(lines, priced, strict=True)):
+        if line.include:
+            category = vat_category_of(item["vat_category"], line.tax_percentage)
+            groups.setdefault((category, line.tax_percentage.normalize()), []).append(index)
+    for indexes in groups.values():
+        shared = group_amounts([lines[index] for index in indexes], currency)
+        for index, amounts in zip(indexes, shared, strict=True):
+            priced[index] |= {
+                "net": amounts.net,
+                "tax_amount": amounts.tax,
+                "total": amounts.total,
+            }
+    return priced
 
 
 def _priced(
     position: int, item: dict[str, Any], currency: str, default_tax: Decimal
-) -> dict[str, Any]:
+) -> tuple[LineInput, dict[str, Any]]:
     tax = item.get("tax_percentage")
     if tax is None and item.get("vat_category") not in (None, "S"):
         tax = Decimal(0)  # a line that bears no VAT does not take the invoicer's rate
@@ -46,7 +78,7 @@ def _priced(
         raise ValidationFailed.field(
             f"items.{position}.discount", "The discount must not exceed the line amount."
         )
-    return {
+    return line, {
         "position": position,
         "label": item["label"],
         "unit": item.get("unit", "service"),

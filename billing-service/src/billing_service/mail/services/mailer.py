@@ -32,8 +32,9 @@ import asyncpg
 import jinja2
 
 from billing_service.companies import repositories as company_repo
-from billing_service.documents.services.documents import DocumentService, snapshot
+from billing_service.documents.services.documents import DocumentService
 from billing_service.documents.services.einvoices import EinvoiceService
+from billing_service.documents.services.snapshot import snapshot
 from billing_service.einvoice.requirements import Format
 from billing_service.events.services import EventLog, document_subject
 from billing_service.invoices.repositories import invoices as invoice_repo

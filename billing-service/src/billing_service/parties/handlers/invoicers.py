@@ -1,21 +1,23 @@
 """What invoicers do besides the generic operations: one invoicer shows its payment details,
 which live under it (/invoicers/{id}/payment-details): reading them is reading the invoicer,
-and every change to them is an update of the invoicer (`invoicers:update`)."""
+and every change to them (and to its logo) is an update of the invoicer (`invoicers:update`)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from billing_service.parties.keys import INVOICERS, PAYMENT_DETAILS
+from billing_service.parties.keys import INVOICERS, LOGOS, PAYMENT_DETAILS
 from billing_service.parties.schemas.resources import (
     InvoicerCreate,
     InvoicerUpdate,
     PaymentDetailBody,
     PaymentDetailCreate,
 )
-from billing_service.parties.views import InvoicerDetailView, PaymentDetailView
+from billing_service.parties.services.logos import MAX_UPLOAD_BYTES
+from billing_service.parties.views import InvoicerDetailView, LogoView, PaymentDetailView
 from billing_service.platform.handlers import data, member_scope, no_content
 from shared.contract import body_of
+from shared.errors import PayloadTooLarge
 from shared.validation import path_id
 
 
@@ -81,4 +83,28 @@ async def delete_payment_detail(request: web.Request) -> web.Response:
     service = request.app[PAYMENT_DETAILS]
     row = await service.get_of(scope, path_id(request), path_id(request, "detail_id"))
     await service.delete(scope, row["id"])
+    return no_content()
+
+
+async def put_logo(request: web.Request) -> web.Response:
+    """The body is the image itself; what it is comes from decoding it, not from its
+    Content-Type or any name."""
+    scope = await member_scope(request, None)
+    if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge("The logo is larger than 1 MiB.")
+    logo = await request.app[LOGOS].put(scope, path_id(request), await request.read())
+    view = LogoView(
+        invoicer_id=logo.invoicer_id,
+        media_type=logo.media_type,
+        width=logo.width,
+        height=logo.height,
+        size=len(logo.image),
+        updated_at=logo.updated_at,
+    )
+    return data(view)
+
+
+async def delete_logo(request: web.Request) -> web.Response:
+    scope = await member_scope(request, None)
+    await request.app[LOGOS].delete(scope, path_id(request))
     return no_content()
