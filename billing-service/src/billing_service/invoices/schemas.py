@@ -24,17 +24,31 @@ MAX_RUNS = 1000  # a template billing more periods than this is a mistake, not a
 SORT_PATTERN = r"^-?(id|created_at|scheduled_date|issue_date|due_date|total|label|invoice_number)$"
 
 
+def _line_rules(schema: dict[str, JsonValue]) -> None:
+    """In the schema: an exempt line (E) states why (BR-E-10, ItemIn's validator); a line of
+    category S or Z (also the default category) states no reason (the service refuses it).
+    Built afresh each time: the document adds the aliases' rules to the same list."""
+    reason_required: JsonValue = {
+        "if": {"required": ["vat_category"], "properties": {"vat_category": {"const": "E"}}},
+        "then": {
+            "required": ["vat_exemption_reason"],
+            "properties": {"vat_exemption_reason": {"type": "string", "pattern": "\\S"}},
+        },
+    }
+    reason_refused: JsonValue = {
+        "if": {
+            "not": {
+                "required": ["vat_category"],
+                "properties": {"vat_category": {"enum": ["E", "AE", "K", "G", "O"]}},
+            }
+        },
+        "then": {"properties": {"vat_exemption_reason": {"type": "null"}}},
+    }
+    schema["allOf"] = [reason_required, reason_refused]
+
+
 class ItemIn(Body):
-    # BR-E-10 in the schema: an exempt line (E) states why (the validator below).
-    model_config = ConfigDict(
-        json_schema_extra={
-            "if": {"required": ["vat_category"], "properties": {"vat_category": {"const": "E"}}},
-            "then": {
-                "required": ["vat_exemption_reason"],
-                "properties": {"vat_exemption_reason": {"type": "string", "pattern": "\\S"}},
-            },
-        }
-    )
+    model_config = ConfigDict(json_schema_extra=_line_rules)
     label: Text = Field(min_length=1, validation_alias=AliasChoices("label", "description"))
     unit: Literal["hour", "service", "product", "pcs"] = "service"
     quantity: Quantity
