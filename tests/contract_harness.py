@@ -281,8 +281,9 @@ def pin_body_references(schema: Any, records: dict[str, Any]) -> None:
             case.body, case.media_type = {}, "application/json"  # to name the invoicer
         if isinstance(case.body, dict):
             case.body = pinned(case.body)
-            if CREATES_AN_INVOICE.match(label):
-                case.body.setdefault("invoicer_id", records["invoicer"])
+            # Left out, or sent as null.
+            if CREATES_AN_INVOICE.match(label) and case.body.get("invoicer_id") is None:
+                case.body["invoicer_id"] = records["invoicer"]
             for pattern, kept in KEPT_ON_UPDATE.items():
                 if pattern.match(label):
                     case.body |= {key: value for key, value in kept.items() if key in case.body}
