@@ -40,6 +40,8 @@ class Stack:
     compose: DockerCompose
     base_url: str
     env_file: Path
+    # The one origin CORS_ORIGINS allows: a page the browser test serves on this address.
+    page_origin: str
 
     def compose_command(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -83,6 +85,7 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     port = _free_port()
+    page_origin = f"http://127.0.0.1:{_free_port()}"
     # Compose settings go through an env file, never this process's environment, which the
     # service tests' settings read.
     env_file = tmp_path_factory.mktemp("stack") / "stack.env"
@@ -100,11 +103,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "RATE_LIMIT_LOGIN=100000\n"
         # Links in answers start with the address the tests reach the gateway at.
         f"PUBLIC_BASE_URL=http://127.0.0.1:{port}\n"
+        f"CORS_ORIGINS={page_origin}\n"
     )
     compose = DockerCompose(ROOT, build=True, wait=True, quiet_build=True, env_file=str(env_file))
     try:
         compose.start()  # a start that fails half-way is taken down too
-        yield Stack(compose, f"http://127.0.0.1:{port}", env_file)
+        yield Stack(compose, f"http://127.0.0.1:{port}", env_file, page_origin)
     finally:
         if os.environ.get("KEEP_STACK") != "1":
             compose.stop()

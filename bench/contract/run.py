@@ -29,6 +29,7 @@ from tests.contract_harness import (  # noqa: E402
     authenticate,
     base_url_of,
     contract_config,
+    pin_body_references,
     run,
     token_pool,
 )
@@ -113,6 +114,7 @@ def main() -> int:
         )
         schema = schemathesis.openapi.from_dict(document, config=config)
         authenticate(schema, token_pool(seeds, pace(env_file)))
+        pin_body_references(schema, seeds.records)
         figures = run(schema)
     finally:
         if own_stack and os.environ.get("KEEP_STACK") != "1":

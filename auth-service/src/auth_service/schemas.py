@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 
@@ -39,12 +39,10 @@ class TokenRequest(Credentials):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-# Profile fields that may be left out but never set to null (NOT NULL columns).
-PROFILE_NOT_NULL = frozenset({"name", "email"})
-
-
 class ProfileUpdate(Body):
     """Every field optional (PUT and PATCH alike); the seeds' spellings are accepted too."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset({"name", "email"})  # NOT NULL columns
 
     name: Name | None = None
     first_name: SingleLine | None = _optional("first_name", "firstname")

@@ -325,3 +325,26 @@ async def test_a_company_id_repeated_on_an_update_must_be_the_records_own(api, m
         assert status == 422 and "company_id" in body["errors"], (path, body)
         status, body = await api("PUT", path, setup.headers, {"company_id": setup.company_id})
         assert status == 200, (path, body)
+
+
+async def test_a_payment_detail_names_the_account_to_pay(api, make_setup):
+    """A bodiless POST made an empty payment detail: now the account (an IBAN or an account
+    number) is required, and the 422 names the field."""
+    setup = await make_setup()
+    details = f"/api/v1/invoicers/{setup.invoicer_id}/payment-details"
+    for body in (None, {}, {"label": "Empty"}, {"iban": None}, {"iban": " ", "swift": "X"}):
+        status, answer = await api("POST", details, setup.headers, body)
+        assert status == 422, (body, answer)
+        assert answer["errors"]["iban"] == [
+            "The iban field is required when account number is not present."
+        ], body
+    status, made = await api("POST", details, setup.headers, {"account_number": "12345678"})
+    assert status == 201 and made["data"]["account_number"] == "12345678"
+    detail = f"{details}/{made['data']['id']}"
+    status, changed = await api("PATCH", detail, setup.headers, {})  # an update may be empty
+    assert status == 200 and changed["data"]["account_number"] == "12345678"
+    status, refused = await api("PATCH", detail, setup.headers, {"default": None})
+    assert (status, refused["errors"]) == (
+        422,
+        {"default": ["The default field must not be null."]},
+    )

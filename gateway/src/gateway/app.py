@@ -12,6 +12,7 @@ from aiohttp import web
 
 from gateway.batcher import ScriptBatcher
 from gateway.clients import ClientAddresses
+from gateway.cors import CORS, UNROUTED, Cors, browsers_and_strays
 from gateway.front import front_door
 from gateway.guard import Guard
 from gateway.handlers import local_handler, method_not_allowed, not_found, proxy_handler
@@ -207,4 +208,10 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(metrics_listener(lambda a: (a[SETTINGS].host, a[SETTINGS].metrics_port)))
     app.on_startup.append(_freeze_startup_objects)  # after the cleanup contexts' setup
     _add_routes(app)
+    app[CORS] = Cors(settings.cors_origins, settings.cors_max_age)
+    app.on_response_prepare.append(app[CORS].mark)
+    app[UNROUTED] = behind_middlewares(app, not_found)
+    # The one middleware of the app itself (the rest are composed into the routes): before
+    # any route's handler, for the requests no route should see.
+    app.middlewares.append(browsers_and_strays)
     return app

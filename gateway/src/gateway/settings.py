@@ -5,6 +5,7 @@ from typing import ClassVar
 from pydantic import SecretStr
 
 from gateway.clients import TrustedProxies
+from gateway.cors import Origins
 from shared.settings import ServiceSettings
 
 
@@ -19,6 +20,10 @@ class Settings(ServiceSettings):
     # Comma-separated CIDRs of the proxies in front of the gateway (a load balancer); their
     # X-Forwarded-For names the client. Empty: the TCP peer is the client, whatever it sends.
     trusted_proxies: TrustedProxies = ()
+    # Origins whose pages may call the API (CORS): comma-separated, e.g.
+    # `https://app.example.com`; `*` for any. Empty: none (browsers refuse cross-origin calls).
+    cors_origins: Origins = ()
+    cors_max_age: int = 600  # how long a browser keeps a preflight's answer, in seconds
     internal_secret: SecretStr = SecretStr("dev-only-internal-secret")
     token_cache_prefix: str = "tok:"
 

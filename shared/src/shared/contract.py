@@ -163,12 +163,15 @@ class Header:
     name: str
     description: str
     required: bool = False
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
 
 
 IF_MATCH = Header("If-Match", "The ETag of the record as read; 412 when it has changed since.")
 IDEMPOTENCY_KEY = Header(
     "Idempotency-Key",
-    "Replays the first answer to a POST with this key for 24 hours (one key, one body).",
+    "Replays the first answer to a POST with this key for 24 hours (one key, one body); "
+    "400 when it is empty or longer than 255 characters.",
+    schema={"type": "string", "minLength": 1, "maxLength": 255},
 )
 
 

@@ -51,10 +51,44 @@ def _in_range(value: date) -> date:
     return value
 
 
+def _published_pattern(pattern: str) -> Any:
+    """The text rule as the schema's pattern, unless the field states a stricter one."""
+
+    def publish(schema: dict[str, Any]) -> None:
+        schema.setdefault("pattern", pattern)
+
+    return publish
+
+
+def published(**keywords: Any) -> Any:
+    """`json_schema_extra` for a text type built on SingleLine or MultiLine: what its schema
+    says beyond them (a pattern pydantic leaves out when a validator runs first, a format)."""
+
+    def publish(schema: dict[str, Any]) -> None:
+        schema.update(keywords)
+
+    return publish
+
+
 # Labels, names, subjects, references: anything that may end up in a header or on one line.
-SingleLine = Annotated[str, AfterValidator(_single_line)]
+SingleLine = Annotated[
+    str,
+    AfterValidator(_single_line),
+    Field(
+        json_schema_extra=_published_pattern("^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$")
+    ),
+]
 # Notes, descriptions, addresses, messages.
-MultiLine = Annotated[str, AfterValidator(_multi_line)]
+MultiLine = Annotated[
+    str,
+    AfterValidator(_multi_line),
+    Field(
+        json_schema_extra=_published_pattern(
+            "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+        )
+    ),
+]
+
 # The WHATWG "valid e-mail address" (what browsers accept in <input type=email>) with the
 # local part a dot-atom (RFC 5322) and a dot in the domain: every address it admits is one
 # email.headerregistry and SMTP servers take, so nothing accepted here fails in the mailer.
@@ -74,8 +108,23 @@ def _no_encoded_word(address: str) -> str:
 
 
 Email = Annotated[
-    SingleLine, Field(max_length=255, pattern=_EMAIL_PATTERN), AfterValidator(_no_encoded_word)
+    SingleLine,
+    Field(max_length=255, pattern=_EMAIL_PATTERN),
+    AfterValidator(_no_encoded_word),
+    # pydantic leaves a pattern checked after a validator out of the schema: said here.
+    Field(json_schema_extra=published(format="email", pattern=_EMAIL_PATTERN)),
 ]
-IsoDate = Annotated[date, BeforeValidator(_iso_date_input), AfterValidator(_in_range)]
-DateTime = Annotated[datetime, AfterValidator(_in_range)]
-AwareDateTime = Annotated[AwareDatetime, AfterValidator(_in_range)]
+# The years MIN_DATE..MAX_DATE allow, for the schema (the day itself: `format`).
+_IN_RANGE = "^(19[0-9]{2}|2[0-9]{3})-"
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date_input),
+    AfterValidator(_in_range),
+    Field(json_schema_extra={"pattern": _IN_RANGE + "[0-9]{2}-[0-9]{2}$"}),
+]
+DateTime = Annotated[
+    datetime, AfterValidator(_in_range), Field(json_schema_extra={"pattern": _IN_RANGE})
+]
+AwareDateTime = Annotated[
+    AwareDatetime, AfterValidator(_in_range), Field(json_schema_extra={"pattern": _IN_RANGE})
+]

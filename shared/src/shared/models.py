@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -10,6 +12,10 @@ class Body(BaseModel):
     ones), text is stripped of surrounding whitespace."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # Optional fields that may be left out but not sent as null (a partial update of a NOT
+    # NULL column): shared.validation refuses the null, shared.openapi publishes them as
+    # not nullable. Every other `X | None` field takes null.
+    not_null: ClassVar[frozenset[str]] = frozenset()
 
 
 class View(BaseModel):

@@ -4,17 +4,25 @@ Request and response schemas come from the pydantic models the operations declar
 own JSON Schema generator); query models become parameters; the seeds' other spellings of a
 field (`AliasChoices`) are documented as properties too. The gateway merges each service's
 document and adds what it owns (security, rate-limit headers, 401/429/5xx answers).
+
+What is published is what the validator accepts, in the terms consumers' generators read:
+an optional body field is not nullable when the model refuses its null (`Body.not_null`), a
+request field's default is said in its description (openapi-typescript makes a property with
+a `default` required), a body that may be left out is not required, ids are `int64`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, get_args
 
 from aiohttp import web
-from pydantic import AliasChoices, BaseModel, TypeAdapter
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic import AliasChoices, BaseModel, TypeAdapter, ValidationError
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+from pydantic_core import core_schema
 
 from shared.contract import (
     OPERATIONS,
@@ -26,8 +34,9 @@ from shared.contract import (
     Plain,
     Shape,
 )
+from shared.errors import ApiError
 from shared.identity import DOCUMENT_PATH as DOCUMENT_PATH  # its home; served from here
-from shared.validation import MAX_ID
+from shared.validation import MAX_ID, names_of
 from shared.web import dumps
 
 REF = "#/components/schemas/{model}"
@@ -88,6 +97,115 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
 
 
+ID_SCHEMA: dict[str, Any] = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
+_ID_NAME = re.compile(r"^(id|.+_id|.+_ids)$")
+NULL = {"type": "null"}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema without its `null` alternative (pydantic's `anyOf: [X, null]`)."""
+    options = schema.get("anyOf")
+    if options is None or NULL not in options:
+        return schema
+    kept = {key: value for key, value in schema.items() if key != "anyOf"}
+    rest = [option for option in options if option != NULL]
+    return kept | rest[0] if len(rest) == 1 else kept | {"anyOf": rest}
+
+
+def _decimal_string_pattern(schema: core_schema.DecimalSchema) -> str:
+    """The decimals written as strings that surely pass the field: its places at most, an
+    integer part with fewer digits than its bound (a string cannot say `maximum`), at least 1
+    where the minimum is above 0."""
+    low = schema.get("ge", schema.get("gt"))
+    high = schema.get("le", schema.get("lt"))
+    # The magnitudes a value may reach: up to the maximum, down to a negative minimum.
+    reach = [
+        abs(bound) for bound in (high, low) if bound is not None and (bound is high or bound < 0)
+    ]
+    digits = min((max(len(str(int(bound))) - 1, 1) for bound in reach), default=15)
+    sign = "-?" if low is None or low < 0 else ""
+    whole = (
+        f"[1-9][0-9]{{0,{digits - 1}}}" if low is not None and low > 0 else f"[0-9]{{1,{digits}}}"
+    )
+    places = schema.get("decimal_places")
+    fraction = f"[0-9]{{1,{places}}}" if places is not None else "[0-9]+"
+    return f"^{sign}{whole}(\\.{fraction})?$" if places != 0 else f"^{sign}{whole}$"
+
+
+class PublishedJsonSchema(GenerateJsonSchema):
+    """pydantic's JSON Schema, with a request model's fields published as it validates them."""
+
+    def decimal_schema(self, schema: core_schema.DecimalSchema) -> dict[str, Any]:
+        """An amount sent as a number or a string, either way within its bounds and places
+        (pydantic publishes any string, and numbers of any precision)."""
+        json_schema = super().decimal_schema(schema)
+        if self.mode != "validation":
+            return json_schema
+        number, _ = json_schema["anyOf"]
+        places = schema.get("decimal_places")
+        if places is not None:
+            number["multipleOf"] = float(Decimal(1).scaleb(-places))
+        text = {"type": "string", "pattern": _decimal_string_pattern(schema)}
+        return {"anyOf": [number, text]}
+
+    def model_schema(self, schema: core_schema.ModelSchema) -> dict[str, Any]:
+        json_schema = super().model_schema(schema)
+        properties = json_schema.get("properties")
+        if self.mode != "validation" or not properties:
+            return json_schema
+        model = schema["cls"]
+        for field in getattr(model, "not_null", ()):
+            for name in names_of(model, field) if field in model.model_fields else ():
+                if name in properties:
+                    properties[name] = _without_null(properties[name])
+        for name, described in properties.items():
+            properties[name] = _default_described(described)
+        return json_schema
+
+
+def _default_described(schema: dict[str, Any]) -> dict[str, Any]:
+    """A request field's default in its description, not as `default`: a generated client
+    (openapi-typescript) types a property with a default as always present, which is true of
+    an answer, not of what a client sends."""
+    if "default" not in schema:
+        return schema
+    described = {key: value for key, value in schema.items() if key != "default"}
+    if schema["default"] is not None:
+        note = f"Default: `{json.dumps(schema['default'])}`."
+        described["description"] = " ".join(filter(None, [schema.get("description"), note]))
+    return described
+
+
+def _accepts_empty(model: type[BaseModel]) -> bool:
+    """Whether a request without a body (read as `{}`) passes the model."""
+    try:
+        model.model_validate({})
+    except (ValidationError, ApiError):
+        return False
+    return True
+
+
+def _ids_as_int64(node: Any, name: str = "") -> None:
+    """`format: int64` on every integer id (Java, Go and C# generators need it to pick a
+    64-bit type): a property named `id` or `..._id`, or the items of `..._ids`."""
+    if isinstance(node, list):
+        for item in node:
+            _ids_as_int64(item, name)
+        return
+    if not isinstance(node, dict):
+        return
+    if _ID_NAME.match(name) and node.get("type") == "integer":
+        node.setdefault("format", "int64")
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            for property_name, schema in value.items():
+                _ids_as_int64(schema, property_name)
+        elif key in ("anyOf", "oneOf", "allOf", "items"):
+            _ids_as_int64(value, name)  # the same property, another shape of it
+        else:
+            _ids_as_int64(value)
+
+
 class _Models:
     """Every model the operations name, described once by pydantic with shared $defs."""
 
@@ -102,7 +220,9 @@ class _Models:
             answered = getattr(shape, "model", None)
             if isinstance(answered, type) and issubclass(answered, BaseModel):
                 wanted[(answered, "serialization")] = None
-        refs, top = models_json_schema(list(wanted), ref_template=REF)
+        refs, top = models_json_schema(
+            list(wanted), ref_template=REF, schema_generator=PublishedJsonSchema
+        )
         self._refs = refs
         self.components: dict[str, Any] = dict(top.get("$defs", {}))
         for (described, mode), reference in refs.items():
@@ -113,7 +233,9 @@ class _Models:
         """A $ref for a model, or an inline schema for another type (list[Model], dict)."""
         if (model, mode) in self._refs:
             return dict(self._refs[(model, mode)])
-        schema = TypeAdapter(model).json_schema(mode=mode, ref_template=REF)
+        schema = TypeAdapter(model).json_schema(
+            mode=mode, ref_template=REF, schema_generator=PublishedJsonSchema
+        )
         self.components.update(schema.pop("$defs", {}))
         return schema
 
@@ -170,9 +292,7 @@ def _document_aliases(model: type[BaseModel], components: dict[str, Any], ref: A
 def _path_parameters(operation: Operation) -> list[dict[str, Any]]:
     parameters = []
     for name in _PATH_PARAMETER.findall(operation.path):
-        schema = operation.path_types.get(
-            name, {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-        )
+        schema = operation.path_types.get(name, dict(ID_SCHEMA))
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return parameters
 
@@ -180,11 +300,7 @@ def _path_parameters(operation: Operation) -> list[dict[str, Any]]:
 def _present(schema: dict[str, Any]) -> dict[str, Any]:
     """A query parameter's schema: present or absent, never null (pydantic says
     `anyOf: [X, null], default: null` for an optional field)."""
-    options = schema.get("anyOf")
-    kept = {k: v for k, v in schema.items() if k not in ("title", "anyOf", "default")}
-    if options is not None:
-        not_null = [option for option in options if option != {"type": "null"}]
-        kept |= not_null[0] if len(not_null) == 1 else {"anyOf": not_null}
+    kept = {k: v for k, v in _without_null(schema).items() if k not in ("title", "default")}
     if schema.get("default") is not None:
         kept["default"] = schema["default"]
     return kept
@@ -195,6 +311,7 @@ def _query_parameters(operation: Operation, models: _Models) -> list[dict[str, A
         return []
     schema = operation.query.model_json_schema(mode="validation", ref_template=REF)
     models.components.update(schema.pop("$defs", {}))
+    _ids_as_int64(schema)
     required = set(schema.get("required", ()))
     parameters = []
     for name, described in schema.get("properties", {}).items():
@@ -241,7 +358,8 @@ def _success(operation: Operation, models: _Models) -> dict[str, Any]:
         described["description"] = answer.description
         if operation.status < 300 or operation.status >= 400:
             described["content"] = {
-                media_type: {"schema": {}} for media_type in (answer.media_type, *answer.also)
+                media_type: {"schema": _file_schema(media_type)}
+                for media_type in (answer.media_type, *answer.also)
             }
             if answer.json is not None:
                 described["content"]["application/json"] = {
@@ -250,6 +368,16 @@ def _success(operation: Operation, models: _Models) -> dict[str, Any]:
         return described
     described["content"] = {"application/json": {"schema": _json_body(answer, models)}}
     return described
+
+
+def _file_schema(media_type: str) -> dict[str, Any]:
+    """A page is text, a JSON document (this one) any JSON; a file (a PDF, an XML e-invoice)
+    is bytes a client saves as they come."""
+    if media_type == "application/json":
+        return {}
+    if media_type.startswith("text/"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary", "contentMediaType": media_type}
 
 
 def _json_body(answer: Shape, models: _Models) -> dict[str, Any]:
@@ -323,7 +451,7 @@ def _operation(operation: Operation, models: _Models) -> dict[str, Any]:
                 "in": "header",
                 "required": header.required,
                 "description": header.description,
-                "schema": {"type": "string"},
+                "schema": header.schema,
             }
             for header in operation.headers
         ]
@@ -338,7 +466,7 @@ def _operation(operation: Operation, models: _Models) -> dict[str, Any]:
         }
     if operation.body is not None:
         document["requestBody"] = {
-            "required": operation.body_required,
+            "required": operation.body_required and not _accepts_empty(operation.body),
             "content": {
                 "application/json": {"schema": models.schema(operation.body, "validation")}
             },
@@ -359,12 +487,14 @@ def build_document(operations: Sequence[Operation], *, title: str) -> dict[str, 
         paths.setdefault(openapi_path(operation.path), {})[operation.method.lower()] = _operation(
             operation, models
         )
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "1.0.0"},
         "paths": paths,
         "components": {"schemas": BASE_COMPONENTS | models.components},
     }
+    _ids_as_int64(document["components"])
+    return document
 
 
 class _Document:

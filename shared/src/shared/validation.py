@@ -7,7 +7,7 @@ import re
 from typing import Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import AliasChoices, BaseModel, ValidationError
 
 from shared.errors import BadRequest, NotFound, PayloadTooLarge, ValidationFailed
 
@@ -89,11 +89,37 @@ def errors_from_pydantic(exc: ValidationError) -> dict[str, list[str]]:
     return errors
 
 
+def names_of(model: type[BaseModel], field: str) -> list[str]:
+    """The names a field is read under: its own, or its aliases (AliasChoices)."""
+    info = model.model_fields[field]
+    alias = info.validation_alias or info.alias
+    if isinstance(alias, AliasChoices):
+        return [choice for choice in alias.choices if isinstance(choice, str)]
+    return [alias] if isinstance(alias, str) else [field]
+
+
+def _refused_nulls(model: type[BaseModel], data: Any) -> dict[str, list[str]]:
+    """A null sent for a field the model declares `not_null` (see shared.models.Body)."""
+    if not isinstance(data, dict):
+        return {}
+    return {
+        name: [f"The {name.replace('_', ' ')} field must not be null."]
+        for field in sorted(getattr(model, "not_null", ()))
+        if field in model.model_fields
+        for name in names_of(model, field)
+        if name in data and data[name] is None
+    }
+
+
 def validate(model: type[ModelT], data: Any) -> ModelT:
+    refused = _refused_nulls(model, data)
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed(errors_from_pydantic(exc)) from None
+        raise ValidationFailed(errors_from_pydantic(exc) | refused) from None
+    if refused:
+        raise ValidationFailed(refused)
+    return validated
 
 
 def _nesting_depth_exceeds(text: str, limit: int) -> bool:
@@ -201,15 +227,3 @@ def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:
     query = dict(request.query)
     _refuse_unstorable(query)
     return validate(model, query)
-
-
-def reject_nulls(values: dict[str, Any], fields: frozenset[str]) -> None:
-    """Optional in a partial update is not nullable: a field that may be left out but has a
-    value in the database must not be sent as null."""
-    errors = {
-        name: [f"The {name.replace('_', ' ')} field must not be null."]
-        for name in sorted(fields)
-        if name in values and values[name] is None
-    }
-    if errors:
-        raise ValidationFailed(errors)

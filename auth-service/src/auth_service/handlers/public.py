@@ -8,7 +8,6 @@ from aiohttp import web
 from auth_service.keys import ACCOUNTS, TOKENS
 from auth_service.repositories.users import User
 from auth_service.schemas import (
-    PROFILE_NOT_NULL,
     Credentials,
     ProfileUpdate,
     TokenRequest,
@@ -27,7 +26,7 @@ from auth_service.views import (
 from shared.contract import body_of
 from shared.errors import NotFound, Unauthorized
 from shared.identity import Identity, identity_of
-from shared.validation import path_id, reject_nulls
+from shared.validation import path_id
 from shared.web import json_response
 
 
@@ -127,6 +126,5 @@ async def update_profile(request: web.Request) -> web.Response:
     body = await body_of(request, ProfileUpdate)
     user = await _current_user(request)
     changes = body.model_dump(exclude_unset=True)
-    reject_nulls(changes, PROFILE_NOT_NULL)
     updated = await request.app[ACCOUNTS].update_profile(user, changes)
     return json_response({"data": profile_view(updated)})

@@ -23,7 +23,15 @@ def _timezone(value: str) -> str:
     return value
 
 
-Timezone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
+Timezone = Annotated[
+    str,
+    Field(
+        max_length=64,
+        pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$",
+        description="An IANA timezone (tz database name), such as `Europe/Berlin`",
+    ),
+    AfterValidator(_timezone),
+]
 
 
 class CompanyCreate(Body):

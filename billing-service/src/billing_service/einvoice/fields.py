@@ -57,12 +57,26 @@ def _vat_prefix(value: str) -> str:
 
 
 CountryCode = Annotated[
-    str, BeforeValidator(_upper), Field(min_length=2, max_length=2), AfterValidator(_country)
+    str,
+    BeforeValidator(_upper),
+    Field(
+        min_length=2,
+        max_length=2,
+        description="An ISO 3166-1 alpha-2 code (lower case is taken too)",
+        json_schema_extra={"enum": sorted(COUNTRIES)},
+    ),
+    AfterValidator(_country),
 ]
 VatId = Annotated[
     str,
     BeforeValidator(_compact),
-    Field(min_length=4, max_length=20, pattern=r"^[A-Z]{2}[0-9A-Z+*]{2,18}$"),
+    Field(
+        min_length=4,
+        max_length=20,
+        pattern=r"^[A-Z]{2}[0-9A-Z+*]{2,18}$",
+        # Its country prefix, as the validators check it (pydantic leaves the pattern out).
+        json_schema_extra={"pattern": f"^(?:{'|'.join(sorted(_VAT_PREFIXES))})[0-9A-Z+*]{{2,18}}$"},
+    ),
     AfterValidator(_vat_prefix),
 ]
 # `<scheme>:<identifier>`: an ISO 6523 ICD / Peppol EAS code (0088 GLN, 0208 Belgian company
@@ -79,7 +93,11 @@ PeppolId = Annotated[
 UnitCode = Annotated[
     str,
     BeforeValidator(_upper),
-    Field(pattern=r"^[A-Z0-9]{2,3}$", description="A UN/ECE Recommendation 20 code (HUR, C62)"),
+    Field(
+        pattern=r"^[A-Z0-9]{2,3}$",
+        description="A UN/ECE Recommendation 20 code (HUR, C62)",
+        json_schema_extra={"pattern": "^[A-Za-z0-9]{2,3}$"},  # upper-cased when read
+    ),
 ]
 Reference = Annotated[SingleLine, Field(max_length=200)]
 Line = Annotated[SingleLine, Field(max_length=255)]

@@ -24,6 +24,7 @@ from billing_service.invoices.schemas import (
     ApproveBody,
     ConvertBody,
     DueDateBody,
+    InvoiceUpdate,
     InvoiceWrite,
     ListFilters,
     MembersBody,
@@ -193,7 +194,7 @@ def update_invoice(family: Family) -> Handler:
     async def handle(request: web.Request) -> web.Response:
         scope = await scope_for(request, None)
         invoice_id = path_id(request)
-        body = await body_of(request, InvoiceWrite)
+        body = await body_of(request, InvoiceUpdate)
         if body.status is not None:
             raise ValidationFailed.field("status", "Change the status with the action routes.")
         if body.paid_at is not None:

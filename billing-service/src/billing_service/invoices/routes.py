@@ -123,7 +123,7 @@ def _crud(route: Route) -> list[Operation]:
                 route.tag,
                 f"{verb}_{route.noun}",
                 Data(InvoiceView),
-                body=bodies.InvoiceWrite,
+                body=bodies.InvoiceUpdate,
                 headers=(IF_MATCH,),
                 response_headers=ETAG,
                 errors=CHANGE_ERRORS,

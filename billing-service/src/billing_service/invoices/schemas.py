@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+from pydantic import AliasChoices, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
 from billing_service.einvoice.fields import ExemptionReason, Reference, UnitCode, VatCategory
 from billing_service.invoices.drafts import Draft
-from billing_service.invoices.lifecycle import SEND_TEMPLATES
+from billing_service.invoices.lifecycle import OVERDUE, SEND_TEMPLATES, STATUSES
 from billing_service.platform.fields import Currency, Id, LongText, Percent, Quantity, Text
 from shared.fields import AwareDateTime, IsoDate, SingleLine
 from shared.models import Body
 from shared.pagination import MAX_CURSOR_LENGTH, PageParams
-from shared.validation import reject_nulls
 
 Kind = Literal["invoice", "quote", "recurring", "template"]
 # Lists show credit notes too; they are made from their invoice (/invoices/{id}/credit-notes).
@@ -25,7 +24,31 @@ MAX_RUNS = 1000  # a template billing more periods than this is a mistake, not a
 SORT_PATTERN = r"^-?(id|created_at|scheduled_date|issue_date|due_date|total|label|invoice_number)$"
 
 
+def _line_rules(schema: dict[str, JsonValue]) -> None:
+    """In the schema: an exempt line (E) states why (BR-E-10, ItemIn's validator); a line of
+    category S or Z (also the default category) states no reason (the service refuses it).
+    Built afresh each time: the document adds the aliases' rules to the same list."""
+    reason_required: JsonValue = {
+        "if": {"required": ["vat_category"], "properties": {"vat_category": {"const": "E"}}},
+        "then": {
+            "required": ["vat_exemption_reason"],
+            "properties": {"vat_exemption_reason": {"type": "string", "pattern": "\\S"}},
+        },
+    }
+    reason_refused: JsonValue = {
+        "if": {
+            "not": {
+                "required": ["vat_category"],
+                "properties": {"vat_category": {"enum": ["E", "AE", "K", "G", "O"]}},
+            }
+        },
+        "then": {"properties": {"vat_exemption_reason": {"type": "null"}}},
+    }
+    schema["allOf"] = [reason_required, reason_refused]
+
+
 class ItemIn(Body):
+    model_config = ConfigDict(json_schema_extra=_line_rules)
     label: Text = Field(min_length=1, validation_alias=AliasChoices("label", "description"))
     unit: Literal["hour", "service", "product", "pcs"] = "service"
     quantity: Quantity
@@ -73,11 +96,37 @@ class MemberIn(Body):
 
 
 # Invoice fields that may be left out but never set to null.
+# The statuses a record of any type may be created in (lifecycle.import_path).
+CREATED_IN_ANY_TYPE = ("draft", "scheduled", "cancelled")
 NOT_NULL_FIELDS = frozenset({"label", "type", "currency", "scheduled_date", "auto_send"})
+
+
+def _published_create(schema: dict[str, JsonValue]) -> None:
+    """What the schema says of a create beyond the fields: a recurring template names its
+    interval; `status` lists what every type may be created in and `paid_at` is for a paid
+    one, which the descriptions say (an invoice, a quote: more statuses; the route decides the
+    type on /quotes, which one schema cannot say)."""
+    properties = schema["properties"]
+    assert isinstance(properties, dict)
+    properties["status"] = {
+        "enum": [*CREATED_IN_ANY_TYPE, None],
+        "description": "On create only: a record imported in a later status. Any type: "
+        f"{', '.join(CREATED_IN_ANY_TYPE)}; an invoice also approved, sent or paid, a quote "
+        "approved, sent or declined.",
+    }
+    properties["paid_at"] = {
+        "type": "null",
+        "description": "With status `paid` (an invoice imported as paid): the day it was paid.",
+    }
+    schema["if"] = {"required": ["type"], "properties": {"type": {"const": "recurring"}}}
+    schema["then"] = {"required": ["recurring"], "properties": {"recurring": {"type": "string"}}}
 
 
 class InvoiceWrite(Body):
     """A create (POST) or a partial update (PUT/PATCH: what is sent changes)."""
+
+    model_config = ConfigDict(json_schema_extra=_published_create)
+    not_null: ClassVar[frozenset[str]] = NOT_NULL_FIELDS
 
     label: Annotated[SingleLine, Field(min_length=1, max_length=64)] | None = Field(
         default=None, validation_alias=AliasChoices("label", "invoice_number")
@@ -123,7 +172,6 @@ class InvoiceWrite(Body):
         fields = self.model_dump(
             exclude_unset=True, exclude={"items", "members", "status", "paid_at", "company_id"}
         )
-        reject_nulls(fields, NOT_NULL_FIELDS)
         if kind is not None:
             fields["type"] = kind
         return Draft(
@@ -140,11 +188,30 @@ class InvoiceWrite(Body):
         )
 
 
+LISTED_STATUSES: list[JsonValue] = [*sorted({*STATUSES, OVERDUE})]
+
+
+def _create_only(schema: dict[str, JsonValue]) -> None:
+    properties = schema["properties"]
+    assert isinstance(properties, dict)
+    for name in ("status", "paid_at"):
+        properties[name] = {"type": "null", "description": "On create only (422 otherwise)."}
+
+
+class InvoiceUpdate(InvoiceWrite):
+    """An update: what is sent changes; the status moves by the action routes, a payment is
+    recorded by /pay (`status`, `paid_at`: 422)."""
+
+    model_config = ConfigDict(json_schema_extra=_create_only)
+
+
 class ListFilters(PageParams):
     status: str | None = Field(
         default=None,
         description="A status, `overdue`, `rejected` on /estimates, or a client-portal word "
         "(`Unpaid`, `Paid`, `Cancelled`; on /quotes `Delivered`, `Accepted`, `Lost`, `Dead`).",
+        # What every caller may send on every list (the others: as the description says).
+        json_schema_extra={"enum": LISTED_STATUSES},
     )
     type: ListedKind | None = None
     search: Annotated[SingleLine, Field(max_length=100)] | None = None

@@ -111,7 +111,7 @@ def _payment_details() -> list[Operation]:
             "create_payment_detail",
             Data(PaymentDetailView),
             status=201,
-            body=body,
+            body=schemas.PaymentDetailCreate,
             errors=(403,),
         ),
         Operation(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from billing_service.platform.money import is_currency
+from billing_service.platform.money import CURRENCIES, is_currency
 from shared.fields import MultiLine, SingleLine
 
 
@@ -24,7 +24,16 @@ def _finite(value: Decimal) -> Decimal:
     return value
 
 
-Currency = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
+Currency = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=3,
+        description="An ISO 4217 code (lower case is taken too)",
+        json_schema_extra={"enum": sorted(CURRENCIES)},
+    ),
+    AfterValidator(_currency),
+]
 Text = Annotated[SingleLine, Field(max_length=255)]
 LongText = Annotated[MultiLine, Field(max_length=10_000)]
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]

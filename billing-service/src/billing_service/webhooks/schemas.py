@@ -14,7 +14,7 @@ from pydantic import AfterValidator, Field
 from billing_service.events.types import SUBSCRIBABLE
 from billing_service.parties.schemas.resources import CompanyFilter, ResourceBody
 from billing_service.webhooks.http import MAX_URL_LENGTH
-from shared.fields import MultiLine, SingleLine
+from shared.fields import MultiLine, SingleLine, published
 from shared.pagination import MAX_CURSOR_LENGTH, PageParams
 
 MAX_SUBSCRIPTIONS = 100
@@ -55,9 +55,19 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 WebhookUrl = Annotated[
-    SingleLine, Field(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_url_shape)
+    SingleLine,
+    Field(
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        json_schema_extra=published(format="uri", pattern=r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"),
+    ),
+    AfterValidator(_url_shape),
 ]
-Subscription = Annotated[str, Field(max_length=64), AfterValidator(_subscribable)]
+Subscription = Annotated[
+    str,
+    Field(max_length=64, json_schema_extra={"enum": sorted(SUBSCRIBABLE)}),
+    AfterValidator(_subscribable),
+]
 Subscriptions = Annotated[
     list[Subscription],
     Field(min_length=1, max_length=MAX_SUBSCRIPTIONS),
@@ -98,9 +108,15 @@ class DeliveryFilter(PageParams):
     cursor: Cursor | None = None
 
 
-EventId = Annotated[SingleLine, Field(pattern=r"^evt_[0-9a-f]{24}$")]
+EventId = Annotated[str, Field(pattern=r"^evt_[0-9a-f]{24}$")]
 EventTypeFilter = Annotated[
-    str, Field(max_length=64, pattern=r"^[a-z_]+\.(\*|[a-z_]+)$"), AfterValidator(_subscribable)
+    str,
+    Field(
+        max_length=64,
+        pattern=r"^[a-z_]+\.(\*|[a-z_]+)$",
+        json_schema_extra={"enum": sorted(SUBSCRIBABLE - {"*"})},
+    ),
+    AfterValidator(_subscribable),
 ]
 
 

@@ -97,6 +97,12 @@ body; this document itself is a plain OpenAPI document.
 """
 
 
+# Self-hosted: whoever runs the platform answers for it (no address is known here); the
+# repository grants no open-source licence.
+CONTACT = {"name": "The operators of this deployment"}
+LICENSE = {"name": "Proprietary"}
+
+
 @cache
 def _own_document() -> Document:
     return build_document(page.OPERATIONS, title="gateway")
@@ -112,7 +118,13 @@ def publish(services: Mapping[str, Document]) -> Document:
     schemas = merged["components"]["schemas"]
     document: Document = {
         "openapi": "3.1.0",
-        "info": {"title": "Invoicing platform API", "version": "1.0.0", "description": DESCRIPTION},
+        "info": {
+            "title": "Invoicing platform API",
+            "version": "1.0.0",
+            "description": DESCRIPTION,
+            "contact": CONTACT,
+            "license": LICENSE,
+        },
         "servers": [{"url": "/", "description": "This gateway"}],
         "security": [{SCHEME: []}],
         "tags": _tags(merged["paths"], services),

@@ -24,10 +24,15 @@ TAG_DESCRIPTIONS: dict[str, str] = {
     "Products": "Products and services with their prices, to put on invoice lines.",
     "Invoices": "Invoices, from draft to paid: lines, totals, the lifecycle actions, e-mail, "
     "PDFs and recurring templates.",
+    "Invoice actions": "An invoice's lifecycle: approve, send, pay, cancel, schedule, convert "
+    "and the other actions its `available_actions` lists.",
     "Quotes": "Quotes: offers that a customer accepts or declines, and that convert to invoices.",
     "Estimates": "Estimates: like quotes, converted to invoices with convert-to-invoice.",
     "Documents": "PDF documents of invoices: signed download links and regeneration.",
     "Public pages": "Pages an invoice's recipient opens without a token (the link is the secret).",
+    "Webhooks": "Endpoints that receive the company's events as signed POSTs, with their "
+    "delivery attempts.",
+    "Events": "The company's event log (what webhooks deliver), readable and resumable by id.",
     "Files": "Signed, expiring PDF downloads (the signature is the credential).",
     "Documentation": "This document, and the interactive reference built from it.",
 }

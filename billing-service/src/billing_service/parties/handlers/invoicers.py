@@ -11,6 +11,7 @@ from billing_service.parties.schemas.resources import (
     InvoicerCreate,
     InvoicerUpdate,
     PaymentDetailBody,
+    PaymentDetailCreate,
 )
 from billing_service.parties.services.logos import MAX_UPLOAD_BYTES
 from billing_service.parties.views import InvoicerDetailView, LogoView, PaymentDetailView
@@ -63,7 +64,7 @@ async def get_payment_detail(request: web.Request) -> web.Response:
 async def create_payment_detail(request: web.Request) -> web.Response:
     scope = await member_scope(request, None)
     invoicer = await request.app[INVOICERS].get(scope, path_id(request))
-    body = await body_of(request, PaymentDetailBody)
+    body = await body_of(request, PaymentDetailCreate)
     row = await request.app[PAYMENT_DETAILS].create_for(scope, invoicer, body.changes())
     return data(PaymentDetailView.of(row), status=201)
 

@@ -3,7 +3,7 @@ buyers are the same records under the customers' names)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -11,7 +11,6 @@ from billing_service.einvoice.fields import Reference
 from billing_service.parties.schemas.resources import CompanyFilter, PartyUpdate, Phone, Search
 from billing_service.platform.fields import Id, Money, Text
 from shared.fields import Email
-from shared.validation import reject_nulls
 
 
 class RecipientUpdate(PartyUpdate):
@@ -34,13 +33,11 @@ class RecipientCreate(RecipientUpdate):
 class CustomerUpdate(RecipientUpdate):
     """InvoiceFlow's name of company_entity is company_name."""
 
+    not_null: ClassVar[frozenset[str]] = RecipientUpdate.not_null | {"company_name"}
+
     company_name: Text | None = Field(default=None, min_length=1)
 
     def changes(self, *exclude: str) -> dict[str, Any]:
-        reject_nulls(
-            self.model_dump(exclude_unset=True, include={"company_name"}),
-            frozenset({"company_name"}),
-        )
         values = super().changes("company_name", *exclude)
         if self.company_name is not None:
             values["company_entity"] = self.company_name

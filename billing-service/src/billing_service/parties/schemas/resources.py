@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from billing_service.einvoice.fields import CountryCode, Line, PeppolId, Postcode, VatId
 from billing_service.platform.fields import (
@@ -17,10 +17,10 @@ from billing_service.platform.fields import (
     Slug,
     Text,
 )
+from shared.errors import ValidationFailed
 from shared.fields import Email, SingleLine
 from shared.models import Body
 from shared.pagination import PageParams
-from shared.validation import reject_nulls
 
 # API names that are not the column's.
 COLUMN_NAMES = {"default": "is_default"}
@@ -44,9 +44,7 @@ class ResourceBody(Body):
 
     def changes(self, *exclude: str) -> dict[str, Any]:
         """The fields sent, as columns; `company_id` is never one (records do not move)."""
-        values = self.model_dump(exclude_unset=True, exclude={"company_id", *exclude})
-        reject_nulls(values, self.not_null)
-        return to_columns(values)
+        return to_columns(self.model_dump(exclude_unset=True, exclude={"company_id", *exclude}))
 
 
 class CompanyFilter(PageParams):
@@ -113,6 +111,30 @@ class PaymentDetailBody(ResourceBody):
     default: bool | None = None
 
 
+class PaymentDetailCreate(PaymentDetailBody):
+    """A new payment detail names the account to pay: an IBAN, or an account number."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["iban"], "properties": {"iban": {"type": "string", "minLength": 1}}},
+                {
+                    "required": ["account_number"],
+                    "properties": {"account_number": {"type": "string", "minLength": 1}},
+                },
+            ]
+        }
+    )
+
+    @model_validator(mode="after")
+    def _names_an_account(self) -> PaymentDetailCreate:
+        if not (self.iban or self.account_number):
+            raise ValidationFailed.field(
+                "iban", "The iban field is required when account number is not present."
+            )
+        return self
+
+
 # --- products -----------------------------------------------------------------------------
 
 Unit = Annotated[SingleLine, Field(min_length=1, max_length=32)]
@@ -154,7 +176,12 @@ class StockAdjustment(Body):
     # Four decimal places, as the stock column keeps: a finer adjustment would be stored as 0.
     adjustment: Annotated[
         Decimal,
-        Field(ge=Decimal("-1e12"), le=Decimal("1e12"), decimal_places=4),
+        Field(
+            ge=Decimal("-1e12"),
+            le=Decimal("1e12"),
+            decimal_places=4,
+            json_schema_extra={"not": {"anyOf": [{"const": 0}, {"pattern": "^-?0+(\\.0+)?$"}]}},
+        ),
         AfterValidator(_nonzero),
     ]
     reason: Text | None = None
