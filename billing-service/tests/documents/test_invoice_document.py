@@ -5,6 +5,8 @@ invoice (and the one first issued, kept), the invoicer's logo, the default payme
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import pytest
 from PIL import Image
@@ -204,6 +206,19 @@ def image_bytes(fmt: str, size: tuple[int, int], mode: str = "RGB") -> bytes:
     return buffer.getvalue()
 
 
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def bomb_png(side: int, with_pixels: bool) -> bytes:
+    """A 1-bit grey PNG of side x side px: all of its (zero) pixels, a few hundred kB deflated,
+    or only the header claiming them."""
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    rows = zlib.compress(bytes(side * (1 + (side + 7) // 8)), 9) if with_pixels else b""
+    idat = png_chunk(b"IDAT", rows) if with_pixels else b""
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + idat + png_chunk(b"IEND", b"")
+
+
 async def put_logo(billing, setup, body: bytes, invoicer_id=None, content_type="image/png"):
     response = await billing.put(
         f"/api/v1/invoicers/{invoicer_id or setup.invoicer_id}/logo",
@@ -250,8 +265,14 @@ async def test_a_logo_is_printed_and_without_one_there_is_no_box(
         (image_bytes("PNG", (2001, 10)), 422, "2001 x 10 px"),
         (image_bytes("PNG", (40, 40))[:60], 422, "could not be decoded"),
         (b"\x89PNG" + b"0" * (1024 * 1024), 413, "1 MiB"),
+        # Past Pillow's decompression-bomb limits (it warns past 89 Mpx, raises past twice that).
+        (bomb_png(20000, with_pixels=True), 422, "at most 2000 x 2000 px"),
+        (bomb_png(60000, with_pixels=False), 422, "at most 2000 x 2000 px"),
+        (bomb_png(10000, with_pixels=False), 422, "at most 2000 x 2000 px"),
     ],
+    ids=["text", "empty", "gif", "too-wide", "truncated", "too-big", "bomb", "bomb-header", "warn"],
 )
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")
 async def test_a_bad_logo_is_refused_naming_the_problem(make_setup, billing, body, status, says):
     setup = await make_setup()
     answered, answer = await put_logo(billing, setup, body)
