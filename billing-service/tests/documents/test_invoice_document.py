@@ -144,6 +144,50 @@ async def test_the_pdf_carries_the_mandatory_content_before_and_after_a_payment(
     assert "Status Unpaid" in issued and "Balance due €1,240.00" in issued
 
 
+async def test_a_credit_note_cites_its_invoice_and_asks_for_no_payment(
+    api, make_setup, pdf_server, billing
+):
+    setup = await acme(api, make_setup)
+    invoice = await issued_invoice(api, setup)
+    status, created = await api(
+        "POST",
+        f"/api/v1/invoices/{invoice['id']}/credit-notes",
+        setup.headers,
+        {"reason": "Consulting hours billed twice", "items": LINES[:1]},
+    )
+    assert status == 201, created
+    note = created["data"]
+    status, issued = await api("POST", f"/api/v1/invoices/{note['id']}/approve", setup.headers)
+    assert status == 200, issued
+    assert issued["data"]["total"] == "1190.00"
+    assert issued["data"]["balance_due"] == "0.00"
+    assert "pay" not in issued["data"]["available_actions"]
+
+    cited = (
+        "Credit note for invoice INV-0001 of June 1, 2025",
+        "Reason: Consulting hours billed twice",
+        "Total credited €1,190.00",
+    )
+    demands = ("Amount paid", "Balance due", "Payment details", "IBAN", "Due date", "Status")
+    _, text = await pdf_of(api, pdf_server, setup, note["id"])
+    assert "CREDIT NOTE" in text and note["label"] in text
+    for expected in cited:
+        assert expected in text, expected
+    for demand in demands:
+        assert demand not in text, demand
+
+    public_url = note["public_url"]
+    page = await billing.get(public_url[public_url.index("/i/") :])
+    assert page.status == 200
+    html = " ".join((await page.text()).split())
+    assert "<h2>Credit note</h2>" in html
+    assert "Credit note for invoice INV-0001 of June 1, 2025" in html
+    assert "Reason: Consulting hours billed twice" in html
+    assert "<span>Total credited</span><span>€1,190.00</span>" in html
+    for demand in demands:
+        assert demand not in html, demand
+
+
 async def test_a_download_renders_only_when_the_invoice_changed(
     api, make_setup, pdf_server, billing
 ):
