@@ -5,6 +5,8 @@ invoice (and the one first issued, kept), the invoicer's logo, the default payme
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import pytest
 from PIL import Image
@@ -142,6 +144,50 @@ async def test_the_pdf_carries_the_mandatory_content_before_and_after_a_payment(
     assert "Status Unpaid" in issued and "Balance due €1,240.00" in issued
 
 
+async def test_a_credit_note_cites_its_invoice_and_asks_for_no_payment(
+    api, make_setup, pdf_server, billing
+):
+    setup = await acme(api, make_setup)
+    invoice = await issued_invoice(api, setup)
+    status, created = await api(
+        "POST",
+        f"/api/v1/invoices/{invoice['id']}/credit-notes",
+        setup.headers,
+        {"reason": "Consulting hours billed twice", "items": LINES[:1]},
+    )
+    assert status == 201, created
+    note = created["data"]
+    status, issued = await api("POST", f"/api/v1/invoices/{note['id']}/approve", setup.headers)
+    assert status == 200, issued
+    assert issued["data"]["total"] == "1190.00"
+    assert issued["data"]["balance_due"] == "0.00"
+    assert "pay" not in issued["data"]["available_actions"]
+
+    cited = (
+        "Credit note for invoice INV-0001 of June 1, 2025",
+        "Reason: Consulting hours billed twice",
+        "Total credited €1,190.00",
+    )
+    demands = ("Amount paid", "Balance due", "Payment details", "IBAN", "Due date", "Status")
+    _, text = await pdf_of(api, pdf_server, setup, note["id"])
+    assert "CREDIT NOTE" in text and note["label"] in text
+    for expected in cited:
+        assert expected in text, expected
+    for demand in demands:
+        assert demand not in text, demand
+
+    public_url = note["public_url"]
+    page = await billing.get(public_url[public_url.index("/i/") :])
+    assert page.status == 200
+    html = " ".join((await page.text()).split())
+    assert "<h2>Credit note</h2>" in html
+    assert "Credit note for invoice INV-0001 of June 1, 2025" in html
+    assert "Reason: Consulting hours billed twice" in html
+    assert "<span>Total credited</span><span>€1,190.00</span>" in html
+    for demand in demands:
+        assert demand not in html, demand
+
+
 async def test_a_download_renders_only_when_the_invoice_changed(
     api, make_setup, pdf_server, billing
 ):
@@ -204,6 +250,19 @@ def image_bytes(fmt: str, size: tuple[int, int], mode: str = "RGB") -> bytes:
     return buffer.getvalue()
 
 
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def bomb_png(side: int, with_pixels: bool) -> bytes:
+    """A 1-bit grey PNG of side x side px: all of its (zero) pixels, a few hundred kB deflated,
+    or only the header claiming them."""
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    rows = zlib.compress(bytes(side * (1 + (side + 7) // 8)), 9) if with_pixels else b""
+    idat = png_chunk(b"IDAT", rows) if with_pixels else b""
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + idat + png_chunk(b"IEND", b"")
+
+
 async def put_logo(billing, setup, body: bytes, invoicer_id=None, content_type="image/png"):
     response = await billing.put(
         f"/api/v1/invoicers/{invoicer_id or setup.invoicer_id}/logo",
@@ -250,8 +309,14 @@ async def test_a_logo_is_printed_and_without_one_there_is_no_box(
         (image_bytes("PNG", (2001, 10)), 422, "2001 x 10 px"),
         (image_bytes("PNG", (40, 40))[:60], 422, "could not be decoded"),
         (b"\x89PNG" + b"0" * (1024 * 1024), 413, "1 MiB"),
+        # Past Pillow's decompression-bomb limits (it warns past 89 Mpx, raises past twice that).
+        (bomb_png(20000, with_pixels=True), 422, "at most 2000 x 2000 px"),
+        (bomb_png(60000, with_pixels=False), 422, "at most 2000 x 2000 px"),
+        (bomb_png(10000, with_pixels=False), 422, "at most 2000 x 2000 px"),
     ],
+    ids=["text", "empty", "gif", "too-wide", "truncated", "too-big", "bomb", "bomb-header", "warn"],
 )
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")
 async def test_a_bad_logo_is_refused_naming_the_problem(make_setup, billing, body, status, says):
     setup = await make_setup()
     answered, answer = await put_logo(billing, setup, body)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from billing_service.events.types import EVENT_TYPES
+from billing_service.invoices.views.mapping import portal_status
 
 V1 = "/api/v1"
 # Net 100.00 at 19 %: total 119.00.
@@ -101,6 +102,10 @@ async def test_a_credit_note_of_everything_credits_the_invoice_in_full(
     status, issued = await _approve(api, setup, note["id"])
     assert status == 200, issued
     assert issued["data"]["status"] == "approved"
+    # The credit note is no bill: it owes nothing and its customer reads no "Unpaid".
+    assert issued["data"]["balance_due"] == "0.00"
+    assert "pay" not in issued["data"]["available_actions"]
+    assert portal_status("credit_note", issued["data"]["status"]) == "Issued"
     credited = await _invoice(api, setup, invoice["id"])
     assert credited["status"] == "credited"
     assert credited["amount_credited"] == "119.00"

@@ -332,7 +332,9 @@ TOTALS = (
     ("Amount refunded", "amount_refunded", False),
     ("Balance due", "balance_due", True),
 )
-OPTIONAL_TOTALS = frozenset({"amount_credited", "amount_refunded"})  # drawn when non-zero
+# Drawn when given: what was credited or refunded when non-zero; paid and due on a bill only
+# (a credit note has none).
+OPTIONAL_TOTALS = frozenset({"amount_paid", "amount_credited", "amount_refunded", "balance_due"})
 
 
 def _vat_breakdown(p: _Painter, doc: dict[str, Any]) -> None:
@@ -379,6 +381,8 @@ def _totals(p: _Painter, doc: dict[str, Any]) -> None:
             p.y -= 3
         p.y -= 13
         font = BOLD if strong else REGULAR
+        if key == "total":
+            label = str(doc.get("total_label") or label)
         p.text(label_x, p.y, label, font)
         p.text(RIGHT, p.y, str(totals.get(key) or ""), font, align="right")
         p.y -= 2
@@ -397,9 +401,29 @@ def _block(p: _Painter, title: str, lines: list[str]) -> None:
         p.y -= 11
 
 
+def _credits(p: _Painter, doc: dict[str, Any]) -> None:
+    """A credit note names the invoice it corrects and why, before its lines."""
+    credits = doc.get("credits")
+    if not credits:
+        return
+    reason = credits.get("reason")
+    lines = _wrap(f"Reason: {reason}", CONTENT) if reason else ["The lines below are credited."]
+    _block(p, credited_invoice_line(credits), lines)
+    p.y -= 4 * mm
+
+
+def credited_invoice_line(credits: dict[str, Any]) -> str:
+    invoice = credits.get("invoice")
+    if not invoice:
+        return "Credit note"
+    dated = f" of {credits['invoice_date']}" if credits.get("invoice_date") else ""
+    return f"Credit note for invoice {invoice}{dated}"
+
+
 def _paint(p: _Painter, doc: dict[str, Any]) -> None:
     _header(p, doc)
     _parties(p, doc)
+    _credits(p, doc)
     _items(p, doc)
     _totals(p, doc)
     _vat_breakdown(p, doc)

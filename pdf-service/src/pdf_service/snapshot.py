@@ -69,6 +69,14 @@ class Totals(_Part):
     balance_due: Line | None = None
 
 
+class Credits(_Part):
+    """The invoice a credit note corrects, and why."""
+
+    invoice: Line | None = None
+    invoice_date: Line | None = None
+    reason: Paragraph | None = None
+
+
 class PaymentDetails(_Part):
     bank_name: Line | None = None
     account_name: Line | None = None
@@ -97,6 +105,8 @@ class Snapshot(_Part):
     items: Annotated[list[Item], Field(max_length=MAX_ITEMS)]
     vat_breakdown: Annotated[list[VatEntry], Field(max_length=MAX_BREAKDOWN)] | None = None
     totals: Totals
+    total_label: Line | None = None
+    credits: Credits | None = None
     payment_details: PaymentDetails | None = None
     notes: Paragraph | None = None
     logo: Logo | None = None

@@ -145,6 +145,7 @@ def snapshot(
     fmt = Formatter(locale, invoice.currency.strip())
     invoicer, recipient = detail.invoicer or {}, detail.recipient or {}
     items = [item for item in detail.items if item["include"]]
+    credit_note = invoice.type == "credit_note"
     return {
         "label": invoice.label,
         "title": TITLES.get(invoice.type, "Invoice"),
@@ -152,7 +153,7 @@ def snapshot(
         "status": customer_status(invoice, today or invoice.scheduled_date),
         "currency": fmt.currency,
         "issue_date": fmt.date(invoice.scheduled_date),
-        "due_date": fmt.date(invoice.due_date),
+        "due_date": None if credit_note else fmt.date(invoice.due_date),
         "payment_terms": _payment_terms(invoice),
         "valid_until": fmt.date(invoice.valid_until),
         "period": invoice.period,
@@ -164,8 +165,15 @@ def snapshot(
         | {"contact": recipient.get("contact_name"), "email": recipient.get("email")},
         "items": [_item(item, fmt) for item in items],
         "vat_breakdown": _vat_breakdown(items, fmt),
-        "totals": _totals(invoice, fmt),
-        "payment_details": _payment_details(detail.payment_detail, invoice.label),
+        "totals": _credited_totals(invoice, fmt) if credit_note else _totals(invoice, fmt),
+        "total_label": "Total credited" if credit_note else "Total",
+        # A credit note asks for no payment: it carries what it corrects instead.
+        "payment_details": None
+        if credit_note
+        else _payment_details(detail.payment_detail, invoice.label),
+        "credits": _credited_invoice(invoice, detail.credited_invoice, fmt)
+        if credit_note
+        else None,
         "notes": invoice.notes,
         "logo": _logo(logo),
         "public_url": public_url,
@@ -265,6 +273,24 @@ def _totals(invoice: Invoice, fmt: Formatter) -> dict[str, Any]:
         "amount_credited": fmt.money(credited) if credited else None,
         "amount_refunded": fmt.money(refunded) if refunded else None,
         "balance_due": fmt.money(invoice.balance_due),
+    }
+
+
+def _credited_totals(invoice: Invoice, fmt: Formatter) -> dict[str, Any]:
+    """What a credit note credits: nothing paid, nothing due (it is no bill)."""
+    return {
+        "subtotal": fmt.money(invoice.subtotal),
+        "tax": fmt.money(invoice.tax),
+        "total": fmt.money(invoice.total),
+    }
+
+
+def _credited_invoice(credit_note: Invoice, credited: Row | None, fmt: Formatter) -> dict[str, Any]:
+    """The invoice a credit note corrects (its number and issue date) and why."""
+    return {
+        "invoice": credited["label"] if credited else None,
+        "invoice_date": fmt.date(credited["scheduled_date"]) if credited else None,
+        "reason": credit_note.credit_reason,
     }
 
 

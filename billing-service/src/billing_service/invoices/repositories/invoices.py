@@ -65,7 +65,10 @@ class Invoice:
     @property
     def balance_due(self) -> Decimal:
         """Never negative: what a credit note credits beyond it goes to the customer's
-        credit and out of amount_paid (migration 040's constraint)."""
+        credit and out of amount_paid (migration 040's constraint). A credit note owes
+        nothing: its total is what it credits, not a bill."""
+        if self.type == "credit_note":
+            return Decimal(0)
         return self.total - self.amount_paid - self.amount_credited
 
 

@@ -226,6 +226,8 @@ PORTAL_INVOICE_STATUS = {
     "cancelled": "Cancelled",
     "credited": "Credited",
 }
+# A credit note is no bill: once issued it is "Issued", never "Unpaid".
+PORTAL_CREDIT_NOTE_STATUS = {"approved": "Issued", "sent": "Issued", "cancelled": "Cancelled"}
 PORTAL_QUOTE_STAGE = {
     "scheduled": "Delivered",
     "due": "Delivered",
@@ -240,14 +242,19 @@ PORTAL_QUOTE_STAGE = {
 def statuses_for_portal_word(invoice_type: str, word: str) -> list[str] | None:
     """The statuses a portal word stands for (`Unpaid`: scheduled, due, approved, sent), in
     any letter case; None when it is no portal word."""
-    words = PORTAL_QUOTE_STAGE if invoice_type == "quote" else PORTAL_INVOICE_STATUS
+    words = _portal_words(invoice_type)
     statuses = [status for status, shown in words.items() if shown.lower() == word.lower()]
     return statuses or None
 
 
 def portal_status(invoice_type: str, status: str) -> str:
-    words = PORTAL_QUOTE_STAGE if invoice_type == "quote" else PORTAL_INVOICE_STATUS
-    return words.get(status, status.capitalize())
+    return _portal_words(invoice_type).get(status, status.capitalize())
+
+
+def _portal_words(invoice_type: str) -> dict[str, str]:
+    if invoice_type == "quote":
+        return PORTAL_QUOTE_STAGE
+    return PORTAL_CREDIT_NOTE_STATUS if invoice_type == "credit_note" else PORTAL_INVOICE_STATUS
 
 
 def _party(model: Any, row: Row | None) -> Any:

@@ -4,6 +4,7 @@ then kept as printed, at most 600 x 600 px (45 mm on the PDF, over 300 dpi)."""
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 
 import asyncpg
@@ -41,24 +42,39 @@ def decoded(body: bytes) -> Picture:
     if not body:
         raise ValidationFailed.field("logo", "The body must be the logo: a PNG or JPEG image.")
     try:
-        with Image.open(io.BytesIO(body)) as image:
+        # Pillow checks the header's size against its bomb limit inside `open`, before we see
+        # it: past the limit it warns (which we make an error), past twice it raises. Both are
+        # far beyond 2000 x 2000 px, so both are the same "too large" answer.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(body))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large("The logo's declared size is far too large") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise _undecodable() from None
+    try:
+        with image:
             # The header says the format and size: both checked before any pixel is decoded.
             if image.format not in FORMATS:
                 raise ValidationFailed.field("logo", "The logo must be a PNG or JPEG image.")
             if max(image.size) > MAX_UPLOAD_PIXELS:
-                raise ValidationFailed.field(
-                    "logo",
-                    f"The logo is {image.width} x {image.height} px; at most "
-                    f"{MAX_UPLOAD_PIXELS} x {MAX_UPLOAD_PIXELS} px.",
-                )
+                raise _too_large(f"The logo is {image.width} x {image.height} px")
             image.load()  # decodes every pixel: a truncated or corrupt file fails here
             return _stored(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, ValidationFailed):
             raise
-        raise ValidationFailed.field(
-            "logo", "The logo could not be decoded as a PNG or JPEG image."
-        ) from None
+        raise _undecodable() from None
+
+
+def _too_large(what: str) -> ValidationFailed:
+    return ValidationFailed.field(
+        "logo", f"{what}; at most {MAX_UPLOAD_PIXELS} x {MAX_UPLOAD_PIXELS} px."
+    )
+
+
+def _undecodable() -> ValidationFailed:
+    return ValidationFailed.field("logo", "The logo could not be decoded as a PNG or JPEG image.")
 
 
 def _stored(image: Image.Image) -> Picture:
