@@ -81,15 +81,15 @@ def generated(stack, tmp_path_factory) -> Generated:
     document = requests.get(f"{stack.base_url}/api/v1/openapi.json", timeout=30).json()
     (root / "openapi.json").write_text(json.dumps(document))
     (root / "config.json").write_text(
-        # The PDF download and the logo upload are bytes to the client (the generator knows
-        # no application/pdf, image/png or image/jpeg).
+        # The PDF download is bytes to the client (the generator knows no application/pdf;
+        # the logo upload is published as application/octet-stream, which it knows).
         json.dumps(
             {
                 "package_name_override": PACKAGE,
                 "post_hooks": [],
                 "content_type_overrides": {
                     media_type: "application/octet-stream"
-                    for media_type in ("application/pdf", "image/png", "image/jpeg")
+                    for media_type in ("application/pdf",)
                 },
             }
         )

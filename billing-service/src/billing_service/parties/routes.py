@@ -171,9 +171,12 @@ def _logo() -> list[Operation]:
             "Invoicers",
             "put_invoicer_logo",
             Data(LogoView),
-            upload=("image/png", "image/jpeg"),
+            # One media type: generators (openapi-python-client) emit code that does not
+            # import for a body offered in two; the image is recognised by decoding anyway.
+            upload=("application/octet-stream",),
             errors=(403, 413),
-            description="The body is the image: a PNG or JPEG of at most 1 MiB and 2000 x 2000 "
+            description="The body is the image (sent as any Content-Type, `application/octet-stream` "
+            "or `image/png` / `image/jpeg`): a PNG or JPEG of at most 1 MiB and 2000 x 2000 "
             "px, recognised by decoding it (its Content-Type and name are not trusted). A 422 "
             "on `logo` names what is wrong, a 413 a body over 1 MiB. It is kept re-encoded, at "
             "most 600 x 600 px, and replaces the previous one; every PDF rendered from now on "
