@@ -88,8 +88,7 @@ def generated(stack, tmp_path_factory) -> Generated:
                 "package_name_override": PACKAGE,
                 "post_hooks": [],
                 "content_type_overrides": {
-                    media_type: "application/octet-stream"
-                    for media_type in ("application/pdf",)
+                    media_type: "application/octet-stream" for media_type in ("application/pdf",)
                 },
             }
         )
