@@ -31,6 +31,7 @@ from billing_service.invoices.services.records import (
 from billing_service.platform.permissions import authorize_document
 from billing_service.platform.repositories.crud import Row
 from billing_service.platform.scope import Scope
+from billing_service.receivables.services import credit_notes
 from shared.errors import Conflict, ValidationFailed
 
 # The operation (permissions.DOCUMENT_OPERATIONS) each lifecycle action needs, as its route
@@ -217,13 +218,20 @@ async def _updated(
         raise ValidationFailed.field("invoice_parent_id", "An invoice cannot be its own parent.")
     if "label" in fields:
         await repo.lock_numbers(conn, invoice.company_id)
+    credited = None
+    if invoice.type == "credit_note":
+        credited = await credit_notes.credited_invoice(conn, invoice)
+        credit_notes.check_kept_fields(credited, fields)
     refs = await _references(conn, scope, invoice.company_id, fields, current=invoice)
     await invoice_parties.require_live_recipient(conn, fields, refs)
     values = {name: getattr(invoice, name) for name in repo.EDITABLE} | fields
     values["currency"] = values["currency"].strip()
     check_dates(values)
     if draft.items is not None:
-        items = await _priced(conn, scope, invoice.company_id, draft.items, values, refs)
+        if credited is not None:  # checked as at its creation, under the invoice's lock
+            items = await credit_notes.edited_items(conn, credited, invoice, draft.items)
+        else:
+            items = await _priced(conn, scope, invoice.company_id, draft.items, values, refs)
         await repo.replace_items(conn, invoice.id, items)
         fields |= invoice_totals(items)
     elif "currency" in fields and fields["currency"] != invoice.currency.strip():
