@@ -74,6 +74,23 @@ class CreditNotes:
             await self.records.announce(conn, note, "created")
             return note
 
+    async def edited(
+        self,
+        conn: asyncpg.Connection,
+        credit_note: Invoice,
+        fields: dict[str, Any],
+        items: list[dict[str, Any]] | None,
+    ) -> list[dict[str, Any]] | None:
+        """An edit of the draft credit note (its row locked, then its invoice's, as issuing
+        locks them): it keeps the invoice's parties and currency; its new lines, if any, are
+        checked as at its creation, beside the invoice's other credit notes."""
+        invoice = await credited_invoice(conn, credit_note)
+        _check_kept_fields(invoice, fields)
+        if items is None:
+            return None
+        left = await _creditable(conn, invoice, leaving_out=credit_note.id)
+        return await _credit_items(conn, invoice, items, left)
+
     async def _insert(
         self,
         conn: asyncpg.Connection,
@@ -224,22 +241,13 @@ async def credited_invoice(conn: asyncpg.Connection, credit_note: Invoice) -> In
     return invoice
 
 
-def check_kept_fields(invoice: Invoice, fields: dict[str, Any]) -> None:
+def _check_kept_fields(invoice: Invoice, fields: dict[str, Any]) -> None:
     """A credit note's buyer, invoicer and currency are its invoice's: an edit keeps them."""
     for name in KEPT:
         if name in fields and fields[name] != _stripped(getattr(invoice, name)):
             raise ValidationFailed.field(
                 name, f"A credit note keeps its invoice's {name.removesuffix('_id')}."
             )
-
-
-async def edited_items(
-    conn: asyncpg.Connection, invoice: Invoice, credit_note: Invoice, named: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The draft credit note's new lines, checked as at its creation (beside its other credit
-    notes, not itself); the caller holds the invoice's row lock (`credited_invoice`)."""
-    left = await _creditable(conn, invoice, leaving_out=credit_note.id)
-    return await _credit_items(conn, invoice, named, left)
 
 
 async def _credit_items(
