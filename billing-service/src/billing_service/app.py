@@ -107,8 +107,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         pool, app[INVOICE_QUERIES], app[PDF], settings.document_locale, app[CLOCK]
     )
     app[EINVOICES] = EinvoiceService(app[DOCUMENTS])
-    app[INVOICE_EDITS] = InvoiceEditor(records, personal)
     app[CREDIT_NOTES] = CreditNotes(records)
+    app[INVOICE_EDITS] = InvoiceEditor(records, personal, app[CREDIT_NOTES])
     app[REFUNDS] = Refunds(records)
     app[RECEIVED_PAYMENTS] = ReceivedPayments(records)
     app[INVOICE_ACTIONS] = InvoiceActions(

@@ -183,6 +183,136 @@ async def test_credit_note_bad_input_names_the_field(api: Any, make_setup: Any) 
     assert status == 409, answer
 
 
+async def _edit(api: Any, setup: Any, record_id: int, body: dict[str, Any]) -> tuple[int, Any]:
+    return await api("PATCH", f"{V1}/invoices/{record_id}", setup.headers, body)
+
+
+async def test_an_edit_of_a_draft_credit_note_is_checked_like_its_creation(
+    api: Any, make_setup: Any
+) -> None:
+    setup = await make_setup()
+    invoice = await _issued(api, setup)
+    note = await _credit_note(api, setup, invoice["id"], items=[LINES[1]])  # 47.60
+    other = await _credit_note(api, setup, invoice["id"], items=[LINES[0]])  # 71.40
+    # Beside the other draft, 47.60 is left for this one: not the whole invoice again.
+    status, answer = await _edit(api, setup, note["id"], {"items": LINES})
+    _422(status, answer, "items")
+    smaller = [LINES[1] | {"price": 20}]
+    status, answer = await _edit(api, setup, note["id"], {"items": smaller})
+    assert status == 200, answer
+    assert answer["data"]["total"] == "23.80"
+    # Its buyer, invoicer and currency are the invoice's.
+    status, stranger = await api(
+        "POST",
+        f"{V1}/recipients",
+        setup.headers,
+        {"company_entity": "Other Corp", "organisation_id": setup.organisation_id},
+    )
+    assert status == 201, stranger
+    status, invoicer = await api(
+        "POST",
+        f"{V1}/invoicers",
+        setup.headers,
+        {"company_id": setup.company_id, "company_entity": "Acme Two", "currency": "EUR"},
+    )
+    assert status == 201, invoicer
+    for field, value, named in (
+        ("customer_id", stranger["data"]["id"], "invoice_recipient_id"),
+        ("invoice_recipient_id", None, "invoice_recipient_id"),
+        ("invoicer_id", invoicer["data"]["id"], "invoicer_id"),
+        ("currency", "USD", "currency"),
+    ):
+        status, answer = await _edit(api, setup, other["id"], {field: value})
+        _422(status, answer, named)
+        status, answer = await _edit(api, setup, other["id"], {field: value, "items": LINES[:1]})
+        _422(status, answer, named)
+    kept = await _invoice(api, setup, other["id"])
+    assert (kept["invoice_recipient_id"], kept["invoicer_id"], kept["currency"]) == (
+        setup.recipient_id,
+        setup.invoicer_id,
+        "EUR",
+    )
+    # An edit repeating the invoice's own values is fine.
+    status, answer = await _edit(
+        api, setup, other["id"], {"currency": "EUR", "invoicer_id": setup.invoicer_id}
+    )
+    assert status == 200, answer
+
+
+async def test_two_edits_of_credit_notes_racing_never_credit_more_than_the_invoice(
+    api: Any, make_setup: Any
+) -> None:
+    setup = await make_setup()
+    invoice = await _issued(api, setup)
+    first = await _credit_note(api, setup, invoice["id"], items=[LINES[1]])  # 47.60
+    second = await _credit_note(api, setup, invoice["id"], items=[LINES[1]])  # 47.60
+    # 71.40 each: either fits beside the other's 47.60, both together do not.
+    design = [LINES[0]]
+    answers = await asyncio.gather(
+        *(_edit(api, setup, note["id"], {"items": design}) for note in (first, second))
+    )
+    assert sorted(status for status, _ in answers) == [200, 422], answers
+    totals = [Decimal((await _invoice(api, setup, n["id"]))["total"]) for n in (first, second)]
+    assert sum(totals) == Decimal("119.00")
+
+
+# Net 60.00 at 19 % and 40.00 at 7 %: total 114.20.
+TWO_RATES = [LINES[0], {"label": "Books", "quantity": 1, "price": 40, "tax_percentage": 7}]
+
+
+async def test_a_credit_note_credits_only_the_invoices_vat_groups(
+    api: Any, make_setup: Any
+) -> None:
+    setup = await make_setup()
+    invoice = await _issued(api, setup, items=TWO_RATES)
+    path = f"{V1}/invoices/{invoice['id']}/credit-notes"
+    line = {"label": "x", "quantity": 1, "price": 10}
+    for position, rate in ((0, 16), (1, 0)):
+        items = [line | {"tax_percentage": 19}] * position + [line | {"tax_percentage": rate}]
+        status, answer = await api("POST", path, setup.headers, {"reason": "x", "items": items})
+        _422(status, answer, f"items.{position}.tax_percentage")
+    # 50.00 net at 7 % is within the invoice's total but beyond the 40.00 of its group.
+    over = [line | {"price": 30, "tax_percentage": 7}, line | {"price": 20, "tax_percentage": 7}]
+    status, answer = await api("POST", path, setup.headers, {"reason": "x", "items": over})
+    _422(status, answer, "items")
+    books = await _credit_note(
+        api, setup, invoice["id"], items=[line | {"price": 25, "tax_percentage": 7}]
+    )
+    # The group's 15.00 left, not more, also for an edit of a draft.
+    status, answer = await _edit(api, setup, books["id"], {"items": over})
+    _422(status, answer, "items")
+    status, answer = await api(
+        "POST",
+        path,
+        setup.headers,
+        {"reason": "x", "items": [line | {"price": 16, "tax_percentage": 7}]},
+    )
+    _422(status, answer, "items")
+    # The rest, with no items, is then always what the groups have left.
+    rest = await _credit_note(api, setup, invoice["id"])
+    assert rest["total"] == "87.45"  # 60.00 at 19 % and 15.00 at 7 %
+    for note in (books, rest):
+        status, issued = await _approve(api, setup, note["id"])
+        assert status == 200, issued
+    assert (await _invoice(api, setup, invoice["id"]))["status"] == "credited"
+
+
+async def test_drafts_holding_the_rest_are_named_as_such(api: Any, make_setup: Any) -> None:
+    setup = await make_setup()
+    invoice = await _issued(api, setup)
+    note = await _credit_note(api, setup, invoice["id"])
+    path = f"{V1}/invoices/{invoice['id']}/credit-notes"
+    status, answer = await api("POST", path, setup.headers, {"reason": "x"})
+    assert status == 409, answer
+    assert "Draft credit notes" in answer["message"], answer
+    assert "credited in full" not in answer["message"], answer
+    status, issued = await _approve(api, setup, note["id"])
+    assert status == 200, issued
+    status, answer = await api("POST", path, setup.headers, {"reason": "x"})
+    assert status == 409, answer
+    assert "Draft credit notes" not in answer["message"], answer
+
+
 async def test_crediting_a_paid_invoice_gives_the_customer_credit(
     api: Any, make_setup: Any
 ) -> None:
@@ -417,6 +547,7 @@ async def test_payment_bad_input_names_the_field(api: Any, make_setup: Any) -> N
     _422(*(await post(amount="1.001")), "amount")
     _422(*(await post(currency="EURO")), "currency")
     _422(*(await post(customer_id=999999999)), "customer_id")
+    _422(*(await post(payment_method="")), "payment_method")
     too_much = [{"invoice_id": invoice["id"], "amount": "60.00"}]
     _422(*(await post(allocations=too_much)), "allocations")
     twice = [{"invoice_id": invoice["id"], "amount": "1"}] * 2
@@ -432,6 +563,33 @@ async def test_payment_bad_input_names_the_field(api: Any, make_setup: Any) -> N
     assert (await _invoice(api, setup, invoice["id"]))["amount_paid"] == "0.00"
     status, listed = await api("GET", f"{V1}/payments", setup.headers)
     assert listed["data"] == []
+
+
+async def test_a_customer_holding_credit_cannot_be_deleted(api: Any, make_setup: Any) -> None:
+    setup = await make_setup()
+    invoice = await _issued(api, setup)
+    # Paid with 5.00 too much: the invoice is settled, the customer holds 5.00 of credit.
+    body = {
+        "customer_id": setup.recipient_id,
+        "amount": "124.00",
+        "currency": "EUR",
+        "allocations": [{"invoice_id": invoice["id"], "amount": "119.00"}],
+    }
+    status, answer = await api("POST", f"{V1}/payments", setup.headers, body)
+    assert status == 201, answer
+    customer = f"{V1}/customers/{setup.recipient_id}"
+    status, answer = await api("DELETE", customer, setup.headers)
+    assert status == 409, answer
+    assert "credit" in answer["message"], answer
+    assert (await _balance(api, setup))["EUR"]["credit_available"] == "5.00"
+    # Spent, the credit no longer keeps the customer.
+    five = [{"label": "Fee", "quantity": 1, "price": 5, "tax_percentage": 0}]
+    fee = await _issued(api, setup, items=five)
+    path = f"{V1}/invoices/{fee['id']}/apply-credit"
+    status, answer = await api("POST", path, setup.headers, {"amount": "5.00"})
+    assert status == 200, answer
+    status, answer = await api("DELETE", customer, setup.headers)
+    assert status == 204, answer
 
 
 async def test_two_allocations_racing_for_one_balance_never_overpay(

@@ -296,6 +296,11 @@ WHERE invoice_recipient_id = $1 AND deleted_at IS NULL AND (
   OR (type = 'recurring' AND status <> 'cancelled')
 )
 """
+# The currencies the customer holds credit in (receivables' customer_credits).
+HELD_CREDIT = """
+SELECT coalesce(array_agg(currency ORDER BY currency), '{}') FROM customer_credits
+WHERE recipient_id = $1 AND available > 0
+"""
 IS_REFERENCED = "SELECT EXISTS (SELECT 1 FROM invoices WHERE invoice_recipient_id = $1)"
 ARCHIVE = "UPDATE recipients SET archived_at = now(), updated_at = now() WHERE id = $1"
 DELETE_CONTACTS = "DELETE FROM recipient_contacts WHERE recipient_id = $1"
@@ -308,6 +313,11 @@ async def open_billing(db: Db, recipient_id: int) -> tuple[int, int]:
     """(unpaid invoices, running recurring templates) of the recipient."""
     row = await db.fetchrow(OPEN_BILLING, recipient_id)
     return int(row["unpaid_invoices"]), int(row["running_templates"])
+
+
+async def held_credit(db: Db, recipient_id: int) -> list[str]:
+    """The currencies in which the recipient has credit available."""
+    return [currency.strip() for currency in await db.fetchval(HELD_CREDIT, recipient_id)]
 
 
 async def is_referenced(db: Db, recipient_id: int) -> bool:

@@ -24,7 +24,7 @@ CREDITED_BY_GROUP = """
 SELECT it.tax_percentage, it.vat_category, it.vat_exemption_reason, sum(it.net) AS net
 FROM invoice_items it JOIN invoices cn ON cn.id = it.invoice_id
 WHERE cn.credited_invoice_id = $1 AND cn.type = 'credit_note' AND cn.deleted_at IS NULL
-  AND cn.status <> 'cancelled' AND it.include
+  AND cn.status <> 'cancelled' AND it.include AND cn.id <> coalesce($2, 0)
 GROUP BY it.tax_percentage, it.vat_category, it.vat_exemption_reason
 """
 LIVE_RECIPIENT = """
@@ -119,12 +119,10 @@ async def credit_notes_total(db: Db, invoice_id: int, leaving_out: int | None = 
     return Decimal(await db.fetchval(CREDIT_NOTES_TOTAL, invoice_id, leaving_out))
 
 
-async def credited_by_group(db: Db, invoice_id: int) -> dict[tuple[Any, ...], Decimal]:
-    rows = await db.fetch(CREDITED_BY_GROUP, invoice_id)
-    return {
-        (row["tax_percentage"], row["vat_category"], row["vat_exemption_reason"]): row["net"]
-        for row in rows
-    }
+async def credited_by_group(db: Db, invoice_id: int, leaving_out: int | None = None) -> list[Row]:
+    """Net per (rate, category, exemption reason) of the invoice's credit notes, issued and
+    drafts, but the one `leaving_out` (being edited)."""
+    return [dict(row) for row in await db.fetch(CREDITED_BY_GROUP, invoice_id, leaving_out)]
 
 
 async def live_recipient(db: Db, recipient_id: int, company_ids: list[int]) -> Row | None:

@@ -15,7 +15,7 @@ from shared.pagination import PageParams
 
 Amount = Annotated[Decimal, Field(ge=Decimal("0.01"), le=Decimal("1e13"))]
 Reason = Annotated[str, Field(min_length=1, max_length=1000)]
-Method = Annotated[SingleLine, Field(max_length=64)]
+Method = Annotated[SingleLine, Field(min_length=1, max_length=64)]
 MAX_ALLOCATIONS = 100
 
 

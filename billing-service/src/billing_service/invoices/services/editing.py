@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -31,7 +31,7 @@ from billing_service.invoices.services.records import (
 from billing_service.platform.permissions import authorize_document
 from billing_service.platform.repositories.crud import Row
 from billing_service.platform.scope import Scope
-from shared.errors import Conflict, ValidationFailed
+from shared.errors import Conflict, ServiceUnavailable, ValidationFailed
 
 # The operation (permissions.DOCUMENT_OPERATIONS) each lifecycle action needs, as its route
 # checks it: a record imported in a status needs those of the actions that lead there.
@@ -53,12 +53,31 @@ REFERENCES = (
 )
 
 
+class CreditNoteRules(Protocol):
+    """What an edit of a draft credit note keeps to, under its row lock: its invoice's parties
+    and currency, its lines checked as at its creation (receivables.services.credit_notes)."""
+
+    async def edited(
+        self,
+        conn: asyncpg.Connection,
+        credit_note: Invoice,
+        fields: dict[str, Any],
+        items: list[dict[str, Any]] | None,
+    ) -> list[dict[str, Any]] | None: ...
+
+
 class InvoiceEditor:
-    def __init__(self, records: InvoiceRecords, personal: PersonalTeams | None = None) -> None:
+    def __init__(
+        self,
+        records: InvoiceRecords,
+        personal: PersonalTeams | None = None,
+        credit_notes: CreditNoteRules | None = None,
+    ) -> None:
         self.records = records
         # A create without a company may make the member's team (named without the user
         # directory when none is given).
         self.personal = personal or PersonalTeams(None)
+        self.credit_notes = credit_notes  # what a credit note's edit keeps to (receivables)
 
     async def create(self, scope: Scope, draft: Draft) -> Invoice:
         """A new record, in draft unless `status` says otherwise: scheduled, or a later
@@ -153,12 +172,24 @@ class InvoiceEditor:
         kind: str | None = None,
     ) -> InvoiceDetail:
         async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
-            return await _updated(conn, scope, invoice, draft)
+            credit_items = await self._credit_note_items(conn, invoice, draft)
+            return await _updated(conn, scope, invoice, draft, credit_items)
 
         with _label_unique():
             return await self.records.locked(
                 scope, invoice_id, if_match, "update", change, kind=kind, verb="updated"
             )
+
+    async def _credit_note_items(
+        self, conn: asyncpg.Connection, invoice: Invoice, draft: Draft
+    ) -> list[dict[str, Any]] | None:
+        """A credit note's edit checked by its rules: its new lines priced, if any."""
+        if invoice.type != "credit_note":
+            return None
+        lifecycle.require("update", invoice.type, invoice.status)
+        if self.credit_notes is None:
+            raise ServiceUnavailable("Credit notes are not configured.")
+        return await self.credit_notes.edited(conn, invoice, draft.fields, draft.items)
 
     async def delete(
         self, scope: Scope, invoice_id: int, if_match: str | None, *, kind: str | None = None
@@ -204,9 +235,14 @@ class InvoiceEditor:
 
 
 async def _updated(
-    conn: asyncpg.Connection, scope: Scope, invoice: Invoice, draft: Draft
+    conn: asyncpg.Connection,
+    scope: Scope,
+    invoice: Invoice,
+    draft: Draft,
+    credit_items: list[dict[str, Any]] | None,
 ) -> Invoice:
-    """The locked record with the draft's changes."""
+    """The locked record with the draft's changes (a credit note's lines: `credit_items`,
+    already priced and checked)."""
     lifecycle.require("update", invoice.type, invoice.status)
     if "type" in draft.fields and draft.fields["type"] != invoice.type:
         raise ValidationFailed.field("type", "Use /convert to change the type.")
@@ -223,7 +259,9 @@ async def _updated(
     values["currency"] = values["currency"].strip()
     check_dates(values)
     if draft.items is not None:
-        items = await _priced(conn, scope, invoice.company_id, draft.items, values, refs)
+        items = credit_items
+        if items is None:
+            items = await _priced(conn, scope, invoice.company_id, draft.items, values, refs)
         await repo.replace_items(conn, invoice.id, items)
         fields |= invoice_totals(items)
     elif "currency" in fields and fields["currency"] != invoice.currency.strip():

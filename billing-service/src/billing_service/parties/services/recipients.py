@@ -83,6 +83,12 @@ class RecipientService(ResourceService[RecipientFilter]):
         unpaid, running = await repo.open_billing(conn, row["id"])
         if unpaid or running:
             raise Conflict(_still_billed(unpaid, running))
+        credit = await repo.held_credit(conn, row["id"])
+        if credit:  # deleted, the customer's credit would be lost
+            raise Conflict(
+                f"The customer has credit available ({', '.join(credit)}): apply it to their "
+                "invoices before deleting the customer."
+            )
         if await repo.is_referenced(conn, row["id"]):
             await repo.archive(conn, row["id"])
         else:

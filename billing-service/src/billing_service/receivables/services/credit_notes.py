@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from billing_service.einvoice.model import vat_category_of
 from billing_service.invoices.repositories import invoices as invoice_repo
 from billing_service.invoices.repositories.invoices import Invoice
 from billing_service.invoices.services.pricing import invoice_totals, price_items
@@ -38,6 +39,8 @@ COPIED = (
     "buyer_reference",
     "purchase_order_reference",
 )
+# What an edit of a credit note cannot change: they are its invoice's.
+KEPT = ("invoice_recipient_id", "invoicer_id", "currency")
 
 
 @dataclass(frozen=True)
@@ -63,40 +66,30 @@ class CreditNotes:
                     f"Only an issued invoice can be credited; this {invoice.type} is "
                     f"{invoice.status}."
                 )
-            remaining = invoice.total - await repo.credit_notes_total(conn, invoice.id)
-            if remaining <= 0:
-                raise Conflict("The invoice is credited in full already.")
-            items = await self._items(conn, invoice, request.items, remaining)
+            left = await _creditable(conn, invoice)
+            if left.total <= 0:
+                raise Conflict(_nothing_left(invoice))
+            items = await _credit_items(conn, invoice, request.items, left)
             note = await self._insert(conn, scope, invoice, request, items)
             await self.records.announce(conn, note, "created")
             return note
 
-    async def _items(
+    async def edited(
         self,
         conn: asyncpg.Connection,
-        invoice: Invoice,
-        named: list[dict[str, Any]] | None,
-        remaining: Decimal,
-    ) -> list[dict[str, Any]]:
-        """The lines to credit, priced: the invoice's own while nothing of it is credited,
-        else one line per VAT group with what that group still has to credit."""
-        currency = invoice.currency.strip()
-        if named is None:
-            if remaining == invoice.total:
-                return await _copied_items(conn, invoice.id)
-            named = await _remainder_lines(conn, invoice)
-        items = price_items(named, currency, await _invoicer_tax(conn, invoice))
-        credited = invoice_totals(items)["total"]
-        if credited <= 0:
-            raise ValidationFailed.field("items", "A credit note credits more than nothing.")
-        if credited > remaining:
-            most = remaining.quantize(quantum(currency))
-            raise ValidationFailed.field(
-                "items",
-                f"The credit note's total ({credited.quantize(quantum(currency))}) must not "
-                f"be greater than what the invoice still has to credit ({most}).",
-            )
-        return items
+        credit_note: Invoice,
+        fields: dict[str, Any],
+        items: list[dict[str, Any]] | None,
+    ) -> list[dict[str, Any]] | None:
+        """An edit of the draft credit note (its row locked, then its invoice's, as issuing
+        locks them): it keeps the invoice's parties and currency; its new lines, if any, are
+        checked as at its creation, beside the invoice's other credit notes."""
+        invoice = await credited_invoice(conn, credit_note)
+        _check_kept_fields(invoice, fields)
+        if items is None:
+            return None
+        left = await _creditable(conn, invoice, leaving_out=credit_note.id)
+        return await _credit_items(conn, invoice, items, left)
 
     async def _insert(
         self,
@@ -135,12 +128,7 @@ class CreditNotes:
         """Approving the credit note (its row locked): the invoice (locked after it, always
         in that order) is credited its total; beyond the balance due, the customer's credit."""
         require(scope, credit_note.company_id, "credit_notes.issue")
-        where = invoice_repo.member_conditions([credit_note.company_id])
-        invoice = await invoice_repo.one(
-            conn, credit_note.credited_invoice_id or 0, where, lock=True
-        )
-        if invoice is None:
-            raise Conflict("The credited invoice has been deleted.")
+        invoice = await credited_invoice(conn, credit_note)
         _check_issuable(credit_note, invoice)
         overflow = max(credit_note.total - invoice.balance_due, Decimal(0))
         if overflow > 0 and invoice.invoice_recipient_id is None:
@@ -214,27 +202,139 @@ async def _copied_items(conn: asyncpg.Connection, invoice_id: int) -> list[dict[
     ]
 
 
-async def _remainder_lines(conn: asyncpg.Connection, invoice: Invoice) -> list[dict[str, Any]]:
-    """Per VAT group (rate, category, exemption reason) of the invoice's lines, one line
-    with the net its credit notes have not credited yet."""
-    credited = await repo.credited_by_group(conn, invoice.id)
-    groups: dict[tuple[Any, ...], Decimal] = {}
+# A VAT group of lines: (VAT category, rate), as the invoice's tax is rounded per group.
+Group = tuple[str, Decimal]
+
+
+@dataclass(frozen=True)
+class Creditable:
+    """What of an invoice its credit notes (issued and drafts) have not credited yet: in
+    total, and the net per VAT group of its lines (with the group's exemption reason)."""
+
+    total: Decimal
+    nets: dict[Group, Decimal]
+    reasons: dict[Group, str | None]
+    untouched: bool  # no credit note credits anything of it yet
+
+    def remainder_lines(self, label: str) -> list[dict[str, Any]]:
+        """Per VAT group with net left, one line crediting it."""
+        return [
+            {
+                "label": f"Remainder of {label} at {rate:f} % VAT",
+                "quantity": Decimal(1),
+                "price": net,
+                "tax_percentage": rate,
+                "vat_category": category,
+                "vat_exemption_reason": self.reasons[(category, rate)],
+            }
+            for (category, rate), net in self.nets.items()
+            if net > 0
+        ]
+
+
+async def credited_invoice(conn: asyncpg.Connection, credit_note: Invoice) -> Invoice:
+    """The invoice the credit note credits, row-locked (after the note: always that order)."""
+    where = invoice_repo.member_conditions([credit_note.company_id])
+    invoice = await invoice_repo.one(conn, credit_note.credited_invoice_id or 0, where, lock=True)
+    if invoice is None:
+        raise Conflict("The credited invoice has been deleted.")
+    return invoice
+
+
+def _check_kept_fields(invoice: Invoice, fields: dict[str, Any]) -> None:
+    """A credit note's buyer, invoicer and currency are its invoice's: an edit keeps them."""
+    for name in KEPT:
+        if name in fields and fields[name] != _stripped(getattr(invoice, name)):
+            raise ValidationFailed.field(
+                name, f"A credit note keeps its invoice's {name.removesuffix('_id')}."
+            )
+
+
+async def _credit_items(
+    conn: asyncpg.Connection,
+    invoice: Invoice,
+    named: list[dict[str, Any]] | None,
+    left: Creditable,
+) -> list[dict[str, Any]]:
+    """The lines to credit, priced: the invoice's own while nothing of it is credited, else
+    one line per VAT group with what that group still has to credit. Named lines are each
+    of one of the invoice's VAT groups, and credit no group nor the total beyond what is left."""
+    if named is None:
+        if left.untouched:
+            return await _copied_items(conn, invoice.id)
+        named = left.remainder_lines(invoice.label)
+    currency = invoice.currency.strip()
+    items = price_items(named, currency, await _invoicer_tax(conn, invoice))
+    _check_groups(items, left, currency)
+    credited = invoice_totals(items)["total"]
+    if credited <= 0:
+        raise ValidationFailed.field("items", "A credit note credits more than nothing.")
+    if credited > left.total:
+        raise ValidationFailed.field(
+            "items",
+            f"The credit note's total ({_money(credited, currency)}) must not be greater than "
+            f"what the invoice still has to credit ({_money(left.total, currency)}).",
+        )
+    return items
+
+
+def _check_groups(items: list[dict[str, Any]], left: Creditable, currency: str) -> None:
+    credited: dict[Group, Decimal] = {}
+    for position, item in enumerate(items):
+        if not item["include"]:
+            continue
+        group = _group_of(item)
+        if group not in left.nets:
+            raise ValidationFailed.field(
+                f"items.{position}.tax_percentage",
+                f"The invoice has no line of VAT category {group[0]} at {group[1]:f} %.",
+            )
+        credited[group] = credited.get(group, Decimal(0)) + item["net"]
+    for (category, rate), net in credited.items():
+        if net > left.nets[(category, rate)]:
+            raise ValidationFailed.field(
+                "items",
+                f"The net credited at {rate:f} % VAT ({category}), {_money(net, currency)}, must "
+                f"not be greater than what the invoice still has there "
+                f"({_money(left.nets[(category, rate)], currency)}).",
+            )
+
+
+async def _creditable(
+    conn: asyncpg.Connection, invoice: Invoice, leaving_out: int | None = None
+) -> Creditable:
+    nets: dict[Group, Decimal] = {}
+    reasons: dict[Group, str | None] = {}
     for item in await invoice_repo.items(conn, invoice.id):
         if item["include"]:
-            key = (item["tax_percentage"], item["vat_category"], item["vat_exemption_reason"])
-            groups[key] = groups.get(key, Decimal(0)) + item["net"]
-    lines = []
-    for (rate, category, reason), net in groups.items():
-        left = net - credited.get((rate, category, reason), Decimal(0))
-        if left > 0:
-            lines.append(
-                {
-                    "label": f"Remainder of {invoice.label} at {rate.normalize():f} % VAT",
-                    "quantity": Decimal(1),
-                    "price": left,
-                    "tax_percentage": rate,
-                    "vat_category": category,
-                    "vat_exemption_reason": reason,
-                }
-            )
-    return lines
+            group = _group_of(item)
+            nets[group] = nets.get(group, Decimal(0)) + item["net"]
+            reasons.setdefault(group, item["vat_exemption_reason"])
+    credited = await repo.credited_by_group(conn, invoice.id, leaving_out)
+    for row in credited:
+        group = _group_of(row)
+        nets[group] = nets.get(group, Decimal(0)) - row["net"]
+    notes_total = await repo.credit_notes_total(conn, invoice.id, leaving_out)
+    return Creditable(invoice.total - notes_total, nets, reasons, untouched=not credited)
+
+
+def _nothing_left(invoice: Invoice) -> str:
+    if invoice.amount_credited >= invoice.total:
+        return "The invoice is credited in full already."
+    return (
+        "Draft credit notes of the invoice hold all it still has to credit: issue, edit or "
+        "delete them first."
+    )
+
+
+def _group_of(line: dict[str, Any]) -> Group:
+    rate = Decimal(line["tax_percentage"]).normalize()
+    return vat_category_of(line["vat_category"], rate), rate
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _money(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(quantum(currency))
