@@ -14,6 +14,7 @@ from billing_service.einvoice.model import vat_category_of
 from billing_service.platform.money import (
     LineAmounts,
     LineInput,
+    after_discount,
     group_amounts,
     line_amounts,
     totals,
@@ -74,7 +75,9 @@ def _priced(
         )
     check_vat_category(position, item, line.tax_percentage)
     amounts = line_amounts(line, currency)
-    if amounts.net < 0:
+    # Unrounded: a gross a discount takes below zero by less than half a minor unit rounds to
+    # zero on its own line but to minus one unit in its VAT group's sum (BR-CO-17).
+    if after_discount(line) < 0:
         raise ValidationFailed.field(
             f"items.{position}.discount", "The discount must not exceed the line amount."
         )
