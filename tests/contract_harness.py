@@ -98,6 +98,10 @@ BODY_REFERENCES = {
 }
 # Query filters naming a record, and the event `since` names.
 QUERY_REFERENCES = BODY_REFERENCES | {"since": "event"}
+# A reference a list may name once only (an invoice's members): the pinned duplicates go.
+LISTED_ONCE = frozenset({"member_id"})
+# Values the schema can only shape, not enumerate: a timezone is one the zone database holds.
+PINNED_VALUES = {"timezone": "Europe/Berlin"}
 # Values that must be unused (an e-mail, a slug): made unique per case.
 UNIQUE_FIELDS = frozenset({"email", "slug", "label", "invoice_number"})
 # What an update may send only as the record holds it: a type (the seeded product's, an
@@ -120,6 +124,7 @@ STATE_REFUSALS = {
     "GET /api/v1/invoices/{id}/einvoice": (422, "whether the invoice holds what the format needs"),
     "POST /api/v1/products/{id}/adjust-stock": (422, "the stock held: it cannot go below zero"),
     "POST /api/v1/payments": (422, "amounts in the currency's minor units, allocations within"),
+    "PUT /api/v1/invoicers/{id}/logo": (422, "whether the bytes decode as a PNG or JPEG image"),
     **{
         label: (422, "whether the URL's host may be called: WEBHOOK_ALLOWED_NETWORKS, the DNS")
         for label in (
@@ -258,13 +263,15 @@ def pin_body_references(schema: Any, records: dict[str, Any]) -> None:
 
     def pinned(value: Any) -> Any:
         if isinstance(value, list):
-            return [pinned(item) for item in value]
+            return _listed_once([pinned(item) for item in value])
         if not isinstance(value, dict):
             return value
         result = {}
         for key, item in value.items():
             if key in BODY_REFERENCES and _is_number(item):
                 result[key] = records[BODY_REFERENCES[key]]
+            elif key in PINNED_VALUES and isinstance(item, str):
+                result[key] = PINNED_VALUES[key]
             elif key in UNIQUE_FIELDS and isinstance(item, str) and item:
                 result[key] = _unique(key, item, next(counter))
             else:
@@ -293,6 +300,23 @@ def pin_body_references(schema: Any, records: dict[str, Any]) -> None:
                 for key, value in case.query.items()
             }
         return case
+
+
+def _listed_once(items: list[Any]) -> list[Any]:
+    """`items` without the entries that name a LISTED_ONCE record an earlier one names."""
+    seen: set[tuple[str, Any]] = set()
+    kept = []
+    for item in items:
+        names = (
+            {(key, item[key]) for key in LISTED_ONCE if key in item}
+            if isinstance(item, dict)
+            else set()
+        )
+        if names & seen:
+            continue
+        seen |= names
+        kept.append(item)
+    return kept
 
 
 def _is_number(value: Any) -> bool:

@@ -8,6 +8,7 @@ answers are read from the parsed models' attributes, never from raw JSON.
 
 from __future__ import annotations
 
+import enum
 import importlib
 import json
 import re
@@ -54,10 +55,11 @@ class Generated:
         """The operation's typed `sync_detailed`, its body built as the generated model."""
         module = self.endpoints.get((method, self._path(path)))
         assert module is not None, f"{method} {path} was not generated"
+        hints = typing.get_type_hints(module.sync_detailed)
         if body is not None:
-            hints = typing.get_type_hints(module.sync_detailed)
             model = _model_of(hints["body"])
             params["body"] = model.from_dict(body)
+        params = {name: _as_typed(hints[name], value) for name, value in params.items()}
         return module.sync_detailed(client=client, **params)
 
     def _path(self, path: str) -> str:
@@ -65,6 +67,15 @@ class Generated:
         if any(key[1] == path for key in self.endpoints):
             return path
         return path.removeprefix("/api/v1")
+
+
+def _as_typed(annotation: Any, value: Any) -> Any:
+    """A plain value as the generated enum the parameter takes (`status="paid"` as
+    `ListInvoicesStatus.PAID`), as a typed caller writes it; any other value as it is."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
+            return candidate(value) if not isinstance(value, enum.Enum) else value
+    return value
 
 
 def _model_of(annotation: Any) -> Any:

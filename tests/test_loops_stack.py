@@ -82,6 +82,9 @@ async def test_poison_rows_never_stop_other_tenants_even_after_a_restart(stack, 
     )
     # Rows written before validation existed: a header with a line break and an e-mail whose
     # template no longer exists, a template whose dates overflow, a version no update survives.
+    # Written while billing is stopped, so the process started after them is the one that meets
+    # them (a running mailer could fail the e-mail, and count it, before a restart).
+    stack.compose_command("stop", "billing-service")
     stack.sql(
         "billing",
         f"UPDATE invoices SET label = E'INV\\nBcc: thief@evil.example' WHERE id = {mail};"
@@ -92,7 +95,7 @@ async def test_poison_rows_never_stop_other_tenants_even_after_a_restart(stack, 
         f"UPDATE invoices SET version = 2147483647, scheduled_date = '{today}' "
         f"WHERE id = {scheduled}",
     )
-    stack.compose_command("restart", "billing-service")
+    stack.compose_command("start", "billing-service")
     await answering(send, poisoned)
     healthy, healthy_customer = await tenant(new_client, send)
     good_mail = await emailed_invoice(send, healthy, healthy_customer)

@@ -174,7 +174,7 @@ def _logo() -> list[Operation]:
             # One media type: generators (openapi-python-client) emit code that does not
             # import for a body offered in two; the image is recognised by decoding anyway.
             upload=("application/octet-stream",),
-            errors=(403, 413),
+            errors=(403, 413, 422),
             description="The body is the image (sent as any Content-Type, `application/octet-stream` "
             "or `image/png` / `image/jpeg`): a PNG or JPEG of at most 1 MiB and 2000 x 2000 "
             "px, recognised by decoding it (its Content-Type and name are not trusted). A 422 "
