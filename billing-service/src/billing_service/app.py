@@ -21,6 +21,9 @@ from billing_service.documents.keys import DOCUMENTS, EINVOICES, PDF
 from billing_service.documents.pdf_client import PdfClient
 from billing_service.documents.services.documents import DocumentService
 from billing_service.documents.services.einvoices import EinvoiceService
+from billing_service.dunning.keys import REMINDER_SETTINGS, REMINDERS
+from billing_service.dunning.services.reminders import Reminders
+from billing_service.dunning.services.settings import ReminderSettings
 from billing_service.events.keys import EVENTS
 from billing_service.events.repositories import WAKE_DELIVERIES
 from billing_service.events.services import EventLog
@@ -120,8 +123,14 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     )
     app[CONVERSIONS] = InvoiceConversion(records)
     app[RECURRING] = RecurringService(records, quota)
+    app[REMINDER_SETTINGS] = ReminderSettings(pool)
+    app[REMINDERS] = Reminders(records, quota, app[INVOICE_ACTIONS].addressees)
     app[SCHEDULER] = Scheduler(
-        pool, app[RECURRING], app[CLOCK], SchedulerLimits.from_settings(settings)
+        pool,
+        app[RECURRING],
+        app[CLOCK],
+        SchedulerLimits.from_settings(settings),
+        added_steps=[app[REMINDERS].scheduler_step],
     )
     app[MEMBERS] = MemberService(pool, app[COMPANIES], app[AUTH])
     app[TEAMS] = TeamService(pool, personal)
