@@ -125,6 +125,10 @@ STATE_REFUSALS = {
     "POST /api/v1/products/{id}/adjust-stock": (422, "the stock held: it cannot go below zero"),
     "POST /api/v1/payments": (422, "amounts in the currency's minor units, allocations within"),
     "PUT /api/v1/invoicers/{id}/logo": (422, "whether the bytes decode as a PNG or JPEG image"),
+    "PUT /api/v1/companies/{id}/reminders": (
+        422,
+        "rules across steps: days strictly increase, only the last repeats, a fee is one kind",
+    ),
     **{
         label: (422, "whether the URL's host may be called: WEBHOOK_ALLOWED_NETWORKS, the DNS")
         for label in (
