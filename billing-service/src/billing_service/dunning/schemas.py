@@ -16,7 +16,6 @@ MAX_STEPS = 10
 MIN_DAYS, MAX_DAYS = -365, 3650  # a year before the due date, ten years after
 MAX_EXTENSION = 365
 # The send templates that speak of one invoice to its customer (lifecycle.SEND_TEMPLATES).
-REMINDER_TEMPLATES = ("invoice-reminder", "invoice-due", "invoice-due-reminder", "invoice-issued")
 ReminderTemplate = Literal[
     "invoice-reminder", "invoice-due", "invoice-due-reminder", "invoice-issued"
 ]
