@@ -4,7 +4,6 @@ company's e-mail caps."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -36,6 +35,7 @@ from billing_service.statements.views import (
 )
 from shared.clock import Clock
 from shared.errors import NotFound, ValidationFailed
+from shared.web import dumps
 
 DEFAULT_DAYS = 90
 # A statement is read (and printed) whole: beyond this many lines, a shorter period.
@@ -153,7 +153,12 @@ class Statements:
         async with self.pool.acquire() as conn, conn.transaction():
             await self.quota.check_company_send(conn, view.company_id, scope.user_id, now)
             send_id = await repo.queue_statement(
-                conn, sent, addresses, custom_message, json.dumps(context), now
+                conn,
+                sent,
+                addresses,
+                custom_message,
+                dumps(context),
+                now,  # UTF-8, as events
             )
         return StatementSentView(
             id=send_id,
