@@ -494,3 +494,61 @@ async def test_the_token_needs_its_ability(
     assert got == status, answer
     if status == 403:
         assert "ability" in answer["message"]
+
+
+async def test_portal_contacts_are_mailed_and_cannot_read_statements(
+    api, auth, helpers, billing, make_setup
+):
+    setup = await make_setup()
+    invited = {"email": f"portal-{setup.company_id}@client.example", "name": "Jane Client"}
+    contact = await _ok(
+        api, "POST", f"{V1}/recipients/{setup.recipient_id}/contacts", setup.headers, invited
+    )
+    client = await helpers.client_token(
+        auth, contact["email"], contact["password"], ["recipients:read", "recipients:send"]
+    )
+    path = f"{V1}/customers/{setup.recipient_id}/statement"
+    for method, route in (("GET", path), ("POST", f"{path}/send")):
+        status, answer = await api(method, route, client)
+        assert (status, answer["message"]) == (403, "Client-portal users cannot do this.")
+    status, _, answer = await send(billing, setup)
+    assert status == 202, answer
+    assert answer["data"]["addresses"] == ["billing@client.example", invited["email"]]
+    assert answer["message"] == "Statement queued to 2 addresses"
+
+
+async def test_without_pdf_service_the_pdf_is_a_503_and_nothing_is_sent(
+    billing_without_pdf, auth, helpers
+):
+    setup = await helpers.setup(billing_without_pdf, await auth.bearer())
+    path = f"{V1}/customers/{setup.recipient_id}/statement"
+    headers = setup.headers | {"Accept": "application/pdf"}
+    response = await billing_without_pdf.get(path, headers=headers)
+    assert response.status == 503 and "Retry-After" in response.headers
+    status, _, _ = await send(billing_without_pdf, setup)
+    assert status == 503
+    # The JSON statement needs no pdf-service.
+    assert (await billing_without_pdf.get(path, headers=setup.headers)).status == 200
+    queued = await billing_without_pdf.app[POOL].fetchval(
+        "SELECT count(*) FROM statement_sends WHERE recipient_id = $1", setup.recipient_id
+    )
+    assert queued == 0
+
+
+async def test_more_lines_than_a_statement_holds_is_a_422_on_from(api, billing, make_setup):
+    setup = await make_setup(currency="EUR")
+    today = datetime.now(UTC).date()
+    invoice_id = await _issued(api, setup, today - timedelta(days=30), today)
+    # 2,001 small payments recorded straight in the table: the bound, not the rules, is tested.
+    await billing.app[POOL].execute(
+        "INSERT INTO payments (invoice_id, company_id, amount, paid_date, user_id) "
+        "SELECT $1, $2, 0.01, $3::date, 1 FROM generate_series(1, 2001)",
+        invoice_id,
+        setup.company_id,
+        today,
+    )
+    status, answer = await api(
+        "GET", f"{V1}/customers/{setup.recipient_id}/statement?currency=EUR", setup.headers
+    )
+    assert (status, list(answer["errors"])) == (422, ["from"])
+    assert "2000 lines" in answer["message"]

@@ -30,7 +30,7 @@ class StatementAllocation(View):
     amount: Decimal
 
 
-class StatementLine(View):
+class StatementLineView(View):
     date: date
     type: LineType
     id: int = Field(
@@ -77,7 +77,7 @@ class StatementView(View):
     issuer: StatementParty = Field(description="The seller: the company's default invoicer")
     customer: StatementParty
     opening_balance: Decimal = Field(description="The balance at the start of `from`")
-    lines: list[StatementLine] = Field(description="In date order")
+    lines: list[StatementLineView] = Field(description="In date order")
     total_debits: Decimal
     total_credits: Decimal
     closing_balance: Decimal = Field(

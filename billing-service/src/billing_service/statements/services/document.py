@@ -15,7 +15,7 @@ from billing_service.documents.services.snapshot import (
     seller_contact,
 )
 from billing_service.platform.aging import AGE_BUCKET_NAMES
-from billing_service.statements.views import StatementLine, StatementView
+from billing_service.statements.views import StatementLineView, StatementView
 
 TYPE_WORDS = {
     "invoice": "Invoice",
@@ -79,7 +79,7 @@ def _statement(view: StatementView, fmt: Formatter) -> dict[str, Any]:
     }
 
 
-def _line(line: StatementLine, fmt: Formatter) -> dict[str, Any]:
+def _line(line: StatementLineView, fmt: Formatter) -> dict[str, Any]:
     def shown(amount: Decimal) -> str:
         return fmt.money(amount) if amount else ""
 

@@ -28,7 +28,7 @@ from billing_service.statements.services.ledger import Account, Entry, account
 from billing_service.statements.views import (
     AgingView,
     StatementAllocation,
-    StatementLine,
+    StatementLineView,
     StatementSentView,
     StatementView,
     party_view,
@@ -241,8 +241,8 @@ def _figures(figures: Account, currency: str) -> dict[str, Any]:
     }
 
 
-def _line(entry: Entry, balance: Decimal, money: Any) -> StatementLine:
-    return StatementLine(
+def _line(entry: Entry, balance: Decimal, money: Any) -> StatementLineView:
+    return StatementLineView(
         date=entry.day,
         type=entry.kind,
         id=entry.record_id,
