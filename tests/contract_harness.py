@@ -125,6 +125,9 @@ STATE_REFUSALS = {
     "POST /api/v1/products/{id}/adjust-stock": (422, "the stock held: it cannot go below zero"),
     "POST /api/v1/payments": (422, "amounts in the currency's minor units, allocations within"),
     "PUT /api/v1/invoicers/{id}/logo": (422, "whether the bytes decode as a PNG or JPEG image"),
+    # Customer statements (issue 21c): `from` on or before `to`, at most 366 days apart.
+    "GET /api/v1/customers/{id}/statement": (422, "from before to, at most 366 days apart"),
+    "POST /api/v1/customers/{id}/statement/send": (422, "from before to, at most 366 days apart"),
     **{
         label: (422, "whether the URL's host may be called: WEBHOOK_ALLOWED_NETWORKS, the DNS")
         for label in (
