@@ -129,6 +129,9 @@ STATE_REFUSALS = {
         422,
         "rules across steps: days strictly increase, only the last repeats, a fee is one kind",
     ),
+    # Customer statements (issue 21c): `from` on or before `to`, at most 366 days apart.
+    "GET /api/v1/customers/{id}/statement": (422, "from before to, at most 366 days apart"),
+    "POST /api/v1/customers/{id}/statement/send": (422, "from before to, at most 366 days apart"),
     **{
         label: (422, "whether the URL's host may be called: WEBHOOK_ALLOWED_NETWORKS, the DNS")
         for label in (

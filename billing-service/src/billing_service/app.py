@@ -72,6 +72,8 @@ from billing_service.routes import add_routes
 from billing_service.scheduling.keys import RECURRING, SCHEDULER
 from billing_service.scheduling.services.recurring import RecurringService
 from billing_service.scheduling.services.scheduler import Scheduler, SchedulerLimits
+from billing_service.statements.keys import STATEMENTS
+from billing_service.statements.services.statements import Statements
 from billing_service.webhooks.http import webhook_http_context
 from billing_service.webhooks.keys import EVENT_QUERIES, WEBHOOK_DELIVERY, WEBHOOK_HTTP, WEBHOOKS
 from billing_service.webhooks.secrets import SecretBox
@@ -136,6 +138,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[TEAMS] = TeamService(pool, personal)
     app[CONTACTS] = ContactService(pool, app[RECIPIENTS], app[AUTH])
     app[MAILER] = Mailer(pool, app[DOCUMENTS], app[SETTINGS], app[CLOCK], app[EVENTS])
+    app[STATEMENTS] = Statements(pool, app[PDF], quota, app[CLOCK], settings.document_locale)
     app[WEBHOOK_DELIVERY] = WebhookDelivery(
         pool,
         app[WEBHOOK_HTTP],

@@ -13,6 +13,7 @@ from billing_service.invoices import routes as invoices
 from billing_service.parties import routes as parties
 from billing_service.receivables import routes as receivables
 from billing_service.scheduling import routes as scheduling
+from billing_service.statements import routes as statements
 from billing_service.webhooks import routes as webhooks
 from shared.contract import add_operations
 
@@ -29,5 +30,6 @@ def add_routes(app: web.Application) -> None:
             *scheduling.operations(),
             *receivables.operations(),
             *dunning.operations(),
+            *statements.operations(),
         ],
     )

@@ -32,6 +32,8 @@ EXTRA_ABILITIES = (
     "quotes:send",
     "credit_notes:download",
     "credit_notes:send",
+    # Customer statements e-mailed (issue 21c); reading one is `recipients:read`.
+    "recipients:send",
 )
 
 KNOWN_ABILITIES: frozenset[str] = frozenset(

@@ -60,6 +60,9 @@ MATRIX: dict[str, Permission] = {
     # Webhooks carry every record's data out of the platform: managers only, reads included.
     "webhooks.manage": Permission("managing webhooks", MANAGERS),
     "events.read": Permission("reading the event log", MANAGERS),
+    # Customer statements (issue 21c): read by the team, e-mailed by managers.
+    "statements.read": Permission("reading customer statements", TEAM),
+    "statements.send": Permission("sending customer statements", MANAGERS),
 }
 
 # Operations on one record of the invoices table: the token ability's action (under the
