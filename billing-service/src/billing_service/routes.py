@@ -11,6 +11,7 @@ from billing_service.documents import routes as documents
 from billing_service.invoices import routes as invoices
 from billing_service.parties import routes as parties
 from billing_service.receivables import routes as receivables
+from billing_service.reports import routes as reports
 from billing_service.scheduling import routes as scheduling
 from billing_service.webhooks import routes as webhooks
 from shared.contract import add_operations
@@ -27,5 +28,6 @@ def add_routes(app: web.Application) -> None:
             *invoices.operations(),
             *scheduling.operations(),
             *receivables.operations(),
+            *reports.operations(),
         ],
     )

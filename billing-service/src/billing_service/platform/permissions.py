@@ -60,6 +60,8 @@ MATRIX: dict[str, Permission] = {
     # Webhooks carry every record's data out of the platform: managers only, reads included.
     "webhooks.manage": Permission("managing webhooks", MANAGERS),
     "events.read": Permission("reading the event log", MANAGERS),
+    # Reports add up the company's money: managers only, as for payments.
+    "reports.read": Permission("reading reports", MANAGERS),
 }
 
 # Operations on one record of the invoices table: the token ability's action (under the
