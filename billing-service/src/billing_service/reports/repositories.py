@@ -14,6 +14,8 @@ from decimal import Decimal
 
 import asyncpg
 
+from billing_service.platform.aging import AGE_BUCKETS
+
 # The statuses of an issued document; 055_report_indexes.sql's partial indexes name the same.
 ISSUED = "('approved', 'sent', 'due', 'paid', 'credited')"
 
@@ -27,10 +29,20 @@ WHERE n.company_id = $1 AND n.type = 'credit_note' AND n.deleted_at IS NULL
   AND n.status IN {ISSUED}
 """
 
-# Ageing as of $2. The balance an invoice has now (total - amount_paid - amount_credited) less
-# what was dated after $2, undone: payments after it were not yet received, refunds and money
-# moved to credit not yet given back, credit notes not yet issued. Only invoices with a balance
-# now or such a later record can have owed anything on $2, so only those are read.
+
+def _age_bucket_sql(days: str) -> str:
+    """platform/aging.py's buckets as a SQL CASE over a day count (one definition)."""
+    bounded = [bucket for bucket in AGE_BUCKETS if bucket.last_day is not None]
+    cases = " ".join(f"WHEN {days} <= {bucket.last_day} THEN '{bucket.name}'" for bucket in bounded)
+    return f"CASE {cases} ELSE '{AGE_BUCKETS[-1].name}' END"
+
+
+# Ageing as of $2: per invoice, the balance it has now (total - amount_paid - amount_credited)
+# less what was dated after $2, undone: payments after it were not yet received, refunds and
+# money moved to credit not yet given back, credit notes not yet issued. Only invoices with a
+# balance now (an index-only scan of invoices_company_open) or such a later record (few, for
+# a recent date) can have owed anything on $2, so only those are read. Summed per customer,
+# currency and age bucket (days past the due date on $2; no due date: due at once).
 AGING = f"""
 WITH later AS (
     SELECT invoice_id, sum(amount) AS undone FROM (
@@ -44,25 +56,31 @@ WITH later AS (
         UNION ALL
         SELECT invoice_id, -amount FROM ({_MOVED_TO_CREDIT}) moved WHERE day > $2
     ) dated GROUP BY invoice_id
-), candidates AS (
-    SELECT id FROM invoices
+), balances AS (
+    SELECT id, invoice_recipient_id, currency, due_date,
+           total - amount_paid - amount_credited AS owed
+    FROM invoices
     WHERE company_id = $1 AND deleted_at IS NULL AND type = 'invoice' AND status IN {ISSUED}
       AND total > amount_paid + amount_credited
-    UNION
-    SELECT invoice_id FROM later
+      AND scheduled_date <= $2 AND ($3::text IS NULL OR currency = $3)
+      AND id NOT IN (SELECT invoice_id FROM later)
+    UNION ALL
+    SELECT i.id, i.invoice_recipient_id, i.currency, i.due_date,
+           i.total - i.amount_paid - i.amount_credited + later.undone
+    FROM later JOIN invoices i ON i.id = later.invoice_id
+    WHERE i.company_id = $1 AND i.deleted_at IS NULL AND i.type = 'invoice'
+      AND i.status IN {ISSUED} AND i.scheduled_date <= $2
+      AND ($3::text IS NULL OR i.currency = $3)
+), aged AS (
+    SELECT invoice_recipient_id, rtrim(currency) AS currency,
+           {_age_bucket_sql("($2::date - coalesce(due_date, $2::date))")} AS bucket,
+           sum(owed) AS owed, count(*) AS invoices
+    FROM balances WHERE owed <> 0
+    GROUP BY 1, 2, 3
 )
-SELECT i.invoice_recipient_id AS customer_id, r.company_entity AS customer_name,
-       rtrim(i.currency) AS currency, i.due_date,
-       sum(i.total - i.amount_paid - i.amount_credited + coalesce(later.undone, 0)) AS owed,
-       count(*) AS invoices
-FROM candidates
-JOIN invoices i ON i.id = candidates.id
-LEFT JOIN later ON later.invoice_id = i.id
-LEFT JOIN recipients r ON r.id = i.invoice_recipient_id
-WHERE i.company_id = $1 AND i.deleted_at IS NULL AND i.type = 'invoice' AND i.status IN {ISSUED}
-  AND i.scheduled_date <= $2 AND ($3::text IS NULL OR i.currency = $3)
-  AND i.total - i.amount_paid - i.amount_credited + coalesce(later.undone, 0) <> 0
-GROUP BY i.invoice_recipient_id, r.company_entity, i.currency, i.due_date
+SELECT aged.invoice_recipient_id AS customer_id, r.company_entity AS customer_name,
+       aged.currency, aged.bucket, aged.owed, aged.invoices
+FROM aged LEFT JOIN recipients r ON r.id = aged.invoice_recipient_id
 """
 
 # A line's VAT category as the e-invoices name it when it has none: S above zero, else Z.
@@ -152,12 +170,12 @@ GROUP BY 1, 2
 
 @dataclass(frozen=True)
 class AgedBalance:
-    """What a customer owed in one currency on invoices of one due date."""
+    """What a customer owed in one currency in one age bucket."""
 
     customer_id: int | None
     customer_name: str | None
     currency: str
-    due_date: date | None
+    bucket: str
     owed: Decimal
     invoices: int
 

@@ -13,7 +13,7 @@ import asyncpg
 
 from billing_service.companies.services.scoped import named
 from billing_service.invoices.repositories.invoices import company_timezone
-from billing_service.platform.aging import AGE_BUCKET_NAMES, age_bucket, days_past_due
+from billing_service.platform.aging import AGE_BUCKET_NAMES
 from billing_service.platform.money import round_money
 from billing_service.platform.permissions import require
 from billing_service.platform.recurrence import company_today
@@ -124,8 +124,7 @@ def check_range(query: PeriodQuery, longest_days: int) -> None:
 
 
 def aging_report(company: int, as_of: date, balances: Iterable[AgedBalance]) -> AgingReport:
-    """Each balance in the bucket of its due date's age on `as_of`; per currency, customers
-    by name, then the currency's totals."""
+    """Per currency, customers by name with their buckets, then the currency's totals."""
     by_customer: dict[str, dict[int | None, list[AgedBalance]]] = defaultdict(
         lambda: defaultdict(list)
     )
@@ -134,8 +133,7 @@ def aging_report(company: int, as_of: date, balances: Iterable[AgedBalance]) -> 
     currencies = []
     for currency in sorted(by_customer):
         customers = [
-            _aged_customer(customer_id, owed, as_of)
-            for customer_id, owed in by_customer[currency].items()
+            _aged_customer(customer_id, owed) for customer_id, owed in by_customer[currency].items()
         ]
         customers.sort(
             key=lambda c: (c.customer_name is None, c.customer_name or "", c.customer_id)
@@ -146,10 +144,10 @@ def aging_report(company: int, as_of: date, balances: Iterable[AgedBalance]) -> 
     return AgingReport(company_id=company, as_of=as_of, currencies=currencies)
 
 
-def _aged_customer(customer_id: int | None, owed: list[AgedBalance], as_of: date) -> AgedCustomer:
+def _aged_customer(customer_id: int | None, owed: list[AgedBalance]) -> AgedCustomer:
     buckets = dict.fromkeys(AGE_BUCKET_NAMES, ZERO)
     for balance in owed:
-        buckets[age_bucket(days_past_due(balance.due_date, as_of))] += balance.owed
+        buckets[balance.bucket] += balance.owed
     currency = owed[0].currency
     rounded = {name: round_money(amount, currency) for name, amount in buckets.items()}
     return AgedCustomer(
