@@ -125,6 +125,9 @@ STATE_REFUSALS = {
     "POST /api/v1/products/{id}/adjust-stock": (422, "the stock held: it cannot go below zero"),
     "POST /api/v1/payments": (422, "amounts in the currency's minor units, allocations within"),
     "PUT /api/v1/invoicers/{id}/logo": (422, "whether the bytes decode as a PNG or JPEG image"),
+    "GET /api/v1/reports/aging": (422, "as_of not after today in the company's timezone"),
+    "GET /api/v1/reports/tax": (422, "to not before from, and at most 366 days after it"),
+    "GET /api/v1/reports/revenue": (422, "to not before from, and at most 3653 days after it"),
     **{
         label: (422, "whether the URL's host may be called: WEBHOOK_ALLOWED_NETWORKS, the DNS")
         for label in (

@@ -114,18 +114,50 @@ def start_billing(dsn: str) -> subprocess.Popen[bytes]:
     return process
 
 
-async def timings(session: aiohttp.ClientSession, url: str, calls: int) -> dict[str, float]:
-    """p50 and p90 in ms of `calls` calls one after another (after two warm-up calls)."""
+def postgres_cpu_ns(container: str) -> int:
+    """CPU time the PostgreSQL container has used (cgroup v1 cpuacct, else v2 cpu.stat)."""
+    done = subprocess.run(
+        ["docker", "exec", container, "sh", "-c",
+         "cat /sys/fs/cgroup/cpuacct/cpuacct.usage 2>/dev/null"
+         " || sed -n 's/^usage_usec //p' /sys/fs/cgroup/cpu.stat | sed 's/$/000/'"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return int(done.stdout.strip())
+
+
+def process_cpu_ns(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+async def timings(
+    session: aiohttp.ClientSession, url: str, calls: int, container: str, billing_pid: int
+) -> dict[str, float]:
+    """p50 and p90 in ms of `calls` calls one after another (after two warm-up calls), and
+    the CPU time one call costs PostgreSQL and billing-service: the work itself, whatever
+    else the machine runs meanwhile (a shared machine's load stretches only the wall time)."""
     spent = []
     for number in range(calls + 2):
+        if number == 2:
+            cpu_before = postgres_cpu_ns(container), process_cpu_ns(billing_pid)
         started = time.perf_counter()
         async with session.get(url) as response:
             body = await response.read()
             assert response.status == 200, body[:500]
         if number >= 2:
             spent.append((time.perf_counter() - started) * 1000)
+    postgres = (postgres_cpu_ns(container) - cpu_before[0]) / calls / 1e6
+    billing = (process_cpu_ns(billing_pid) - cpu_before[1]) / calls / 1e6
     cuts = quantiles(spent, n=10)
-    return {"p50_ms": round(cuts[4], 1), "p90_ms": round(cuts[8], 1), "calls": calls}
+    return {
+        "p50_ms": round(cuts[4], 1),
+        "p90_ms": round(cuts[8], 1),
+        "calls": calls,
+        "postgres_cpu_ms": round(postgres, 1),
+        "billing_cpu_ms": round(billing, 1),
+        "bytes": len(body),
+    }
 
 
 async def explain(conn: asyncpg.Connection, query: str, args: tuple[Any, ...]) -> str:
@@ -138,17 +170,22 @@ def index_names() -> list[str]:
 
 
 async def measure(
-    conn: asyncpg.Connection, session: aiohttp.ClientSession, calls: int
+    conn: asyncpg.Connection,
+    session: aiohttp.ClientSession,
+    calls: int,
+    container: str,
+    billing_pid: int,
 ) -> dict[str, Any]:
     base = f"http://127.0.0.1:{BILLING_PORT}/api/v1/reports"
     found = {}
     for name, (path, query, args) in cases().items():
         separator = "&" if "?" in path else "?"
         url = f"{base}/{path}{separator}company_id={BIG_COMPANY_ID}"
-        found[name] = await timings(session, url, calls) | {
+        found[name] = await timings(session, url, calls, container, billing_pid) | {
             "plan": await explain(conn, query, args)
         }
-        print(f"  {name}: {found[name]['p50_ms']} / {found[name]['p90_ms']} ms", file=sys.stderr)
+        shown = {key: value for key, value in found[name].items() if key != "plan"}
+        print(f"  {name}: {shown}", file=sys.stderr)
     return found
 
 
@@ -156,6 +193,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", help="a database dataset.py has loaded (else one is made)")
     parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument("--container", default=PG_NAME, help="the PostgreSQL container")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     dsn = args.dsn
@@ -174,14 +212,18 @@ async def main() -> None:
             for name in index_names():
                 await conn.execute(f"DROP INDEX IF EXISTS {name}")
             print("without 055's indexes:", file=sys.stderr)
-            results["without indexes"] = await measure(conn, session, args.calls)
+            results["without indexes"] = await measure(
+                conn, session, args.calls, args.container, billing.pid
+            )
             await conn.execute(
                 INDEXES.read_text().replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS")
             )
             for table in ("invoices", "invoice_items", "payments", "refunds"):
                 await conn.execute(f"VACUUM (ANALYZE) {table}")
             print("with them:", file=sys.stderr)
-            results["with indexes"] = await measure(conn, session, args.calls)
+            results["with indexes"] = await measure(
+                conn, session, args.calls, args.container, billing.pid
+            )
     finally:
         await conn.close()
         billing.terminate()
@@ -189,14 +231,18 @@ async def main() -> None:
         if args.dsn is None:
             stop_postgres(PG_NAME)
     (OUT / "reports.json").write_text(json.dumps(results, indent=2))
-    print("| report | without indexes p50 / p90 ms | with indexes p50 / p90 ms |")
+    print(
+        "| report | without indexes: p50 / p90 ms, CPU ms (PostgreSQL + billing) "
+        "| with indexes: p50 / p90 ms, CPU ms (PostgreSQL + billing) |"
+    )
     print("|---|---|---|")
     for name in cases():
-        before, after = results["without indexes"][name], results["with indexes"][name]
-        print(
-            f"| {name} | {before['p50_ms']} / {before['p90_ms']} | "
-            f"{after['p50_ms']} / {after['p90_ms']} |"
-        )
+        cells = [
+            f"{r['p50_ms']} / {r['p90_ms']}, {r['postgres_cpu_ms']} + {r['billing_cpu_ms']}"
+            for r in (results["without indexes"][name], results["with indexes"][name])
+        ]
+        print(f"| {name} | {cells[0]} | {cells[1]} |")
+    print(f"load average after: {os.getloadavg()}", file=sys.stderr)
 
 
 if __name__ == "__main__":
