@@ -30,19 +30,24 @@ WHERE n.company_id = $1 AND n.type = 'credit_note' AND n.deleted_at IS NULL
 """
 
 
-def _age_bucket_sql(days: str) -> str:
-    """platform/aging.py's buckets as a SQL CASE over a day count (one definition)."""
-    bounded = [bucket for bucket in AGE_BUCKETS if bucket.last_day is not None]
-    cases = " ".join(f"WHEN {days} <= {bucket.last_day} THEN '{bucket.name}'" for bucket in bounded)
-    return f"CASE {cases} ELSE '{AGE_BUCKETS[-1].name}' END"
+def _bucket_sums(days: str) -> str:
+    """platform/aging.py's buckets as one sum per bucket over a day count (one definition)."""
+    sums = []
+    for bucket in AGE_BUCKETS:
+        bounds = [f"{days} >= {bucket.first_day}"] if bucket.first_day is not None else []
+        bounds += [f"{days} <= {bucket.last_day}"] if bucket.last_day is not None else []
+        sums.append(
+            f"coalesce(sum(owed) FILTER (WHERE {' AND '.join(bounds)}), 0) AS {bucket.name}"
+        )
+    return ",\n       ".join(sums)
 
 
 # Ageing as of $2: per invoice, the balance it has now (total - amount_paid - amount_credited)
 # less what was dated after $2, undone: payments after it were not yet received, refunds and
 # money moved to credit not yet given back, credit notes not yet issued. Only invoices with a
 # balance now (an index-only scan of invoices_company_open) or such a later record (few, for
-# a recent date) can have owed anything on $2, so only those are read. Summed per customer,
-# currency and age bucket (days past the due date on $2; no due date: due at once).
+# a recent date) can have owed anything on $2, so only those are read. Summed per customer and
+# currency into the age buckets (days past the due date on $2; no due date: due at once).
 AGING = f"""
 WITH later AS (
     SELECT invoice_id, sum(amount) AS undone FROM (
@@ -71,16 +76,14 @@ WITH later AS (
     WHERE i.company_id = $1 AND i.deleted_at IS NULL AND i.type = 'invoice'
       AND i.status IN {ISSUED} AND i.scheduled_date <= $2
       AND ($3::text IS NULL OR i.currency = $3)
-), aged AS (
-    SELECT invoice_recipient_id, rtrim(currency) AS currency,
-           {_age_bucket_sql("($2::date - coalesce(due_date, $2::date))")} AS bucket,
-           sum(owed) AS owed, count(*) AS invoices
-    FROM balances WHERE owed <> 0
-    GROUP BY 1, 2, 3
 )
-SELECT aged.invoice_recipient_id AS customer_id, r.company_entity AS customer_name,
-       aged.currency, aged.bucket, aged.owed, aged.invoices
-FROM aged LEFT JOIN recipients r ON r.id = aged.invoice_recipient_id
+SELECT b.invoice_recipient_id AS customer_id, r.company_entity AS customer_name,
+       rtrim(b.currency) AS currency,
+       {_bucket_sums("($2::date - coalesce(b.due_date, $2::date))")},
+       count(*) AS invoices
+FROM balances b LEFT JOIN recipients r ON r.id = b.invoice_recipient_id
+WHERE b.owed <> 0
+GROUP BY b.invoice_recipient_id, r.company_entity, b.currency
 """
 
 # A line's VAT category as the e-invoices name it when it has none: S above zero, else Z.
@@ -170,13 +173,12 @@ GROUP BY 1, 2
 
 @dataclass(frozen=True)
 class AgedBalance:
-    """What a customer owed in one currency in one age bucket."""
+    """What a customer owed in one currency, by age bucket."""
 
     customer_id: int | None
     customer_name: str | None
     currency: str
-    bucket: str
-    owed: Decimal
+    buckets: dict[str, Decimal]  # bucket name -> amount, every bucket
     invoices: int
 
 
@@ -184,7 +186,16 @@ async def aged_balances(
     conn: asyncpg.Connection, company_id: int, as_of: date, currency: str | None
 ) -> list[AgedBalance]:
     rows = await conn.fetch(AGING, company_id, as_of, currency)
-    return [AgedBalance(**dict(row)) for row in rows]
+    return [
+        AgedBalance(
+            row["customer_id"],
+            row["customer_name"],
+            row["currency"],
+            {bucket.name: row[bucket.name] for bucket in AGE_BUCKETS},
+            row["invoices"],
+        )
+        for row in rows
+    ]
 
 
 async def tax_groups(

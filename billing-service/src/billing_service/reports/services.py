@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import asyncpg
 
 from billing_service.companies.services.scoped import named
 from billing_service.invoices.repositories.invoices import company_timezone
 from billing_service.platform.aging import AGE_BUCKET_NAMES
-from billing_service.platform.money import round_money
+from billing_service.platform.money import quantum, round_money
 from billing_service.platform.permissions import require
 from billing_service.platform.recurrence import company_today
 from billing_service.platform.repositories import scope as scope_repo
@@ -125,36 +125,36 @@ def check_range(query: PeriodQuery, longest_days: int) -> None:
 
 def aging_report(company: int, as_of: date, balances: Iterable[AgedBalance]) -> AgingReport:
     """Per currency, customers by name with their buckets, then the currency's totals."""
-    by_customer: dict[str, dict[int | None, list[AgedBalance]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
+    by_currency: dict[str, list[AgedCustomer]] = defaultdict(list)
     for balance in balances:
-        by_customer[balance.currency][balance.customer_id].append(balance)
+        by_currency[balance.currency].append(_aged_customer(balance))
     currencies = []
-    for currency in sorted(by_customer):
-        customers = [
-            _aged_customer(customer_id, owed) for customer_id, owed in by_customer[currency].items()
-        ]
-        customers.sort(
-            key=lambda c: (c.customer_name is None, c.customer_name or "", c.customer_id)
+    for currency in sorted(by_currency):
+        customers = sorted(
+            by_currency[currency],
+            key=lambda c: (c.customer_name is None, c.customer_name or "", c.customer_id),
         )
         currencies.append(
-            AgedCurrency(currency=currency, customers=customers, totals=_sum_aged(customers))
+            AgedCurrency.model_construct(
+                currency=currency, customers=customers, totals=_sum_aged(customers)
+            )
         )
-    return AgingReport(company_id=company, as_of=as_of, currencies=currencies)
+    return AgingReport.model_construct(company_id=company, as_of=as_of, currencies=currencies)
 
 
-def _aged_customer(customer_id: int | None, owed: list[AgedBalance]) -> AgedCustomer:
-    buckets = dict.fromkeys(AGE_BUCKET_NAMES, ZERO)
-    for balance in owed:
-        buckets[balance.bucket] += balance.owed
-    currency = owed[0].currency
-    rounded = {name: round_money(amount, currency) for name, amount in buckets.items()}
-    return AgedCustomer(
-        customer_id=customer_id,
-        customer_name=owed[0].customer_name,
+def _aged_customer(balance: AgedBalance) -> AgedCustomer:
+    """Built from the database's sums as they are (model_construct: a report holds thousands
+    of customers, and validating each again is most of its time)."""
+    unit = quantum(balance.currency)
+    rounded = {
+        name: amount.quantize(unit, ROUND_HALF_UP) for name, amount in balance.buckets.items()
+    }
+    return AgedCustomer.model_construct(
+        None,  # every field set
+        customer_id=balance.customer_id,
+        customer_name=balance.customer_name,
         total=sum(rounded.values(), ZERO),
-        invoices=sum(balance.invoices for balance in owed),
+        invoices=balance.invoices,
         **rounded,
     )
 
@@ -162,13 +162,13 @@ def _aged_customer(customer_id: int | None, owed: list[AgedBalance]) -> AgedCust
 def _sum_aged(customers: list[AgedCustomer]) -> AgedAmounts:
     fields = (*AGE_BUCKET_NAMES, "total")
     sums = {name: sum((getattr(c, name) for c in customers), ZERO) for name in fields}
-    return AgedAmounts(invoices=sum(c.invoices for c in customers), **sums)
+    return AgedAmounts.model_construct(None, invoices=sum(c.invoices for c in customers), **sums)
 
 
 def owed_by_currency(balances: Iterable[AgedBalance]) -> dict[str, Decimal]:
     owed: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for balance in balances:
-        owed[balance.currency] += balance.owed
+        owed[balance.currency] += sum(balance.buckets.values(), ZERO)
     return owed
 
 
