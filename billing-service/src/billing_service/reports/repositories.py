@@ -47,7 +47,8 @@ def _bucket_sums(days: str) -> str:
 # money moved to credit not yet given back, credit notes not yet issued. Only invoices with a
 # balance now (an index-only scan of invoices_company_open) or such a later record (few, for
 # a recent date) can have owed anything on $2, so only those are read. Summed per customer and
-# currency into the age buckets (days past the due date on $2; no due date: due at once).
+# currency into the age buckets (days past the due date on $2; no due date: due at once), and
+# only then named (a customer's name is looked up once, not per invoice).
 AGING = f"""
 WITH later AS (
     SELECT invoice_id, sum(amount) AS undone FROM (
@@ -77,13 +78,15 @@ WITH later AS (
       AND i.status IN {ISSUED} AND i.scheduled_date <= $2
       AND ($3::text IS NULL OR i.currency = $3)
 )
-SELECT b.invoice_recipient_id AS customer_id, r.company_entity AS customer_name,
-       rtrim(b.currency) AS currency,
-       {_bucket_sums("($2::date - coalesce(b.due_date, $2::date))")},
-       count(*) AS invoices
-FROM balances b LEFT JOIN recipients r ON r.id = b.invoice_recipient_id
-WHERE b.owed <> 0
-GROUP BY b.invoice_recipient_id, r.company_entity, b.currency
+SELECT aged.*, r.company_entity AS customer_name
+FROM (
+    SELECT invoice_recipient_id AS customer_id, rtrim(currency) AS currency,
+           {_bucket_sums("($2::date - coalesce(due_date, $2::date))")},
+           count(*) AS invoices
+    FROM balances WHERE owed <> 0
+    GROUP BY invoice_recipient_id, currency
+) aged
+LEFT JOIN recipients r ON r.id = aged.customer_id
 """
 
 # A line's VAT category as the e-invoices name it when it has none: S above zero, else Z.
