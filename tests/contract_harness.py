@@ -132,6 +132,9 @@ STATE_REFUSALS = {
     # Customer statements (issue 21c): `from` on or before `to`, at most 366 days apart.
     "GET /api/v1/customers/{id}/statement": (422, "from before to, at most 366 days apart"),
     "POST /api/v1/customers/{id}/statement/send": (422, "from before to, at most 366 days apart"),
+    "GET /api/v1/reports/aging": (422, "as_of not after today in the company's timezone"),
+    "GET /api/v1/reports/tax": (422, "to not before from, and at most 366 days after it"),
+    "GET /api/v1/reports/revenue": (422, "to not before from, and at most 3653 days after it"),
     **{
         label: (422, "whether the URL's host may be called: WEBHOOK_ALLOWED_NETWORKS, the DNS")
         for label in (

@@ -68,6 +68,8 @@ from billing_service.receivables.keys import CREDIT_NOTES, RECEIVED_PAYMENTS, RE
 from billing_service.receivables.services.credit_notes import CreditNotes
 from billing_service.receivables.services.payments import ReceivedPayments
 from billing_service.receivables.services.refunds import Refunds
+from billing_service.reports.keys import REPORTS
+from billing_service.reports.services import Reports
 from billing_service.routes import add_routes
 from billing_service.scheduling.keys import RECURRING, SCHEDULER
 from billing_service.scheduling.services.recurring import RecurringService
@@ -116,6 +118,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[INVOICE_EDITS] = InvoiceEditor(records, personal, app[CREDIT_NOTES])
     app[REFUNDS] = Refunds(records)
     app[RECEIVED_PAYMENTS] = ReceivedPayments(records)
+    app[REPORTS] = Reports(pool, app[CLOCK])
     app[INVOICE_ACTIONS] = InvoiceActions(
         records,
         quota,

@@ -12,6 +12,7 @@ from billing_service.dunning import routes as dunning
 from billing_service.invoices import routes as invoices
 from billing_service.parties import routes as parties
 from billing_service.receivables import routes as receivables
+from billing_service.reports import routes as reports
 from billing_service.scheduling import routes as scheduling
 from billing_service.statements import routes as statements
 from billing_service.webhooks import routes as webhooks
@@ -31,5 +32,6 @@ def add_routes(app: web.Application) -> None:
             *receivables.operations(),
             *dunning.operations(),
             *statements.operations(),
+            *reports.operations(),
         ],
     )

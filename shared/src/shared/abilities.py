@@ -20,8 +20,9 @@ RESOURCES = (
     "webhooks",
 )
 ACTIONS = ("read", "create", "update", "delete")
-# Resources that are only read: the event log (`events:read`, or `events:*` for the same).
-READ_ONLY_RESOURCES = ("events",)
+# Resources that are only read: the event log (`events:read`, or `events:*` for the same),
+# the reports (`reports:read`).
+READ_ONLY_RESOURCES = ("events", "reports")
 # A quote or a credit note is sent and downloaded like an invoice, under its own resource's
 # abilities (payments are recorded on invoices only: `invoices:pay`).
 EXTRA_ABILITIES = (

@@ -63,6 +63,8 @@ MATRIX: dict[str, Permission] = {
     # Customer statements (issue 21c): read by the team, e-mailed by managers.
     "statements.read": Permission("reading customer statements", TEAM),
     "statements.send": Permission("sending customer statements", MANAGERS),
+    # Reports add up the company's money: managers only, as for payments.
+    "reports.read": Permission("reading reports", MANAGERS),
 }
 
 # Operations on one record of the invoices table: the token ability's action (under the
