@@ -1,6 +1,6 @@
 """CPU per request, side by side: the gateway against the bare aiohttp proxy (and, with
 BASELINE=<commit>, against the gateway of that commit), each driven by the same wrk in turn,
-every target once per round. The figure is the process's own CPU time (/proc/<pid>/stat)
+every target once per round (BASELINE=a,b,...: several). The figure is the process's own CPU time (/proc/<pid>/stat)
 over the requests it served: on a shared machine it moves far less than req/s, and the
 ratio within a round cancels most of what the machine's load does to both.
 
@@ -33,10 +33,12 @@ ROOT = HERE.parents[1]
 PATH = "/api/v1/companies"
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 DURATION = os.environ.get("DURATION", "6s")
-BASELINE = os.environ.get("BASELINE", "")  # a commit whose gateway is measured beside
+# Commits whose gateways are measured beside this tree's, comma-separated.
+BASELINES = [commit for commit in os.environ.get("BASELINE", "").split(",") if commit]
 PROFILE = os.environ.get("PROFILE", "")  # a target name: py-spy it under load at the end
-PORTS = {"upstream": 9201, "bare": 9202, "gateway": 9204, "baseline": 9205, "redis": 9279}
-METRICS_PORTS = {"gateway": 9206, "baseline": 9207}
+PORTS = {"upstream": 9201, "bare": 9202, "gateway": 9204, "redis": 9279}
+PORTS |= {commit: 9210 + index for index, commit in enumerate(BASELINES)}
+METRICS_PORTS = {"gateway": 9206} | {commit: 9230 + index for index, commit in enumerate(BASELINES)}
 REDIS_NAME = f"bench-redis-cpu-{os.getpid()}"
 
 
@@ -117,12 +119,14 @@ def main() -> None:
             gateway = bench.start([python, "-m", "gateway"], env=_gateway_env("gateway"))
             processes.append(gateway)
             pids["gateway"] = gateway.pid
-            if BASELINE:
-                env = _gateway_env("baseline")
-                env["PYTHONPATH"] = _baseline_tree(BASELINE, Path(tmp))
+            for commit in BASELINES:
+                env = _gateway_env(commit)
+                tree = Path(tmp) / commit
+                tree.mkdir()
+                env["PYTHONPATH"] = _baseline_tree(commit, tree)
                 baseline = bench.start([python, "-m", "gateway"], env=env)
                 processes.append(baseline)
-                pids["baseline"] = baseline.pid
+                pids[commit] = baseline.pid
             for name in ("upstream", "redis", *pids):
                 bench.wait_port(PORTS[name])
             bench.seed_token(redis.Redis(port=PORTS["redis"]))
@@ -181,9 +185,9 @@ def _report(rounds: list[dict[str, dict[str, float]]], names: list[str]) -> str:
         lines.append(
             f"- {name} / bare: CPU per request **{bench.spread(ratio)}x**, req/s {bench.spread(rps)}x"
         )
-    if "baseline" in names:
-        ratio = [r["gateway"]["cpu_us"] / r["baseline"]["cpu_us"] for r in rounds]
-        lines.append(f"- gateway / baseline ({BASELINE}): CPU per request {bench.spread(ratio)}x")
+    for commit in BASELINES:
+        ratio = [r["gateway"]["cpu_us"] / r[commit]["cpu_us"] for r in rounds]
+        lines.append(f"- gateway / {commit}: CPU per request {bench.spread(ratio)}x")
     return "\n".join(lines)
 
 
