@@ -20,21 +20,27 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import run as bench
-from spy import record, summarise
+from spy import GATEWAY_PARTS, attribute, record, summarise
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 PATH = "/api/v1/companies"
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 DURATION = os.environ.get("DURATION", "6s")
-# Commits whose gateways are measured beside this tree's, comma-separated.
-BASELINES = [commit for commit in os.environ.get("BASELINE", "").split(",") if commit]
+# Commits whose gateways are measured beside this tree's, comma-separated, each `commit` or
+# `label=commit` (the label names it in the report).
+BASELINES = dict(
+    (entry.partition("=")[0], entry.partition("=")[2] or entry)
+    for entry in os.environ.get("BASELINE", "").split(",")
+    if entry
+)
 PROFILE = os.environ.get("PROFILE", "")  # a target name: py-spy it under load at the end
 PORTS = {"upstream": 9201, "bare": 9202, "gateway": 9204, "redis": 9279}
 PORTS |= {commit: 9210 + index for index, commit in enumerate(BASELINES)}
@@ -119,16 +125,16 @@ def main() -> None:
             gateway = bench.start([python, "-m", "gateway"], env=_gateway_env("gateway"))
             processes.append(gateway)
             pids["gateway"] = gateway.pid
-            for commit in BASELINES:
-                env = _gateway_env(commit)
-                tree = Path(tmp) / commit
+            for label, commit in BASELINES.items():
+                env = _gateway_env(label)
+                tree = Path(tmp) / f"baseline-{len(pids)}"
                 tree.mkdir()
                 env["PYTHONPATH"] = _baseline_tree(commit, tree)
                 baseline = bench.start([python, "-m", "gateway"], env=env)
                 processes.append(baseline)
-                pids[commit] = baseline.pid
+                pids[label] = baseline.pid
             for name in ("upstream", "redis", *pids):
-                bench.wait_port(PORTS[name])
+                bench.wait_port(PORTS[name], timeout=180)
             bench.seed_token(redis.Redis(port=PORTS["redis"]))
             urls = {name: f"http://127.0.0.1:{PORTS[name]}{PATH}" for name in pids}
             for name, url in urls.items():  # warm-up, and every target answers 200
@@ -148,6 +154,10 @@ def main() -> None:
                 _wrk(urls[PROFILE])
                 spy.wait(timeout=60)
                 print(f"\npy-spy of {PROFILE}:\n{summarise(raw, top=40)}")
+                cpu_us = median(r[PROFILE]["cpu_us"] for r in rounds)
+                print(f"\n| part of {PROFILE} | share | µs of {cpu_us:.0f} |\n|---|---:|---:|")
+                for part, share in attribute(raw, GATEWAY_PARTS).items():
+                    print(f"| {part} | {100 * share:.1f} % | {share * cpu_us:.1f} |")
                 if os.environ.get("PROFILE_KEEP"):
                     Path(os.environ["PROFILE_KEEP"]).write_bytes(raw.read_bytes())
     finally:
