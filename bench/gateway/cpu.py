@@ -15,10 +15,12 @@ Prints a markdown table with the 1-minute load average of each round.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from statistics import median
 
@@ -100,11 +102,24 @@ def _round_trips(name: str) -> float:
     return bench.gateway_metric(METRICS_PORTS[name], "gateway_redis_round_trips_total")
 
 
+def _collections(name: str) -> float:
+    """The garbage collector's passes so far, all generations (prometheus' GC collector)."""
+    if name not in METRICS_PORTS:
+        return 0.0
+    url = f"http://127.0.0.1:{METRICS_PORTS[name]}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    passes = re.findall(r"^python_gc_collections_total\{[^}]*\} ([\d.e+]+)$", text, re.M)
+    return sum(float(count) for count in passes)
+
+
 def _measure(name: str, url: str, pid: int) -> dict[str, float]:
-    before, trips = bench.cpu_seconds(pid), _round_trips(name)
+    before, trips, collections = bench.cpu_seconds(pid), _round_trips(name), _collections(name)
     result = _wrk(url)
-    result["cpu_us"] = (bench.cpu_seconds(pid) - before) * 1e6 / result["requests"]
-    result["redis_trips"] = (_round_trips(name) - trips) / result["requests"]
+    served = result["requests"]
+    result["cpu_us"] = (bench.cpu_seconds(pid) - before) * 1e6 / served
+    result["redis_trips"] = (_round_trips(name) - trips) / served
+    result["gc_per_1000"] = (_collections(name) - collections) * 1000 / served
     return result
 
 
@@ -189,6 +204,8 @@ def _report(rounds: list[dict[str, dict[str, float]]], names: list[str]) -> str:
         if name in METRICS_PORTS:
             trips = [r[name]["redis_trips"] for r in rounds]
             lines.append(f"- {name}: Redis round trips per request {bench.spread(trips, 3)}")
+            passes = [r[name]["gc_per_1000"] for r in rounds]
+            lines.append(f"- {name}: collector passes per 1,000 requests {bench.spread(passes, 1)}")
     for name in ratios:
         ratio = [r[name]["cpu_us"] / r["bare"]["cpu_us"] for r in rounds]
         rps = [r[name]["rps"] / r["bare"]["rps"] for r in rounds]
