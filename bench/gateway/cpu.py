@@ -7,6 +7,7 @@ ratio within a round cancels most of what the machine's load does to both.
     uv run python bench/gateway/cpu.py                       # needs wrk and Docker
     BASELINE=main ROUNDS=6 DURATION=6s uv run python bench/gateway/cpu.py
     PROFILE=gateway uv run --with py-spy python bench/gateway/cpu.py   # + where it goes
+    RATE=1500 BASELINE=main uv run python bench/gateway/cpu.py   # latency at a paced rate
 
 Ports 92xx and a Redis container of its own: it can run beside bench/gateway/run.py.
 Prints a markdown table with the 1-minute load average of each round.
@@ -43,6 +44,7 @@ BASELINES = dict(
     for entry in os.environ.get("BASELINE", "").split(",")
     if entry
 )
+RATE = float(os.environ.get("RATE", "0"))  # req/s offered (poisson); 0: as fast as it goes
 PROFILE = os.environ.get("PROFILE", "")  # a target name: py-spy it under load at the end
 PORTS = {"upstream": 9201, "bare": 9202, "gateway": 9204, "redis": 9279}
 PORTS |= {commit: 9210 + index for index, commit in enumerate(BASELINES)}
@@ -87,11 +89,14 @@ def _gateway_env(name: str) -> dict[str, str]:
 
 
 def _wrk(url: str) -> dict[str, float]:
+    """Peak load, or with RATE the same offered rate (poisson) to every target."""
+    script = "paced.lua" if RATE else "headers.lua"
+    env = os.environ | {"BENCH_TOKEN": bench.TOKEN, "RATE": str(RATE)}
+    env |= {"CONNECTIONS": str(bench.CONNECTIONS), "THREADS": "1"}
     done = subprocess.run(
         ["wrk", "-t1", f"-c{bench.CONNECTIONS}", f"-d{DURATION}", "--latency", "-s",
-         str(HERE / "headers.lua"), url],
-        capture_output=True, text=True, env=os.environ | {"BENCH_TOKEN": bench.TOKEN},
-        timeout=120, check=True,
+         str(HERE / script), url],
+        capture_output=True, text=True, env=env, timeout=120, check=True,
     )  # fmt: skip
     return bench.parse_wrk(done.stdout)
 
@@ -201,6 +206,10 @@ def _report(rounds: list[dict[str, dict[str, float]]], names: list[str]) -> str:
     for name in names:
         cpu = [r[name]["cpu_us"] for r in rounds]
         lines.append(f"- {name}: CPU per request {bench.spread(cpu, 0)} µs (min / median / max)")
+        for percentile in ("p50", "p99", "p99_9"):
+            at = [r[name][f"{percentile}_ms"] for r in rounds if f"{percentile}_ms" in r[name]]
+            if at:
+                lines.append(f"- {name}: {percentile} {bench.spread(at)} ms")
         if name in METRICS_PORTS:
             trips = [r[name]["redis_trips"] for r in rounds]
             lines.append(f"- {name}: Redis round trips per request {bench.spread(trips, 3)}")

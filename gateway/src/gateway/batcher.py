@@ -2,10 +2,7 @@
 
 Requests that arrive in the same event-loop turn, or while a pipeline is in flight, go out
 together as one pipeline (on RedisPipe's one connection): under load one round trip serves
-many requests, and at low load a lone request still costs exactly one EVALSHA. One pipeline
-is in flight at a time: every write to Redis is a system call (measured: the largest part of
-the guard's CPU per request, bench/RESULTS.md), and the requests that arrive while one is
-out wait less than its round trip to go in the next.
+many requests, and at low load a lone request still costs exactly one EVALSHA.
 
 A call's arguments are its own first one (the rate-limit log's member, new per request),
 then the route's policies and the client's, which repeat from request to request: those are
@@ -37,7 +34,7 @@ class ScriptBatcher:
         *,
         registry: CollectorRegistry,
         max_batch: int = 256,
-        max_inflight: int = 1,
+        max_inflight: int = 4,
     ) -> None:
         self._pipe = pipe
         self._script = script
