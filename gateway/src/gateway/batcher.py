@@ -6,7 +6,8 @@ many requests, and at low load a lone request still costs exactly one EVALSHA.
 
 A call's arguments are its own first one (the rate-limit log's member, new per request),
 then the route's policies and the client's, which repeat from request to request: those are
-packed into RESP once and kept (a bounded table), with the keys.
+packed into RESP once and kept (a bounded table), with the keys. A call whose arguments
+do not repeat (`repeats=False`: one storing a fresh identity) is packed whole, not kept.
 """
 
 from __future__ import annotations
@@ -55,10 +56,17 @@ class ScriptBatcher:
             "gateway_redis_script_calls_total", "Guard script evaluations", registry=registry
         )
 
-    async def __call__(self, keys: list[str], args: list[str | int]) -> Any:
+    async def __call__(
+        self, keys: list[str], args: list[str | int], *, repeats: bool = True
+    ) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((self._command(keys, args), future))
+        command = (
+            self._command(keys, args)
+            if repeats
+            else pack(("EVALSHA", self._sha, len(keys), *keys, *args))
+        )
+        self._pending.append((command, future))
         self._schedule(loop)
         return await future
 
