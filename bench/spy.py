@@ -63,3 +63,53 @@ def summarise(raw: Path, top: int = 15) -> str:
 
 def share(part: int, total: int) -> str:
     return f"{100 * part / total:5.1f} %"
+
+
+# The gateway's parts, for `attribute`, most specific first: a sample is charged to the first
+# part one of whose functions (a substring of a frame) is anywhere on its stack.
+GATEWAY_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("access line", ("access_log", "_LineBuffer", "_timestamp")),
+    ("metrics (prometheus)", ("HttpMetrics.observe",)),
+    ("Redis pipe (packing, write, replies)", ("ScriptBatcher", "RedisPipe", "redis_pipe.py")),
+    (
+        "guard: token, policies, verdict, limit headers",
+        ("_verdict", "Guard.", "parse_token", "Limits.", "_admit", "Decision", "script_args"),
+    ),
+    ("header hygiene, both legs", ("_request_headers", "_response_headers", "request_head")),
+    ("front door: path, client address", ("check_front",)),
+    (
+        "response hooks: hardening, CORS marks",
+        ("_harden_response", "Cors.mark", "_close_connection_when", "_prepare_hook"),
+    ),
+    (
+        "writing the client's answer (aiohttp)",
+        ("StreamWriter", "write_eof", "finish_response", "StreamResponse", "Response."),
+    ),
+    ("upstream leg and relay", ("upstream_http.py", "Proxy.")),
+    ("request context: id, error answer", ("RequestContext.serve", "handlers.py")),
+    ("middleware chain incl. CORS", ("browsers_and_strays", "_fix_request_current_app")),
+    ("aiohttp server: parsing, request, routing", ("web_protocol.py", "web_app.py", "web_")),
+    ("event loop (uvloop, socket reads)", ("_serve (", "run_app (")),
+)
+
+
+def attribute(raw: Path, parts: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, float]:
+    """Each part's share of the samples (exclusive: together they make 1)."""
+    shares: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        total += int(count)
+        shares[_part_of(stack.split(";"), parts)] += int(count)
+    return (
+        {name: shares[name] / total for name in [*(p for p, _ in parts), "other"]} if total else {}
+    )
+
+
+def _part_of(frames: list[str], parts: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    for name, functions in parts:
+        if any(function in frame for frame in frames for function in functions):
+            return name
+    return "other"

@@ -137,13 +137,24 @@ async def _documents(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+# The collector's youngest generation runs when allocations outnumber deallocations by this
+# much (Python's default: 700). A request's objects are freed by their reference counts as it
+# ends; at 700 the collector ran every few requests to scan the ones still in flight (50
+# connections' worth), then again as they aged: 31 µs of CPU per request, about 13 % of the
+# gateway's (bench/RESULTS.md, 2026-12-07). Garbage in reference cycles still triggers it.
+_YOUNG_THRESHOLD = 7_000
+_OLDER_THRESHOLD = 20
+
+
 async def _freeze_startup_objects(_: web.Application) -> None:
     """What startup made (modules, the route table, settings, pools) lives as long as the
     process: moved out of the collector's reach, a full collection scans only what requests
     made. Measured under load (bench/gateway/tail.py): a gen-2 pass took 68 ms before, one
-    request's share of the tail at half of the peak."""
+    request's share of the tail at half of the peak. Then the collector runs less often
+    (see _YOUNG_THRESHOLD)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(_YOUNG_THRESHOLD, _OLDER_THRESHOLD, _OLDER_THRESHOLD)
 
 
 def _by_path(specs: tuple[RouteSpec, ...]) -> Iterator[tuple[str, list[RouteSpec]]]:

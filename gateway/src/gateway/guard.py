@@ -84,7 +84,8 @@ class Guard:
                 self._introspections.inc()
                 found = await self._introspector.introspect(key, token)
                 args = script_args(member, policies, anon, found.blob, found.ttl_ms)
-                reply = await self._script([key], args)
+                # Its arguments carry the identity just fetched: not kept once packed.
+                reply = await self._script([key], args, repeats=False)
         except RedisError:
             return await self._without_redis(key, token, policies, anon)
         state, blob = reply[0], reply[1].decode()
@@ -99,11 +100,13 @@ class Guard:
             return Verdict(decision, error=Unauthorized())  # Sanctum: the id must be the token's
         return Verdict(decision, identity_jwt=identity_jwt_from_blob(blob))
 
-    async def _script(self, keys: list[str], args: list[str | int]) -> list[bytes]:
+    async def _script(
+        self, keys: list[str], args: list[str | int], *, repeats: bool = True
+    ) -> list[bytes]:
         if time.monotonic() < self._redis_down_until:
             raise RedisError("redis marked down")
         try:
-            reply: list[bytes] = await self._batcher(keys, args)
+            reply: list[bytes] = await self._batcher(keys, args, repeats=repeats)
             return reply
         except RedisError:
             if time.monotonic() >= self._redis_down_until:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from functools import lru_cache
 
 from aiohttp import web
 
@@ -25,6 +26,11 @@ LOCAL_ANSWERS: dict[str, Handler] = {
 }
 
 
+# A token, parsed and its secret hashed once while its holder keeps calling (a bounded
+# table): the same Authorization header comes with every request of a client.
+_parsed_token = lru_cache(maxsize=4096)(parse_token)
+
+
 def _bearer(request: web.Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -37,7 +43,7 @@ async def _verdict(request: web.Request, spec: RouteSpec | None) -> Verdict:
     if spec is None or not spec.authenticated:
         return await guard.anonymous(anonymous)
     raw = _bearer(request)
-    token = parse_token(raw) if raw else None
+    token = _parsed_token(raw) if raw else None
     if raw is None or token is None:
         return await guard.anonymous(anonymous, error=Unauthorized())
     policies = limits.authenticated(spec)

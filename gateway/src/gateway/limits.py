@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from gateway.routes import RouteSpec
 from gateway.settings import Settings
@@ -15,9 +16,18 @@ class Limits:
     settings: Settings
 
     def anonymous(self, policy: str, client: str) -> list[Policy]:
-        """A route's per-client policy for callers without a valid token."""
-        limit, window = self._anonymous_quotas[policy]
-        return [Policy(policy, f"rl:ip:{policy}:{client}", limit, window)]
+        """A route's per-client policy for callers without a valid token. Made once per
+        policy and client while they keep coming (the same list: not to be changed)."""
+        return self._anonymous(policy, client)
+
+    @cached_property
+    def _anonymous(self) -> Callable[[str, str], list[Policy]]:
+        @lru_cache(maxsize=4096)
+        def policies(policy: str, client: str) -> list[Policy]:
+            limit, window = self._anonymous_quotas[policy]
+            return [Policy(policy, f"rl:ip:{policy}:{client}", limit, window)]
+
+        return policies
 
     @cached_property
     def _anonymous_quotas(self) -> dict[str, tuple[int, int]]:

@@ -71,7 +71,14 @@ def _dropped(
     headers: CIMultiDictProxy[str] | CIMultiDict[str], always: frozenset[str]
 ) -> frozenset[str]:
     """`always`, and the headers the Connection header lists as hop-by-hop."""
-    listed = {token.strip().lower() for token in headers.get("Connection", "").split(",")}
+    return _dropped_by(headers.get("Connection", ""), always)
+
+
+def _dropped_by(connection: str, always: frozenset[str]) -> frozenset[str]:
+    """`always`, and the headers the Connection header's value `connection` lists."""
+    if connection.lower() in _CONNECTION_OPTIONS:  # the usual values, nothing to split
+        return always
+    listed = {token.strip().lower() for token in connection.split(",")}
     return always if listed <= _CONNECTION_OPTIONS else always | listed
 
 
@@ -97,25 +104,34 @@ def _request_headers(
 
 
 def _response_headers(
-    upstream_headers: CIMultiDict[str], extra: dict[str, str]
+    upstream_headers: CIMultiDict[str] | list[tuple[str, str]], extra: dict[str, str]
 ) -> CIMultiDict[str]:
-    dropped = _dropped(upstream_headers, _RESPONSE_DROPPED)
+    """The upstream's headers (as they came: no multidict of them is made first) but the
+    hop-by-hop ones and those the gateway sets, then `extra`."""
+    pairs = (
+        upstream_headers if isinstance(upstream_headers, list) else list(upstream_headers.items())
+    )
+    dropped = _RESPONSE_DROPPED
+    for name, value in pairs:
+        if name.lower() == "connection":  # the first one, as CIMultiDict.get would find
+            dropped = _dropped_by(value, dropped)
+            break
     headers: CIMultiDict[str] = CIMultiDict(
-        (name, value) for name, value in upstream_headers.items() if name.lower() not in dropped
+        [(name, value) for name, value in pairs if name.lower() not in dropped]
     )
     headers.update(extra)
     return headers
 
 
 def _body_and_length(
-    request: web.Request, body: bytes | StreamReader | None
+    method: str, content_length: int | None, body: bytes | StreamReader | None
 ) -> tuple[str, str] | None:
     """The Content-Length the backend is sent (a chunked upload was read whole)."""
     if isinstance(body, bytes):
         return ("Content-Length", str(len(body)))
-    if request.content_length is not None:
-        return ("Content-Length", str(request.content_length))
-    return ("Content-Length", "0") if needs_zero_length(request.method) else None
+    if content_length is not None:
+        return ("Content-Length", str(content_length))
+    return ("Content-Length", "0") if needs_zero_length(method) else None
 
 
 class Proxy:
@@ -134,15 +150,16 @@ class Proxy:
         extra_headers: dict[str, str],
     ) -> web.StreamResponse:
         upstream = self._upstreams[upstream_name]
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        content_length = request.content_length  # parsed from the header at each call
+        if content_length is not None and content_length > MAX_BODY_BYTES:
             raise PayloadTooLarge()
-        if request.body_exists and request.content_length is None:
+        if request.body_exists and content_length is None:
             # Chunked upload: read it (bounded by client_max_size) so the backend gets a length.
             body: bytes | StreamReader | None = await request.read()
         else:
             body = request.content if request.body_exists else None
         headers = _request_headers(request, upstream, client, identity_jwt)
-        length = _body_and_length(request, body)
+        length = _body_and_length(request.method, content_length, body)
         if length is not None:
             headers.append(length)
         try:
@@ -188,7 +205,7 @@ class Proxy:
         upstream_response: UpstreamResponse,
         extra_headers: dict[str, str],
     ) -> web.StreamResponse:
-        headers = _response_headers(upstream_response.headers, extra_headers)
+        headers = _response_headers(upstream_response.raw_headers, extra_headers)
         length = upstream_response.content_length
         try:
             if request.method == "HEAD" or (length is not None and length <= SMALL_BODY):

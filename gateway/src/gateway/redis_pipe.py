@@ -28,13 +28,17 @@ Command = tuple[str | int | bytes, ...]
 NAME = "gateway-guard"
 
 
-def pack(command: Command) -> bytes:
-    """One command in RESP: an array of bulk strings."""
-    parts = [b"*%d\r\n" % len(command)]
-    for arg in command:
-        data = arg if isinstance(arg, bytes) else str(arg).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
+def pack(command: Command, *, length: int | None = None) -> bytes:
+    """One command in RESP: an array of bulk strings. With `length`, the start of one of
+    that many (its other arguments packed by pack_argument follow)."""
+    header = b"*%d\r\n" % (len(command) if length is None else length)
+    return b"".join([header, *map(pack_argument, command)])
+
+
+def pack_argument(argument: str | int | bytes) -> bytes:
+    """One argument of a command, a bulk string in RESP."""
+    data = argument if isinstance(argument, bytes) else str(argument).encode()
+    return b"$%d\r\n%s\r\n" % (len(data), data)
 
 
 def _error(reply: hiredis.ReplyError) -> ResponseError:
@@ -102,11 +106,14 @@ class RedisPipe:
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Lock | None = None
 
-    async def execute(self, commands: Sequence[Command]) -> list[Any]:
+    async def execute(self, commands: Sequence[Command | bytes]) -> list[Any]:
         """Each command's reply, or its error (a ResponseError instance) in its place;
-        raises ConnectionError or TimeoutError when Redis does not answer."""
+        raises ConnectionError or TimeoutError when Redis does not answer. A command is its
+        arguments, or bytes already packed (pack)."""
         protocol = await self._connected()
-        data = b"".join(pack(command) for command in commands)
+        data = b"".join(
+            command if isinstance(command, bytes) else pack(command) for command in commands
+        )
         futures = self._send(protocol, data, len(commands))
         try:
             async with asyncio.timeout(self._timeout):

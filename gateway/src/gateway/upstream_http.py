@@ -52,6 +52,9 @@ class UpstreamResponse:
         self._on_done: Callable[[], None] | None = None  # gives the client's slot back
         self.status = 0
         self.raw_headers: list[tuple[str, str]] = []
+        # The first Content-Length as a number (None: none, or not a number), set once the
+        # headers are in (on_headers_complete reads them in one pass).
+        self.content_length: int | None = None
         self._chunks: collections.deque[bytes] = collections.deque()
         self._buffered = 0
         self._complete = False
@@ -61,13 +64,6 @@ class UpstreamResponse:
     @property
     def headers(self) -> CIMultiDict[str]:
         return CIMultiDict(self.raw_headers)
-
-    @property
-    def content_length(self) -> int | None:
-        for name, value in self.raw_headers:
-            if name.lower() == "content-length":
-                return int(value) if value.isdigit() else None
-        return None
 
     async def read(self) -> bytes:
         """The whole body (the proxy reads small ones whole and relays them in one write)."""
@@ -130,6 +126,25 @@ class UpstreamResponse:
     def fail(self, error: BaseException) -> None:
         self._error = error
         self._wake()
+
+
+def _framing(raw_headers: list[tuple[str, str]]) -> tuple[int | None, bool, bool]:
+    """What the headers say of the body and the connection, in one pass: the first
+    Content-Length as a number, whether a Transfer-Encoding came, whether a Connection
+    header says close."""
+    length: int | None = None
+    length_seen = chunked = close = False
+    for name, value in raw_headers:
+        lower = name.lower()
+        if lower == "content-length":
+            if not length_seen:
+                length_seen = True
+                length = int(value) if value.isdigit() else None
+        elif lower == "transfer-encoding":
+            chunked = True
+        elif lower == "connection" and "close" in value.lower():
+            close = True
+    return length, chunked, close
 
 
 class _Connection(asyncio.Protocol):
@@ -206,17 +221,14 @@ class _Connection(asyncio.Protocol):
         if status < 200:  # 100 Continue and the like: the final answer follows
             self._response.raw_headers.clear()
             return
-        self._response.status = status
-        lengthless = self._response.content_length is None and not any(
-            name.lower() == "transfer-encoding" for name, _ in self._response.raw_headers
-        )
-        self._eof_ends_body = lengthless and status not in (204, 304)
+        response = self._response
+        response.status = status
+        length, chunked, close = _framing(response.raw_headers)
+        response.content_length = length
+        self._eof_ends_body = length is None and not chunked and status not in (204, 304)
         if self._head_only:  # llhttp would wait for the body a GET would have had
             self._eof_ends_body = False
-            if self._parser.get_http_version() != "1.1" or any(
-                name.lower() == "connection" and "close" in value.lower()
-                for name, value in self._response.raw_headers
-            ):
+            if self._parser.get_http_version() != "1.1" or close:
                 self._reusable = False
         elif self._eof_ends_body:
             self._reusable = False
