@@ -8,6 +8,7 @@ from aiohttp import web
 
 from billing_service.companies import routes as companies
 from billing_service.documents import routes as documents
+from billing_service.exchange import routes as exchange
 from billing_service.invoices import routes as invoices
 from billing_service.parties import routes as parties
 from billing_service.receivables import routes as receivables
@@ -27,5 +28,6 @@ def add_routes(app: web.Application) -> None:
             *invoices.operations(),
             *scheduling.operations(),
             *receivables.operations(),
+            *exchange.operations(),
         ],
     )

@@ -21,7 +21,7 @@ RESOURCES = (
 )
 ACTIONS = ("read", "create", "update", "delete")
 # Resources that are only read: the event log (`events:read`, or `events:*` for the same).
-READ_ONLY_RESOURCES = ("events",)
+READ_ONLY_RESOURCES = ("events", "reports")
 # A quote or a credit note is sent and downloaded like an invoice, under its own resource's
 # abilities (payments are recorded on invoices only: `invoices:pay`).
 EXTRA_ABILITIES = (

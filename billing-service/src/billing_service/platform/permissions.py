@@ -60,6 +60,8 @@ MATRIX: dict[str, Permission] = {
     # Webhooks carry every record's data out of the platform: managers only, reads included.
     "webhooks.manage": Permission("managing webhooks", MANAGERS),
     "events.read": Permission("reading the event log", MANAGERS),
+    # A CSV export carries a whole company's records out (an accountant's token).
+    "records.export": Permission("exporting the company's records", MANAGERS),
 }
 
 # Operations on one record of the invoices table: the token ability's action (under the
