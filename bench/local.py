@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -93,3 +95,24 @@ def wait_http(url: str, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer")
+
+
+def start_billing(dsn: str, jwks_port: int, port: int, **settings: str) -> subprocess.Popen[bytes]:
+    """billing-service as a local process on 127.0.0.1:`port` (its settings as environment
+    variables), once it answers."""
+    env = os.environ | {
+        "DATABASE_URL": dsn,
+        "AUTH_JWKS_URL": f"http://127.0.0.1:{jwks_port}/internal/jwks",
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        **settings,
+    }
+    billing = subprocess.Popen(
+        [sys.executable, "-m", "billing_service"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_http(f"http://127.0.0.1:{port}/healthz")
+    return billing

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from itertools import islice
 
 from aiohttp import web
 
 from billing_service.exchange.keys import EXPORTS, IMPORTS
 from billing_service.exchange.schemas import ExportQuery, ImportQuery
 from billing_service.exchange.views import ImportView, filename, row_cells
-from billing_service.platform.csv_output import MEDIA_TYPE, csv_chunks
+from billing_service.platform.csv_output import MEDIA_TYPE, csv_chunks, csv_rows
 from billing_service.platform.handlers import data, member_scope
 from shared.contract import query_of
 from shared.errors import PayloadTooLarge
@@ -38,11 +37,9 @@ def export_handler(kind: str) -> Handler:
         async with exports.rows(kind, company, query) as rows:
             await response.prepare(request)
             cells = row_cells(kind, rows.columns)
-            await response.write(b"".join(csv_chunks(rows.columns, [])))
+            await response.write(b"".join(csv_chunks(rows.columns, [])))  # the header
             async for batch in rows.batches():
-                # csv_chunks starts each batch with the header: it went out once already.
-                chunks = islice(csv_chunks(rows.columns, map(cells, batch)), 1, None)
-                await response.write(b"".join(chunks))
+                await response.write(csv_rows(map(cells, batch)))
         await response.write_eof()
         return response
 

@@ -108,8 +108,8 @@ CUSTOMER_COLUMNS = _aliases(
         "billing_zip",
         "billing_address_postal_code",
     ),
-    country_code=("country", "POCountry", "address_country", "billing_country", "country_id"),
-    currency=("currency_code", "currency_id", "default_currency"),
+    country_code=("country", "POCountry", "address_country", "billing_country"),
+    currency=("currency_code", "default_currency"),
     tax_rate=("tax_rate1", "default_tax_rate"),
     default_hour_rate=("hourly_rate", "task_rate"),
 )

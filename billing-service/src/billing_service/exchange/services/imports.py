@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from pydantic import ValidationError
 
 from billing_service.companies.services.companies import PersonalTeams
 from billing_service.companies.services.scoped import resolve_company
@@ -35,7 +36,7 @@ from billing_service.platform.permissions import require
 from billing_service.platform.repositories.crud import Row
 from billing_service.platform.scope import Scope
 from shared.errors import PayloadTooLarge, ValidationFailed
-from shared.validation import validate
+from shared.validation import errors_from_pydantic
 
 MAX_ROWS = 10_000
 # Where a file's errors are reported: `rows.<row>.<column as the file names it>`.
@@ -157,10 +158,14 @@ def validate_rows(parsed: ParsedFile, kind: ImportKind) -> tuple[Valid, Errors]:
             errors[f"rows.{row.number}"] = [row.values[""]]
             continue
         try:
-            values = validate(kind.model, row.values).changes()
-        except ValidationFailed as failure:
-            for field, messages in (failure.errors or {}).items():
-                errors[_where(parsed, row.number, field)] = messages
+            # The model's own validation (shared.validation.validate less its refusal of
+            # nulls: a CSV cell is text, never null).
+            values = kind.model.model_validate(row.values).changes()
+        except ValidationError as failure:
+            errors |= _at_row(parsed, row.number, errors_from_pydantic(failure))
+            continue
+        except ValidationFailed as failure:  # a rule across fields (a service's stock)
+            errors |= _at_row(parsed, row.number, failure.errors or {})
             continue
         unique = (values.get(kind.unique) or "").lower()  # as PostgreSQL's lower() compares
         if unique and unique in first_row:
@@ -172,6 +177,10 @@ def validate_rows(parsed: ParsedFile, kind: ImportKind) -> tuple[Valid, Errors]:
             first_row[unique] = row.number
         valid.append((row.number, values))
     return valid, errors
+
+
+def _at_row(parsed: ParsedFile, number: int, errors: Errors) -> Errors:
+    return {_where(parsed, number, field): messages for field, messages in errors.items()}
 
 
 def _where(parsed: ParsedFile, number: int, field: str) -> str:
