@@ -126,6 +126,14 @@ STATE_REFUSALS = {
     "POST /api/v1/payments": (422, "amounts in the currency's minor units, allocations within"),
     "PUT /api/v1/invoicers/{id}/logo": (422, "whether the bytes decode as a PNG or JPEG image"),
     **{
+        f"GET /api/v1/exports/{kind}": (422, "a `to` before the `from` (a rule across fields)")
+        for kind in ("invoices", "payments", "customers", "products")
+    },
+    **{
+        f"POST /api/v1/imports/{kind}": (422, "whether the bytes are CSV rows of valid records")
+        for kind in ("customers", "products")
+    },
+    **{
         label: (422, "whether the URL's host may be called: WEBHOOK_ALLOWED_NETWORKS, the DNS")
         for label in (
             "POST /api/v1/webhooks",

@@ -47,7 +47,10 @@ ROUTES: tuple[RouteSpec, ...] = (
         extra_policies=("regenerate",),
     ),
     # A CSV import's file may be larger than any other body (billing checks it again).
-    RouteSpec("/api/v1/imports/{kind}", "billing", ("POST",), max_body=MAX_IMPORT_BYTES),
+    *(
+        RouteSpec(f"/api/v1/imports/{kind}", "billing", ("POST",), max_body=MAX_IMPORT_BYTES)
+        for kind in ("customers", "products")
+    ),
     # Everything else under the API belongs to billing-service.
     RouteSpec("/api/v1/{tail:.*}", "billing"),
     RouteSpec(
