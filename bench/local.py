@@ -20,12 +20,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
 
-def start_postgres(name: str, port: int, database: str = "billing") -> str:
-    """A fresh postgres:15 on 127.0.0.1:`port`; its DSN."""
+def start_postgres(
+    name: str, port: int, database: str = "billing", shm_size: str | None = None
+) -> str:
+    """A fresh postgres:15 on 127.0.0.1:`port` (`shm_size`: room in /dev/shm for parallel
+    workers and VACUUM on a large dataset, e.g. "1g"); its DSN."""
     subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    shm = [f"--shm-size={shm_size}"] if shm_size else []
     subprocess.run(
         [
-            "docker", "run", "-d", "--rm", "--name", name,
+            "docker", "run", "-d", "--rm", "--name", name, *shm,
             "-p", f"127.0.0.1:{port}:5432",
             "-e", "POSTGRES_PASSWORD=bench", "-e", f"POSTGRES_DB={database}",
             "postgres:15", "-c", "shared_buffers=512MB", "-c", "synchronous_commit=on",

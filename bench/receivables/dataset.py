@@ -322,6 +322,8 @@ async def fill(
     async with conn.transaction():
         await conn.execute("SET LOCAL synchronous_commit = off")
         await conn.execute("SET LOCAL work_mem = '256MB'")
+        # Parallel workers share hash tables through /dev/shm, 64 MB in a default container.
+        await conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         values = {
             "companies": all_companies,
             "invoices": invoices,
