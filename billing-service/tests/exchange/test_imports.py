@@ -382,3 +382,28 @@ async def test_export_then_import_gives_equal_records(
     assert shown["data"]["company_name"] == "=Formula & Sons"
     assert shown["data"]["default_hour_rate"] == "99.125"
     assert auth
+
+
+async def test_two_concurrent_imports_of_one_email_add_it_once(
+    billing: Any, make_setup: Any
+) -> None:
+    """The duplicate check and the insert run under one lock per company and kind: of two
+    imports racing with the same e-mail, one creates it and the other is refused."""
+    import asyncio
+
+    setup = await make_setup()
+    first = csv_file(["company_name", "email"], [["Racer A", "race@example.com"]])
+    second = csv_file(["company_name", "email"], [["Racer B", "RACE@example.com"]])
+    results = await asyncio.gather(
+        post_import(billing, setup.headers, "customers", first),
+        post_import(billing, setup.headers, "customers", second),
+    )
+    assert sorted(status for status, _, _ in results) == [201, 422]
+    [refused] = [answer for status, answer, _ in results if status == 422]
+    assert list(refused["errors"]) == ["rows.2.email"]
+    taken = await billing.app[POOL].fetchval(
+        "SELECT count(*) FROM recipients WHERE company_id = $1 AND lower(email) = $2",
+        setup.company_id,
+        "race@example.com",
+    )
+    assert taken == 1
