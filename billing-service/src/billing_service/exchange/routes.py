@@ -66,7 +66,7 @@ def _import(kind: str) -> Operation:
         query=ImportQuery,
         upload=(MEDIA_TYPE,),
         headers=(IDEMPOTENCY_KEY,),
-        errors=(403, 413, 422),
+        errors=(400, 403, 413, 422),  # 400: a bad Idempotency-Key header
         description=f"The body is a CSV file (UTF-8, a header row) of at most 10,000 rows "
         f"and {MAX_IMPORT_BYTES // (1024 * 1024)} MiB (413 beyond): the export's columns or "
         f"other tools' names for them (docs/api.md). Every row is validated as POST /{kind} "
