@@ -125,6 +125,16 @@ STATE_REFUSALS = {
     "POST /api/v1/products/{id}/adjust-stock": (422, "the stock held: it cannot go below zero"),
     "POST /api/v1/payments": (422, "amounts in the currency's minor units, allocations within"),
     "PUT /api/v1/invoicers/{id}/logo": (422, "whether the bytes decode as a PNG or JPEG image"),
+    "PUT /api/v1/companies/{id}/reminders": (
+        422,
+        "rules across steps: days strictly increase, only the last repeats, a fee is one kind",
+    ),
+    # Customer statements (issue 21c): `from` on or before `to`, at most 366 days apart.
+    "GET /api/v1/customers/{id}/statement": (422, "from before to, at most 366 days apart"),
+    "POST /api/v1/customers/{id}/statement/send": (422, "from before to, at most 366 days apart"),
+    "GET /api/v1/reports/aging": (422, "as_of not after today in the company's timezone"),
+    "GET /api/v1/reports/tax": (422, "to not before from, and at most 366 days after it"),
+    "GET /api/v1/reports/revenue": (422, "to not before from, and at most 3653 days after it"),
     # Drawn once the document grew (issue 21d's operations moved the fixed seed's cases).
     "POST /api/v1/products": (422, "a service has no stock: stock_quantity needs type product"),
     "POST /api/v1/invoices/{id}/pay": (422, "the amount is at most the invoice's balance due"),

@@ -21,6 +21,9 @@ from billing_service.documents.keys import DOCUMENTS, EINVOICES, PDF
 from billing_service.documents.pdf_client import PdfClient
 from billing_service.documents.services.documents import DocumentService
 from billing_service.documents.services.einvoices import EinvoiceService
+from billing_service.dunning.keys import REMINDER_SETTINGS, REMINDERS
+from billing_service.dunning.services.reminders import Reminders
+from billing_service.dunning.services.settings import ReminderSettings
 from billing_service.events.keys import EVENTS
 from billing_service.events.repositories import WAKE_DELIVERIES
 from billing_service.events.services import EventLog
@@ -70,10 +73,14 @@ from billing_service.receivables.keys import CREDIT_NOTES, RECEIVED_PAYMENTS, RE
 from billing_service.receivables.services.credit_notes import CreditNotes
 from billing_service.receivables.services.payments import ReceivedPayments
 from billing_service.receivables.services.refunds import Refunds
+from billing_service.reports.keys import REPORTS
+from billing_service.reports.services import Reports
 from billing_service.routes import add_routes
 from billing_service.scheduling.keys import RECURRING, SCHEDULER
 from billing_service.scheduling.services.recurring import RecurringService
 from billing_service.scheduling.services.scheduler import Scheduler, SchedulerLimits
+from billing_service.statements.keys import STATEMENTS
+from billing_service.statements.services.statements import Statements
 from billing_service.webhooks.http import webhook_http_context
 from billing_service.webhooks.keys import EVENT_QUERIES, WEBHOOK_DELIVERY, WEBHOOK_HTTP, WEBHOOKS
 from billing_service.webhooks.secrets import SecretBox
@@ -116,6 +123,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[INVOICE_EDITS] = InvoiceEditor(records, personal, app[CREDIT_NOTES])
     app[REFUNDS] = Refunds(records)
     app[RECEIVED_PAYMENTS] = ReceivedPayments(records)
+    app[REPORTS] = Reports(pool, app[CLOCK])
     app[INVOICE_ACTIONS] = InvoiceActions(
         records,
         quota,
@@ -125,8 +133,14 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     )
     app[CONVERSIONS] = InvoiceConversion(records)
     app[RECURRING] = RecurringService(records, quota)
+    app[REMINDER_SETTINGS] = ReminderSettings(pool)
+    app[REMINDERS] = Reminders(records, quota, app[INVOICE_ACTIONS].addressees)
     app[SCHEDULER] = Scheduler(
-        pool, app[RECURRING], app[CLOCK], SchedulerLimits.from_settings(settings)
+        pool,
+        app[RECURRING],
+        app[CLOCK],
+        SchedulerLimits.from_settings(settings),
+        added_steps=[app[REMINDERS].scheduler_step],
     )
     app[EXPORTS] = Exports(pool, personal)
     writers = {"customers": app[RECIPIENTS].create_many, "products": app[PRODUCTS].create_many}
@@ -135,6 +149,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[TEAMS] = TeamService(pool, personal)
     app[CONTACTS] = ContactService(pool, app[RECIPIENTS], app[AUTH])
     app[MAILER] = Mailer(pool, app[DOCUMENTS], app[SETTINGS], app[CLOCK], app[EVENTS])
+    app[STATEMENTS] = Statements(pool, app[PDF], quota, app[CLOCK], settings.document_locale)
     app[WEBHOOK_DELIVERY] = WebhookDelivery(
         pool,
         app[WEBHOOK_HTTP],

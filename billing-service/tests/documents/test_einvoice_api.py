@@ -408,7 +408,7 @@ async def test_invoice_issued_emails_attach_the_companys_einvoice(
         assert status == 200, answer
         queued.append(invoice["id"])
     await billing.app[POOL].execute(
-        "UPDATE email_outbox SET status = 'sent' WHERE status = 'pending' AND invoice_id <> ALL($1::bigint[])",
+        "UPDATE email_outbox SET status = 'sent' WHERE status = 'pending' AND (invoice_id IS NULL OR invoice_id <> ALL($1::bigint[]))",
         queued,
     )
     settings = billing.app[SETTINGS].model_copy(update={"smtp_host": "", "mail_dir": str(tmp_path)})

@@ -152,7 +152,7 @@ async def test_the_mailer_delivers_each_addressee_its_own_message(
     invoice_id = created["data"]["id"]
     assert (await api("POST", f"/api/v1/invoices/{invoice_id}/send", setup.headers, {}))[0] == 200
     await billing.app[POOL].execute(
-        "UPDATE email_outbox SET status = 'sent' WHERE status = 'pending' AND invoice_id <> $1",
+        "UPDATE email_outbox SET status = 'sent' WHERE status = 'pending' AND invoice_id IS DISTINCT FROM $1",
         invoice_id,
     )
     settings = billing.app[SETTINGS].model_copy(update={"smtp_host": "", "mail_dir": str(tmp_path)})

@@ -85,7 +85,7 @@ async def isolate_outbox(billing, *invoice_ids):
     """Other tests' e-mails share the outbox table: leave only these invoices' pending."""
     await billing.app[POOL].execute(
         "UPDATE email_outbox SET status = 'sent' "
-        "WHERE status = 'pending' AND invoice_id <> ALL($1::bigint[])",
+        "WHERE status = 'pending' AND (invoice_id IS NULL OR invoice_id <> ALL($1::bigint[]))",
         list(invoice_ids),
     )
 

@@ -245,7 +245,7 @@ FACTS = (
 def _parties(p: _Painter, doc: dict[str, Any]) -> None:
     recipient = doc.get("recipient") or {}
     top = p.y
-    p.text(LEFT, top, "BILL TO", BOLD, 7.5, MUTED)
+    p.text(LEFT, top, str(doc.get("recipient_title") or "BILL TO"), BOLD, 7.5, MUTED)
     p.text(LEFT, top - 13, str(recipient.get("name") or ""), BOLD, 10)
     y = top - 25
     for line in _joined(
@@ -272,21 +272,24 @@ def _parties(p: _Painter, doc: dict[str, Any]) -> None:
         p.y -= 2 * mm
 
 
-def _column_edges() -> list[tuple[float, float, bool]]:
+Columns = tuple[tuple[str, float, bool], ...]
+
+
+def _column_edges(columns: Columns = COLUMNS) -> list[tuple[float, float, bool]]:
     edges, x = [], LEFT
-    for _, share, right in COLUMNS:
+    for _, share, right in columns:
         width = CONTENT * share
         edges.append((x, x + width, right))
         x += width
     return edges
 
 
-def _table_header(p: _Painter) -> None:
+def _table_header(p: _Painter, columns: Columns = COLUMNS) -> None:
     height = 16
     if p.c is not None:
         p.c.setFillColor(SHADE)
         p.c.rect(LEFT, p.y - height, CONTENT, height, stroke=0, fill=1)
-    for (x1, x2, right), (title, _, _) in zip(_column_edges(), COLUMNS, strict=True):
+    for (x1, x2, right), (title, _, _) in zip(_column_edges(columns), columns, strict=True):
         p.text(
             x2 - CELL_PAD if right else x1 + CELL_PAD,
             p.y - 11,
@@ -420,9 +423,88 @@ def credited_invoice_line(credits: dict[str, Any]) -> str:
     return f"Credit note for invoice {invoice}{dated}"
 
 
+# A statement's table: (title, share of the width, right-aligned)
+STATEMENT_COLUMNS: Columns = (
+    ("Date", 0.15, False),
+    ("Type", 0.14, False),
+    ("Reference", 0.12, False),
+    ("Description", 0.23, False),
+    ("Debit", 0.12, True),
+    ("Credit", 0.12, True),
+    ("Balance", 0.12, True),
+)
+STATEMENT_SIZE = 8
+
+
+def _statement_row(p: _Painter, values: list[Any], font: str = REGULAR) -> None:
+    """One row of the statement's table, its description wrapped (the other cells are short)."""
+    edges = _column_edges(STATEMENT_COLUMNS)
+    x1, x2, _ = edges[3]
+    lines = _wrap(values[3], x2 - x1 - 2 * CELL_PAD, size=STATEMENT_SIZE)
+    height = 10 * len(lines) + 6
+    p.ensure(height, lambda: _table_header(p, STATEMENT_COLUMNS))
+    # Cell by cell from the left, so the text reads (and extracts) in the row's order.
+    for column, ((left, right, to_right), value) in enumerate(zip(edges, values, strict=True)):
+        if column == 3:
+            for index, line in enumerate(lines):
+                p.text(x1 + CELL_PAD, p.y - 10 - index * 10, line, font, STATEMENT_SIZE)
+            continue
+        x = right - CELL_PAD if to_right else left + CELL_PAD
+        align = "right" if to_right else "left"
+        p.text(x, p.y - 10, str(value or ""), font, STATEMENT_SIZE, align=align)
+    p.y -= height
+    p.rule(p.y)
+
+
+def _statement(p: _Painter, statement: dict[str, Any]) -> None:
+    """Opening balance, each line with its running balance, closing balance; then what is
+    owed by age and how the balance is made up."""
+    opening, closing = statement.get("opening") or {}, statement.get("closing") or {}
+    _table_header(p, STATEMENT_COLUMNS)
+    blank = ["", ""]
+    _statement_row(
+        p, [opening.get("date"), "", "", "Opening balance", *blank, opening.get("balance")], BOLD
+    )
+    for line in statement.get("lines") or []:
+        keys = ("date", "type", "reference", "description", "debit", "credit", "balance")
+        _statement_row(p, [line.get(key) for key in keys])
+    _statement_row(
+        p, [closing.get("date"), "", "", "Closing balance", *blank, closing.get("balance")], BOLD
+    )
+    aging = statement.get("aging") or []
+    if aging:
+        p.ensure(60)
+        p.y -= 8 * mm
+        p.text(LEFT, p.y, f"Owed by age on {closing.get('date') or ''}", BOLD, 9)
+        p.y -= 14
+        width = CONTENT / len(aging)
+        for index, bucket in enumerate(aging):  # the labels' row, then the amounts'
+            right = LEFT + width * (index + 1) - CELL_PAD
+            p.text(right, p.y, str(bucket.get("label") or ""), size=8, color=MUTED, align="right")
+        for index, bucket in enumerate(aging):
+            right = LEFT + width * (index + 1) - CELL_PAD
+            p.text(right, p.y - 12, str(bucket.get("amount") or ""), align="right")
+        p.y -= 16
+    summary = (
+        ("Owed on invoices", statement.get("owed"), REGULAR),
+        ("Credit available", statement.get("credit_available"), REGULAR),
+        (statement.get("balance_label") or "Balance", closing.get("balance"), BOLD),
+    )
+    p.ensure(len(summary) * 15 + 10)
+    label_x = RIGHT - CONTENT * 0.4
+    for label, value, font in summary:
+        p.y -= 15
+        p.text(label_x, p.y, str(label), font)
+        p.text(RIGHT, p.y, str(value or ""), font, align="right")
+
+
 def _paint(p: _Painter, doc: dict[str, Any]) -> None:
     _header(p, doc)
     _parties(p, doc)
+    if doc.get("statement"):
+        _statement(p, doc["statement"])
+        p.finish_page()
+        return
     _credits(p, doc)
     _items(p, doc)
     _totals(p, doc)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MAX_ITEMS = 1000
 MAX_BREAKDOWN = 50
+MAX_STATEMENT_LINES = 2000
 Line = Annotated[str, Field(max_length=1000)]
 Paragraph = Annotated[str, Field(max_length=20_000)]
 # billing keeps logos at most 600 x 600 px and about 300 kB (base64: a third more).
@@ -86,6 +87,40 @@ class PaymentDetails(_Part):
     reference: Line | None = None
 
 
+class StatementBalance(_Part):
+    date: Line | None = None
+    balance: Line | None = None
+
+
+class StatementLine(_Part):
+    date: Line | None = None
+    type: Line | None = None
+    reference: Line | None = None
+    description: Paragraph | None = None
+    debit: Line | None = None
+    credit: Line | None = None
+    balance: Line | None = None
+
+
+class AgeAmount(_Part):
+    label: Line | None = None
+    amount: Line | None = None
+
+
+class Statement(_Part):
+    """A customer's statement of account (billing's statements), drawn instead of the lines
+    and totals of an invoice."""
+
+    currency: Line | None = None
+    opening: StatementBalance | None = None
+    lines: Annotated[list[StatementLine], Field(max_length=MAX_STATEMENT_LINES)]
+    closing: StatementBalance | None = None
+    aging: Annotated[list[AgeAmount], Field(max_length=10)] | None = None
+    owed: Line | None = None
+    credit_available: Line | None = None
+    balance_label: Line | None = None
+
+
 class Snapshot(_Part):
     label: Annotated[Line, Field(min_length=1)]
     title: Line | None = None
@@ -102,6 +137,7 @@ class Snapshot(_Part):
     purchase_order_reference: Line | None = None
     invoicer: Party | None = None
     recipient: Party | None = None
+    recipient_title: Line | None = None  # over the recipient's name; default "BILL TO"
     items: Annotated[list[Item], Field(max_length=MAX_ITEMS)]
     vat_breakdown: Annotated[list[VatEntry], Field(max_length=MAX_BREAKDOWN)] | None = None
     totals: Totals
@@ -111,3 +147,4 @@ class Snapshot(_Part):
     notes: Paragraph | None = None
     logo: Logo | None = None
     public_url: Line | None = None
+    statement: Statement | None = None

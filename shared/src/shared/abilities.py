@@ -20,7 +20,8 @@ RESOURCES = (
     "webhooks",
 )
 ACTIONS = ("read", "create", "update", "delete")
-# Resources that are only read: the event log (`events:read`, or `events:*` for the same).
+# Resources that are only read: the event log (`events:read`, or `events:*` for the same),
+# the reports (`reports:read`).
 READ_ONLY_RESOURCES = ("events", "reports")
 # A quote or a credit note is sent and downloaded like an invoice, under its own resource's
 # abilities (payments are recorded on invoices only: `invoices:pay`).
@@ -32,6 +33,8 @@ EXTRA_ABILITIES = (
     "quotes:send",
     "credit_notes:download",
     "credit_notes:send",
+    # Customer statements e-mailed (issue 21c); reading one is `recipients:read`.
+    "recipients:send",
 )
 
 KNOWN_ABILITIES: frozenset[str] = frozenset(

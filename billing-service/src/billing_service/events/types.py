@@ -20,6 +20,7 @@ DOCUMENT_VERBS: dict[str, tuple[str, ...]] = {
         "credited",
         "cancelled",
         "overdue",
+        "reminder_sent",  # an automatic reminder (dunning): data.reminder says which
         "deleted",
         "pdf_ready",
     ),

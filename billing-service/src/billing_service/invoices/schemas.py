@@ -98,7 +98,9 @@ class MemberIn(Body):
 # Invoice fields that may be left out but never set to null.
 # The statuses a record of any type may be created in (lifecycle.import_path).
 CREATED_IN_ANY_TYPE = ("draft", "scheduled", "cancelled")
-NOT_NULL_FIELDS = frozenset({"label", "type", "currency", "scheduled_date", "auto_send"})
+NOT_NULL_FIELDS = frozenset(
+    {"label", "type", "currency", "scheduled_date", "auto_send", "reminders_paused"}
+)
 
 
 def _published_create(schema: dict[str, JsonValue]) -> None:
@@ -165,6 +167,11 @@ class InvoiceWrite(Body):
         description="The buyer's reference (XRechnung's Leitweg-ID); none: the recipient's",
     )
     purchase_order_reference: Reference | None = None
+    reminders_paused: bool | None = Field(
+        default=None,
+        description="No automatic reminder while true; the only field an update may change "
+        "once the invoice is issued",
+    )
     items: Annotated[list[ItemIn], Field(max_length=200)] | None = None
     members: Annotated[list[MemberIn], Field(max_length=100)] | None = None
 

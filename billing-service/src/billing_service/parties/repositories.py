@@ -72,6 +72,7 @@ _RECIPIENT_FIELDS = (
     "is_default",
     *_EINVOICE_PARTY_FIELDS,
     "buyer_reference",
+    "reminders_paused",
 )
 # Archived recipients (deleted customers their invoices still name) are found by no lookup.
 RECIPIENTS = Table(

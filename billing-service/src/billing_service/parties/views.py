@@ -91,6 +91,7 @@ class RecipientView(PartyView):
     phone: str | None
     default_hour_rate: Amount | None
     buyer_reference: str | None = Field(description="The default of its invoices'")
+    reminders_paused: bool = Field(description="No automatic reminder of its invoices while set")
 
 
 class InvoicedRecipientView(RecipientView):

@@ -60,6 +60,11 @@ MATRIX: dict[str, Permission] = {
     # Webhooks carry every record's data out of the platform: managers only, reads included.
     "webhooks.manage": Permission("managing webhooks", MANAGERS),
     "events.read": Permission("reading the event log", MANAGERS),
+    # Customer statements (issue 21c): read by the team, e-mailed by managers.
+    "statements.read": Permission("reading customer statements", TEAM),
+    "statements.send": Permission("sending customer statements", MANAGERS),
+    # Reports add up the company's money: managers only, as for payments.
+    "reports.read": Permission("reading reports", MANAGERS),
     # A CSV export carries a whole company's records out (an accountant's token).
     "records.export": Permission("exporting the company's records", MANAGERS),
 }

@@ -160,8 +160,8 @@ def snapshot(
         "subject": invoice.subject,
         "buyer_reference": invoice.buyer_reference or recipient.get("buyer_reference"),
         "purchase_order_reference": invoice.purchase_order_reference,
-        "invoicer": _party(invoicer, fmt) | _seller_contact(invoicer),
-        "recipient": _party(recipient, fmt)
+        "invoicer": party(invoicer, fmt) | seller_contact(invoicer),
+        "recipient": party(recipient, fmt)
         | {"contact": recipient.get("contact_name"), "email": recipient.get("email")},
         "items": [_item(item, fmt) for item in items],
         "vat_breakdown": _vat_breakdown(items, fmt),
@@ -175,12 +175,12 @@ def snapshot(
         if credit_note
         else None,
         "notes": invoice.notes,
-        "logo": _logo(logo),
+        "logo": logo_part(logo),
         "public_url": public_url,
     }
 
 
-def _address(row: Row, fmt: Formatter) -> str | None:
+def postal_address(row: Row, fmt: Formatter) -> str | None:
     """The postal address as written, else the structured one, each with its country."""
     written = (row.get("company_address") or "").strip()
     if written:
@@ -191,17 +191,17 @@ def _address(row: Row, fmt: Formatter) -> str | None:
     return "\n".join(line for line in lines if line) or None
 
 
-def _party(row: Row, fmt: Formatter) -> dict[str, Any]:
+def party(row: Row, fmt: Formatter) -> dict[str, Any]:
     return {
         "name": row.get("company_entity"),
-        "address": _address(row, fmt),
+        "address": postal_address(row, fmt),
         "vat_id": row.get("vat_id"),
         "tax_number": row.get("company_tax_number"),
         "registration_number": row.get("company_registration_number"),
     }
 
 
-def _seller_contact(invoicer: Row) -> dict[str, Any]:
+def seller_contact(invoicer: Row) -> dict[str, Any]:
     return {
         "contact": invoicer.get("contact_name"),
         "email": invoicer.get("email"),
@@ -302,7 +302,7 @@ def _payment_details(payment: Row | None, label: str) -> dict[str, Any] | None:
     return {key: payment.get(key) for key in keys} | {"reference": label}
 
 
-def _logo(logo: LogoImage | None) -> dict[str, str] | None:
+def logo_part(logo: LogoImage | None) -> dict[str, str] | None:
     if logo is None:
         return None
     return {"media_type": logo.media_type, "data": base64.b64encode(logo.image).decode()}

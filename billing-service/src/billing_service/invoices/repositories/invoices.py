@@ -61,6 +61,7 @@ class Invoice:
     amount_refunded: Decimal  # money returned (an invoice's); amount_paid is net of it
     credited_invoice_id: int | None  # a credit note's invoice
     credit_reason: str | None  # a credit note's reason
+    reminders_paused: bool  # no automatic reminder (dunning) while set
 
     @property
     def balance_due(self) -> Decimal:
@@ -102,6 +103,7 @@ EDITABLE = (
     "notes",
     "buyer_reference",
     "purchase_order_reference",
+    "reminders_paused",
 )
 ITEM_COLUMNS = (
     "position",

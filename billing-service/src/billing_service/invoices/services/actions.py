@@ -136,7 +136,7 @@ class InvoiceActions:
 
         async def send(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
             lifecycle.require("send", invoice.type, invoice.status)
-            addresses.extend(await self._addressees(conn, invoice))
+            addresses.extend(await self.addressees(conn, invoice))
             now = self.records.clock()
             # One send, however many addressees.
             await self.quota.check_send(conn, invoice, scope.user_id, now)
@@ -210,8 +210,9 @@ class InvoiceActions:
             scope, invoice_id, if_match, "update", change, verb="updated"
         )
 
-    async def _addressees(self, conn: asyncpg.Connection, invoice: Invoice) -> list[str]:
-        """Everyone an invoice's e-mail goes to, each address once: the recipient's e-mail,
+    async def addressees(self, conn: asyncpg.Connection, invoice: Invoice) -> list[str]:
+        """Everyone an invoice's e-mail goes to (a send's, an automatic reminder's), each
+        address once: the recipient's e-mail,
         the invoice members with `receive_invoice` (still in its company) and the recipient's
         client-portal contacts. 422 when nobody is left."""
         recipient = None

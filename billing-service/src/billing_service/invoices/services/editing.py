@@ -172,6 +172,8 @@ class InvoiceEditor:
         kind: str | None = None,
     ) -> InvoiceDetail:
         async def change(conn: asyncpg.Connection, invoice: Invoice) -> Invoice:
+            if _pauses_reminders_only(draft):
+                return await _reminders_paused(conn, scope, invoice, draft)
             credit_items = await self._credit_note_items(conn, invoice, draft)
             return await _updated(conn, scope, invoice, draft, credit_items)
 
@@ -276,6 +278,31 @@ async def _updated(
         conn, invoice.id, scope.user_id, "updated", invoice.status, invoice.status
     )
     return updated
+
+
+def _pauses_reminders_only(draft: Draft) -> bool:
+    """An update that sends `reminders_paused` alone (the route's own type aside), which an
+    issued invoice takes too: its lines and parties stay as issued."""
+    fields = set(draft.fields) - {"type"}
+    return (
+        fields == {"reminders_paused"}
+        and draft.items is None
+        and draft.members is None
+        and draft.company_id is None
+    )
+
+
+async def _reminders_paused(
+    conn: asyncpg.Connection, scope: Scope, invoice: Invoice, draft: Draft
+) -> Invoice:
+    """Automatic reminders paused or resumed, in any status (a resume also retries a reminder
+    set aside after failing: the invoice is then newer than its failure)."""
+    if draft.fields.get("type", invoice.type) != invoice.type:
+        raise ValidationFailed.field("type", "Use /convert to change the type.")
+    paused = bool(draft.fields["reminders_paused"])
+    event = "reminders_paused" if paused else "reminders_resumed"
+    await repo.add_history(conn, invoice.id, scope.user_id, event, invoice.status, invoice.status)
+    return await repo.update(conn, invoice.id, {"reminders_paused": paused})
 
 
 async def _same_company(

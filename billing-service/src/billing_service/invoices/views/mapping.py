@@ -194,6 +194,7 @@ def invoice_view(
         "credited_invoice_id": invoice.credited_invoice_id,
         "reason": invoice.credit_reason,
         "purchase_order_reference": invoice.purchase_order_reference,
+        "reminders_paused": invoice.reminders_paused,
     }
     if detail is not None:
         currency = view["currency"]

@@ -186,6 +186,7 @@ class InvoiceView(_Document):
     credited_invoice_id: int | None = Field(description="A credit note's invoice")
     reason: str | None = Field(description="A credit note's reason")
     purchase_order_reference: str | None
+    reminders_paused: bool = Field(description="No automatic reminder while set")
     version: int = Field(description="Bumped by every change (the ETag)")
     paymentmethod: str | None
     customernotes: str | MISSING | None = MISSING  # quotes only

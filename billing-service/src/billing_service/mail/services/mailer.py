@@ -71,6 +71,7 @@ SUBJECTS = {
 # E-mails about no invoice: their subject is formatted with their stored context.
 NOTICE_SUBJECTS = {
     "webhook-disabled": "A webhook endpoint of {company} was disabled",
+    "customer-statement": "Statement of account from {company}",
 }
 
 
@@ -164,7 +165,7 @@ class Mailer:
 
     async def _compose(self, conn: asyncpg.Connection, email: OutgoingEmail) -> EmailMessage:
         if email.invoice_id is None:
-            return self._compose_notice(email)
+            return await self._compose_notice(email)
         invoice = await invoice_repo.by_id(conn, email.invoice_id)
         detail = await self.documents.invoices.detail_of(conn, invoice, internal=False)
         doc = snapshot(detail, self.settings.document_locale)
@@ -178,12 +179,19 @@ class Mailer:
         message.add_attachment(attachment, maintype=maintype, subtype=subtype, filename=filename)
         return message
 
-    def _compose_notice(self, email: OutgoingEmail) -> EmailMessage:
-        """An e-mail about no invoice: its template shows the context stored with it."""
+    async def _compose_notice(self, email: OutgoingEmail) -> EmailMessage:
+        """An e-mail about no invoice: its template shows the context stored with it, and a
+        document stored at pdf-service that the context names (a statement) is attached."""
         context = email.context or {}
         values = {key: header_text(str(value)) for key, value in context.items()}
         subject = NOTICE_SUBJECTS[email.template].format(**values)
-        return self._message(email, subject, context)
+        message = self._message(email, subject, context | {"custom_message": email.custom_message})
+        attachment = context.get("attachment")
+        if isinstance(attachment, dict):
+            pdf = await self.documents.pdf.pdf(str(attachment["document_id"]))
+            filename = header_text(str(attachment["filename"]))
+            message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+        return message
 
     def _message(self, email: OutgoingEmail, subject: str, context: dict[str, Any]) -> EmailMessage:
         """The message's headers and its text and HTML bodies, from the e-mail's template."""

@@ -55,8 +55,15 @@ class MailQuota:
         sent = await outbox.queued_for_invoice(conn, invoice.id, now - window)
         if sent.count >= self.invoice_sends:
             raise _limited(sent, window, now, "This invoice was e-mailed moments ago.")
-        await outbox.lock_quota(conn, invoice.company_id, user_id)
-        company = await outbox.queued_for_company(conn, invoice.company_id, now - HOUR)
+        await self.check_company_send(conn, invoice.company_id, user_id, now)
+
+    async def check_company_send(
+        self, conn: asyncpg.Connection, company_id: int, user_id: int, now: datetime
+    ) -> None:
+        """Refuse a send over the company's or the user's hourly cap (a send about no one
+        invoice, such as a customer's statement, has only these)."""
+        await outbox.lock_quota(conn, company_id, user_id)
+        company = await outbox.queued_for_company(conn, company_id, now - HOUR)
         if company.count >= self.company_hourly:
             raise _limited(company, HOUR, now, "The company's hourly e-mail limit is reached.")
         user = await outbox.queued_by_user(conn, user_id, now - HOUR)

@@ -14,6 +14,8 @@ from shared.fields import Email
 
 
 class RecipientUpdate(PartyUpdate):
+    not_null: ClassVar[frozenset[str]] = PartyUpdate.not_null | {"reminders_paused"}
+
     organisation_id: Id | None = None
     contact_name: Text | None = None
     email: Email | None = None
@@ -22,6 +24,9 @@ class RecipientUpdate(PartyUpdate):
     buyer_reference: Reference | None = Field(
         default=None,
         description="The default of its invoices' `buyer_reference` (XRechnung's Leitweg-ID)",
+    )
+    reminders_paused: bool | None = Field(
+        default=None, description="No automatic reminder of any of its invoices while true"
     )
 
 

@@ -1,11 +1,12 @@
 """The scheduler loop: each pass generates the recurring periods that have come, moves
 scheduled invoices to due on their date and announces the invoices that became overdue (three
-steps), every row in its own transaction."""
+steps), then runs the steps domains above add (dunning's reminders), every row in its own
+transaction."""
 
 from __future__ import annotations
 
 import collections
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -58,6 +59,7 @@ class SchedulerRun:
     moved_to_due: int
     failed: int = 0
     overdue: int = 0  # invoices whose passed due date was announced
+    added: int = 0  # rows done by the added steps (reminders sent)
 
 
 Outcome = Literal["done", "failed"]
@@ -66,6 +68,9 @@ Take = Callable[
     Awaitable[scheduling.DueRow | None],
 ]
 Work = Callable[[asyncpg.Connection, scheduling.DueRow], Awaitable[None]]
+# A step a domain above adds to every pass (dunning's reminders), given the pass's instant
+# and company dates; it isolates its own rows: (done, failed).
+AddedStep = Callable[[datetime, scheduling.CompanyDates, LoopContext], Awaitable[tuple[int, int]]]
 
 
 async def _make_due(conn: asyncpg.Connection, due: scheduling.DueRow) -> None:
@@ -87,11 +92,13 @@ class Scheduler:
         recurring: RecurringService,
         clock: Clock,
         limits: SchedulerLimits | None = None,
+        added_steps: Sequence[AddedStep] = (),
     ) -> None:
         self.pool = pool
         self.recurring = recurring
         self.clock = clock
         self.limits = limits or SchedulerLimits.from_settings(Settings())
+        self.added_steps = added_steps
 
     async def run_once(self, loop: LoopContext = BY_HAND) -> SchedulerRun:
         now = self.clock()
@@ -123,7 +130,12 @@ class Scheduler:
             per_row=1,
             set_aside_as="overdue_failed",
         )
-        return SchedulerRun(generated, moved, failed + failed_moves + failed_overdue, overdue)
+        added, failed_added = 0, 0
+        for step in self.added_steps:
+            done, failed_step = await step(now, dates, loop)
+            added, failed_added = added + done, failed_added + failed_step
+        failures = failed + failed_moves + failed_overdue + failed_added
+        return SchedulerRun(generated, moved, failures, overdue, added)
 
     async def _company_dates(self, now: datetime) -> scheduling.CompanyDates:
         timezones = await scheduling.company_timezones(self.pool)
