@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -18,12 +20,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
 
-def start_postgres(name: str, port: int, database: str = "billing") -> str:
-    """A fresh postgres:15 on 127.0.0.1:`port`; its DSN."""
+def start_postgres(
+    name: str, port: int, database: str = "billing", shm_size: str | None = None
+) -> str:
+    """A fresh postgres:15 on 127.0.0.1:`port` (`shm_size`: room in /dev/shm for parallel
+    workers and VACUUM on a large dataset, e.g. "1g"); its DSN."""
     subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    shm = [f"--shm-size={shm_size}"] if shm_size else []
     subprocess.run(
         [
-            "docker", "run", "-d", "--rm", "--name", name,
+            "docker", "run", "-d", "--rm", "--name", name, *shm,
             "-p", f"127.0.0.1:{port}:5432",
             "-e", "POSTGRES_PASSWORD=bench", "-e", f"POSTGRES_DB={database}",
             "postgres:15", "-c", "shared_buffers=512MB", "-c", "synchronous_commit=on",
@@ -93,3 +99,24 @@ def wait_http(url: str, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer")
+
+
+def start_billing(dsn: str, jwks_port: int, port: int, **settings: str) -> subprocess.Popen[bytes]:
+    """billing-service as a local process on 127.0.0.1:`port` (its settings as environment
+    variables), once it answers."""
+    env = os.environ | {
+        "DATABASE_URL": dsn,
+        "AUTH_JWKS_URL": f"http://127.0.0.1:{jwks_port}/internal/jwks",
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        **settings,
+    }
+    billing = subprocess.Popen(
+        [sys.executable, "-m", "billing_service"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_http(f"http://127.0.0.1:{port}/healthz")
+    return billing

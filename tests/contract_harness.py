@@ -135,6 +135,17 @@ STATE_REFUSALS = {
     "GET /api/v1/reports/aging": (422, "as_of not after today in the company's timezone"),
     "GET /api/v1/reports/tax": (422, "to not before from, and at most 366 days after it"),
     "GET /api/v1/reports/revenue": (422, "to not before from, and at most 3653 days after it"),
+    # Drawn once the document grew (issue 21d's operations moved the fixed seed's cases).
+    "POST /api/v1/products": (422, "a service has no stock: stock_quantity needs type product"),
+    "POST /api/v1/invoices/{id}/pay": (422, "the amount is at most the invoice's balance due"),
+    **{
+        f"GET /api/v1/exports/{kind}": (422, "a `to` before the `from` (a rule across fields)")
+        for kind in ("invoices", "payments", "customers", "products")
+    },
+    **{
+        f"POST /api/v1/imports/{kind}": (422, "whether the bytes are CSV rows of valid records")
+        for kind in ("customers", "products")
+    },
     **{
         label: (422, "whether the URL's host may be called: WEBHOOK_ALLOWED_NETWORKS, the DNS")
         for label in (

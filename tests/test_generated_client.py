@@ -93,13 +93,15 @@ def generated(stack, tmp_path_factory) -> Generated:
     (root / "openapi.json").write_text(json.dumps(document))
     (root / "config.json").write_text(
         # The PDF download is bytes to the client (the generator knows no application/pdf;
-        # the logo upload is published as application/octet-stream, which it knows).
+        # the logo upload is published as application/octet-stream, which it knows), and so
+        # is a CSV import's file (it knows no text/csv either).
         json.dumps(
             {
                 "package_name_override": PACKAGE,
                 "post_hooks": [],
                 "content_type_overrides": {
-                    media_type: "application/octet-stream" for media_type in ("application/pdf",)
+                    media_type: "application/octet-stream"
+                    for media_type in ("application/pdf", "text/csv")
                 },
             }
         )

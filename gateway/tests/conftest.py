@@ -4,6 +4,7 @@ received (standing in for billing, so the proxy's behaviour can be observed)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -41,6 +42,20 @@ async def big(_: web.Request) -> web.StreamResponse:
     return response
 
 
+async def digest(request: web.Request) -> web.Response:
+    """What an import route received: its length, hash and type (read under a larger limit
+    than the gateway's, so the gateway's limit is the one tested)."""
+    body = await request.clone(client_max_size=64 * 1024 * 1024).read()
+    return web.json_response(
+        {
+            "length": len(body),
+            "sha256": hashlib.sha256(body).hexdigest(),
+            "content_type": request.headers.get("Content-Type"),
+            "content_length": request.headers.get("Content-Length"),
+        }
+    )
+
+
 async def slow(_: web.Request) -> web.Response:
     await asyncio.sleep(5)
     return web.json_response({})
@@ -51,6 +66,7 @@ async def upstream() -> AsyncIterator[TestServer]:
     app = web.Application()
     app.router.add_get("/api/v1/big", big)
     app.router.add_get("/api/v1/slow", slow)
+    app.router.add_post("/api/v1/imports/{kind}", digest)
     app.router.add_route("*", "/{tail:.*}", echo)
     server = TestServer(app)
     await server.start_server()

@@ -241,3 +241,40 @@ async def test_tokens_never_reach_the_logs(gateway, auth, capsys):
     assert '"event":"request"' in output
     secret = user.token.split("|")[1]
     assert secret not in output and user.password not in output
+
+
+async def test_a_csv_import_passes_unchanged_up_to_five_mebibytes(gateway, auth):
+    """The import routes take a CSV file of up to 5 MiB (every other body 1 MiB): sent with
+    a length or chunked, the backend gets the very bytes and their Content-Type."""
+    import hashlib
+
+    from shared.web import MAX_IMPORT_BYTES
+
+    client = await gateway()
+    user = await auth.user()
+    headers = bearer(user.token) | {"Content-Type": "text/csv"}
+    body = b"company_name,email\r\n" + b"Acme Ltd,ap@acme.example\r\n" * 120_000
+    assert 1024 * 1024 < len(body) < MAX_IMPORT_BYTES
+
+    async def chunked(data):
+        for start in range(0, len(data), 100_000):
+            yield data[start : start + 100_000]
+
+    for path in ("/api/v1/imports/customers", "/api/imports/products"):
+        for sent in (body, chunked(body)):
+            response = await client.post(path, data=sent, headers=headers)
+            assert response.status == 200, await response.text()
+            seen = await response.json()
+            assert seen["length"] == len(body)
+            assert seen["sha256"] == hashlib.sha256(body).hexdigest()
+            assert seen["content_type"] == "text/csv"
+            assert seen["content_length"] == str(len(body))  # a chunked upload gets one
+    too_big = b"x" * (MAX_IMPORT_BYTES + 1)
+    for sent in (too_big, chunked(too_big)):
+        response = await client.post("/api/v1/imports/customers", data=sent, headers=headers)
+        assert response.status == 413
+        answer = await response.json()
+        assert answer["error_code"] == "PAYLOAD_TOO_LARGE" and "5 MiB" in answer["message"]
+    # The import routes take POST only (billing has no other method there either).
+    response = await client.get("/api/v1/imports/customers", headers=bearer(user.token))
+    assert response.status == 405 and "POST" in response.headers["Allow"]

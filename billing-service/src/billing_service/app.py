@@ -27,6 +27,10 @@ from billing_service.dunning.services.settings import ReminderSettings
 from billing_service.events.keys import EVENTS
 from billing_service.events.repositories import WAKE_DELIVERIES
 from billing_service.events.services import EventLog
+from billing_service.exchange.keys import EXPORTS, IMPORTS
+from billing_service.exchange.routes import LARGE_BODIES
+from billing_service.exchange.services.exports import Exports
+from billing_service.exchange.services.imports import Imports
 from billing_service.invoices.keys import (
     CONVERSIONS,
     INVOICE_ACTIONS,
@@ -60,6 +64,7 @@ from billing_service.parties.services.resources import (
     PaymentDetailService,
 )
 from billing_service.platform.auth_client import AuthClient
+from billing_service.platform.body_limits import body_limit_middleware
 from billing_service.platform.idempotency import idempotency_middleware
 from billing_service.platform.keys import AUTH, LOOPS, POOL, SETTINGS
 from billing_service.platform.loops import BackgroundLoop, LoopContext, LoopMetrics, Notifications
@@ -137,6 +142,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         SchedulerLimits.from_settings(settings),
         added_steps=[app[REMINDERS].scheduler_step],
     )
+    app[EXPORTS] = Exports(pool, personal)
+    writers = {"customers": app[RECIPIENTS].create_many, "products": app[PRODUCTS].create_many}
+    app[IMPORTS] = Imports(pool, personal, writers)
     app[MEMBERS] = MemberService(pool, app[COMPANIES], app[AUTH])
     app[TEAMS] = TeamService(pool, personal)
     app[CONTACTS] = ContactService(pool, app[RECIPIENTS], app[AUTH])
@@ -204,7 +212,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     configure_logging("billing-service", settings.log_level, settings.log_json)
     app = create_base_app(
         "billing-service",
-        middlewares=[identity_middleware(_is_public), idempotency_middleware],
+        middlewares=[
+            identity_middleware(_is_public),
+            body_limit_middleware(LARGE_BODIES),
+            idempotency_middleware,
+        ],
     )
     app[SETTINGS] = settings
     app[PUBLIC_BASE_URL] = settings.public_base_url

@@ -9,6 +9,7 @@ from aiohttp import web
 from billing_service.companies import routes as companies
 from billing_service.documents import routes as documents
 from billing_service.dunning import routes as dunning
+from billing_service.exchange import routes as exchange
 from billing_service.invoices import routes as invoices
 from billing_service.parties import routes as parties
 from billing_service.receivables import routes as receivables
@@ -33,5 +34,6 @@ def add_routes(app: web.Application) -> None:
             *dunning.operations(),
             *statements.operations(),
             *reports.operations(),
+            *exchange.operations(),
         ],
     )

@@ -96,6 +96,7 @@ def proxy_handler(spec: RouteSpec, route: str) -> Handler:
             client=request[CLIENT],
             identity_jwt=verdict.identity_jwt,
             extra_headers=headers,
+            max_body=spec.max_body,
         )
 
     guarded = _guarded(spec, forward)

@@ -134,6 +134,20 @@ def _body_and_length(
     return ("Content-Length", "0") if needs_zero_length(method) else None
 
 
+def _too_large(max_body: int) -> str:
+    return f"The request body is larger than {max_body // (1024 * 1024)} MiB."
+
+
+async def _read_bounded(request: web.Request, max_body: int) -> bytes:
+    """A chunked body, read whole but refused as soon as it passes `max_body`."""
+    try:
+        if max_body == request.client_max_size:
+            return await request.read()
+        return await request.clone(client_max_size=max_body).read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(_too_large(max_body)) from None
+
+
 class Proxy:
     def __init__(self, client: UpstreamClient, upstreams: Upstreams) -> None:
         self._client = client
@@ -148,14 +162,15 @@ class Proxy:
         client: str,
         identity_jwt: str | None,
         extra_headers: dict[str, str],
+        max_body: int = MAX_BODY_BYTES,
     ) -> web.StreamResponse:
         upstream = self._upstreams[upstream_name]
         content_length = request.content_length  # parsed from the header at each call
-        if content_length is not None and content_length > MAX_BODY_BYTES:
-            raise PayloadTooLarge()
+        if content_length is not None and content_length > max_body:
+            raise PayloadTooLarge(_too_large(max_body))
         if request.body_exists and content_length is None:
-            # Chunked upload: read it (bounded by client_max_size) so the backend gets a length.
-            body: bytes | StreamReader | None = await request.read()
+            # Chunked upload: read it (bounded by the route's limit) so the backend gets a length.
+            body: bytes | StreamReader | None = await _read_bounded(request, max_body)
         else:
             body = request.content if request.body_exists else None
         headers = _request_headers(request, upstream, client, identity_jwt)

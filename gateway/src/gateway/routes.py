@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from yarl import URL
 
+from shared.web import MAX_BODY_BYTES, MAX_IMPORT_BYTES
+
 ANY = ("*",)
 
 
@@ -25,6 +27,8 @@ class RouteSpec:
     # The per-client policy of callers without a valid token (see Limits.anonymous): each
     # has its own bucket, so exhausting logins does not lock anyone out of invoices or files.
     anonymous_policy: str = "unauthenticated"
+    # The largest request body passed on (413 beyond): 1 MiB but for a CSV import's file.
+    max_body: int = MAX_BODY_BYTES
 
 
 ROUTES: tuple[RouteSpec, ...] = (
@@ -41,6 +45,11 @@ ROUTES: tuple[RouteSpec, ...] = (
         "billing",
         ("POST",),
         extra_policies=("regenerate",),
+    ),
+    # A CSV import's file may be larger than any other body (billing checks it again).
+    *(
+        RouteSpec(f"/api/v1/imports/{kind}", "billing", ("POST",), max_body=MAX_IMPORT_BYTES)
+        for kind in ("customers", "products")
     ),
     # Everything else under the API belongs to billing-service.
     RouteSpec("/api/v1/{tail:.*}", "billing"),

@@ -49,6 +49,8 @@ from shared.logging import access_log, get_logger
 from shared.settings import ServiceSettings
 
 MAX_BODY_BYTES = 1024 * 1024
+# A CSV import's file (billing's POST /imports/*): the one body allowed to be larger.
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID = web.RequestKey("request_id", str)  # the id the response will carry
 

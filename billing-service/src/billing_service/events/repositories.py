@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -46,4 +47,21 @@ async def record(
 ) -> None:
     await conn.execute(
         RECORD, event_id, company_id, event_type, subject, data_json, at, only_endpoint
+    )
+
+
+async def record_many(
+    conn: asyncpg.Connection,
+    company_id: int,
+    event_type: str,
+    events: Sequence[tuple[str, str | None, str]],
+    at: datetime,
+) -> None:
+    """Events of one type (id, subject, data as JSON each), pipelined in one round trip."""
+    await conn.executemany(
+        RECORD,
+        [
+            (event_id, company_id, event_type, subject, data, at, None)
+            for event_id, subject, data in events
+        ],
     )

@@ -65,6 +65,19 @@ class EventLog:
         )
         return event_id
 
+    async def record_many(
+        self,
+        conn: asyncpg.Connection,
+        company_id: int,
+        event_type: str,
+        subjects_and_data: Sequence[tuple[str, Any]],
+    ) -> None:
+        """One event of this type per (subject, data), as `record` writes each (an import)."""
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event_type!r}")
+        events = [(new_event_id(), subject, dumps(data)) for subject, data in subjects_and_data]
+        await repo.record_many(conn, company_id, event_type, events, self.clock())
+
     async def documents(
         self,
         conn: asyncpg.Connection,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import asyncpg
 
@@ -197,6 +198,26 @@ async def initial_stock(
     value = await conn.fetchval(INITIAL_STOCK, product_id, quantity)
     await conn.execute(INSERT_MOVEMENT, product_id, quantity, value, "Initial stock", user_id)
     return value
+
+
+async def initial_stocks(
+    conn: asyncpg.Connection, stocks: list[tuple[int, Decimal]], user_id: int
+) -> dict[int, Decimal]:
+    """`initial_stock` for many products (an import), pipelined; product id -> quantity."""
+    if not stocks:
+        return {}
+    quantities = await conn.fetchmany(INITIAL_STOCK, stocks)
+    after = {
+        product_id: record[0] for (product_id, _), record in zip(stocks, quantities, strict=True)
+    }
+    await conn.executemany(
+        INSERT_MOVEMENT,
+        [
+            (product_id, stock, after[product_id], "Initial stock", user_id)
+            for product_id, stock in stocks
+        ],
+    )
+    return after
 
 
 RECENT_INVOICES = """

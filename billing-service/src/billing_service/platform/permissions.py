@@ -65,6 +65,8 @@ MATRIX: dict[str, Permission] = {
     "statements.send": Permission("sending customer statements", MANAGERS),
     # Reports add up the company's money: managers only, as for payments.
     "reports.read": Permission("reading reports", MANAGERS),
+    # A CSV export carries a whole company's records out (an accountant's token).
+    "records.export": Permission("exporting the company's records", MANAGERS),
 }
 
 # Operations on one record of the invoices table: the token ability's action (under the

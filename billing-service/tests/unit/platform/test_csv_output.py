@@ -31,3 +31,26 @@ def test_document_is_rfc_4180_with_crlf_and_doubled_quotes() -> None:
     rows = list(csv.reader(io.StringIO(body.decode(), newline="")))
     assert rows == [["name", "note"], ["Acme, Inc.", 'say "hi"\nnext line'], ["'=1", ""]]
     assert b'"say ""hi""\nnext line"' in body
+
+
+class _Label(str):
+    """A str subclass: the by-type fast path does not know it, the checks below it do."""
+
+
+def test_the_fast_path_and_the_general_checks_agree() -> None:
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert safe_cell(moment) == "2026-01-02T03:04:05.000006+00:00"
+    assert safe_cell(False) == "false"
+    assert safe_cell(_Label("=1")) == "'=1"
+    assert safe_cell(_Label("plain")) == "plain"
+
+
+def test_rows_without_header_are_what_the_document_has_after_its_header() -> None:
+    from billing_service.platform.csv_output import csv_rows
+
+    rows = [["Acme, Inc.", Decimal("-1.50")], ["=1", None], ['q"uote', date(2026, 1, 2)]]
+    document = csv_document(["name", "amount"], rows)
+    assert document == b"name,amount\r\n" + csv_rows(rows)
+    assert csv_rows([]) == b""

@@ -161,6 +161,12 @@ class ProductCreate(ProductUpdate):
     active: bool = True
     stock_quantity: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))] | None = None
 
+    @model_validator(mode="after")
+    def _services_have_no_stock(self) -> ProductCreate:
+        if self.type == "service" and self.stock_quantity is not None:
+            raise ValidationFailed.field("stock_quantity", "Services have no stock.")
+        return self
+
     def changes(self, *exclude: str) -> dict[str, Any]:
         # Defaults count too: a created product has every column set.
         return to_columns(self.model_dump(exclude={"company_id", *exclude}))

@@ -25,9 +25,7 @@ class ProductService(ResourceService[ProductFilter]):
     permission = "products.write"
 
     async def create(self, scope: Scope, company_id: int | None, values: dict[str, Any]) -> Row:
-        stock = values.pop("stock_quantity", None)
-        if values.get("type", "service") == "service" and stock is not None:
-            raise ValidationFailed.field("stock_quantity", "Services have no stock.")
+        stock = values.pop("stock_quantity", None)  # a service has none (ProductCreate)
         async with self.pool.acquire() as conn, conn.transaction():
             company = await resolve_company(conn, scope, company_id, self.personal)
             require(scope, company, self.permission)
@@ -36,6 +34,23 @@ class ProductService(ResourceService[ProductFilter]):
                 quantity = await repo.initial_stock(conn, row["id"], stock or 0, scope.user_id)
                 row = row | {"stock_quantity": quantity}
             return row
+
+    async def create_many(
+        self, conn: asyncpg.Connection, scope: Scope, company_id: int, rows: list[dict[str, Any]]
+    ) -> list[Row]:
+        """Products of one company at once (an import), in the caller's transaction, each as
+        `create` makes one: a product's initial stock a logged movement."""
+        require(scope, company_id, self.permission)
+        stocks = [values.get("stock_quantity") or Decimal(0) for values in rows]
+        created = await crud.insert_many(
+            conn, self.table, company_id, [_without_stock(values) for values in rows]
+        )
+        stocked = [
+            (row["id"], stock) for row, stock in zip(created, stocks, strict=True)
+            if row["type"] == "product"
+        ]  # fmt: skip
+        quantities = await repo.initial_stocks(conn, stocked, scope.user_id)
+        return [row | {"stock_quantity": quantities.get(row["id"])} for row in created]
 
     async def prepare(
         self,
@@ -72,3 +87,7 @@ class ProductService(ResourceService[ProductFilter]):
     async def conditions(self, scope: Scope, query: ProductFilter) -> Conditions:
         where = await super().conditions(scope, query)
         return repo.product_conditions(where, query.search, query.type, query.active)
+
+
+def _without_stock(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if name != "stock_quantity"}

@@ -117,6 +117,27 @@ class RecipientService(ResourceService[RecipientFilter]):
             await self.announce(conn, "created", row)
             return row
 
+    async def create_many(
+        self, conn: asyncpg.Connection, scope: Scope, company_id: int, rows: list[dict[str, Any]]
+    ) -> list[Row]:
+        """Customers of one company at once (an import), in the caller's transaction: each as
+        `create` files one without an organisation (in the company's default organisation),
+        each announced as `recipient.created`."""
+        require(scope, company_id, self.permission)
+        organisation_id = await self._organisations.default_for(conn, company_id)
+        filed = [values | {"organisation_id": organisation_id} for values in rows]
+        created = await crud.insert_many(conn, self.table, company_id, filed)
+        await self._events.record_many(
+            conn,
+            company_id,
+            "recipient.created",
+            [
+                (f"recipient:{row['id']}", InvoicedRecipientView.of(row | {"total_invoiced": 0}))
+                for row in created
+            ],
+        )
+        return created
+
     async def prepare(
         self,
         conn: asyncpg.Connection,

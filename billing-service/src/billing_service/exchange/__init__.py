@@ -1,0 +1,1 @@
+"""CSV exports (invoices, payments, customers, products) and imports (customers, products)."""
