@@ -47,6 +47,7 @@ from shared.errors import (
 from shared.ids import unique_id
 from shared.logging import access_log, get_logger
 from shared.settings import ServiceSettings
+from shared.wire_errors import JsonErrorsAppRunner
 
 MAX_BODY_BYTES = 1024 * 1024
 # A CSV import's file (billing's POST /imports/*): the one body allowed to be larger.
@@ -537,7 +538,9 @@ async def _serve_until_stopped(app: web.Application, settings: ServiceSettings) 
     draining = asyncio.Event()
     add_readiness_check(app, "shutdown", _not_draining(draining))
     app.on_response_prepare.append(_close_connection_when(draining))
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=settings.shutdown_timeout_seconds)
+    runner = JsonErrorsAppRunner(
+        app, access_log=None, shutdown_timeout=settings.shutdown_timeout_seconds
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port, reuse_port=True, backlog=1024)
