@@ -450,6 +450,12 @@ async def test_bad_input_is_a_422_naming_the_field(api, make_setup, query, field
     assert list(answer["errors"]) == [field]
 
 
+async def test_a_send_in_an_unknown_currency_is_a_422_on_currency(billing, make_setup):
+    setup = await make_setup()
+    status, _, answer = await send(billing, setup, {"currency": "ZZZ"})
+    assert (status, list(answer["errors"])) == (422, ["currency"])
+
+
 async def test_a_year_is_the_longest_period(api, make_setup):
     setup = await make_setup()
     shown = await statement(api, setup, "?from=2024-01-01&to=2024-12-31")
