@@ -58,27 +58,52 @@ async def test_off_by_default_then_set_and_read_back_with_default_templates(api,
 BAD: list[tuple[Any, str]] = [
     ({"enabled": True, "steps": [{"days": 7}, {"days": 7}]}, "steps.1.days"),
     ({"enabled": True, "steps": [{"days": 1}, {"days": 9}, {"days": 3}]}, "steps.2.days"),
-    ({"steps": [{"days": 1, "repeat_every_days": 7}, {"days": 9}]}, "steps.0.repeat_every_days"),
-    ({"steps": [{"days": 9, "repeat_every_days": 0}]}, "steps.0.repeat_every_days"),
-    ({"steps": [{"days": 4000}]}, "steps.0.days"),
-    ({"steps": [{"days": -400}]}, "steps.0.days"),
-    ({"steps": [{"days": "soon"}]}, "steps.0.days"),
-    ({"steps": [{}]}, "steps.0.days"),
-    ({"steps": [{"days": 1, "template": "quote"}]}, "steps.0.template"),
-    ({"steps": [{"days": 1, "late_fee": {}}]}, "steps.0.late_fee"),
     (
-        {"steps": [{"days": 1, "late_fee": {"percent": "1", "amount": "1"}}]},
+        {"enabled": True, "steps": [{"days": 1, "repeat_every_days": 7}, {"days": 9}]},
+        "steps.0.repeat_every_days",
+    ),
+    (
+        {"enabled": True, "steps": [{"days": 9, "repeat_every_days": 0}]},
+        "steps.0.repeat_every_days",
+    ),
+    ({"enabled": True, "steps": [{"days": 4000}]}, "steps.0.days"),
+    ({"enabled": True, "steps": [{"days": -400}]}, "steps.0.days"),
+    ({"enabled": True, "steps": [{"days": "soon"}]}, "steps.0.days"),
+    ({"enabled": True, "steps": [{}]}, "steps.0.days"),
+    ({"enabled": True, "steps": [{"days": 1, "template": "quote"}]}, "steps.0.template"),
+    ({"enabled": True, "steps": [{"days": 1, "late_fee": {}}]}, "steps.0.late_fee"),
+    (
+        {"enabled": True, "steps": [{"days": 1, "late_fee": {"percent": "1", "amount": "1"}}]},
         "steps.0.late_fee",
     ),
-    ({"steps": [{"days": 1, "late_fee": {"percent": "0"}}]}, "steps.0.late_fee.percent"),
-    ({"steps": [{"days": 1, "late_fee": {"percent": "101"}}]}, "steps.0.late_fee.percent"),
-    ({"steps": [{"days": 1, "late_fee": {"amount": "-5"}}]}, "steps.0.late_fee.amount"),
-    ({"steps": [{"days": 1, "late_fee": {"amount": "1.00001"}}]}, "steps.0.late_fee.amount"),
-    ({"steps": [{"days": 1, "late_fee": {"amount": "NaN"}}]}, "steps.0.late_fee.amount"),
-    ({"steps": [{"days": 1, "extend_due_days": 1000}]}, "steps.0.extend_due_days"),
-    ({"steps": [{"days": day} for day in range(11)]}, "steps"),
+    (
+        {"enabled": True, "steps": [{"days": 1, "late_fee": {"percent": "0"}}]},
+        "steps.0.late_fee.percent",
+    ),
+    (
+        {"enabled": True, "steps": [{"days": 1, "late_fee": {"percent": "101"}}]},
+        "steps.0.late_fee.percent",
+    ),
+    (
+        {"enabled": True, "steps": [{"days": 1, "late_fee": {"percent": "50.01"}}]},
+        "steps.0.late_fee.percent",
+    ),
+    (
+        {"enabled": True, "steps": [{"days": 1, "late_fee": {"amount": "-5"}}]},
+        "steps.0.late_fee.amount",
+    ),
+    (
+        {"enabled": True, "steps": [{"days": 1, "late_fee": {"amount": "1.00001"}}]},
+        "steps.0.late_fee.amount",
+    ),
+    (
+        {"enabled": True, "steps": [{"days": 1, "late_fee": {"amount": "NaN"}}]},
+        "steps.0.late_fee.amount",
+    ),
+    ({"enabled": True, "steps": [{"days": 1, "extend_due_days": 1000}]}, "steps.0.extend_due_days"),
+    ({"enabled": True, "steps": [{"days": day} for day in range(11)]}, "steps"),
     ({"enabled": "perhaps"}, "enabled"),
-    ({"steps": {"days": 1}}, "steps"),
+    ({"enabled": True, "steps": {"days": 1}}, "steps"),
 ]
 
 
@@ -101,6 +126,43 @@ async def test_bad_settings_are_422_naming_the_field_and_change_nothing(
             "extend_due_days": None,
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [({}, ["enabled", "steps"]), ({"steps": []}, ["enabled"]), ({"enabled": False}, ["steps"])],
+)
+async def test_a_put_names_every_field_it_misses_and_changes_nothing(
+    api, make_setup, body, missing
+):
+    """A PUT replaces the whole settings: without `enabled` or `steps` nothing is wiped."""
+    setup = await make_setup()
+    good = {"enabled": True, "steps": [{"days": 5}]}
+    assert (await api("PUT", reminders(setup.company_id), setup.headers, good))[0] == 200
+    status, answer = await api("PUT", reminders(setup.company_id), setup.headers, body)
+    assert (status, sorted(answer["errors"])) == (422, missing), answer
+    for field in missing:
+        assert answer["errors"][field] == [f"The {field} field is required."]
+    status, read = await api("GET", reminders(setup.company_id), setup.headers)
+    assert read["data"]["enabled"] is True and len(read["data"]["steps"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("fee", "message"),
+    [
+        ({"amount": "0"}, "The steps.0.late fee.amount field must be greater than 0."),
+        ({"percent": "0"}, "The steps.0.late fee.percent field must be greater than 0."),
+        ({"percent": "50.5"}, "The steps.0.late fee.percent field must not be greater than 50."),
+    ],
+)
+async def test_a_late_fee_is_above_nothing_and_at_most_half(api, make_setup, fee, message):
+    setup = await make_setup()
+    body = {"enabled": True, "steps": [{"days": 1, "late_fee": fee}]}
+    status, answer = await api("PUT", reminders(setup.company_id), setup.headers, body)
+    field = f"steps.0.late_fee.{next(iter(fee))}"
+    assert (status, answer["errors"]) == (422, {field: [message]}), answer
+    body["steps"][0]["late_fee"] = {next(iter(fee)): "50" if "percent" in fee else "0.01"}
+    assert (await api("PUT", reminders(setup.company_id), setup.headers, body))[0] == 200
 
 
 async def test_abilities_and_tenants(api, make_setup, auth):
@@ -177,3 +239,20 @@ async def test_reminders_paused_on_an_issued_invoice_and_on_a_customer(api, make
     assert answer["data"]["reminders_paused"] is True
     status, answer = await api("PATCH", customer, setup.headers, {"reminders_paused": "x"})
     assert_422_on(status, answer, "reminders_paused")
+
+
+async def test_a_member_who_may_edit_the_invoice_may_pause_its_reminders(api, make_setup, auth):
+    """The pause is part of the invoice, not of the settings (owners and admins only)."""
+    setup = await make_setup()
+    member = await auth.user()
+    path = f"/api/v1/companies/{setup.company_id}/members"
+    body = {"email": member.email, "role": "member"}
+    assert (await api("POST", path, setup.headers, body))[0] == 201
+    headers = {"Authorization": f"Bearer {await auth.identity_jwt(member.token)}"}
+    invoice = await created_invoice(api, setup, due_date="2025-06-30", scheduled_date="2025-06-01")
+    path = f"/api/v1/invoices/{invoice['id']}"
+    assert (await api("POST", f"{path}/approve", setup.headers, {}))[0] == 200
+    status, answer = await api("PATCH", path, headers, {"reminders_paused": True})
+    assert status == 200 and answer["data"]["reminders_paused"] is True, answer
+    settings = {"enabled": True, "steps": []}
+    assert (await api("PUT", reminders(setup.company_id), headers, settings))[0] == 403

@@ -402,6 +402,39 @@ async def test_late_fees_show_in_the_api_the_email_the_pdf_and_valid_einvoices(
     assert stated in "".join(p.extract_text() for p in PdfReader(io.BytesIO(downloaded)).pages)
 
 
+async def test_a_fee_past_the_largest_total_is_left_out_and_the_reminder_still_goes(
+    api, make_setup, billing
+):
+    setup = await make_setup()
+    await configure(api, setup, [{"days": 1, "late_fee": {"amount": "100.00"}}])
+    # 9,999,999,999,990.00: 10.00 short of the largest total an invoice may have.
+    big = [
+        {"label": "Plant", "quantity": 9090, "price": "1000000000", "tax_percentage": 10},
+        {"label": "Rest", "quantity": 1, "price": "909090900", "tax_percentage": 10},
+    ]
+    invoice_id = await issued(api, setup, items=big)
+    before = (await invoice(api, setup, invoice_id))["total"]
+    assert before == "9999999999990.00"
+    pool = billing.app[POOL]
+    await remind(billing, at("2025-07-01"))
+    assert await sent_steps(pool, invoice_id) == [(1, 0)]
+    assert len(await reminder_emails(pool, invoice_id)) == 1
+    shown = await invoice(api, setup, invoice_id)
+    assert shown["total"] == before
+    assert "Late fee (reminder 1)" not in [item["label"] for item in shown["items"]]
+    history = [entry["event"] for entry in shown["history"]]
+    assert "reminder_sent:1" in history
+    assert [e for e in history if e.startswith("late_fee")] == [
+        "late_fee_left_out:100.00 (the total would pass the maximum, 10000000000000)"
+    ]
+    [event] = await reminder_events(pool, invoice_id)
+    assert event["reminder"]["late_fee"] is None
+    retries = await pool.fetchval(
+        "SELECT count(*) FROM reminder_retries WHERE invoice_id = $1", invoice_id
+    )
+    assert retries == 0
+
+
 async def test_extending_the_due_date_moves_the_next_step(api, make_setup, billing):
     setup = await make_setup()
     await configure(api, setup, [{"days": 7, "extend_due_days": 14}, {"days": 10}])

@@ -140,6 +140,7 @@ async def test_bad_rows_write_nothing_and_are_named_by_row_and_column(
             ["", "nameless@example.com", "", ""],
             ["Odd Ltd", "", "EURO", "abc"],
             ["Fine Ltd", "", "", ""],
+            ["Zed Ltd", "", "ZZZ", ""],
         ],
     )
     status, answer, _ = await post_import(
@@ -154,10 +155,11 @@ async def test_bad_rows_write_nothing_and_are_named_by_row_and_column(
         "rows.4.Company Name",
         "rows.5.Currency",
         "rows.5.Tax Rate",
+        "rows.7.Currency",
     }
     assert "email" in errors["rows.3.Email"][0]
     assert "required" in errors["rows.4.Company Name"][0]
-    assert answer["message"].startswith("3 of 5 rows are invalid (first: row 3, column Email:")
+    assert answer["message"].startswith("4 of 6 rows are invalid (first: row 3, column Email:")
     assert "nothing was imported" in answer["message"]
     assert await count(billing, "recipients", setup.company_id) == before
 

@@ -558,6 +558,10 @@ async def test_a_report_shows_only_its_own_company(api: Any, make_setup: Any) ->
         ("aging?as_of=yesterday", "as_of"),
         ("aging?currency=EURO", "currency"),
         ("aging?currency=XYZ", "currency"),
+        # Not an ISO 4217 code: every report takes the shared Currency field.
+        ("aging?currency=ZZZ", "currency"),
+        ("tax?from=2025-01-01&to=2025-03-31&currency=ZZZ", "currency"),
+        ("revenue?from=2025-01-01&to=2025-03-31&currency=ZZZ", "currency"),
         ("aging?format=xml", "format"),
         ("tax?to=2025-03-31", "from"),
         ("tax?from=2025-01-01", "to"),

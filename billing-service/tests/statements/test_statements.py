@@ -5,6 +5,7 @@ under the e-mail caps, abilities, tenants, roles and bad input."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import io
 from dataclasses import dataclass
@@ -375,7 +376,8 @@ async def test_the_send_mails_the_pdf_to_each_address_once(api, billing, account
 
 
 async def test_the_send_keeps_the_caps_and_the_idempotency_key(start_billing, auth, helpers):
-    service = await start_billing(mail_company_hourly_cap=1)
+    # Two sends a window per customer: the company's cap refuses the second send.
+    service = await start_billing(mail_company_hourly_cap=1, mail_invoice_sends_per_window=2)
     setup = await helpers.setup(service, await auth.bearer())
     key = {"Idempotency-Key": "statement-1"}
     status, _, first = await send(service, setup, None, key)
@@ -394,6 +396,28 @@ async def test_the_send_keeps_the_caps_and_the_idempotency_key(start_billing, au
     await service.app[POOL].execute(
         "UPDATE email_outbox SET status = 'failed' WHERE template = 'customer-statement'"
     )
+
+
+async def test_one_send_per_customer_a_window_even_when_sent_at_once(billing, make_setup):
+    """Statement sends of one customer are counted under its row lock: of concurrent sends,
+    one passes (default: 1 per 60 s, as an invoice's); another customer is not held up."""
+    setup = await make_setup()
+    answers = await asyncio.gather(*(send(billing, setup) for _ in range(4)))
+    statuses = sorted(status for status, _, _ in answers)
+    assert statuses == [202, 429, 429, 429], answers
+    for status, headers, answer in answers:
+        if status == 429:
+            assert answer["error_code"] == "RATE_LIMITED"
+            assert "statement" in answer["message"]
+            assert 0 < int(headers["Retry-After"]) <= 60
+    pool = billing.app[POOL]
+    kept = await pool.fetchval(
+        "SELECT count(*) FROM statement_sends WHERE recipient_id = $1", setup.recipient_id
+    )
+    assert kept == 1
+    other = await make_setup()
+    status, _, answer = await send(billing, other)
+    assert status == 202, answer
 
 
 async def test_nobody_to_send_to_is_a_422_that_queues_nothing(billing, make_setup):
@@ -424,6 +448,12 @@ async def test_bad_input_is_a_422_naming_the_field(api, make_setup, query, field
     )
     assert status == 422, answer
     assert list(answer["errors"]) == [field]
+
+
+async def test_a_send_in_an_unknown_currency_is_a_422_on_currency(billing, make_setup):
+    setup = await make_setup()
+    status, _, answer = await send(billing, setup, {"currency": "ZZZ"})
+    assert (status, list(answer["errors"])) == (422, ["currency"])
 
 
 async def test_a_year_is_the_longest_period(api, make_setup):

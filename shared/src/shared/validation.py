@@ -71,8 +71,10 @@ def _phrase(error: Any) -> str:
         return "is required" if minimum == 1 else f"must be at least {minimum} characters"
     if kind == "decimal_max_places":
         return f"must have at most {ctx.get('decimal_places')} decimal places"
-    if kind in {"greater_than_equal", "greater_than"}:
-        return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
+    if kind == "greater_than":
+        return f"must be greater than {ctx.get('gt')}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
     if kind in {"less_than_equal", "less_than"}:
         return f"must not be greater than {ctx.get('le', ctx.get('lt'))}"
     message = str(error["msg"])

@@ -20,7 +20,9 @@ ReminderTemplate = Literal[
     "invoice-reminder", "invoice-due", "invoice-due-reminder", "invoice-issued"
 ]
 
-FeePercent = Annotated[Percent, Field(gt=0)]
+# Half the balance owed is already far beyond what a court would call a reasonable fee.
+MAX_FEE_PERCENT = 50
+FeePercent = Annotated[Percent, Field(gt=0, le=MAX_FEE_PERCENT)]
 FeeAmount = Annotated[Money, Field(gt=0, le=Decimal("1000000000"))]
 
 
@@ -59,5 +61,8 @@ class StepIn(Body):
 
 
 class ReminderSettingsBody(Body):
-    enabled: bool = False
-    steps: Annotated[list[StepIn], Field(max_length=MAX_STEPS)] = Field(default_factory=list)
+    """A PUT replaces the whole settings: both fields are required (an empty body must not
+    wipe them)."""
+
+    enabled: bool
+    steps: Annotated[list[StepIn], Field(max_length=MAX_STEPS)]

@@ -116,17 +116,18 @@ async def defer(conn: asyncpg.Connection, email_id: int, when: datetime) -> None
     await conn.execute(DEFER, email_id, when)
 
 
-async def _tally(conn: asyncpg.Connection, sql: str, owner_id: int, since: datetime) -> Tally:
+async def tally(conn: asyncpg.Connection, sql: str, owner_id: int, since: datetime) -> Tally:
+    """`sql`'s count and oldest e-mail (or send) of one owner after `since`."""
     row = await conn.fetchrow(sql, owner_id, since)
     return Tally(int(row["count"]), row["oldest"])
 
 
 async def queued_for_invoice(conn: asyncpg.Connection, invoice_id: int, since: datetime) -> Tally:
-    return await _tally(conn, QUEUED_FOR_INVOICE, invoice_id, since)
+    return await tally(conn, QUEUED_FOR_INVOICE, invoice_id, since)
 
 
 async def queued_for_company(conn: asyncpg.Connection, company_id: int, since: datetime) -> Tally:
-    return await _tally(conn, QUEUED_FOR_COMPANY, company_id, since)
+    return await tally(conn, QUEUED_FOR_COMPANY, company_id, since)
 
 
 async def lock_quota(conn: asyncpg.Connection, company_id: int, user_id: int) -> None:
@@ -135,8 +136,8 @@ async def lock_quota(conn: asyncpg.Connection, company_id: int, user_id: int) ->
 
 
 async def queued_by_user(conn: asyncpg.Connection, user_id: int, since: datetime) -> Tally:
-    return await _tally(conn, QUEUED_BY_USER, user_id, since)
+    return await tally(conn, QUEUED_BY_USER, user_id, since)
 
 
 async def sent_for_company(conn: asyncpg.Connection, company_id: int, since: datetime) -> Tally:
-    return await _tally(conn, SENT_FOR_COMPANY, company_id, since)
+    return await tally(conn, SENT_FOR_COMPANY, company_id, since)

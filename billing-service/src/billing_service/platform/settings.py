@@ -38,8 +38,9 @@ class Settings(ServiceSettings):
     mailer_enabled: bool = True
     mailer_interval_seconds: float = 2.0
     mail_max_attempts: int = 10
-    # Outbound e-mail quotas: sends of one invoice per window (checked under the invoice's row
-    # lock, so concurrent sends queue exactly this many), and e-mails per company per hour
+    # Outbound e-mail quotas: sends of one invoice per window, and of one customer's statement
+    # (checked under the invoice's or the customer's row lock, so concurrent sends queue
+    # exactly this many), and e-mails per company per hour
     # (refused at the API once queued; deliveries over it wait in the outbox).
     mail_invoice_sends_per_window: PositiveInt = 1
     mail_invoice_window_seconds: PositiveInt = 60

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from billing_service.mail.repositories import Tally, tally
 from billing_service.platform.repositories.crud import Db, Row
 
 # Any customer of the caller's companies, archived ones too: a past customer's account can
@@ -80,6 +81,13 @@ SELECT $1, $2, address, $3, $4, $5, $5, $6, $7::jsonb
 FROM unnest($8::text[]) WITH ORDINALITY AS addressed (address, position)
 ORDER BY position
 """
+# The customer's row lock: concurrent sends of one customer's statement are counted one after
+# the other (the window below), as an invoice's sends are under the invoice's lock.
+LOCK_CUSTOMER = "SELECT 1 FROM recipients WHERE id = $1 FOR UPDATE"
+SENT_SINCE = """
+SELECT count(*) AS count, min(created_at) AS oldest FROM statement_sends
+WHERE recipient_id = $1 AND created_at > $2
+"""
 INSERT_SEND = """
 INSERT INTO statement_sends
     (company_id, recipient_id, currency, period_from, period_to, closing_balance, document_id,
@@ -136,6 +144,15 @@ async def account_records(
 
 async def contact_emails(db: Db, customer_id: int) -> list[str]:
     return [str(row["email"]) for row in await db.fetch(CONTACT_EMAILS, customer_id)]
+
+
+async def lock_customer(conn: asyncpg.Connection, customer_id: int) -> None:
+    await conn.execute(LOCK_CUSTOMER, customer_id)
+
+
+async def sent_since(conn: asyncpg.Connection, customer_id: int, since: datetime) -> Tally:
+    """The customer's statement sends (each one, whatever its currency) after `since`."""
+    return await tally(conn, SENT_SINCE, customer_id, since)
 
 
 async def queue_statement(

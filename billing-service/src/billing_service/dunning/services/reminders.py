@@ -33,11 +33,11 @@ from billing_service.invoices.repositories import invoices as invoice_repo
 from billing_service.invoices.repositories import members as members_repo
 from billing_service.invoices.repositories.detail import load_detail
 from billing_service.invoices.repositories.invoices import Invoice
-from billing_service.invoices.services.pricing import invoice_totals, price_items
+from billing_service.invoices.services.pricing import MAX_TOTAL, invoice_totals, price_items
 from billing_service.invoices.services.records import InvoiceRecords, overdue_reset
 from billing_service.invoices.views.mapping import invoice_view
 from billing_service.platform.loops import BY_HAND, LoopContext, describe, next_attempt
-from shared.errors import RateLimited
+from shared.errors import RateLimited, ValidationFailed
 from shared.logging import get_logger
 
 log = get_logger("billing.reminders")
@@ -190,7 +190,9 @@ class Reminders:
         self, conn: asyncpg.Connection, invoice: Invoice, step: Step, wanted: Due
     ) -> tuple[dict[str, Any], Decimal | None]:
         """The step's late fee as a new line and the totals it makes (once per step: never on
-        a repeat); nothing without a fee, or a fee that rounds to nothing."""
+        a repeat); nothing without a fee, or a fee that rounds to nothing. A fee that would
+        take the invoice past the largest total an invoice may have is left out, with a
+        history entry saying so: the reminder still goes (it is never set aside for it)."""
         if step.late_fee is None or wanted.repeat > 0:
             return {}, None
         currency = invoice.currency.strip()
@@ -208,9 +210,17 @@ class Reminders:
             "vat_exemption_reason": None if outside else FEE_EXEMPTION,
         }
         [priced] = price_items([line], currency, Decimal(0))
+        try:
+            totals = invoice_totals([*items, priced])
+        except ValidationFailed:  # past MAX_TOTAL, the only refusal of invoice_totals
+            entry = f"late_fee_left_out:{fee} (the total would pass the maximum, {MAX_TOTAL:f})"
+            status = invoice.status
+            await invoice_repo.add_history(conn, invoice.id, None, entry, status, status)
+            log.info("late_fee_left_out", invoice_id=invoice.id, fee=str(fee))
+            return {}, None
         priced["position"] = await repo.next_item_position(conn, invoice.id)
         await invoice_repo.insert_items(conn, invoice.id, [priced])
-        return invoice_totals([*items, priced]), fee
+        return totals, fee
 
     async def _history(
         self, conn: asyncpg.Connection, invoice: Invoice, reminder: repo.Reminder

@@ -57,6 +57,17 @@ class MailQuota:
             raise _limited(sent, window, now, "This invoice was e-mailed moments ago.")
         await self.check_company_send(conn, invoice.company_id, user_id, now)
 
+    async def check_statement_send(
+        self, conn: asyncpg.Connection, sent: Tally, company_id: int, user_id: int, now: datetime
+    ) -> None:
+        """Refuse a customer's statement send over the same window as an invoice's: `sent`
+        counts the customer's statement sends since `now` less `invoice_window`, taken under
+        the customer's row lock."""
+        if sent.count >= self.invoice_sends:
+            message = "This customer's statement was e-mailed moments ago."
+            raise _limited(sent, self.invoice_window, now, message)
+        await self.check_company_send(conn, company_id, user_id, now)
+
     async def check_company_send(
         self, conn: asyncpg.Connection, company_id: int, user_id: int, now: datetime
     ) -> None:

@@ -126,7 +126,8 @@ class Statements:
         self, scope: Scope, customer_id: int, wanted: Period, custom_message: str | None
     ) -> StatementSentView:
         """An e-mail to each of the customer's addresses with the PDF attached, queued under
-        the company's and the user's hourly caps (429 over them); the send is kept."""
+        the customer's window (as an invoice's sends) and the company's and the user's hourly
+        caps (429 over them); the send is kept."""
         statement = await self.statement(scope, customer_id, wanted, "statements.send")
         view = statement.view
         contacts = await repo.contact_emails(self.pool, customer_id)
@@ -151,7 +152,11 @@ class Statements:
         context = _email_context(statement, document_id, self.locale)
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
-            await self.quota.check_company_send(conn, view.company_id, scope.user_id, now)
+            await repo.lock_customer(conn, customer_id)
+            sent_before = await repo.sent_since(conn, customer_id, now - self.quota.invoice_window)
+            await self.quota.check_statement_send(
+                conn, sent_before, view.company_id, scope.user_id, now
+            )
             send_id = await repo.queue_statement(
                 conn,
                 sent,
