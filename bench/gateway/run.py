@@ -135,6 +135,21 @@ def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+# REDIS_NETWORK=host: the bench's Redis on the host's loopback (127.0.0.1 only) instead of a
+# published port, whose every round trip passes through Docker's userland proxy: a process
+# the compose stack does not have between the gateway and Redis (measured in the whole-box
+# table, bench/RESULTS.md 2026-12-07, third round).
+REDIS_NETWORK = os.environ.get("REDIS_NETWORK", "")
+
+
+def redis_network() -> list[str]:
+    """`docker run` arguments up to the server's own: its network and address."""
+    if REDIS_NETWORK == "host":
+        return ["--network", "host", "redis:7", "redis-server", "--bind", "127.0.0.1",
+                "--port", str(PORTS["redis"])]  # fmt: skip
+    return ["-p", f"127.0.0.1:{PORTS['redis']}:6379", "redis:7", "redis-server"]
+
+
 def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict[str, Any]:
     python = sys.executable
     subprocess.run(["docker", "rm", "-f", "bench-redis"], capture_output=True)
@@ -146,10 +161,7 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
             "--rm",
             "--name",
             "bench-redis",
-            "-p",
-            f"127.0.0.1:{PORTS['redis']}:6379",
-            "redis:7",
-            "redis-server",
+            *redis_network(),
             "--save",
             "",
             "--appendonly",
