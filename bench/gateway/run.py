@@ -297,8 +297,11 @@ def tree_cpu_seconds(pid: int) -> float:
     """CPU time of a process and its live children (nginx's worker, the gateway's workers)."""
     total = cpu_seconds(pid)
     for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        total += sum(tree_cpu_seconds(int(child)) for child in children)
+        try:
+            children = (task / "children").read_text().split()
+            total += sum(tree_cpu_seconds(int(child)) for child in children)
+        except FileNotFoundError:  # a thread or child that ended meanwhile
+            continue
     return total
 
 
