@@ -39,11 +39,13 @@ def _on_gc(phase: str, info: dict[str, int]) -> None:
 async def _stalls(app: web.Application) -> AsyncIterator[None]:
     async def watch() -> None:
         while True:
-            before = time.perf_counter()
+            before, ran_before = time.perf_counter(), time.thread_time()
             await asyncio.sleep(TICK)
             late = time.perf_counter() - before - TICK
             if late >= SLOW:
-                _note("stall", late)
+                # The loop's thread's CPU time meanwhile: work in the process (~ the whole
+                # stall) or none (it waited for a core, or in a system call).
+                _note("stall", late, ran_ms=(time.thread_time() - ran_before) * 1000)
 
     task = asyncio.create_task(watch())
     yield

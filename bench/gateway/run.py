@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -134,6 +135,21 @@ def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+# REDIS_NETWORK=host: the bench's Redis on the host's loopback (127.0.0.1 only) instead of a
+# published port, whose every round trip passes through Docker's userland proxy: a process
+# the compose stack does not have between the gateway and Redis (measured in the whole-box
+# table, bench/RESULTS.md 2026-12-07, third round).
+REDIS_NETWORK = os.environ.get("REDIS_NETWORK", "")
+
+
+def redis_network() -> list[str]:
+    """`docker run` arguments up to the server's own: its network and address."""
+    if REDIS_NETWORK == "host":
+        return ["--network", "host", "redis:7", "redis-server", "--bind", "127.0.0.1",
+                "--port", str(PORTS["redis"])]  # fmt: skip
+    return ["-p", f"127.0.0.1:{PORTS['redis']}:6379", "redis:7", "redis-server"]
+
+
 def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict[str, Any]:
     python = sys.executable
     subprocess.run(["docker", "rm", "-f", "bench-redis"], capture_output=True)
@@ -145,10 +161,7 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
             "--rm",
             "--name",
             "bench-redis",
-            "-p",
-            f"127.0.0.1:{PORTS['redis']}:6379",
-            "redis:7",
-            "redis-server",
+            *redis_network(),
             "--save",
             "",
             "--appendonly",
@@ -159,13 +172,15 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
         check=True,
         capture_output=True,
     )
-    processes.append(start([python, str(HERE / "upstream.py"), str(PORTS["upstream"])]))
+    upstream_process = start([python, str(HERE / "upstream.py"), str(PORTS["upstream"])])
+    processes.append(upstream_process)
     upstream = f"http://127.0.0.1:{PORTS['upstream']}"
     bare_process = start([python, str(HERE / "bare_proxy.py"), str(PORTS["bare"]), upstream])
     processes.append(bare_process)
     conf = tmp / "nginx.conf"
     conf.write_text(NGINX_CONF.format(dir=tmp, upstream=PORTS["upstream"], port=PORTS["nginx"]))
-    processes.append(start(["nginx", "-c", str(conf), "-g", "daemon off;"]))
+    nginx_process = start(["nginx", "-c", str(conf), "-g", "daemon off;"])
+    processes.append(nginx_process)
     gateway_env = os.environ | {
         "PORT": str(PORTS["gateway"]),
         "METRICS_PORT": str(PORTS["gateway_metrics"]),
@@ -185,7 +200,8 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
         "METRICS_PORT": str(PORTS["gateway2_metrics"]),
         "WORKERS": "2",
     }
-    processes.append(start([python, "-m", "gateway"], env=two_workers))
+    gateway2_process = start([python, "-m", "gateway"], env=two_workers)
+    processes.append(gateway2_process)
     for port in PORTS.values():
         wait_port(port)
     client = redis.Redis(port=PORTS["redis"])
@@ -212,10 +228,20 @@ def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict
             check=True,
         )
     pids = {"bare aiohttp proxy": bare_process.pid, "full gateway": gateway_process.pid}
+    # Every process on the box that serves a request, for the whole-box CPU table.
+    serving = {
+        "upstream": upstream_process.pid,
+        "nginx": nginx_process.pid,
+        "bare aiohttp proxy": bare_process.pid,
+        "full gateway": gateway_process.pid,
+        "full gateway, 2 workers": gateway2_process.pid,
+    }
+    if (proxy := docker_proxy_pid(PORTS["redis"])) is not None:
+        serving["docker-proxy (Redis)"] = proxy
     load_averages = [os.getloadavg()[0]]
     rounds = []
     for _ in range(RUNS):
-        rounds.append(peak_round(targets, client, pids))
+        rounds.append(peak_round(targets, client, pids, serving))
         load_averages.append(os.getloadavg()[0])
     # One worker against two, the load generator alone on its core (both in one round).
     pinned = [
@@ -267,8 +293,63 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its live children (nginx's worker, the gateway's workers)."""
+    total = cpu_seconds(pid)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+            total += sum(tree_cpu_seconds(int(child)) for child in children)
+        except FileNotFoundError:  # a thread or child that ended meanwhile
+            continue
+    return total
+
+
+def redis_cpu_seconds(client: redis.Redis) -> float:
+    """The Redis server's own CPU time (it runs in a container: its INFO counts it)."""
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def box_cpu_seconds() -> float:
+    """CPU time used by everything on the machine, all cores (/proc/stat: not idle, not iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields[:8]) - fields[3] - fields[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def wrk_cpu_seconds() -> float:
+    """CPU time of the waited-for children: wrk's, once it has exited."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def docker_proxy_pid(port: int) -> int | None:
+    """Docker's userland proxy for a published port, when Docker runs one: the guard's
+    Redis round trips pass through it."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if args[0].endswith(b"docker-proxy") and str(port).encode() in args:
+            return int(entry.name)
+    return None
+
+
+def whole_box(serving: dict[str, int], client: redis.Redis) -> dict[str, float]:
+    """CPU seconds so far of each part of the box a request passes through."""
+    counters = {name: tree_cpu_seconds(pid) for name, pid in serving.items()}
+    counters["redis"] = redis_cpu_seconds(client)
+    counters["wrk"] = wrk_cpu_seconds()
+    counters["box"] = box_cpu_seconds()
+    return counters
+
+
 def peak_round(
-    targets: dict[str, str], client: redis.Redis, pids: dict[str, int]
+    targets: dict[str, str], client: redis.Redis, pids: dict[str, int], serving: dict[str, int]
 ) -> dict[str, dict[str, float]]:
     """Every target once, in the same order, with the same wrk settings. For the Python
     proxies also the CPU time they spent per request: unlike req/s, it barely depends on
@@ -278,7 +359,13 @@ def peak_round(
         calls_before = evalsha_calls(client)
         trips_before = gateway_metric(PORTS["gateway_metrics"], "gateway_redis_round_trips_total")
         cpu_before = cpu_seconds(pids[name]) if name in pids else 0.0
+        box_before = whole_box(serving, client)
         results[name] = wrk(url)
+        box_after = whole_box(serving, client)
+        results[name]["whole_box_us"] = {  # type: ignore[assignment]
+            part: (box_after[part] - box_before[part]) * 1e6 / results[name]["requests"]
+            for part in box_after
+        }
         if name in pids:
             spent = cpu_seconds(pids[name]) - cpu_before
             results[name]["cpu_us_per_request"] = spent * 1e6 / results[name]["requests"]
@@ -369,6 +456,43 @@ def spread(values: list[float], digits: int = 2) -> str:
     return " / ".join(f"{v:.{digits}f}" for v in (min(values), median(values), max(values)))
 
 
+PROXY_OF = {  # the process a target's requests pass through besides the upstream
+    "nginx proxy": "nginx",
+    "bare aiohttp proxy": "bare aiohttp proxy",
+    "full gateway": "full gateway",
+    "full gateway, 2 workers": "full gateway, 2 workers",
+}
+
+
+def whole_box_table(rounds: list[dict[str, Any]]) -> list[str]:
+    """CPU µs per request of each process a request passes through, medians over rounds;
+    cores busy = the box's CPU over the wall time (2 = saturated)."""
+    lines = [
+        "CPU per request of every process in the same run (µs, median of the rounds; the box: "
+        "all CPU used on the machine over the requests served, others' work included):",
+        "",
+        "| target | req/s | wrk | upstream | Redis server | docker-proxy (Redis) | the proxy | sum "
+        "| the box | cores busy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in rounds[0]:
+        parts = [r[name]["whole_box_us"] for r in rounds]
+        rps = median(r[name]["rps"] for r in rounds)
+
+        def us(part: str, parts: list[dict[str, float]] = parts) -> float:
+            return median(p[part] for p in parts)
+
+        proxy = us(PROXY_OF[name]) if name in PROXY_OF else 0.0
+        docker = us("docker-proxy (Redis)") if "docker-proxy (Redis)" in parts[0] else 0.0
+        mine = us("wrk") + us("upstream") + us("redis") + docker + proxy
+        lines.append(
+            f"| {name} | {rps:.0f} | {us('wrk'):.0f} | {us('upstream'):.0f} | "
+            f"{us('redis'):.1f} | {docker:.1f} | {proxy:.0f} | {mine:.0f} | {us('box'):.0f} | "
+            f"{us('box') * rps / 1e6:.2f} |"
+        )
+    return lines
+
+
 def report(micro: dict[str, Any], e2e: dict[str, float] | None) -> str:
     rounds: list[dict[str, dict[str, float]]] = micro["rounds"]
     lines = [
@@ -409,6 +533,7 @@ def report(micro: dict[str, Any], e2e: dict[str, float] | None) -> str:
         f"- Redis script calls per request: {spread(scripts, 3)}; round trips per request "
         f"(pipelined): {spread(trips, 3)} (target <= 1)",
     ]
+    lines += ["", *whole_box_table(rounds)]
     pinned: list[dict[str, dict[str, float]]] = micro["pinned"]
     one = [p["1 worker"]["rps"] for p in pinned]
     two = [p["2 workers"]["rps"] for p in pinned]

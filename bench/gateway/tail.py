@@ -23,6 +23,9 @@ import run as bench
 
 HERE = Path(__file__).resolve().parent
 PATH = "/api/v1/companies"
+# PRELOAD=n: n more runs at peak before the cases, as run.py's rounds come before its curves.
+PRELOAD = int(os.environ.get("PRELOAD", "0"))
+SLOWLOG_US = 2000  # Redis logs a command that took this long (µs, wall time, inside Redis)
 
 
 def _start_redis() -> None:
@@ -36,7 +39,14 @@ def _start_redis() -> None:
 
 
 def _events(probe: Path, since: float, until: float) -> dict[str, float]:
-    counts = {"gc": 0, "gc_ms_max": 0.0, "gc2": 0, "stalls": 0, "stall_ms_max": 0.0}
+    counts = {
+        "gc": 0,
+        "gc_ms_max": 0.0,
+        "gc2": 0,
+        "stalls": 0,
+        "stall_ms_max": 0.0,
+        "stall_ran_ms": 0.0,
+    }
     for line in probe.read_text().splitlines():
         event = json.loads(line)
         if not since <= event["t"] <= until:
@@ -47,8 +57,17 @@ def _events(probe: Path, since: float, until: float) -> dict[str, float]:
             counts["gc_ms_max"] = max(counts["gc_ms_max"], event["ms"])
         else:
             counts["stalls"] += 1
-            counts["stall_ms_max"] = max(counts["stall_ms_max"], event["ms"])
+            if event["ms"] > counts["stall_ms_max"]:
+                counts["stall_ms_max"], counts["stall_ran_ms"] = event["ms"], event["ran_ms"]
     return counts
+
+
+def _slow_scripts(client: redis.Redis) -> tuple[int, float]:
+    """Redis' own slow log since the last call (then emptied): how many commands took
+    SLOWLOG_US or more inside Redis, wall time, and the longest in ms."""
+    entries = client.slowlog_get(128)
+    client.slowlog_reset()
+    return len(entries), max((e["duration"] / 1000 for e in entries), default=0.0)
 
 
 def _runqueue_wait(pid: int) -> float:
@@ -84,18 +103,27 @@ def main() -> None:
             processes.append(gateway_process)
             for port in ("upstream", "gateway", "redis"):
                 bench.wait_port(bench.PORTS[port])
-            bench.seed_token(redis.Redis(port=bench.PORTS["redis"]))
+            client = redis.Redis(port=bench.PORTS["redis"])
+            bench.seed_token(client)
+            client.config_set("slowlog-log-slower-than", SLOWLOG_US)
             direct = f"{upstream}{PATH}"
             gateway = f"http://127.0.0.1:{bench.PORTS['gateway']}{PATH}"
             bench.wrk(gateway, connections=8)  # warm up
             peak = bench.wrk(gateway)["rps"]
+            for _ in range(PRELOAD):  # the state run.py's curves start from: after its rounds
+                bench.wrk(gateway)
             half = peak / 2
-            print(f"gateway peak {peak:.0f} req/s; paced at {half:.0f} req/s offered\n")
             print(
-                "| target | pacing | connections | p50 | p90 | p99 | p99.9 ms | GC passes (gen 2) | longest GC ms | loop stalls >= 1 ms | longest stall ms | waiting for a core, ms/s |"
+                f"gateway peak {peak:.0f} req/s; paced at {half:.0f} req/s offered (quarter: "
+                f"{half / 2:.0f}); 1-minute load {os.getloadavg()[0]:.1f}\n"
             )
-            print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            print(
+                "| target | pacing | connections | p50 | p90 | p99 | p99.9 ms | GC passes (gen 2) | longest GC ms | loop stalls >= 1 ms | longest stall ms (of it running on a core) | waiting for a core, ms/s | Redis commands >= 2 ms (longest ms) |"
+            )
+            print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             cases = [
+                ("upstream direct", direct, "poisson", 50, half / 2),
+                ("full gateway", gateway, "poisson", 50, half / 2),
                 ("upstream direct", direct, "fixed", 50),
                 ("full gateway", gateway, "fixed", 50),
                 ("upstream direct", direct, "poisson", 50),
@@ -103,20 +131,22 @@ def main() -> None:
                 ("full gateway", gateway, "fixed", 10),
                 ("full gateway", gateway, "poisson", 10),
             ]
-            for name, url, pacing, connections in cases:
+            for name, url, pacing, connections, *rate in cases:
                 os.environ["PACING"] = pacing
+                _slow_scripts(client)
                 since, waited = time.time(), _runqueue_wait(gateway_process.pid)
-                result = bench.wrk(url, rate=half, connections=connections)
+                result = bench.wrk(url, rate=rate[0] if rate else half, connections=connections)
+                slow, slowest = _slow_scripts(client)
                 e = _events(probe, since, time.time())
                 waited = (_runqueue_wait(gateway_process.pid) - waited) / (time.time() - since)
                 probed = (
                     f"{e['gc']} ({e['gc2']}) | {e['gc_ms_max']:.2f} | {e['stalls']} | "
-                    f"{e['stall_ms_max']:.2f} | {waited * 1000:.0f}"
+                    f"{e['stall_ms_max']:.2f} ({e['stall_ran_ms']:.2f}) | {waited * 1000:.0f} | {slow} ({slowest:.1f})"
                     if name == "full gateway"
-                    else "- | - | - | - | -"
+                    else "- | - | - | - | - | -"
                 )
                 print(
-                    f"| {name} | {pacing} | {connections} | {result['p50_ms']:.2f} | "
+                    f"| {name}{' (25 %)' if rate else ''} | {pacing} | {connections} | {result['p50_ms']:.2f} | "
                     f"{result['p90_ms']:.2f} | {result['p99_ms']:.2f} | {result['p99_9_ms']:.2f} | {probed} |"
                 )
         finally:
