@@ -35,7 +35,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 from dataset import BIG_COMPANY_ID, END_DATE, OWNER_USER_ID, fill_database  # noqa: E402
-from local import identity_jwt, serve_jwks, stop_postgres, wait_http  # noqa: E402
+from local import identity_jwt, serve_jwks, start_billing, stop_postgres  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 PG_NAME, PG_PORT, JWKS_PORT, BILLING_PORT = "bench-reports-pg", 9533, 9193, 9194
@@ -91,27 +91,6 @@ async def wait_for(dsn: str) -> None:
         except (OSError, asyncpg.PostgresError):
             await asyncio.sleep(0.5)
     raise RuntimeError("PostgreSQL did not start")
-
-
-def start_billing(dsn: str) -> subprocess.Popen[bytes]:
-    env = os.environ | {
-        "DATABASE_URL": dsn,
-        "AUTH_JWKS_URL": f"http://127.0.0.1:{JWKS_PORT}/internal/jwks",
-        "PORT": str(BILLING_PORT),
-        "HOST": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-        "SCHEDULER_ENABLED": "false",
-        "MAILER_ENABLED": "false",
-        "WEBHOOKS_ENABLED": "false",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "billing_service"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_http(f"http://127.0.0.1:{BILLING_PORT}/healthz")
-    return process
 
 
 def postgres_cpu_ns(container: str) -> int:
@@ -206,7 +185,8 @@ async def main() -> None:
         print(await fill_database(dsn), file=sys.stderr)
     key = Ed25519PrivateKey.generate()
     serve_jwks(key, JWKS_PORT)
-    billing = start_billing(dsn)
+    loops_off = {f"{loop}_ENABLED": "false" for loop in ("SCHEDULER", "MAILER", "WEBHOOKS")}
+    billing = start_billing(dsn, JWKS_PORT, BILLING_PORT, **loops_off)
     token = identity_jwt(key, OWNER_USER_ID)
     conn = await asyncpg.connect(dsn)
     results: dict[str, Any] = {}
