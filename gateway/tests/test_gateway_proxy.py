@@ -203,7 +203,7 @@ async def test_any_method_of_billing_routes_is_billing_s_to_answer(gateway, auth
     assert (await response.json())["method"] == "PATCH"  # the echo upstream, standing in
 
 
-async def test_idempotent_requests_retry_another_address_others_do_not(gateway, auth):
+async def test_a_request_never_sent_goes_on_to_another_address_whatever_its_method(gateway, auth):
     from gateway.keys import UPSTREAMS
 
     client = await gateway()
@@ -214,9 +214,14 @@ async def test_idempotent_requests_retry_another_address_others_do_not(gateway, 
     first = await client.get("/api/v1/x", headers=bearer(user.token))  # tries .2, then .1
     second = await client.get("/api/v1/x", headers=bearer(user.token))  # starts at .1
     assert (first.status, second.status) == (200, 200)
-    post = await client.post("/api/v1/x", json={"a": 1}, headers=bearer(user.token))  # at .2
-    assert post.status == 503
-    assert (await post.json())["error_code"] == "SERVICE_UNAVAILABLE"
+    # Refused at .2, so never sent there: a POST too goes on to .1, once.
+    post = await client.post("/api/v1/x", json={"a": 1}, headers=bearer(user.token))
+    assert post.status == 200
+    assert (await post.json())["method"] == "POST"
+    billing.addresses = ["127.0.0.2"]
+    alone = await client.post("/api/v1/x", json={"a": 1}, headers=bearer(user.token))
+    assert alone.status == 503
+    assert (await alone.json())["error_code"] == "SERVICE_UNAVAILABLE"
 
 
 def test_round_robin_over_every_address():

@@ -186,11 +186,12 @@ class Proxy:
         if not addresses:
             await upstream.resolve_quietly()
             addresses = upstream.next_addresses()
-        # Only requests that can be replayed are retried: on another address when no
-        # connection was made, on a new connection when a pooled one turned out closed.
+        # A request no connection was made for was never sent: any method goes on to the next
+        # address (as nginx's proxy_next_upstream does), so a replica being replaced costs
+        # no POST a 503. Only a request that can be replayed is sent again on a new connection
+        # when a pooled one turned out closed (it may have reached the upstream).
         replayable = request.method in IDEMPOTENT and not isinstance(body, StreamReader)
-        retryable = request.method in IDEMPOTENT and not request.body_exists
-        attempts = addresses[:2] if retryable else addresses[:1]
+        attempts = addresses[:2]
         for attempt, address in enumerate(attempts, start=1):
             try:
                 upstream_response = await self._client.request(
