@@ -54,8 +54,8 @@ def verified(secret: str, request: dict) -> dict:
 
 async def company_with_webhook(new_client, send, events: list[str]) -> tuple[str, dict]:
     client = await new_client()
-    status, _ = await send("POST", "/api/v1/companies", client.token, {"name": "Hooks Ltd"})
-    assert status == 201
+    status, answer = await send("POST", "/api/v1/companies", client.token, {"name": "Hooks Ltd"})
+    assert status == 201, answer
     status, hook = await send(
         "POST", "/api/v1/webhooks", client.token, {"url": HOOK_URL, "events": events}
     )
