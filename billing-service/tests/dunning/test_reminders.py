@@ -34,6 +34,7 @@ from billing_service.scheduling.services.scheduler import Scheduler
 from ..documents.test_documents import fetch_pdf
 from ..documents.test_einvoice_api import einvoice, new_invoice, ready
 from ..helpers.einvoice_validation import validate
+from ..helpers.invoices import approved_invoice
 from ..mail.test_mailer import isolate_outbox, mailer_for
 from ..scheduling.test_scheduler import only_these_templates_run
 
@@ -84,10 +85,7 @@ async def issued(api, setup, *, due: date = DUE, sent_with: Any = None, **fields
         "due_date": due.isoformat(),
         "items": [LINE],
     } | fields
-    status, created = await api("POST", f"{V1}/invoices", setup.headers, body)
-    assert status == 201, created
-    invoice_id = created["data"]["id"]
-    assert (await api("POST", f"{V1}/invoices/{invoice_id}/approve", setup.headers, {}))[0] == 200
+    invoice_id = (await approved_invoice(api, setup, body))["id"]
     if sent_with is not None:
         path = f"{V1}/invoices/{invoice_id}/send"
         status, answer = await api("POST", path, setup.headers, {"template": "invoice-issued"})

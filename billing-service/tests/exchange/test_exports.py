@@ -12,6 +12,7 @@ from typing import Any
 
 from billing_service.exchange.views import EXPORT_COLUMNS
 
+from ..helpers.invoices import approved_invoice
 from ..helpers.members import join
 
 V1 = "/api/v1"
@@ -51,13 +52,7 @@ async def _issued(api: Any, setup: Any, scheduled: str, **fields: Any) -> dict[s
         "scheduled_date": scheduled,
         "items": LINES,
     } | fields
-    status, created = await api("POST", f"{V1}/invoices", setup.headers, body)
-    assert status == 201, created
-    status, approved = await api(
-        "POST", f"{V1}/invoices/{created['data']['id']}/approve", setup.headers
-    )
-    assert status == 200, approved
-    return approved["data"]
+    return await approved_invoice(api, setup, body)
 
 
 def _same_instant(cell: str, shown: str | None) -> None:

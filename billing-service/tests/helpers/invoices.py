@@ -43,3 +43,13 @@ def invoice_body(setup, **fields):
         "due_date": "2025-06-30",
         "items": [{"label": "Web Development", "unit": "hour", "quantity": 40, "price": 150}],
     } | fields
+
+
+async def approved_invoice(api, setup, body):
+    """The invoice `body` creates, approved: the answer of its approval."""
+    status, created = await api("POST", "/api/v1/invoices", setup.headers, body)
+    assert status == 201, created
+    path = f"/api/v1/invoices/{created['data']['id']}/approve"
+    status, approved = await api("POST", path, setup.headers)
+    assert status == 200, approved
+    return approved["data"]

@@ -13,6 +13,8 @@ import pytest
 from billing_service.events.types import EVENT_TYPES
 from billing_service.invoices.views.mapping import portal_status
 
+from ..helpers.invoices import approved_invoice
+
 V1 = "/api/v1"
 # Net 100.00 at 19 %: total 119.00.
 LINES = [
@@ -31,13 +33,7 @@ async def _issued(api: Any, setup: Any, **fields: Any) -> dict[str, Any]:
         "due_date": "2025-06-30",
         "items": LINES,
     } | fields
-    status, created = await api("POST", f"{V1}/invoices", setup.headers, body)
-    assert status == 201, created
-    status, approved = await api(
-        "POST", f"{V1}/invoices/{created['data']['id']}/approve", setup.headers
-    )
-    assert status == 200, approved
-    return approved["data"]
+    return await approved_invoice(api, setup, body)
 
 
 async def _invoice(api: Any, setup: Any, invoice_id: int) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from billing_service.mail.services.mailer import Mailer
 from billing_service.platform.keys import POOL, SETTINGS
 from shared.clock import CLOCK
 
+from ..helpers.invoices import approved_invoice
+
 V1 = "/api/v1"
 # Net 100.00 at 19 %: 119.00 each.
 LINES = [{"label": "Consulting", "quantity": 1, "price": 100, "tax_percentage": 19}]
@@ -60,9 +62,7 @@ async def _issued(api: Any, setup: Any, issued: date, due: date, currency: str =
         "due_date": _day(due),
         "items": LINES,
     }
-    invoice = await _ok(api, "POST", f"{V1}/invoices", setup.headers, body)
-    await _ok(api, "POST", f"{V1}/invoices/{invoice['id']}/approve", setup.headers)
-    return int(invoice["id"])
+    return int((await approved_invoice(api, setup, body))["id"])
 
 
 async def build_account(api: Any, setup: Any) -> Account:
