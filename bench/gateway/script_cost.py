@@ -1,12 +1,17 @@
 """The rate-limit script's cost inside Redis, by Redis' own count: `INFO commandstats`
 (usec_per_call of EVALSHA, the commands it runs included) and `INFO cpu` (the server's CPU
-time per call), for the guard's cached, authenticated call with the gateway's arguments, at
-the documented limit (60 / 60 s: a small sorted set) and at the bench's (10^9: every request
-of the last minute kept). BASELINE=<commit> measures that commit's script beside this tree's.
+time per request decided), for the guard's cached, authenticated requests with the gateway's
+arguments, at the documented limit (60 / 60 s over 2,000 users: small sorted sets, a batch's
+requests each of another user) and at the bench's (10^9 for one user, as bench/gateway/run.py:
+every request of the last minute kept, a batch's requests all of that user).
+BASELINE=<commit> measures that commit's script beside this tree's (a script of before the
+batched calls is called once per request, pipelined, as the batcher of then did).
 
     uv run python bench/gateway/script_cost.py        # needs Docker; prints a markdown table
+    BATCH=64 uv run python bench/gateway/script_cost.py
 
-A Redis container of its own on port 9389; calls pipelined 64 at a time, as the batcher does.
+A Redis container of its own on port 9389; BATCH requests (10: the gateway's usual batch at
+peak, 0.1 round trips per request) per round trip.
 """
 
 from __future__ import annotations
@@ -19,13 +24,13 @@ from pathlib import Path
 import redis
 
 from shared.ids import unique_id
-from shared.ratelimit import SLIDING_WINDOW_LUA, Policy, script_args
+from shared.ratelimit import SLIDING_WINDOW_LUA, Policy, script_record
 
 ROOT = Path(__file__).resolve().parents[2]
 
 PORT = 9389
 CALLS = int(os.environ.get("CALLS", "60000"))
-BATCH = 64
+BATCH = int(os.environ.get("BATCH", "10"))
 REPEATS = int(os.environ.get("REPEATS", "5"))  # the scripts in turn; the best of each kept
 BASELINE = os.environ.get("BASELINE", "")
 # At the documented limit, calls spread over this many users (tokens) stay admitted, as a
@@ -61,28 +66,34 @@ def _measure(client: redis.Redis, script: str, limit: int) -> dict[str, float]:
     sha = client.script_load(script)
     policies = [Policy("default", "rl:user:{sub}", limit, 60)]
     anonymous = [Policy("unauthenticated", "rl:ip:unauthenticated:127.0.0.1", 60, 60)]
-    warm = client.pipeline(transaction=False)
-    for key in keys[-BATCH:]:  # users the measured calls reach last
-        warm.evalsha(sha, 1, key, *script_args(unique_id(), policies, anonymous))
-    warm.execute()
+    record = script_record(policies, anonymous)
+    batched = "local member = ARGV[1]" not in script  # before: one call per request
+
+    def decide(batch: list[str]) -> list[list[bytes]]:
+        pipe = client.pipeline(transaction=False)
+        if batched:
+            pipe.evalsha(sha, len(batch), *batch, unique_id(), *(record * len(batch)))
+            return pipe.execute()[0]
+        for key in batch:
+            pipe.evalsha(sha, 1, key, unique_id(), *record)
+        return pipe.execute()
+
+    decide(keys[-BATCH:])  # users the measured calls reach last
     client.config_resetstat()
     cpu_before = _cpu(client)
     for start in range(0, CALLS, BATCH):
-        pipe = client.pipeline(transaction=False)
-        for key in keys[start : start + BATCH]:
-            pipe.evalsha(sha, 1, key, *script_args(unique_id(), policies, anonymous))
-        replies = pipe.execute()
+        replies = decide(keys[start : start + BATCH])
         assert all(reply[0] == b"ok" and reply[2] == 1 for reply in replies), replies[0]
     cpu = _cpu(client) - cpu_before
     stats = client.info("commandstats")
-    calls = stats["cmdstat_evalsha"]["calls"]
+    calls = CALLS
     inner = sum(
         value["usec"]
         for name, value in stats.items()
         if name not in ("cmdstat_evalsha", "cmdstat_info", "cmdstat_config|resetstat")
     )
     return {
-        "usec_per_call": stats["cmdstat_evalsha"]["usec_per_call"],
+        "usec_per_call": stats["cmdstat_evalsha"]["usec"] / calls,
         "inner_usec_per_call": inner / calls,
         "cpu_us_per_call": cpu * 1e6 / calls,
         "commands_per_call": sum(
@@ -119,12 +130,12 @@ def main() -> None:
         for commit in filter(None, BASELINE.split(",")):
             scripts[commit] = _script_of(commit)
         print(
-            f"{CALLS} calls each, pipelined {BATCH} at a time, the best of {REPEATS} runs "
+            f"{CALLS} requests each, {BATCH} per round trip, the best of {REPEATS} runs "
             "(scripts in turn); 1-minute load "
             f"{os.getloadavg()[0]:.1f}\n"
         )
         print(
-            "| script | limit | EVALSHA usec_per_call | of which its commands | server CPU µs/call | commands/call |"
+            "| script | limit | EVALSHA µs per request | of which its commands | server CPU µs per request | commands per request |"
         )
         print("|---|---:|---:|---:|---:|---:|")
         for limit in (60, 1_000_000_000):

@@ -1,13 +1,13 @@
-"""Coalesces the Redis script calls of concurrent requests into pipelined round trips.
+"""Coalesces the guard's script calls of concurrent requests into one call per round trip.
 
-Requests that arrive in the same event-loop turn, or while a pipeline is in flight, go out
-together as one pipeline (on RedisPipe's one connection): under load one round trip serves
-many requests, and at low load a lone request still costs exactly one EVALSHA.
+Requests that arrive in the same event-loop turn, or while a call is in flight, go out
+together as one EVALSHA of the script (shared/ratelimit.py decides a batch of requests in
+one call) on RedisPipe's one connection: under load one round trip and one script call
+serve many requests, and at low load a lone request still costs exactly one EVALSHA.
 
-A call's arguments are its own first one (the rate-limit log's member, new per request),
-then the route's policies and the client's, which repeat from request to request: those are
-packed into RESP once and kept (a bounded table), with the keys. A call whose arguments
-do not repeat (`repeats=False`: one storing a fresh identity) is packed whole, not kept.
+A request's key and record (its route's policies and its client's) repeat from request to
+request: they are packed into RESP once and kept (a bounded table). A record that does not
+repeat (`repeats=False`: one storing a fresh identity) is packed each time, not kept.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from prometheus_client import CollectorRegistry, Counter
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 
-from gateway.redis_pipe import RedisPipe, pack, pack_argument
+from gateway.redis_pipe import RedisPipe, pack_argument
+from shared.ids import unique_id
 
-Call = tuple[bytes, "asyncio.Future[Any]"]  # the packed EVALSHA, its caller's answer
-# Packed (keys, repeated arguments) kept at most: clients times routes' policies in use.
+# A request in a batch: its key and its record packed in RESP, the record's argument count,
+# and its caller's answer.
+Call = tuple[bytes, bytes, int, "asyncio.Future[Any]"]
+# Packed (key, record) kept at most: clients times routes' policies in use.
 _PACKED_KEPT = 4096
 
 
@@ -34,13 +37,14 @@ class ScriptBatcher:
         script: str,
         *,
         registry: CollectorRegistry,
-        max_batch: int = 256,
+        max_batch: int = 64,
         max_inflight: int = 4,
     ) -> None:
         self._pipe = pipe
         self._script = script
         self._sha = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
-        self._packed: dict[tuple[tuple[str, ...], tuple[str | int, ...]], tuple[bytes, bytes]] = {}
+        self._packed: dict[tuple[str, tuple[str | int, ...]], tuple[bytes, bytes]] = {}
+        self._evalsha = pack_argument("EVALSHA") + pack_argument(self._sha)
         self._max_batch = max_batch
         self._max_inflight = max_inflight
         self._pending: list[Call] = []
@@ -53,35 +57,46 @@ class ScriptBatcher:
             registry=registry,
         )
         self._script_calls = Counter(
-            "gateway_redis_script_calls_total", "Guard script evaluations", registry=registry
+            "gateway_redis_script_calls_total",
+            "Requests the guard's script decided (a batch of them per call)",
+            registry=registry,
         )
 
-    async def __call__(
-        self, keys: list[str], args: list[str | int], *, repeats: bool = True
-    ) -> Any:
+    async def __call__(self, key: str, record: list[str | int], *, repeats: bool = True) -> Any:
+        """The script's reply for one request: `key` its identity cache key ('' for none),
+        `record` its arguments (shared.ratelimit.script_record)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        command = (
-            self._command(keys, args)
-            if repeats
-            else pack(("EVALSHA", self._sha, len(keys), *keys, *args))
+        packed_key, packed_record = (
+            self._packed_call(key, record) if repeats else _pack(key, record)
         )
-        self._pending.append((command, future))
+        self._pending.append((packed_key, packed_record, len(record), future))
         self._schedule(loop)
         return await future
 
-    def _command(self, keys: list[str], args: list[str | int]) -> bytes:
-        """EVALSHA of the script with `keys` and `args`, in RESP."""
-        repeated = (tuple(keys), tuple(args[1:]))
-        parts = self._packed.get(repeated)
-        if parts is None:
+    def _packed_call(self, key: str, record: list[str | int]) -> tuple[bytes, bytes]:
+        repeated = (key, tuple(record))
+        packed = self._packed.get(repeated)
+        if packed is None:
             if len(self._packed) >= _PACKED_KEPT:
                 self._packed.clear()
-            command: tuple[str | int, ...] = ("EVALSHA", self._sha, len(keys), *keys)
-            head = pack(command, length=len(command) + len(args))
-            parts = self._packed[repeated] = (head, b"".join(map(pack_argument, args[1:])))
-        head, tail = parts
-        return b"".join((head, pack_argument(args[0]), tail))
+            packed = self._packed[repeated] = _pack(key, record)
+        return packed
+
+    def _command(self, batch: list[Call]) -> bytes:
+        """One EVALSHA deciding the whole batch, in RESP: its keys, a prefix unique to the
+        call (the requests' log entries), then every request's record."""
+        arguments = 4 + len(batch) + sum(count for _, _, count, _ in batch)
+        return b"".join(
+            (
+                b"*%d\r\n" % arguments,
+                self._evalsha,
+                pack_argument(len(batch)),
+                *(key for key, _, _, _ in batch),
+                pack_argument(unique_id()),
+                *(record for _, record, _, _ in batch),
+            )
+        )
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if not self._scheduled and self._inflight < self._max_inflight:
@@ -107,7 +122,7 @@ class ScriptBatcher:
             self._inflight -= 1
             if self._pending:
                 self._schedule(asyncio.get_running_loop())
-        for (_, future), result in zip(batch, results, strict=True):
+        for (*_, future), result in zip(batch, results, strict=True):
             if future.done():  # the client went away meanwhile
                 continue
             if isinstance(result, BaseException):
@@ -116,24 +131,33 @@ class ScriptBatcher:
                 future.set_result(result)
 
     async def _execute(self, batch: list[Call]) -> list[Any]:
+        """Each request's reply, or the call's error in every place."""
+        command = self._command(batch)
         try:
-            return await self._execute_once(batch)
+            reply = await self._execute_once(command, len(batch))
         except RedisConnectionError:
             # A pooled connection went stale (Redis restarted): the pool reconnects, try once more.
-            return await self._execute_once(batch)
+            reply = await self._execute_once(command, len(batch))
+        if isinstance(reply, RedisError):  # an error answers for every request of the call
+            return [reply] * len(batch)
+        replies: list[Any] = reply
+        return replies
 
-    async def _execute_once(self, batch: list[Call]) -> list[Any]:
+    async def _execute_once(self, command: bytes, requests: int) -> Any:
         self._round_trips.inc()
-        self._script_calls.inc(len(batch))
-        commands = [command for command, _ in batch]
-        results = await self._pipe.execute(commands)
-        if any(isinstance(result, NoScriptError) for result in results):
+        self._script_calls.inc(requests)
+        (reply,) = await self._pipe.execute([command])
+        if isinstance(reply, NoScriptError):
             await self._load()  # Redis restarted or flushed its scripts
-            results = await self._pipe.execute(commands)
-        return results
+            (reply,) = await self._pipe.execute([command])
+        return reply
 
     async def _load(self) -> None:
         self._round_trips.inc()
         (loaded,) = await self._pipe.execute([("SCRIPT", "LOAD", self._script)])
         if isinstance(loaded, RedisError):
             raise loaded
+
+
+def _pack(key: str, record: list[str | int]) -> tuple[bytes, bytes]:
+    return pack_argument(key), b"".join(map(pack_argument, record))

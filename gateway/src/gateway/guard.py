@@ -23,9 +23,14 @@ from gateway.introspection import (
     token_id_from_blob,
 )
 from shared.errors import ApiError, ServiceUnavailable, Unauthorized
-from shared.ids import unique_id
 from shared.logging import get_logger
-from shared.ratelimit import Decision, LocalSlidingWindow, Policy, decision_from_reply, script_args
+from shared.ratelimit import (
+    Decision,
+    LocalSlidingWindow,
+    Policy,
+    decision_from_reply,
+    script_record,
+)
 from shared.tokens import BearerToken
 
 log = get_logger("gateway.guard")
@@ -65,7 +70,7 @@ class Guard:
 
     async def anonymous(self, policies: list[Policy], error: ApiError | None = None) -> Verdict:
         try:
-            reply = await self._script([""], script_args(unique_id(), [], policies))
+            reply = await self._script("", script_record([], policies))
             return Verdict(decision_from_reply(reply), error=error)
         except RedisError:
             if self._fail_closed:
@@ -77,15 +82,14 @@ class Guard:
         self, token: BearerToken, policies: list[Policy], anon: list[Policy]
     ) -> Verdict:
         key = token.cache_key(self._cache_prefix)
-        member = unique_id()
         try:
-            reply = await self._script([key], script_args(member, policies, anon))
+            reply = await self._script(key, script_record(policies, anon))
             if reply[0] == b"miss":
                 self._introspections.inc()
                 found = await self._introspector.introspect(key, token)
-                args = script_args(member, policies, anon, found.blob, found.ttl_ms)
+                record = script_record(policies, anon, found.blob, found.ttl_ms)
                 # Its arguments carry the identity just fetched: not kept once packed.
-                reply = await self._script([key], args, repeats=False)
+                reply = await self._script(key, record, repeats=False)
         except RedisError:
             return await self._without_redis(key, token, policies, anon)
         state, blob = reply[0], reply[1].decode()
@@ -101,12 +105,12 @@ class Guard:
         return Verdict(decision, identity_jwt=identity_jwt_from_blob(blob))
 
     async def _script(
-        self, keys: list[str], args: list[str | int], *, repeats: bool = True
+        self, key: str, record: list[str | int], *, repeats: bool = True
     ) -> list[bytes]:
         if time.monotonic() < self._redis_down_until:
             raise RedisError("redis marked down")
         try:
-            reply: list[bytes] = await self._batcher(keys, args, repeats=repeats)
+            reply: list[bytes] = await self._batcher(key, record, repeats=repeats)
             return reply
         except RedisError:
             if time.monotonic() >= self._redis_down_until:

@@ -4,6 +4,13 @@ One Lua script does everything the gateway's hot path needs in a single round tr
 it reads the cached identity for a token (optionally storing a fresh one first) and applies
 every rate-limit policy of the request atomically. A rejected request is not recorded.
 
+One call of the script decides a batch of requests (the gateway's ScriptBatcher sends the
+requests of one round trip together), in order, as if each had been a call of its own. What
+the batch shares is read once: each rate-limit log's trim, count and oldest entry, each
+token's cached identity; a log's new entries go in with one ZADD at the end. The requests of
+one busy client, which are most of a batch under load, then cost Redis one read of their log
+instead of one each. A lone request is a batch of one.
+
 Policy keys may contain `{sub}`, replaced inside the script by the cached identity's user id,
 so the gateway need not know who the caller is before the script runs. (Keys built inside a
 script are fine on a single Redis; a Redis Cluster deployment would need hash tags.)
@@ -17,12 +24,31 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# KEYS: each request's identity cache key ('' for a caller without a token). ARGV[1]: a prefix
+# unique to the call (request i's log entry is `<prefix>:<i>`), then each request's record
+# (script_record): the identity to store first and its TTL ('' and 0: none), the number of
+# authenticated policies and theirs (name, key, limit, window in ms), the same for the
+# anonymous policies. The reply: one array per request, as `decision_from_reply` reads it.
 SLIDING_WINDOW_LUA = r"""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local member = ARGV[1]
+local logs, written, identities = {}, {}, {}
 
-local function apply(base, count, sub, record)
+-- A log as the batch's requests see it: read once, then kept in step with their entries.
+local function log_of(key, window)
+  local log = logs[key]
+  if log == nil then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    local used = redis.call('ZCARD', key)
+    local oldest = nil
+    if used > 0 then oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]) end
+    log = {key = key, window = window, used = used, oldest = oldest, added = {}}
+    logs[key] = log
+  end
+  return log
+end
+
+local function apply(member, base, count, sub, record)
   local checked = {}
   local admitted = true
   for i = 0, count - 1 do
@@ -31,76 +57,89 @@ local function apply(base, count, sub, record)
     if sub then key = string.gsub(key, '{sub}', sub) end
     local limit = tonumber(ARGV[at + 2])
     local window = tonumber(ARGV[at + 3])
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-    local used = redis.call('ZCARD', key)
-    local reset = now + window
-    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    if oldest[2] then reset = tonumber(oldest[2]) + window end
+    local log = log_of(key, window)
     -- Without recording, the request being reported was counted already.
-    if used >= limit + (record and 0 or 1) then admitted = false end
-    checked[#checked + 1] = {ARGV[at], key, limit, window, used, reset}
+    if log.used >= limit + (record and 0 or 1) then admitted = false end
+    checked[#checked + 1] = {ARGV[at], limit, window, log}
   end
   -- Report the tightest policy: the one that refused with the latest reset, else the one
   -- with the fewest requests left.
   local best, best_left, best_reset = nil, nil, nil
   for _, c in ipairs(checked) do
-    local left = c[3] - c[5]
+    local log = c[4]
+    local used = log.used
+    local reset = (log.oldest or now) + c[3]
+    local left = c[2] - used
     if admitted then
       if record then
         left = left - 1
-        if c[5] == 0 then c[6] = now + c[4] end
-        redis.call('ZADD', c[2], now, member)
-        redis.call('PEXPIRE', c[2], c[4])
+        log.used = used + 1
+        log.oldest = log.oldest or now
+        local added = log.added
+        if #added == 0 then written[#written + 1] = log end
+        added[#added + 1] = now
+        added[#added + 1] = member
       end
-      if best == nil or left < best_left or (left == best_left and c[3] < best[3]) then
-        best, best_left, best_reset = c, left, c[6]
+      if best == nil or left < best_left or (left == best_left and c[2] < best[2]) then
+        best, best_left, best_reset = c, left, reset
       end
-    elseif c[5] >= c[3] then
-      if best == nil or c[6] > best_reset then best, best_left, best_reset = c, 0, c[6] end
+    elseif used >= c[2] then
+      if best == nil or reset > best_reset then best, best_left, best_reset = c, 0, reset end
     end
   end
-  if best == nil then return {admitted and 1 or 0, '', 0, 0, 0, 0, now} end
-  return {admitted and 1 or 0, best[1], best[3], best[4], best_left, best_reset, now}
+  if best == nil then return {admitted and 1 or 0, '', 0, 0, 0, 0} end
+  return {admitted and 1 or 0, best[1], best[2], best[3], best_left, best_reset}
 end
 
-local identity_key = KEYS[1]
-local auth_count = tonumber(ARGV[4])
-local anon_base = 5 + auth_count * 4
-local anon_count = tonumber(ARGV[anon_base])
-if identity_key == nil or identity_key == '' then
-  local r = apply(anon_base + 1, anon_count, nil, true)
-  table.insert(r, 1, 'anon')
-  table.insert(r, 2, '')
-  return r
+local function reply(state, blob, r)
+  return {state, blob, r[1], r[2], r[3], r[4], r[5], r[6], now}
 end
-if ARGV[2] ~= '' then
-  -- NX: a revocation tombstone written meanwhile wins over a fresh introspection.
-  redis.call('SET', identity_key, ARGV[2], 'PX', ARGV[3], 'NX')
-end
-local blob = redis.call('GET', identity_key)
-if not blob then
-  -- An unknown token costs an introspection: it counts against the caller's anonymous
-  -- limit first, so random tokens cannot make the gateway call auth-service without end.
-  local r = apply(anon_base + 1, anon_count, nil, true)
-  if r[1] == 0 then
-    table.insert(r, 1, 'limited')
-    table.insert(r, 2, '')
-    return r
+
+local function decide(identity_key, at, member)
+  local store = ARGV[at]
+  local auth_count = tonumber(ARGV[at + 2])
+  local anon_base = at + 3 + auth_count * 4
+  local anon_count = tonumber(ARGV[anon_base])
+  if identity_key == '' then
+    return reply('anon', '', apply(member, anon_base + 1, anon_count, nil, true))
   end
-  return {'miss', ''}
+  local blob = identities[identity_key]
+  if store ~= '' then
+    -- NX: a revocation tombstone written meanwhile wins over a fresh introspection.
+    redis.call('SET', identity_key, store, 'PX', ARGV[at + 1], 'NX')
+    blob = nil
+  end
+  if blob == nil then
+    blob = redis.call('GET', identity_key)
+    identities[identity_key] = blob
+  end
+  if not blob then
+    -- An unknown token costs an introspection: it counts against the caller's anonymous
+    -- limit first, so random tokens cannot make the gateway call auth-service without end.
+    local r = apply(member, anon_base + 1, anon_count, nil, true)
+    if r[1] == 0 then return reply('limited', '', r) end
+    return {'miss', ''}
+  end
+  if string.sub(blob, 1, 1) == '!' then
+    -- Right after an introspection the miss was counted already: report, do not count again.
+    return reply('denied', blob, apply(member, anon_base + 1, anon_count, nil, store == ''))
+  end
+  local nl = string.find(blob, '\n', 1, true)
+  return reply('ok', blob, apply(member, at + 3, auth_count, string.sub(blob, 1, nl - 1), true))
 end
-if string.sub(blob, 1, 1) == '!' then
-  -- Right after an introspection the miss was counted already: report, do not count again.
-  local r = apply(anon_base + 1, anon_count, nil, ARGV[2] == '')
-  table.insert(r, 1, 'denied')
-  table.insert(r, 2, blob)
-  return r
+
+local replies = {}
+local at = 2
+for i = 1, #KEYS do
+  replies[i] = decide(KEYS[i], at, ARGV[1] .. ':' .. i)
+  local auth_count = tonumber(ARGV[at + 2])
+  at = at + 4 + (auth_count + tonumber(ARGV[at + 3 + auth_count * 4])) * 4
 end
-local nl = string.find(blob, '\n', 1, true)
-local r = apply(5, auth_count, string.sub(blob, 1, nl - 1), true)
-table.insert(r, 1, 'ok')
-table.insert(r, 2, blob)
-return r
+for _, log in ipairs(written) do
+  redis.call('ZADD', log.key, unpack(log.added))
+  redis.call('PEXPIRE', log.key, log.window)
+end
+return replies
 """
 
 
@@ -152,14 +191,14 @@ class Decision:
         return headers
 
 
-def script_args(
-    member: str,
+def script_record(
     authenticated: list[Policy],
     anonymous: list[Policy],
     store_blob: str = "",
     store_ttl_ms: int = 0,
 ) -> list[str | int]:
-    args: list[str | int] = [member, store_blob, store_ttl_ms, len(authenticated)]
+    """One request's arguments to the script (after the call's prefix; see SLIDING_WINDOW_LUA)."""
+    args: list[str | int] = [store_blob, store_ttl_ms, len(authenticated)]
     for policy in authenticated:
         args.extend(policy.args())
     args.append(len(anonymous))
@@ -169,7 +208,7 @@ def script_args(
 
 
 def decision_from_reply(reply: Sequence[object]) -> Decision | None:
-    """Decode the script's decision part (`reply[2:]`); None when no policy applied."""
+    """Decode one request's decision (`reply[2:]` of its array); None when no policy applied."""
     admitted, name, limit, window_ms, remaining, reset_ms, now_ms = reply[2:9]
     if not name:
         return None

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import redis.asyncio as redis
 
 from shared.errors import RateLimited
+from shared.ids import unique_id
 from shared.logging import get_logger
-from shared.ratelimit import SLIDING_WINDOW_LUA, Policy, decision_from_reply, script_args
+from shared.ratelimit import SLIDING_WINDOW_LUA, Policy, decision_from_reply, script_record
 
 log = get_logger("auth.throttle")
 
@@ -29,8 +29,8 @@ class LoginThrottle:
     async def attempt(self, email: str, ip: str) -> None:
         policy = Policy("failed-login", self._key(email, ip), self.limit, self.window_seconds)
         try:
-            reply = await self.redis.eval(
-                SLIDING_WINDOW_LUA, 1, "", *script_args(uuid.uuid4().hex, [], [policy])
+            (reply,) = await self.redis.eval(  # a batch of one: one request's reply
+                SLIDING_WINDOW_LUA, 1, "", unique_id(), *script_record([], [policy])
             )
         except redis.RedisError:
             log.warning("login_throttle_unavailable")
