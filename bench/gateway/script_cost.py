@@ -24,7 +24,7 @@ from pathlib import Path
 import redis
 
 from shared.ids import unique_id
-from shared.ratelimit import SLIDING_WINDOW_LUA, Policy, script_record
+from shared.ratelimit import SLIDING_WINDOW_LUA, Policy, script_arguments, script_record
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,7 +72,8 @@ def _measure(client: redis.Redis, script: str, limit: int) -> dict[str, float]:
     def decide(batch: list[str]) -> list[list[bytes]]:
         pipe = client.pipeline(transaction=False)
         if batched:
-            pipe.evalsha(sha, len(batch), *batch, unique_id(), *(record * len(batch)))
+            args = script_arguments(unique_id(), [record] * len(batch))
+            pipe.evalsha(sha, len(batch), *batch, *args)
             return pipe.execute()[0]
         for key in batch:
             pipe.evalsha(sha, 1, key, unique_id(), *record)

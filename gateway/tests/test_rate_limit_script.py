@@ -10,7 +10,7 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.ratelimit import SLIDING_WINDOW_LUA, Policy, script_record
+from shared.ratelimit import SLIDING_WINDOW_LUA, Policy, script_arguments, script_record
 
 WINDOW = 60
 # What a request can be: a caller without a token (from one of two addresses), a cached
@@ -66,12 +66,11 @@ def test_a_batch_is_decided_as_its_requests_one_call_each(redis_url, kinds, limi
     _prepare(client, alone)
 
     keys, records = _scenario(batched, kinds, limits)
-    args = [arg for record in records for arg in record]
-    together = client.eval(SLIDING_WINDOW_LUA, len(keys), *keys, "call", *args)
+    together = client.eval(SLIDING_WINDOW_LUA, len(keys), *keys, *script_arguments("call", records))
 
     keys, records = _scenario(alone, kinds, limits)
     one_by_one = [
-        client.eval(SLIDING_WINDOW_LUA, 1, key, f"call{n}", *record)[0]
+        client.eval(SLIDING_WINDOW_LUA, 1, key, *script_arguments(f"call{n}", [record]))[0]
         for n, (key, record) in enumerate(zip(keys, records, strict=True))
     ]
 
@@ -102,8 +101,7 @@ def test_every_request_of_a_batch_gets_its_own_log_entry(redis_url):
     namespace = f"entries-{uuid.uuid4().hex}"
     _prepare(client, namespace)
     keys, records = _scenario(namespace, ["user-1"] * 5, (4, 1, 1))
-    args = [arg for record in records for arg in record]
-    replies = client.eval(SLIDING_WINDOW_LUA, len(keys), *keys, "p", *args)
+    replies = client.eval(SLIDING_WINDOW_LUA, len(keys), *keys, *script_arguments("p", records))
     assert [int(reply[2]) for reply in replies] == [1, 1, 1, 1, 0]
     assert [int(reply[6]) for reply in replies] == [3, 2, 1, 0, 0]
     members = client.zrange(f"{namespace}:rl:user:1", 0, -1)

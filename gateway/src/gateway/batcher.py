@@ -6,8 +6,9 @@ one call) on RedisPipe's one connection: under load one round trip and one scrip
 serve many requests, and at low load a lone request still costs exactly one EVALSHA.
 
 A request's key and record (its route's policies and its client's) repeat from request to
-request: they are packed into RESP once and kept (a bounded table). A record that does not
-repeat (`repeats=False`: one storing a fresh identity) is packed each time, not kept.
+request: they are packed into RESP once and kept (a bounded table), and a record shared by
+requests of one call goes in it once. A record that does not repeat (`repeats=False`: one
+storing a fresh identity) is packed each time, not kept.
 """
 
 from __future__ import annotations
@@ -85,8 +86,14 @@ class ScriptBatcher:
 
     def _command(self, batch: list[Call]) -> bytes:
         """One EVALSHA deciding the whole batch, in RESP: its keys, a prefix unique to the
-        call (the requests' log entries), then every request's record."""
-        arguments = 4 + len(batch) + sum(count for _, _, count, _ in batch)
+        call (the requests' log entries), each distinct record once (the requests of one
+        client on one route share theirs), then each request's record number."""
+        numbers: dict[bytes, bytes] = {}
+        arguments = 5 + 2 * len(batch)
+        for _, record, count, _ in batch:
+            if record not in numbers:
+                numbers[record] = pack_argument(len(numbers) + 1)
+                arguments += count
         return b"".join(
             (
                 b"*%d\r\n" % arguments,
@@ -94,7 +101,9 @@ class ScriptBatcher:
                 pack_argument(len(batch)),
                 *(key for key, _, _, _ in batch),
                 pack_argument(unique_id()),
-                *(record for _, record, _, _ in batch),
+                pack_argument(len(numbers)),
+                *numbers,
+                *(numbers[record] for _, record, _, _ in batch),
             )
         )
 

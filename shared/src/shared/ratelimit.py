@@ -25,10 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 # KEYS: each request's identity cache key ('' for a caller without a token). ARGV[1]: a prefix
-# unique to the call (request i's log entry is `<prefix>:<i>`), then each request's record
-# (script_record): the identity to store first and its TTL ('' and 0: none), the number of
-# authenticated policies and theirs (name, key, limit, window in ms), the same for the
-# anonymous policies. The reply: one array per request, as `decision_from_reply` reads it.
+# unique to the call (request i's log entry is `<prefix>:<i>`); ARGV[2]: how many records
+# follow, each once however many requests share it (script_record: the identity to store first
+# and its TTL, '' and 0 for none; the number of authenticated policies and theirs, as name,
+# key, limit, window in ms; the same for the anonymous policies); then for each request the
+# number of its record (from 1). The reply: one array per request, as `decision_from_reply`
+# reads it.
 SLIDING_WINDOW_LUA = r"""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -128,12 +130,16 @@ local function decide(identity_key, at, member)
   return reply('ok', blob, apply(member, at + 3, auth_count, string.sub(blob, 1, nl - 1), true))
 end
 
-local replies = {}
-local at = 2
-for i = 1, #KEYS do
-  replies[i] = decide(KEYS[i], at, ARGV[1] .. ':' .. i)
+local records = {}
+local at = 3
+for r = 1, tonumber(ARGV[2]) do
+  records[r] = at
   local auth_count = tonumber(ARGV[at + 2])
   at = at + 4 + (auth_count + tonumber(ARGV[at + 3 + auth_count * 4])) * 4
+end
+local replies = {}
+for i = 1, #KEYS do
+  replies[i] = decide(KEYS[i], records[tonumber(ARGV[at + i - 1])], ARGV[1] .. ':' .. i)
 end
 for _, log in ipairs(written) do
   redis.call('ZADD', log.key, unpack(log.added))
@@ -204,6 +210,19 @@ def script_record(
     args.append(len(anonymous))
     for policy in anonymous:
         args.extend(policy.args())
+    return args
+
+
+def script_arguments(prefix: str, records: Sequence[list[str | int]]) -> list[str | int]:
+    """ARGV of one call of the script for requests with these records, in order (the
+    gateway's batcher packs the same in RESP itself)."""
+    numbers: dict[tuple[str | int, ...], int] = {}
+    for record in records:
+        numbers.setdefault(tuple(record), len(numbers) + 1)
+    args: list[str | int] = [prefix, len(numbers)]
+    for distinct in numbers:
+        args.extend(distinct)
+    args.extend(numbers[tuple(record)] for record in records)
     return args
 
 

@@ -9,7 +9,13 @@ import redis.asyncio as redis
 from shared.errors import RateLimited
 from shared.ids import unique_id
 from shared.logging import get_logger
-from shared.ratelimit import SLIDING_WINDOW_LUA, Policy, decision_from_reply, script_record
+from shared.ratelimit import (
+    SLIDING_WINDOW_LUA,
+    Policy,
+    decision_from_reply,
+    script_arguments,
+    script_record,
+)
 
 log = get_logger("auth.throttle")
 
@@ -30,7 +36,10 @@ class LoginThrottle:
         policy = Policy("failed-login", self._key(email, ip), self.limit, self.window_seconds)
         try:
             (reply,) = await self.redis.eval(  # a batch of one: one request's reply
-                SLIDING_WINDOW_LUA, 1, "", unique_id(), *script_record([], [policy])
+                SLIDING_WINDOW_LUA,
+                1,
+                "",
+                *script_arguments(unique_id(), [script_record([], [policy])]),
             )
         except redis.RedisError:
             log.warning("login_throttle_unavailable")
