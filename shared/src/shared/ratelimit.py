@@ -18,11 +18,12 @@ script are fine on a single Redis; a Redis Cluster deployment would need hash ta
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 # KEYS: each request's identity cache key ('' for a caller without a token). ARGV[1]: a prefix
 # unique to the call (request i's log entry is `<prefix>:<i>`); ARGV[2]: how many records
@@ -162,8 +163,9 @@ class Policy:
         return (self.name, self.key, self.limit, self.window * 1000)
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
+    """What the limiter decided for one request (a tuple: made for every request)."""
+
     admitted: bool
     policy: str
     limit: int
@@ -174,27 +176,35 @@ class Decision:
 
     @property
     def reset_epoch(self) -> int:
-        return math.ceil(self.reset_ms / 1000)
+        return -(-self.reset_ms // 1000)  # rounded up, in integers
 
     @property
     def seconds_to_reset(self) -> int:
-        return max(0, math.ceil((self.reset_ms - self.now_ms) / 1000))
+        return max(0, -((self.now_ms - self.reset_ms) // 1000))
 
     @property
     def retry_after(self) -> int:
         return max(1, self.seconds_to_reset)
 
     def headers(self) -> dict[str, str]:
+        limit, policy = _policy_headers(self.policy, self.limit, self.window)
+        remaining = str(self.remaining)
         headers = {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Limit": limit,
+            "X-RateLimit-Remaining": remaining,
             "X-RateLimit-Reset": str(self.reset_epoch),
-            "RateLimit-Policy": f'"{self.policy}";q={self.limit};w={self.window}',
-            "RateLimit": f'"{self.policy}";r={self.remaining};t={self.seconds_to_reset}',
+            "RateLimit-Policy": policy,
+            "RateLimit": f'"{self.policy}";r={remaining};t={self.seconds_to_reset}',
         }
         if not self.admitted:
             headers["Retry-After"] = str(self.retry_after)
         return headers
+
+
+@lru_cache(maxsize=256)
+def _policy_headers(policy: str, limit: int, window: int) -> tuple[str, str]:
+    """The headers a policy's every decision repeats (the policies are few)."""
+    return str(limit), f'"{policy}";q={limit};w={window}'
 
 
 def script_record(
@@ -247,7 +257,8 @@ def _text(value: object) -> str:
 
 
 def _int(value: object) -> int:
-    return int(_text(value))
+    # The script's numbers come back as RESP integers (ints); int() reads bytes as well.
+    return value if value.__class__ is int else int(value)  # type: ignore[call-overload]
 
 
 class LocalSlidingWindow:
