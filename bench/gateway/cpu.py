@@ -54,9 +54,8 @@ REDIS_NAME = f"bench-redis-cpu-{os.getpid()}"
 
 def _start_redis() -> None:
     subprocess.run(
-        ["docker", "run", "-d", "--rm", "--name", REDIS_NAME, "-p",
-         f"127.0.0.1:{PORTS['redis']}:6379", "redis:7", "redis-server", "--save", "",
-         "--appendonly", "no", "--protected-mode", "no"],
+        ["docker", "run", "-d", "--rm", "--name", REDIS_NAME, *bench.redis_network(PORTS["redis"]),
+         "--save", "", "--appendonly", "no", "--protected-mode", "no"],
         check=True, capture_output=True,
     )  # fmt: skip
 

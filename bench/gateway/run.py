@@ -135,19 +135,20 @@ def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-# REDIS_NETWORK=host: the bench's Redis on the host's loopback (127.0.0.1 only) instead of a
-# published port, whose every round trip passes through Docker's userland proxy: a process
-# the compose stack does not have between the gateway and Redis (measured in the whole-box
-# table, bench/RESULTS.md 2026-12-07, third round).
-REDIS_NETWORK = os.environ.get("REDIS_NETWORK", "")
+# The bench's Redis listens on the host's loopback (127.0.0.1 only, the container on the host
+# network): through a published port every round trip would pass Docker's userland proxy, a
+# process the compose stack does not have between the gateway and Redis (it cost the gateway
+# 10 µs of the box's CPU per request: bench/RESULTS.md 2026-12-07, third round).
+# REDIS_NETWORK=published: the published port, as the bench had it before.
+REDIS_NETWORK = os.environ.get("REDIS_NETWORK", "host")
 
 
-def redis_network() -> list[str]:
+def redis_network(port: int = PORTS["redis"]) -> list[str]:
     """`docker run` arguments up to the server's own: its network and address."""
     if REDIS_NETWORK == "host":
         return ["--network", "host", "redis:7", "redis-server", "--bind", "127.0.0.1",
-                "--port", str(PORTS["redis"])]  # fmt: skip
-    return ["-p", f"127.0.0.1:{PORTS['redis']}:6379", "redis:7", "redis-server"]
+                "--port", str(port)]  # fmt: skip
+    return ["-p", f"127.0.0.1:{port}:6379", "redis:7", "redis-server"]
 
 
 def micro_benchmark(processes: list[subprocess.Popen[bytes]], tmp: Path) -> dict[str, Any]:

@@ -31,9 +31,8 @@ SLOWLOG_US = 2000  # Redis logs a command that took this long (µs, wall time, i
 def _start_redis() -> None:
     subprocess.run(["docker", "rm", "-f", "bench-redis"], capture_output=True)
     subprocess.run(
-        ["docker", "run", "-d", "--rm", "--name", "bench-redis", "-p",
-         f"127.0.0.1:{bench.PORTS['redis']}:6379", "redis:7", "redis-server", "--save", "",
-         "--appendonly", "no", "--protected-mode", "no"],
+        ["docker", "run", "-d", "--rm", "--name", "bench-redis", *bench.redis_network(),
+         "--save", "", "--appendonly", "no", "--protected-mode", "no"],
         check=True, capture_output=True,
     )  # fmt: skip
 
