@@ -248,3 +248,53 @@ async def test_a_stale_pooled_connection_is_replaced_for_replayable_requests_onl
     finally:
         await client.close()
         server.close()
+
+
+class _AnswersFirstRequestOnly(asyncio.Protocol):
+    """A backend that answers the first request of each connection and none after it."""
+
+    connections = 0
+    closed = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        type(self).connections += 1
+        self.transport = transport
+        self.answered = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        type(self).closed += 1
+
+    def data_received(self, data: bytes) -> None:
+        if not self.answered:
+            self.answered = True
+            self.transport.write(  # type: ignore[attr-defined]
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
+            )
+
+
+async def test_the_read_timeout_holds_for_every_exchange_of_a_pooled_connection():
+    # One timer per connection is carried from exchange to exchange: the second exchange on
+    # the same connection is still timed, and a complete answer left unread is not.
+    from gateway.upstream_http import UpstreamClient, request_head
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(_AnswersFirstRequestOnly, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = UpstreamClient(limit=4, connect_timeout=1, read_timeout=0.2)
+    get = request_head("GET", "/", [("Host", "backend")])
+    try:
+        first = await client.request("127.0.0.1", port, get, None, replayable=True)
+        assert (first.status, await first.read()) == (200, b"ok")
+        with pytest.raises(TimeoutError, match="did not answer in time"):
+            async with asyncio.timeout(10):  # (a TimeoutError without that message)
+                await client.request("127.0.0.1", port, get, None, replayable=True)
+        assert _AnswersFirstRequestOnly.connections == 1  # the second went on the first's
+        unread = await client.request("127.0.0.1", port, get, None, replayable=True)
+        await asyncio.sleep(0.4)  # twice the read timeout, the answer complete but unread
+        assert (unread.status, await unread.read()) == (200, b"ok")
+        await asyncio.sleep(0.05)
+        # Its connection went back to the pool, open: only the timed-out one was closed.
+        assert (_AnswersFirstRequestOnly.connections, _AnswersFirstRequestOnly.closed) == (2, 1)
+    finally:
+        await client.close()
+        server.close()
