@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -354,11 +355,13 @@ class RequestContext:
     def __init__(self, service: str, metrics: HttpMetrics) -> None:
         self._service = service
         self._metrics = metrics
+        self._request_id_var = _structlog_context_var("request_id")
 
     async def serve(self, request: web.Request, handler: Handler, route: str) -> web.StreamResponse:
         request_id = request.headers.get(REQUEST_ID_HEADER) or unique_id()
         request[REQUEST_ID] = request_id
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        # In every log line made while the request is handled (structlog's contextvars).
+        bound = self._request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
         try:
@@ -374,7 +377,15 @@ class RequestContext:
             self._metrics.observe(request.method, route, status, elapsed)
             if route not in _QUIET_ROUTES:
                 access_log(self._service, request_id, request.method, route, status, elapsed)
-            structlog.contextvars.unbind_contextvars("request_id")
+            self._request_id_var.reset(bound)
+
+
+def _structlog_context_var(key: str) -> contextvars.ContextVar[Any]:
+    """The context variable structlog's bind_contextvars(key=...) sets (one per key), for a
+    per-request set and reset without bind and unbind looking it up by its name each time."""
+    token = structlog.contextvars.bind_contextvars(**{key: ...})[key]
+    token.var.reset(token)
+    return token.var
 
 
 REQUEST_CONTEXT = web.AppKey("request_context", RequestContext)
