@@ -167,6 +167,7 @@ class _Connection(asyncio.Protocol):
         self._parser: httptools.HttpResponseParser | None = None
         self._last_read = 0.0
         self._read_timer: asyncio.TimerHandle | None = None
+        self._sending = False  # the request's body is still going out: nothing is awaited
         self._eof_ends_body = False
 
     # asyncio.Protocol
@@ -270,7 +271,9 @@ class _Connection(asyncio.Protocol):
             else:
                 self._transport.write(head)
                 if body is not None:
+                    self._sending = True
                     await self._stream_body(body)
+                    self._sending = False
             # sock_read: from the request's end, the upstream's silences are timed. A timer
             # left by the connection's last exchange is due earlier: when it fires it finds
             # this exchange under way and re-arms itself for this one's due time (a timer
@@ -302,7 +305,9 @@ class _Connection(asyncio.Protocol):
         if self._response is None or self._response._complete:
             return  # nothing more to read: the next exchange arms a timer anew
         now = self._loop.time()
-        if self._paused:  # the client is slow, not the upstream: its silence starts now
+        # The client is slow, not the upstream (paused), or the request is not all sent (a
+        # timer left by the last exchange): the upstream's silence starts later.
+        if self._paused or self._sending:
             self._last_read = now
         due = self._last_read + read_timeout
         if due > now:  # data came meanwhile: one timer re-armed, not one per packet
