@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,6 +245,121 @@ async def test_a_stale_pooled_connection_is_replaced_for_replayable_requests_onl
             assert (response.status, await response.read()) == (200, b"ok")
         with pytest.raises(UpstreamProtocolError):  # a POST is not sent twice
             await client.request("127.0.0.1", port, post, b"x", replayable=False)
+    finally:
+        await client.close()
+        server.close()
+
+
+_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
+
+
+async def _backend(protocol: Callable[[], asyncio.Protocol]) -> tuple[asyncio.Server, int]:
+    """A backend on a port of its own: the server, and its port."""
+    server = await asyncio.get_running_loop().create_server(protocol, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+class _AnswersFirstRequestOnly(asyncio.Protocol):
+    """A backend that answers the first request of each connection and none after it."""
+
+    connections = 0
+    closed = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        type(self).connections += 1
+        self.transport = transport
+        self.answered = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        type(self).closed += 1
+
+    def data_received(self, data: bytes) -> None:
+        if not self.answered:
+            self.answered = True
+            self.transport.write(_OK)  # type: ignore[attr-defined]
+
+
+async def test_the_read_timeout_holds_for_every_exchange_of_a_pooled_connection():
+    # One timer per connection is carried from exchange to exchange: the second exchange on
+    # the same connection is still timed, and a complete answer left unread is not.
+    from gateway.upstream_http import UpstreamClient, request_head
+
+    server, port = await _backend(_AnswersFirstRequestOnly)
+    client = UpstreamClient(limit=4, connect_timeout=1, read_timeout=0.2)
+    get = request_head("GET", "/", [("Host", "backend")])
+    try:
+        first = await client.request("127.0.0.1", port, get, None, replayable=True)
+        assert (first.status, await first.read()) == (200, b"ok")
+        with pytest.raises(TimeoutError, match="did not answer in time"):
+            async with asyncio.timeout(10):  # (a TimeoutError without that message)
+                await client.request("127.0.0.1", port, get, None, replayable=True)
+        assert _AnswersFirstRequestOnly.connections == 1  # the second went on the first's
+        unread = await client.request("127.0.0.1", port, get, None, replayable=True)
+        await asyncio.sleep(0.4)  # twice the read timeout, the answer complete but unread
+        assert (unread.status, await unread.read()) == (200, b"ok")
+        await asyncio.sleep(0.05)
+        # Its connection went back to the pool, open: only the timed-out one was closed.
+        assert (_AnswersFirstRequestOnly.connections, _AnswersFirstRequestOnly.closed) == (2, 1)
+    finally:
+        await client.close()
+        server.close()
+
+
+class _AnswersWholeRequests(asyncio.Protocol):
+    """A backend that answers each request once it has all of it (head and body)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.received = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+        while b"\r\n\r\n" in self.received:
+            head, _, rest = self.received.partition(b"\r\n\r\n")
+            length = next(
+                (int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                 if line.lower().startswith(b"content-length:")),
+                0,
+            )  # fmt: skip
+            if len(rest) < length:
+                return
+            self.received = rest[length:]
+            self.transport.write(_OK)  # type: ignore[attr-defined]
+
+
+async def test_a_slow_upload_on_a_reused_connection_is_not_timed_until_it_is_sent():
+    # The read timeout times the upstream's silence from the request's end: the timer the
+    # connection's last exchange left must not cut an upload that takes longer than it.
+    from aiohttp import StreamReader
+    from aiohttp.base_protocol import BaseProtocol
+
+    from gateway.upstream_http import UpstreamClient, request_head
+
+    loop = asyncio.get_running_loop()
+    server, port = await _backend(_AnswersWholeRequests)
+    client = UpstreamClient(limit=4, connect_timeout=1, read_timeout=0.2)
+    try:
+        get = request_head("GET", "/", [("Host", "backend")])
+        first = await client.request("127.0.0.1", port, get, None, replayable=True)
+        assert (first.status, await first.read()) == (200, b"ok")
+        # A body as aiohttp hands a request's to the proxy: a StreamReader of a connection.
+        feeder, protocol = await loop.create_connection(
+            lambda: BaseProtocol(loop), "127.0.0.1", port
+        )
+        body = StreamReader(protocol, 2**16, loop=loop)
+
+        async def trickle() -> None:
+            for _ in range(5):  # 0.5 s in all: past the read timeout twice
+                await asyncio.sleep(0.1)
+                body.feed_data(b"x" * 10)
+            body.feed_eof()
+
+        feeding = asyncio.create_task(trickle())
+        post = request_head("POST", "/", [("Host", "backend"), ("Content-Length", "50")])
+        second = await client.request("127.0.0.1", port, post, body, replayable=False)
+        assert (second.status, await second.read()) == (200, b"ok")
+        await feeding
+        feeder.close()
     finally:
         await client.close()
         server.close()

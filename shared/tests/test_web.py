@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from shared.logging import configure_logging
+from shared.logging import configure_logging, get_logger
 from shared.pagination import PUBLIC_BASE_URL, Page, PageParams, paginated
 from shared.settings import PublicBaseUrl
 from shared.web import create_base_app, json_response
@@ -21,6 +22,15 @@ async def _page(request: web.Request) -> web.Response:
 
 async def _boom(_: web.Request) -> web.Response:
     raise RuntimeError("boom")
+
+
+async def _shouting_page(_: web.Request) -> web.Response:
+    return web.Response(body=b"<p>hi</p>", headers={"Content-Type": "TEXT/HTML ; charset=utf-8"})
+
+
+async def _logs_while_handling(_: web.Request) -> web.Response:
+    get_logger("test").info("handling")
+    return json_response({"ok": True})
 
 
 async def _listing(request: web.Request) -> web.Response:
@@ -35,6 +45,8 @@ async def service(aiohttp_client: Any) -> Any:
     app[PUBLIC_BASE_URL] = "https://billing.example.com"
     app.router.add_get("/i/{public_id}", _page)
     app.router.add_get("/boom", _boom)
+    app.router.add_get("/shouting-page", _shouting_page)
+    app.router.add_get("/logs", _logs_while_handling)
     app.router.add_get("/api/v1/things", _listing)
     return await aiohttp_client(app)
 
@@ -65,6 +77,22 @@ async def test_an_html_page_without_its_own_policy_gets_the_strictest(service):
     assert page.headers["Referrer-Policy"] == "no-referrer"
     api = await service.get("/healthz")
     assert "Content-Security-Policy" not in api.headers  # JSON answers are not pages
+    shouting = await service.get("/shouting-page")  # the media type is case-insensitive
+    assert shouting.headers["Content-Security-Policy"].startswith("default-src 'none';")
+
+
+async def test_every_line_logged_while_handling_a_request_names_its_id(service, capsys):
+    given = await service.get("/logs", headers={"X-Request-ID": "trace-42"})
+    made = await service.get("/logs")
+    get_logger("test").info("between requests")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    handling = [line["request_id"] for line in lines if line["event"] == "handling"]
+    assert handling == ["trace-42", made.headers["X-Request-ID"]]
+    assert given.headers["X-Request-ID"] == "trace-42"
+    assert [line for line in lines if line["event"] == "between requests"] == [
+        {"event": "between requests", "service": "test-service", "level": "info",
+         "timestamp": lines[-1]["timestamp"]}
+    ]  # fmt: skip
 
 
 async def test_pagination_links_come_from_the_public_base_url(service):

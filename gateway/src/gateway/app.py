@@ -220,7 +220,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.on_startup.append(_freeze_startup_objects)  # after the cleanup contexts' setup
     _add_routes(app)
     app[CORS] = Cors(settings.cors_origins, settings.cors_max_age)
-    app.on_response_prepare.append(app[CORS].mark)
+    if app[CORS].enabled:  # (its marks are for allowed origins: none, no hook to run)
+        app.on_response_prepare.append(app[CORS].mark)
     app[UNROUTED] = behind_middlewares(app, not_found)
     # The one middleware of the app itself (the rest are composed into the routes): before
     # any route's handler, for the requests no route should see.

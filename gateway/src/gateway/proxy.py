@@ -106,21 +106,31 @@ def _request_headers(
 def _response_headers(
     upstream_headers: CIMultiDict[str] | list[tuple[str, str]], extra: dict[str, str]
 ) -> CIMultiDict[str]:
-    """The upstream's headers (as they came: no multidict of them is made first) but the
-    hop-by-hop ones and those the gateway sets, then `extra`."""
+    """The upstream's headers but the hop-by-hop ones and those the gateway sets, then
+    `extra`."""
+    headers: CIMultiDict[str] = CIMultiDict()
     pairs = (
         upstream_headers if isinstance(upstream_headers, list) else list(upstream_headers.items())
     )
+    _relay_headers(pairs, extra, headers)
+    return headers
+
+
+def _relay_headers(
+    pairs: list[tuple[str, str]], extra: dict[str, str], into: CIMultiDict[str]
+) -> None:
+    """_response_headers written straight into the answer's own headers (`into`): the pairs
+    as they came, no multidict of them made first and none copied into the answer."""
     dropped = _RESPONSE_DROPPED
     for name, value in pairs:
         if name.lower() == "connection":  # the first one, as CIMultiDict.get would find
             dropped = _dropped_by(value, dropped)
             break
-    headers: CIMultiDict[str] = CIMultiDict(
-        [(name, value) for name, value in pairs if name.lower() not in dropped]
-    )
-    headers.update(extra)
-    return headers
+    add = into.add
+    for name, value in pairs:
+        if name.lower() not in dropped:
+            add(name, value)
+    into.update(extra)
 
 
 def _body_and_length(
@@ -221,13 +231,15 @@ class Proxy:
         upstream_response: UpstreamResponse,
         extra_headers: dict[str, str],
     ) -> web.StreamResponse:
-        headers = _response_headers(upstream_response.raw_headers, extra_headers)
+        status, raw_headers = upstream_response.status, upstream_response.raw_headers
         length = upstream_response.content_length
         try:
             if request.method == "HEAD" or (length is not None and length <= SMALL_BODY):
-                body = await upstream_response.read()
-                return web.Response(status=upstream_response.status, headers=headers, body=body)
-            response = web.StreamResponse(status=upstream_response.status, headers=headers)
+                answer = web.Response(status=status, body=await upstream_response.read())
+                _relay_headers(raw_headers, extra_headers, answer.headers)
+                return answer
+            response = web.StreamResponse(status=status)
+            _relay_headers(raw_headers, extra_headers, response.headers)
             if length is not None:
                 response.content_length = length
             await response.prepare(request)

@@ -167,6 +167,7 @@ class _Connection(asyncio.Protocol):
         self._parser: httptools.HttpResponseParser | None = None
         self._last_read = 0.0
         self._read_timer: asyncio.TimerHandle | None = None
+        self._sending = False  # the request's body is still going out: nothing is awaited
         self._eof_ends_body = False
 
     # asyncio.Protocol
@@ -187,6 +188,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self._pool.forget(self)
+        self._stop_read_timer()
         if self._drain is not None and not self._drain.done():
             self._drain.set_result(None)  # the body's writer sees `closed` and stops
         response = self._response
@@ -269,12 +271,19 @@ class _Connection(asyncio.Protocol):
             else:
                 self._transport.write(head)
                 if body is not None:
+                    self._sending = True
                     await self._stream_body(body)
-            # sock_read: from the request's end, the upstream's silences are timed.
+                    self._sending = False
+            # sock_read: from the request's end, the upstream's silences are timed. A timer
+            # left by the connection's last exchange is due earlier: when it fires it finds
+            # this exchange under way and re-arms itself for this one's due time (a timer
+            # made and cancelled per request cost more than the rest of the exchange's
+            # bookkeeping together).
             self._last_read = self._loop.time()
-            self._read_timer = self._loop.call_at(
-                self._last_read + read_timeout, self._check_read, read_timeout
-            )
+            if self._read_timer is None:
+                self._read_timer = self._loop.call_at(
+                    self._last_read + read_timeout, self._check_read, read_timeout
+                )
             return await headers_ready
         except BaseException:
             if self._response is response:
@@ -293,10 +302,12 @@ class _Connection(asyncio.Protocol):
     def _check_read(self, read_timeout: float) -> None:
         """sock_read: the upstream silent for read_timeout while we wait on it."""
         self._read_timer = None
-        if self._response is None:
-            return
+        if self._response is None or self._response._complete:
+            return  # nothing more to read: the next exchange arms a timer anew
         now = self._loop.time()
-        if self._paused:  # the client is slow, not the upstream: its silence starts now
+        # The client is slow, not the upstream (paused), or the request is not all sent (a
+        # timer left by the last exchange): the upstream's silence starts later.
+        if self._paused or self._sending:
             self._last_read = now
         due = self._last_read + read_timeout
         if due > now:  # data came meanwhile: one timer re-armed, not one per packet
@@ -309,10 +320,7 @@ class _Connection(asyncio.Protocol):
         assert response is not None and self._parser is not None
         if not self._parser.should_keep_alive() and not self._head_only:
             self._reusable = False
-        if self._read_timer is not None:
-            self._read_timer.cancel()
-            self._read_timer = None
-        response.finish()
+        response.finish()  # the read timer stays armed (see exchange)
 
     def exchange_done(self, response: UpstreamResponse) -> None:
         """The consumer is done with the response: back to the pool if it was all read."""
@@ -324,9 +332,6 @@ class _Connection(asyncio.Protocol):
         self._response = None
         self._headers_ready = None
         self._parser = None
-        if self._read_timer is not None:
-            self._read_timer.cancel()
-            self._read_timer = None
         self.used = True
         if self._paused:
             self.resume_reading()
@@ -342,9 +347,6 @@ class _Connection(asyncio.Protocol):
         if self._response is not None:
             self._response.fail(error)
             self._response = None
-        if self._read_timer is not None:
-            self._read_timer.cancel()
-            self._read_timer = None
         self._close()
 
     def pause_reading(self) -> None:
@@ -357,8 +359,14 @@ class _Connection(asyncio.Protocol):
             self._paused = False
             self._transport.resume_reading()
 
+    def _stop_read_timer(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
+
     def _close(self) -> None:
         self._reusable = False
+        self._stop_read_timer()
         if self._transport is not None and not self.closed:
             self._transport.close()
         self.closed = True

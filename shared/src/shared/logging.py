@@ -115,12 +115,12 @@ class _Second:
 
 
 def _timestamp() -> str:
-    now = time.time()
-    second = int(now)
+    # Integer microseconds (time_ns): no float arithmetic to split the second from its fraction.
+    second, micros = divmod(time.time_ns() // 1000, 1_000_000)
     if second != _Second.epoch:
         _Second.epoch = second
         _Second.text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{_Second.text}.{int((now - second) * 1_000_000):06d}Z"
+    return f"{_Second.text}.{micros:06d}Z"
 
 
 class _LineBuffer:

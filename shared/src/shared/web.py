@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -11,9 +12,11 @@ import secrets
 import signal
 import time
 import uuid
+from bisect import bisect_left
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 import asyncpg
@@ -24,13 +27,13 @@ from aiohttp.typedefs import Middleware
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
     GCCollector,
-    Histogram,
     PlatformCollector,
     ProcessCollector,
     generate_latest,
 )
+from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.utils import INF, floatToGoString
 from pydantic import BaseModel
 
 from shared.errors import (
@@ -66,26 +69,48 @@ SERVICE_NAME = web.AppKey("service_name", str)
 METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 
 
+class _Served:
+    """One series of http_requests_total: the requests counted, since `created`."""
+
+    __slots__ = ("count", "created")
+
+    def __init__(self) -> None:
+        self.count = 0.0
+        self.created = time.time()
+
+
+class _Latency:
+    """One series of http_request_duration_seconds: the requests by the first bucket whose
+    bound they are within (not cumulative), and their sum."""
+
+    __slots__ = ("buckets", "created", "sum")
+
+    def __init__(self) -> None:
+        self.buckets = [0.0] * len(_LATENCY_BOUNDS)
+        self.sum = 0.0
+        self.created = time.time()
+
+
+_LATENCY_BOUNDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, INF)
+# The `le` labels as prometheus_client writes them (its formatting function is untyped).
+_LATENCY_LE = tuple(floatToGoString(bound) for bound in _LATENCY_BOUNDS)  # type: ignore[no-untyped-call]
+
+
 class HttpMetrics:
-    """Requests served and their latency, by route."""
+    """Requests served and their latency, by route: a collector of the app's registry.
+
+    Counted in plain Python as requests are served, handed to Prometheus only when /metrics is
+    read: prometheus_client's Counter and Histogram take a lock per increment (two per request,
+    on the gateway's hot path) for threads the services' requests never run on. What a scrape
+    shows is what that Counter and Histogram showed: the same series, values, buckets and
+    `_created` times."""
 
     def __init__(self, registry: CollectorRegistry, service: str = "") -> None:
-        self.requests = Counter(
-            "http_requests_total",
-            "HTTP requests served",
-            ["service", "method", "route", "status"],
-            registry=registry,
-        )
-        self.latency = Histogram(
-            "http_request_duration_seconds",
-            "HTTP request latency",
-            ["service", "route"],
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-            registry=registry,
-        )
         self._service = service
-        # The labelled series, looked up once each (labels() validates and locks every call).
-        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        # Each (method, route, status) with its counter series and its route's latency series.
+        self._series: dict[tuple[str, str, int], tuple[_Served, _Latency]] = {}
+        self._latency: dict[str, _Latency] = {}
+        registry.register(self)
 
     def observe(self, method: str, route: str, status: int, elapsed: float) -> None:
         # A method of the client's invention is one label, not a new series per spelling.
@@ -93,12 +118,51 @@ class HttpMetrics:
         key = (method, route, status)
         series = self._series.get(key)
         if series is None:
-            series = self._series[key] = (
-                self.requests.labels(self._service, method, route, str(status)),
-                self.latency.labels(self._service, route),
+            series = self._series[key] = (_Served(), self._latency_of(route))
+        served, latency = series
+        served.count += 1.0
+        latency.sum += elapsed
+        latency.buckets[bisect_left(_LATENCY_BOUNDS, elapsed)] += 1.0
+
+    def _latency_of(self, route: str) -> _Latency:
+        latency = self._latency.get(route)
+        if latency is None:
+            latency = self._latency[route] = _Latency()
+        return latency
+
+    def describe(self) -> list[Metric]:
+        """The metric names (the registry refuses a second collector of the same ones)."""
+        return [self._requests_family(), self._latency_family()]
+
+    def collect(self) -> list[Metric]:
+        requests = self._requests_family()
+        for (method, route, status), (served, _) in list(self._series.items()):
+            labels = [self._service, method, route, str(status)]
+            requests.add_metric(labels, served.count, created=served.created)
+        latency = self._latency_family()
+        for route, series in list(self._latency.items()):
+            cumulative = list(zip(_LATENCY_LE, accumulate(series.buckets), strict=True))
+            latency.add_metric([self._service, route], cumulative, series.sum)
+            latency.add_sample(
+                f"{latency.name}_created",
+                {"service": self._service, "route": route},
+                series.created,
             )
-        series[0].inc()
-        series[1].observe(elapsed)
+        return [requests, latency]
+
+    @staticmethod
+    def _requests_family() -> CounterMetricFamily:
+        return CounterMetricFamily(
+            "http_requests_total",
+            "HTTP requests served",
+            labels=["service", "method", "route", "status"],
+        )
+
+    @staticmethod
+    def _latency_family() -> HistogramMetricFamily:
+        return HistogramMetricFamily(
+            "http_request_duration_seconds", "HTTP request latency", labels=["service", "route"]
+        )
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -291,11 +355,13 @@ class RequestContext:
     def __init__(self, service: str, metrics: HttpMetrics) -> None:
         self._service = service
         self._metrics = metrics
+        self._request_id_var = _structlog_context_var("request_id")
 
     async def serve(self, request: web.Request, handler: Handler, route: str) -> web.StreamResponse:
         request_id = request.headers.get(REQUEST_ID_HEADER) or unique_id()
         request[REQUEST_ID] = request_id
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        # In every log line made while the request is handled (structlog's contextvars).
+        bound = self._request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
         try:
@@ -311,7 +377,15 @@ class RequestContext:
             self._metrics.observe(request.method, route, status, elapsed)
             if route not in _QUIET_ROUTES:
                 access_log(self._service, request_id, request.method, route, status, elapsed)
-            structlog.contextvars.unbind_contextvars("request_id")
+            self._request_id_var.reset(bound)
+
+
+def _structlog_context_var(key: str) -> contextvars.ContextVar[Any]:
+    """The context variable structlog's bind_contextvars(key=...) sets (one per key), for a
+    per-request set and reset without bind and unbind looking it up by its name each time."""
+    token = structlog.contextvars.bind_contextvars(**{key: ...})[key]
+    token.var.reset(token)
+    return token.var
 
 
 REQUEST_CONTEXT = web.AppKey("request_context", RequestContext)
@@ -384,11 +458,15 @@ async def _harden_response(_: web.Request, response: web.StreamResponse) -> None
     """Every response a route produced (handlers, errors, proxied answers): no `Server`
     header naming aiohttp's and Python's versions, and any HTML page without its own policy
     gets the strictest one (a page that needs more sets its own headers)."""
-    response.headers.popall("Server", None)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if response.content_type == "text/html":
+    headers = response.headers
+    headers.popall("Server", None)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # `content_type` parses the header (a microsecond or more, on every answer): only one
+    # naming html can be html (the media type is a token of the header's own letters).
+    raw_type = headers.get("Content-Type")
+    if raw_type is not None and "html" in raw_type.lower() and response.content_type == "text/html":
         for name, value in html_security_headers().items():
-            response.headers.setdefault(name, value)
+            headers.setdefault(name, value)
 
 
 # The middlewares an app's routes get in their handlers rather than from aiohttp (see
