@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from local import connect, identity_jwt, serve_jwks, start_postgres, stop_postgres, wait_http
+from processes import whole_box
 from spy import record, summarise
 from wrk import parse_wrk
 
@@ -46,6 +47,7 @@ PROFILE = os.environ.get("PROFILE") == "1"  # py-spy billing-service under each 
 GATEWAY_SECRET = "billingbenchsecretbillingbenchsecret0042"
 GATEWAY_TOKEN = f"1|{GATEWAY_SECRET}"
 PAY_INVOICES = 1000
+CPU_PARTS = ("wrk", "gateway", "redis", "billing", "postgres", "box")
 CREATE_BODY = {
     "company_id": 1,
     "invoice_recipient_id": 1,
@@ -76,6 +78,26 @@ def wrk(
         check=True,
     )
     return parse_wrk(done.stdout)
+
+
+def _postgres_pid() -> int:
+    """The bench's PostgreSQL server process as the host sees it (its backends are children)."""
+    inspect = ["docker", "inspect", "-f", "{{.State.Pid}}", "bench-pg"]
+    return int(subprocess.run(inspect, capture_output=True, text=True, check=True).stdout)
+
+
+def _counted(
+    port: int, bearer: str, serving: dict[str, int], counters: redis.Redis
+) -> dict[str, Any]:
+    """The list at CONNECTIONS clients, with each process's CPU µs per request served."""
+    before = whole_box(serving, counters)
+    result: dict[str, Any] = wrk(f"http://127.0.0.1:{port}/api/v1/invoices?per_page=15", bearer,
+                                 connections=CONNECTIONS, script=HERE / "get.lua")  # fmt: skip
+    after = whole_box(serving, counters)
+    result["cpu_us"] = {
+        part: (after[part] - before[part]) * 1e6 / result["requests"] for part in after
+    }
+    return result
 
 
 def start_gateway(identity_jwt: str) -> subprocess.Popen[bytes]:
@@ -260,12 +282,13 @@ async def main() -> None:
             token,
             billing.pid,
         )  # fmt: skip
-        # The list again, ROUNDS times, direct then through the gateway in each round.
-        list_path = "/api/v1/invoices?per_page=15"
+        # The list again, ROUNDS times, direct then through the gateway in each round, with
+        # the CPU each process spent per request.
+        serving = {"billing": billing.pid, "gateway": gateway.pid, "postgres": _postgres_pid()}
+        counters = redis.Redis(port=REDIS_PORT)
         list_rounds = [
             {
-                where: wrk(f"http://127.0.0.1:{port}{list_path}", bearer, connections=CONNECTIONS,
-                           script=HERE / "get.lua")
+                where: _counted(port, bearer, serving, counters)
                 for where, port, bearer in (("direct", BILLING_PORT, token),
                                             ("gateway", GATEWAY_PORT, GATEWAY_TOKEN))
             }
@@ -340,7 +363,16 @@ def render(report: dict) -> str:
             f"{direct[-1]:.0f} req/s, gateway {through[0]:.0f} / {median(through):.0f} / "
             f"{through[-1]:.0f} req/s; gateway / direct **{ratios[0]:.2f} / {median(ratios):.2f} "
             f"/ {ratios[-1]:.2f}x** (non-2xx {sum(r['gateway']['non_2xx'] for r in rounds)})",
+            "",
+            "CPU per request of each process in those rounds (µs, median; the box: all CPU used "
+            "on the machine over the requests served):",
+            "",
+            "| | " + " | ".join(CPU_PARTS) + " |",
+            "|---|" + "---:|" * len(CPU_PARTS),
         ]
+        for where in ("direct", "gateway"):
+            cells = [median(r[where]["cpu_us"][part] for r in rounds) for part in CPU_PARTS]
+            lines.append(f"| {where} | " + " | ".join(f"{cell:.0f}" for cell in cells) + " |")
     for name, r in report["direct_and_gateway"].items():
         if r["profile"]:
             lines += ["", f"py-spy, billing-service under {name} (direct):", r["profile"]]
