@@ -78,6 +78,21 @@ async def test_concurrent_requests_never_exceed_the_limit(gateway, auth):
     assert statuses.count(429) == 150
 
 
+async def test_a_new_tokens_burst_costs_its_address_one_anonymous_request(gateway, auth):
+    """Only the miss that is introspected counts against the address's anonymous limit: the
+    token's other requests meanwhile wait for that introspection uncounted, so a client's
+    first burst (or one after its cached identity expired) does not use the limit up."""
+    client = await gateway(rate_limit_unauthenticated=5)
+    user = await auth.user()
+    responses = await asyncio.gather(
+        *(client.get("/api/v1/x", headers=bearer(user.token)) for _ in range(30))
+    )
+    assert [r.status for r in responses] == [200] * 30
+    anonymous = await client.get("/api/v1/x")  # no token: the address's anonymous limit
+    assert anonymous.status == 401
+    assert anonymous.headers["X-RateLimit-Remaining"] == "3"  # 5, less the miss, less this one
+
+
 async def test_limits_are_per_user(gateway, auth):
     client = await gateway(rate_limit_default=2)
     first, second = await auth.user(), await auth.user()

@@ -107,3 +107,24 @@ def test_every_request_of_a_batch_gets_its_own_log_entry(redis_url):
     members = client.zrange(f"{namespace}:rl:user:1", 0, -1)
     assert sorted(members) == [b"p:1", b"p:2", b"p:3", b"p:4"]
     client.close()
+
+
+def test_a_token_is_counted_once_while_its_first_miss_is_introspected(redis_url):
+    """A miss leaves a marker: the token's misses after it (in the same call or the next) are
+    not counted against the address; the identity then stored replaces the marker, while a
+    revocation tombstone is never replaced by a store."""
+    client = redis.Redis.from_url(redis_url)
+    namespace = f"pending-{uuid.uuid4().hex}"
+    keys, records = _scenario(namespace, ["unknown"] * 3, (4, 1, 3))
+    first = client.eval(SLIDING_WINDOW_LUA, 3, *keys, *script_arguments("a", records))
+    second = client.eval(SLIDING_WINDOW_LUA, 1, keys[0], *script_arguments("b", records[:1]))
+    assert [reply[0] for reply in [*first, *second]] == [b"miss"] * 4
+    assert client.zcard(f"{namespace}:rl:ip:a") == 1  # the first miss only
+    stored = script_record([], [], "7\n7\nidentity-of-7", 60_000)
+    (after,) = client.eval(SLIDING_WINDOW_LUA, 1, keys[0], *script_arguments("c", [stored]))
+    assert after[0] == b"ok" and after[1] == b"7\n7\nidentity-of-7"
+    revoked = f"{namespace}:tok:revoked"
+    client.set(revoked, "!UNAUTHORIZED", px=60_000)
+    (denied,) = client.eval(SLIDING_WINDOW_LUA, 1, revoked, *script_arguments("d", [stored]))
+    assert denied[0] == b"denied" and client.get(revoked) == b"!UNAUTHORIZED"
+    client.close()

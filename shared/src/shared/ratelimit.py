@@ -36,6 +36,9 @@ SLIDING_WINDOW_LUA = r"""
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local logs, written, identities = {}, {}, {}
+-- What a token's cache entry holds while its first miss is introspected, and for how long at
+-- most (an introspection that takes longer lets the next miss be counted and ask again).
+local PENDING, PENDING_MS = '?', 5000
 
 -- A log as the batch's requests see it: read once, then kept in step with their entries.
 local function log_of(key, window)
@@ -108,19 +111,31 @@ local function decide(identity_key, at, member)
   end
   local blob = identities[identity_key]
   if store ~= '' then
-    -- NX: a revocation tombstone written meanwhile wins over a fresh introspection.
-    redis.call('SET', identity_key, store, 'PX', ARGV[at + 1], 'NX')
+    -- Stored over nothing or over the miss's marker only: a revocation tombstone written
+    -- meanwhile wins over a fresh introspection.
+    local current = redis.call('GET', identity_key)
+    if not current or current == PENDING then
+      redis.call('SET', identity_key, store, 'PX', ARGV[at + 1])
+    end
     blob = nil
   end
   if blob == nil then
     blob = redis.call('GET', identity_key)
     identities[identity_key] = blob
   end
+  if blob == PENDING then
+    -- Another request's miss is being introspected: it was counted, this one is not.
+    return {'miss', ''}
+  end
   if not blob then
     -- An unknown token costs an introspection: it counts against the caller's anonymous
     -- limit first, so random tokens cannot make the gateway call auth-service without end.
+    -- Once: the marker makes the same token's other misses wait for that introspection
+    -- uncounted (a burst of a new token must not use up its address's anonymous limit).
     local r = apply(member, anon_base + 1, anon_count, nil, true)
     if r[1] == 0 then return reply('limited', '', r) end
+    redis.call('SET', identity_key, PENDING, 'PX', PENDING_MS, 'NX')
+    identities[identity_key] = PENDING
     return {'miss', ''}
   end
   if string.sub(blob, 1, 1) == '!' then
