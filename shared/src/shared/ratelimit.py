@@ -113,13 +113,13 @@ local function decide(identity_key, at, member)
   if store ~= '' then
     -- Stored over nothing or over the miss's marker only: a revocation tombstone written
     -- meanwhile wins over a fresh introspection.
-    local current = redis.call('GET', identity_key)
-    if not current or current == PENDING then
+    blob = redis.call('GET', identity_key)
+    if not blob or blob == PENDING then
       redis.call('SET', identity_key, store, 'PX', ARGV[at + 1])
+      blob = store
     end
-    blob = nil
-  end
-  if blob == nil then
+    identities[identity_key] = blob
+  elseif blob == nil then
     blob = redis.call('GET', identity_key)
     identities[identity_key] = blob
   end
