@@ -31,7 +31,15 @@ import redis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from local import connect, identity_jwt, serve_jwks, start_postgres, stop_postgres, wait_http
+from local import (
+    connect,
+    identity_jwt,
+    serve_jwks,
+    start_billing,
+    start_postgres,
+    stop_postgres,
+    wait_http,
+)
 from processes import whole_box
 from spy import record, summarise
 from wrk import parse_wrk
@@ -199,21 +207,8 @@ async def main() -> None:
         started = time.time()
         await conn.execute((HERE / "seed.sql").read_text())
         seeded = time.time() - started
-        env = os.environ | {
-            "DATABASE_URL": dsn,
-            "AUTH_JWKS_URL": f"http://127.0.0.1:{JWKS_PORT}/internal/jwks",
-            "PORT": str(BILLING_PORT),
-            "HOST": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-        }
-        billing = subprocess.Popen(
-            [sys.executable, "-m", "billing_service"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        billing = start_billing(dsn, JWKS_PORT, BILLING_PORT)
         base = f"http://127.0.0.1:{BILLING_PORT}"
-        wait_http(f"{base}/healthz")
         token = identity_jwt(key)
         depth = 5000 * 15 - 15  # the rows page 5,000 skips
         row = await conn.fetchrow(
